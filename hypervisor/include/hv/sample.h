@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/* The sample model: what one host looks like at one instant.
+ *
+ * A snapshot (hv_snap) is an opaque, reference-counted, immutable-once-sealed
+ * handle in the spirit of libxenstat's xenstat_node. The records it holds
+ * (hv_host, hv_pcpu, hv_dom, hv_vcpu, hv_net, hv_blk) are plain structs that
+ * consumers read through const pointers. All counters are raw and cumulative
+ * as the source reports them; rates live in hv/rates.h.
+ *
+ * Missing data is never 0: every value that a source may fail to give is an
+ * hv_u64 whose `why` says whether it is present (HV_OK) or why not. */
+#ifndef HV_SAMPLE_H
+#define HV_SAMPLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HV_NAME_LEN 64
+#define HV_UUID_LEN 37 /* 36 chars + NUL, "" when unknown */
+#define HV_IFNAME_LEN 16
+#define HV_DEVNAME_LEN 32
+#define HV_NOTE_LEN 96
+#define HV_HW_MAX 4       /* hardware/software counter slots per vCPU */
+#define HV_HW_NAME_LEN 48
+#define HV_CSTATE_MAX 10
+#define HV_PSTATE_MAX 32
+
+/* Why a value is missing. HV_OK (0) means present. */
+typedef enum hv_why {
+	HV_OK = 0,
+	HV_NA_UNSUPPORTED, /* this backend or machine cannot provide it */
+	HV_NA_UNAVAILABLE, /* source exists but could not be read (perm, no socket) */
+	HV_NA_STALE,       /* source missed its deadline this sample */
+	HV_NA_ERROR,       /* source answered with something unparsable */
+	HV_NA_NOTYET,      /* needs a second sample */
+} hv_why;
+
+typedef struct hv_u64 {
+	uint64_t v;
+	uint8_t why; /* hv_why */
+} hv_u64;
+
+static inline hv_u64 hv_val(uint64_t v) { return (hv_u64){v, HV_OK}; }
+static inline hv_u64 hv_na(hv_why why) { return (hv_u64){0, (uint8_t)why}; }
+static inline bool hv_ok(hv_u64 x) { return x.why == HV_OK; }
+const char *hv_why_str(hv_why why); /* "unsupported", "stale", ... */
+
+/* Domain state flags; several may be set (Xen reports e.g. blocked+paused).
+ * Rendered as xentop's "dsbcpr" letters by consumers. */
+enum hv_dom_state {
+	HV_DS_DYING = 1u << 0,
+	HV_DS_SHUTDOWN = 1u << 1,
+	HV_DS_BLOCKED = 1u << 2,
+	HV_DS_CRASHED = 1u << 3,
+	HV_DS_PAUSED = 1u << 4,
+	HV_DS_RUNNING = 1u << 5,
+	HV_DS_SHUTOFF = 1u << 6, /* KVM: QEMU alive, guest powered off */
+};
+
+/* Data sources, for "stale" and "what fed this" bitmasks. */
+enum hv_src {
+	HV_SRC_PROC = 1u << 0,    /* procfs of the QEMU process */
+	HV_SRC_QMP = 1u << 1,     /* QEMU monitor */
+	HV_SRC_XENSTAT = 1u << 2, /* libxenstat */
+	HV_SRC_XENCTRL = 1u << 3, /* libxenctrl */
+	HV_SRC_RDT = 1u << 4,     /* resctrl or Xen PSR */
+	HV_SRC_PMU = 1u << 5,     /* perf events */
+	HV_SRC_NET = 1u << 6,     /* tap/vif statistics */
+};
+
+typedef struct hv_vcpu {
+	uint32_t id;
+	int32_t pcpu;    /* pCPU it last ran on, -1 unknown */
+	int32_t tid;     /* KVM: vCPU thread id; Xen: -1 */
+	uint8_t online;  /* 1 online, 0 offline (Xen hot-unplugged) */
+	hv_u64 time_ns;  /* total run time of the vCPU */
+	hv_u64 guest_ns; /* of which in guest mode (KVM guest_time) */
+	hv_u64 wait_ns;  /* runnable but not running: steal */
+	hv_u64 hw[HV_HW_MAX]; /* counters named in hv_host.hw_name */
+	/* Allowed pCPUs as a bitmap of hv_host.nr_pcpu bits; NULL = any. */
+	const uint64_t *affinity;
+} hv_vcpu;
+
+/* Network counters are from the domain's point of view (rx = received by
+ * the guest), as xentop and libvirt domstats report them; a tap device's
+ * host-side tx is the guest's rx. */
+typedef struct hv_net {
+	char name[HV_IFNAME_LEN]; /* tap0, vif3.0 */
+	uint32_t id;
+	hv_u64 rx_bytes, rx_pkts, rx_errs, rx_drop;
+	hv_u64 tx_bytes, tx_pkts, tx_errs, tx_drop;
+} hv_net;
+
+enum hv_blk_src {
+	HV_BLK_QMP = 0,   /* QEMU query-blockstats */
+	HV_BLK_PROCIO,    /* whole-process /proc/PID/io: not per device */
+	HV_BLK_BLKBACK,   /* Xen vbd (blkback) */
+	HV_BLK_TAPDISK,   /* Xen tapdisk3 */
+	HV_BLK_QDISK,     /* Xen qdisk via QEMU */
+};
+
+typedef struct hv_blk {
+	char name[HV_DEVNAME_LEN]; /* drive-virtio-disk0, xvda, 51712 */
+	uint32_t id;
+	uint8_t src; /* enum hv_blk_src */
+	hv_u64 rd_reqs, wr_reqs, fl_reqs, ds_reqs, oo_reqs;
+	hv_u64 rd_bytes, wr_bytes; /* Xen: sectors * 512 */
+	hv_u64 rd_ns, wr_ns, fl_ns; /* total time spent, for latency */
+} hv_blk;
+
+typedef struct hv_dom {
+	/* Identity that is never reused: a restarted guest or a recycled pid or
+	 * domid gets a new key, so rates never mix two lives. */
+	uint64_t key;
+	uint32_t id;              /* Xen domid, KVM QEMU pid */
+	char name[HV_NAME_LEN];   /* sanitised */
+	char uuid[HV_UUID_LEN];
+	uint32_t state;           /* enum hv_dom_state bits */
+	uint32_t ssid;
+	uint64_t start_ns;        /* boot-relative start time, 0 unknown */
+	hv_u64 cpu_ns;            /* all CPU time charged to the domain */
+	hv_u64 mem_kib;           /* current */
+	hv_u64 maxmem_kib;        /* configured maximum */
+	hv_u64 target_kib;        /* balloon target/actual */
+	hv_u64 rss_kib;           /* host resident (KVM) */
+	uint32_t nr_vcpus;        /* configured vCPUs (xentop VCPUS) */
+	uint32_t nr_vcpu;         /* entries in vcpu[] */
+	hv_vcpu *vcpu;
+	uint32_t nr_net;
+	hv_net *net;
+	uint32_t nr_blk;
+	hv_blk *blk;
+	hv_u64 llc_bytes;         /* cache occupancy (resctrl/PSR) */
+	hv_u64 mbm_total_bytes;   /* cumulative memory bandwidth counters */
+	hv_u64 mbm_local_bytes;
+	hv_u64 energy_uj;         /* attributed energy, cumulative (collector) */
+	uint32_t sources;         /* hv_src bits that fed this sample */
+	uint32_t stale;           /* hv_src bits that missed their deadline */
+	char note[HV_NOTE_LEN];   /* why data is missing/stale, for display */
+} hv_dom;
+
+typedef struct hv_cstate {
+	char name[16];
+	char desc[32];
+	uint32_t latency_us;
+	uint8_t disabled;
+	hv_u64 time_ns; /* cumulative residency */
+	hv_u64 usage;   /* entries */
+} hv_cstate;
+
+typedef struct hv_pstate {
+	uint64_t khz;
+	hv_u64 time_ns; /* cumulative residency (time_in_state or Xen pxstat) */
+} hv_pstate;
+
+typedef struct hv_pcpu {
+	uint32_t id;
+	int8_t online;       /* 1, 0, or -1 unknown */
+	uint8_t hotplug;     /* 1 when it can be offlined (has an online knob) */
+	int32_t pkg, die, core; /* -1 unknown; SMT siblings share pkg+core */
+	hv_u64 busy_ns, idle_ns; /* cumulative, /proc/stat or Xen idle time */
+	hv_u64 cur_khz, min_khz, max_khz;   /* policy limits */
+	hv_u64 hw_min_khz, hw_max_khz;      /* cpuinfo limits */
+	char governor[24];   /* "" when no cpufreq */
+	char driver[24];
+	char epp[32];
+	uint32_t nr_pstate;
+	hv_pstate pstate[HV_PSTATE_MAX];
+	uint32_t nr_cstate;
+	hv_cstate cstate[HV_CSTATE_MAX];
+	hv_u64 ce_count;     /* corrected hardware errors attributed here */
+} hv_pcpu;
+
+typedef struct hv_rapl {
+	char name[32];          /* "package-0", "dram" */
+	char path[64];          /* zone id relative to powercap: intel-rapl:0 */
+	int32_t pkg;            /* -1 if not a package zone */
+	hv_u64 energy_uj;
+	uint64_t max_range_uj;  /* wrap point of energy_uj */
+	hv_u64 limit_uw;        /* constraint_0_power_limit_uw */
+} hv_rapl;
+
+typedef struct hv_host {
+	char hostname[64];
+	char backend[16];       /* "kvm", "xen", "replay", "synth" */
+	char hv_version[32];
+	char idle_driver[24], idle_governor[24];
+	hv_u64 uptime_ns;
+	hv_u64 mem_total_kib, mem_free_kib;
+	uint32_t cpu_khz;       /* nominal, 0 unknown */
+	uint32_t nr_pcpu;
+	hv_pcpu *pcpu;
+	uint32_t nr_rapl;
+	hv_rapl *rapl;
+	uint32_t nr_hw;         /* named counter slots in use */
+	char hw_name[HV_HW_MAX][HV_HW_NAME_LEN];
+	char hw_note[HV_NOTE_LEN]; /* e.g. "no hardware counters: software events" */
+	hv_u64 ce_total;        /* corrected errors, host total */
+} hv_host;
+
+/* ---- Snapshot handle ---- */
+typedef struct hv_snap hv_snap;
+struct hv_rates;
+
+uint64_t hv_snap_seq(const hv_snap *s);      /* 1, 2, ... per collector */
+uint64_t hv_snap_mono_ns(const hv_snap *s);  /* CLOCK_MONOTONIC at sample */
+int64_t hv_snap_wall_ns(const hv_snap *s);   /* CLOCK_REALTIME at sample */
+uint64_t hv_snap_cost_ns(const hv_snap *s);  /* how long sampling took */
+const hv_host *hv_snap_host(const hv_snap *s);
+size_t hv_snap_ndom(const hv_snap *s);
+const hv_dom *hv_snap_dom(const hv_snap *s, size_t i);
+/* O(1) hashed lookups; NULL when absent. */
+const hv_dom *hv_snap_find_key(const hv_snap *s, uint64_t key);
+const hv_dom *hv_snap_find_id(const hv_snap *s, uint32_t id);
+/* Index of a domain record in this snapshot (for rates), or -1. */
+long hv_snap_index(const hv_snap *s, const hv_dom *d);
+/* Rates against the previous sample, attached by the collector; NULL for
+ * the first sample or a snapshot built outside a collector. */
+const struct hv_rates *hv_snap_rates(const hv_snap *s);
+
+hv_snap *hv_snap_ref(hv_snap *s);
+void hv_snap_unref(hv_snap *s); /* NULL allowed */
+
+/* ---- Building (backends, replay, tests) ----
+ * Memory comes from the snapshot's arena and is freed with it. Pointers
+ * returned stay valid for the snapshot's life. */
+hv_snap *hv_snap_new(void);                 /* NULL on ENOMEM */
+void *hv_snap_alloc(hv_snap *s, size_t n);  /* zeroed; NULL on ENOMEM */
+hv_host *hv_snap_host_mut(hv_snap *s);
+/* A new zeroed domain with every hv_u64 marked HV_NA_UNSUPPORTED. */
+hv_dom *hv_snap_add_dom(hv_snap *s);
+/* Forget the most recently added domain (it vanished mid-sample). */
+void hv_snap_drop_last(hv_snap *s);
+/* Arrays for a record, zeroed with hv_u64s marked unsupported. */
+hv_vcpu *hv_snap_vcpus(hv_snap *s, hv_dom *d, uint32_t n);
+hv_net *hv_snap_nets(hv_snap *s, hv_dom *d, uint32_t n);
+hv_blk *hv_snap_blks(hv_snap *s, hv_dom *d, uint32_t n);
+hv_pcpu *hv_snap_pcpus(hv_snap *s, uint32_t n);
+hv_rapl *hv_snap_rapls(hv_snap *s, uint32_t n);
+/* Set the timestamps (done by hv_backend_sample; replay sets its own). */
+void hv_snap_set_time(hv_snap *s, uint64_t mono_ns, int64_t wall_ns,
+		      uint64_t cost_ns);
+/* Build lookup indexes; duplicate keys are rejected with -EEXIST. After
+ * sealing only the collector may attach rates and energy. */
+int hv_snap_seal(hv_snap *s, hv_err *err);
+void hv_snap_set_seq(hv_snap *s, uint64_t seq);
+void hv_snap_attach_rates(hv_snap *s, struct hv_rates *r); /* takes ownership */
+hv_dom *hv_snap_dom_mut(hv_snap *s, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
