@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <langinfo.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,41 @@ struct xt_ui {
 	int hdr_x[MAX_VIS + 1];
 	long row_at[512]; /* screen line -> display index, -1 none */
 };
+
+/* printw that clips at the right edge instead of wrapping onto the next
+ * line (which would garble the panel below). */
+static void vclip(const char *fmt, va_list ap)
+{
+	char buf[1024];
+	int y, x;
+	getyx(stdscr, y, x);
+	(void)y;
+	if (x >= COLS)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	addnstr(buf, COLS - x);
+}
+
+static void cprintw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void cprintw(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vclip(fmt, ap);
+	va_end(ap);
+}
+
+static void cmvprintw(int y, int x, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void cmvprintw(int y, int x, const char *fmt, ...)
+{
+	va_list ap;
+	if (move(y, x) == ERR)
+		return;
+	va_start(ap, fmt);
+	vclip(fmt, ap);
+	va_end(ap);
+}
 
 /* ---------------------------------------------------------- helpers */
 
@@ -168,7 +204,7 @@ static int draw_header(xt_ui *u)
 		         sec / 3600 % 24, sec / 60 % 60);
 	}
 	const char *bn = hv_backend_name(u->m->be);
-	mvprintw(y, 0, "xentop-ng - %s  %s  backend %s%s%s%s  up %s  %s%s",
+	cmvprintw(y, 0, "xentop-ng - %s  %s  backend %s%s%s%s  up %s  %s%s",
 	         tbuf, h->hostname, bn, strcmp(bn, h->backend) ? " (" : "",
 	         strcmp(bn, h->backend) ? h->backend : "",
 	         strcmp(bn, h->backend) ? ")" : "", up,
@@ -184,7 +220,7 @@ static int draw_header(xt_ui *u)
 	if (!u->o->replay && age > 3 * u->o->delay_s + 1) {
 		cattr(u, C_STALE, true);
 		attron(A_BOLD);
-		printw("  STALE %.0fs", age);
+		cprintw("  STALE %.0fs", age);
 		attroff(A_BOLD);
 		cattr(u, C_STALE, false);
 	}
@@ -206,7 +242,7 @@ static int draw_header(xt_ui *u)
 		else if (st2 & HV_DS_DYING)
 			dyi++;
 	}
-	mvprintw(y++, 0,
+	cmvprintw(y++, 0,
 	         "%zu domains: %u running, %u blocked, %u paused, %u crashed, "
 	         "%u dying, %u shutdown",
 	         nd, run, blk, pau, cra, dyi, shu);
@@ -228,18 +264,18 @@ static int draw_header(xt_ui *u)
 			        1024,
 			    used, sizeof(used));
 	}
-	mvprintw(y, 0,
+	cmvprintw(y, 0,
 	         "Mem: %sB total, %sB used, %sB free   CPUs: %u online, "
 	         "%u offline",
 	         tot, used, fre, on, off);
 	if (h->cpu_khz)
-		printw(" @ %uMHz", h->cpu_khz / 1000);
+		cprintw(" @ %uMHz", h->cpu_khz / 1000);
 	if (hr && !isnan(hr->busy_pct))
-		printw("  busy %.1f%%", hr->busy_pct);
+		cprintw("  busy %.1f%%", hr->busy_pct);
 	if (hr && !isnan(hr->pkg_watts))
-		printw("  RAPL %.1f W", hr->pkg_watts);
+		cprintw("  RAPL %.1f W", hr->pkg_watts);
 	else
-		printw("  RAPL -");
+		cprintw("  RAPL -");
 	y++;
 
 	/* pCPU heatmap: one cell per pCPU, or per group of pCPUs when there
@@ -252,7 +288,7 @@ static int draw_header(xt_ui *u)
 		if (per < 1)
 			per = 1;
 		uint32_t cells = (h->nr_pcpu + per - 1) / per;
-		mvprintw(y, 0, "%-6s", hm_name[u->o->heatmap]);
+		cmvprintw(y, 0, "%-6s", hm_name[u->o->heatmap]);
 		int x = 7;
 		for (uint32_t cidx = 0; cidx < cells; cidx++) {
 			double sum = 0;
@@ -292,7 +328,7 @@ static int draw_header(xt_ui *u)
 			cattr(u, pair, false);
 		}
 		if (per > 1)
-			printw(" (%u pCPUs/cell)", per);
+			cprintw(" (%u pCPUs/cell)", per);
 		y++;
 	}
 	/* Frequency and C-state residency, averaged over online pCPUs. */
@@ -314,15 +350,15 @@ static int draw_header(xt_ui *u)
 	}
 	move(y, 0);
 	if (nk)
-		printw("Freq avg %.2f GHz", khz / nk / 1e6);
+		cprintw("Freq avg %.2f GHz", khz / nk / 1e6);
 	else
-		printw("Freq -");
-	printw("   C-states:");
+		cprintw("Freq -");
+	cprintw("   C-states:");
 	if (nc && p0) {
 		for (uint32_t j = 0; j < p0->nr_cstate; j++)
-			printw(" %s %.0f%%", p0->cstate[j].name, cs[j] / nc);
+			cprintw(" %s %.0f%%", p0->cstate[j].name, cs[j] / nc);
 	} else {
-		printw(" -");
+		cprintw(" -");
 	}
 	y++;
 	return y;
@@ -382,26 +418,26 @@ static int draw_sub(xt_ui *u, int y, int maxy, const xt_row *r, bool all)
 			const hv_vcpu_rate *vr =
 			    dr && dr->vcpu ? &dr->vcpu[i] : NULL;
 			double cp = vr ? vr->cpu_pct : NAN;
-			mvprintw(y, 2, "vCPU%-3u %s", v->id,
+			cmvprintw(y, 2, "vCPU%-3u %s", v->id,
 			         v->online ? "online " : "offline");
 			if (hv_ok(v->time_ns))
-				printw("  time %8" PRIu64 "s",
+				cprintw("  time %8" PRIu64 "s",
 				       v->time_ns.v / 1000000000);
 			else
-				printw("  time %8s ", "-");
-			printw("  cpu ");
+				cprintw("  time %8s ", "-");
+			cprintw("  cpu ");
 			cattr(u, pct_color(cp), true);
 			if (isnan(cp))
-				printw("%6s", "-");
+				cprintw("%6s", "-");
 			else
-				printw("%5.1f%%", cp);
+				cprintw("%5.1f%%", cp);
 			cattr(u, pct_color(cp), false);
 			if (vr && !isnan(vr->steal_pct))
-				printw("  steal %5.1f%%", vr->steal_pct);
+				cprintw("  steal %5.1f%%", vr->steal_pct);
 			else
-				printw("  steal %6s", "-");
+				cprintw("  steal %6s", "-");
 			if (v->pcpu >= 0)
-				printw("  on pCPU %d", v->pcpu);
+				cprintw("  on pCPU %d", v->pcpu);
 			y++;
 		}
 	}
@@ -418,7 +454,7 @@ static int draw_sub(xt_ui *u, int y, int maxy, const xt_row *r, bool all)
 			xt_human(hv_ok(n->tx_bytes) ? (double)n->tx_bytes.v
 			                            : NAN,
 			         d2, sizeof(d2));
-			mvprintw(y++, 2,
+			cmvprintw(y++, 2,
 			         "Net%u %-10s RX %6sB/s total %6sB  TX %6sB/s "
 			         "total %6sB",
 			         i, n->name, a, c2, b, d2);
@@ -433,12 +469,12 @@ static int draw_sub(xt_ui *u, int y, int maxy, const xt_row *r, bool all)
 			xt_human(br ? br->wr_Bps : NAN, b, sizeof(b));
 			xt_human(br ? br->rd_iops : NAN, c2, sizeof(c2));
 			xt_human(br ? br->wr_iops : NAN, d2, sizeof(d2));
-			mvprintw(y, 2,
+			cmvprintw(y, 2,
 			         "VBD %-18.18s RD %6sB/s %5s IOPS  WR %6sB/s "
 			         "%5s IOPS",
 			         k->name, a, c2, b, d2);
 			if (br && !isnan(br->rd_lat_ms))
-				printw("  lat r %.2fms w %.2fms", br->rd_lat_ms,
+				cprintw("  lat r %.2fms w %.2fms", br->rd_lat_ms,
 				       br->wr_lat_ms);
 			y++;
 		}
@@ -779,15 +815,15 @@ static void draw_help(xt_ui *u)
 	int y = 0;
 	(void)u;
 	attron(A_BOLD);
-	mvprintw(y++, 0, "xentop-ng %s - keys (any key returns)", XT_VERSION);
+	cmvprintw(y++, 0, "xentop-ng %s - keys (any key returns)", XT_VERSION);
 	attroff(A_BOLD);
 	for (size_t i = 0; i < NKEYS && y < LINES - 4; i++)
-		mvprintw(y++, 2, "%-8s %s", keys[i].label, keys[i].help);
+		cmvprintw(y++, 2, "%-8s %s", keys[i].label, keys[i].help);
 	y++;
-	mvprintw(y++, 0,
+	cmvprintw(y++, 0,
 	         "CPU(%%): 100%% = one pCPU busy (xentop); HOST(%%): "
 	         "100%% = every online pCPU.");
-	mvprintw(y++, 0,
+	cmvprintw(y++, 0,
 	         "'-' = missing (reason in the status line for the "
 	         "selected domain); dim 'stale' = a source missed "
 	         "its deadline.");
@@ -797,7 +833,7 @@ static void draw_chooser(xt_ui *u)
 {
 	int y = 0;
 	attron(A_BOLD);
-	mvprintw(y++, 0,
+	cmvprintw(y++, 0,
 	         "Columns: Up/Down move, Space toggles, Esc/Enter "
 	         "done");
 	attroff(A_BOLD);
@@ -806,7 +842,7 @@ static void draw_chooser(xt_ui *u)
 		bool on = vis_index(u, (int)i) >= 0;
 		if ((int)i == u->csel)
 			attron(A_REVERSE);
-		mvprintw(y++, 2, "[%c] %-12s %s", on ? 'x' : ' ',
+		cmvprintw(y++, 2, "[%c] %-12s %s", on ? 'x' : ' ',
 		         xt_cols[i].header, xt_cols[i].help);
 		if ((int)i == u->csel)
 			attroff(A_REVERSE);
@@ -906,8 +942,10 @@ int xt_ui_key(xt_ui *u, int ch)
 {
 	if (ch == ERR)
 		return 1;
-	if (ch == KEY_RESIZE)
+	if (ch == KEY_RESIZE) {
+		clearok(curscr, TRUE); /* full repaint at the new size */
 		return 1;
+	}
 	u->status[0] = 0;
 	switch (u->mode) {
 	case M_HELP:
@@ -945,25 +983,25 @@ static void draw_bottom(xt_ui *u)
 	move(y, 0);
 	clrtoeol();
 	if (u->mode == M_FILTER) {
-		printw("Filter (name, id, UUID; Enter keeps, Esc clears): %s",
+		cprintw("Filter (name, id, UUID; Enter keeps, Esc clears): %s",
 		       u->input);
 		return;
 	}
 	if (u->mode == M_DELAY) {
-		printw("Delay(sec) [%g]: %s", u->o->delay_s, u->input);
+		cprintw("Delay(sec) [%g]: %s", u->o->delay_s, u->input);
 		return;
 	}
 	hv_collector_stats st;
 	hv_collector_stats_get(u->m->col, &st);
 	const xt_row *r = sel_row(u);
 	if (u->status[0]) {
-		printw("%s", u->status);
+		cprintw("%s", u->status);
 	} else if (st.last_err.code) {
 		cattr(u, C_STALE, true);
-		printw("%s", st.last_err.msg);
+		cprintw("%s", st.last_err.msg);
 		cattr(u, C_STALE, false);
 	} else if (r && r->d->note[0]) {
-		printw("%s: %s", r->d->name, r->d->note);
+		cprintw("%s: %s", r->d->name, r->d->note);
 	} else {
 		static const struct {
 			char k;
@@ -990,7 +1028,7 @@ static void draw_bottom(xt_ui *u)
 			cattr(u, flags[i] ? C_ON : 0, false);
 			addstr("  ");
 		}
-		printw("%s%s  %s  %zu/%zu shown",
+		cprintw("%s%s  %s  %zu/%zu shown",
 		       u->o->filter[0] ? "filter: " : "", u->o->filter,
 		       u->o->host_pct ? "HOST(%): 100%=host"
 		                      : "CPU(%): 100%=1 pCPU",
@@ -1006,7 +1044,7 @@ void xt_ui_render(xt_ui *u)
 	if (!u->m->cur) {
 		hv_collector_stats st;
 		hv_collector_stats_get(u->m->col, &st);
-		mvprintw(0, 0, "xentop-ng: waiting for the first sample... %s",
+		cmvprintw(0, 0, "xentop-ng: waiting for the first sample... %s",
 		         st.last_err.msg);
 	} else if (u->mode == M_HELP) {
 		draw_help(u);
@@ -1121,7 +1159,7 @@ int xt_tui_run(xt_machine *m, xt_opts *o, const char *config_path)
 	}
 	save_columns(u);
 	xt_ui_free(u);
-	if (config_path && !o->replay) {
+	if (config_path) {
 		char msg[300];
 		if (xt_config_save(o, config_path, msg, sizeof(msg)))
 			fprintf(stderr, "xentop-ng: %s\n", msg);
