@@ -385,7 +385,7 @@ int hv_xen_doms_sample(hv_xen_doms *d, const hv_xen_src *src, hv_snap *s,
 		rc = fill_vcpus(s, dom, di, src, cnt);
 		if (rc == -ESRCH) {
 			hv_snap_drop_last(s);
-			sl->used = 0;
+			sl->seen = 0; /* next sighting is a new life */
 			continue;
 		}
 		if (rc >= 0)
