@@ -11,7 +11,7 @@ static int common_mon(const hvt_host *h, unsigned ndom, unsigned rmids)
 
 	r |= hvt_sys(h, R "info/L3_MON/num_rmids", "%u\n", rmids);
 	r |= hvt_sys(h, R "info/L3_MON/mon_features",
-		     "llc_occupancy\nmbm_total_bytes\nmbm_local_bytes\n");
+	             "llc_occupancy\nmbm_total_bytes\nmbm_local_bytes\n");
 	r |= hvt_sys(h, R "info/L3_MON/max_threshold_occupancy", "270336\n");
 	for (unsigned d = 0; d < ndom; d++) {
 		r |= rdtf_event(h, "", d, "llc_occupancy", "0\n");
@@ -30,8 +30,9 @@ int rdtf_intel(const hvt_host *h, int cdp)
 {
 	int r = 0;
 
-	r |= hvt_proc(h, "cpuinfo",
-		      "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n");
+	r |= hvt_proc(
+	    h, "cpuinfo",
+	    "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n");
 	if (cdp) {
 		const char *res[] = {"L3CODE", "L3DATA"};
 		for (int i = 0; i < 2; i++) {
@@ -40,22 +41,25 @@ int rdtf_intel(const hvt_host *h, int cdp)
 			r |= hvt_sys(h, p, "8\n");
 			snprintf(p, sizeof(p), R "info/%s/cbm_mask", res[i]);
 			r |= hvt_sys(h, p, "7ff\n");
-			snprintf(p, sizeof(p), R "info/%s/min_cbm_bits", res[i]);
+			snprintf(p, sizeof(p), R "info/%s/min_cbm_bits",
+			         res[i]);
 			r |= hvt_sys(h, p, "1\n");
-			snprintf(p, sizeof(p), R "info/%s/shareable_bits", res[i]);
+			snprintf(p, sizeof(p), R "info/%s/shareable_bits",
+			         res[i]);
 			r |= hvt_sys(h, p, "0\n");
 		}
 		r |= hvt_sys(h, R "schemata",
-			     "L3CODE:0=7ff;1=7ff\nL3DATA:0=7ff;1=7ff\n"
-			     "    MB:0= 100;1= 100\n");
+		             "L3CODE:0=7ff;1=7ff\nL3DATA:0=7ff;1=7ff\n"
+		             "    MB:0= 100;1= 100\n");
 	} else {
 		r |= hvt_sys(h, R "info/L3/num_closids", "16\n");
 		r |= hvt_sys(h, R "info/L3/cbm_mask", "7ff\n");
 		r |= hvt_sys(h, R "info/L3/min_cbm_bits", "1\n");
 		r |= hvt_sys(h, R "info/L3/shareable_bits", "600\n");
-		r |= hvt_sys(h, R "info/L3/bit_usage", "0=SSSSSSSSSSS;1=SSSSSSSSSSS\n");
+		r |= hvt_sys(h, R "info/L3/bit_usage",
+		             "0=SSSSSSSSSSS;1=SSSSSSSSSSS\n");
 		r |= hvt_sys(h, R "schemata",
-			     "    L3:0=7ff;1=7ff\n    MB:0= 100;1= 100\n");
+		             "    L3:0=7ff;1=7ff\n    MB:0= 100;1= 100\n");
 	}
 	r |= hvt_sys(h, R "info/MB/num_closids", "8\n");
 	r |= hvt_sys(h, R "info/MB/min_bandwidth", "10\n");
@@ -69,8 +73,9 @@ int rdtf_amd(const hvt_host *h)
 {
 	int r = 0;
 
-	r |= hvt_proc(h, "cpuinfo",
-		      "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n");
+	r |= hvt_proc(
+	    h, "cpuinfo",
+	    "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n");
 	r |= hvt_sys(h, R "info/L3/num_closids", "16\n");
 	r |= hvt_sys(h, R "info/L3/cbm_mask", "ffff\n");
 	r |= hvt_sys(h, R "info/L3/min_cbm_bits", "0\n");
@@ -79,12 +84,13 @@ int rdtf_amd(const hvt_host *h)
 	r |= hvt_sys(h, R "info/MB/min_bandwidth", "0\n");
 	r |= hvt_sys(h, R "info/MB/bandwidth_gran", "1\n");
 	r |= hvt_sys(h, R "info/MB/delay_linear", "0\n");
-	r |= hvt_sys(h, R "info/L3_MON/mbm_assign_mode", "[mbm_event]\ndefault\n");
+	r |= hvt_sys(h, R "info/L3_MON/mbm_assign_mode",
+	             "[mbm_event]\ndefault\n");
 	r |= hvt_sys(h, R "info/L3_MON/mbm_total_bytes_config",
-		     "0=0x7f;1=0x7f;2=0x7f;3=0x7f\n");
+	             "0=0x7f;1=0x7f;2=0x7f;3=0x7f\n");
 	r |= hvt_sys(h, R "schemata",
-		     "L3:0=ffff;1=ffff;2=ffff;3=ffff\n"
-		     "MB:0=2048;1=2048;2=2048;3=2048\n");
+	             "L3:0=ffff;1=ffff;2=ffff;3=ffff\n"
+	             "MB:0=2048;1=2048;2=2048;3=2048\n");
 	return r ? -1 : common_mon(h, 4, 64);
 }
 
@@ -94,19 +100,20 @@ int rdtf_proc(const hvt_host *h, int pid, int n)
 
 	for (int i = 0; i < n; i++) {
 		char p[96];
-		snprintf(p, sizeof(p), "%d/task/%d/comm", pid, pid + i);
+		snprintf(p, sizeof(p), "%d/task/%d/comm", pid,
+		         i ? pid * 100 + i : pid);
 		r |= hvt_proc(h, p, i ? "CPU %d/KVM\n" : "qemu-system-x86\n",
-			      i - 1);
+		              i - 1);
 	}
 	return r ? -1 : 0;
 }
 
 int rdtf_event(const hvt_host *h, const char *group, unsigned dom,
-	       const char *event, const char *text)
+               const char *event, const char *text)
 {
 	char p[256];
 
 	snprintf(p, sizeof(p), R "%s%smon_data/mon_L3_%02u/%s", group,
-		 *group ? "/" : "", dom, event);
+	         *group ? "/" : "", dom, event);
 	return hvt_sys(h, p, "%s", text);
 }

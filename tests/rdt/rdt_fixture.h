@@ -12,10 +12,10 @@ int rdtf_intel(const hvt_host *h, int cdp);
 /* AMD, 4 CCDs: cbm ffff, min_cbm_bits 0, 16 CLOSIDs, MB 1/8 GB/s (2048),
  * 64 RMIDs, mbm_assign_mode. */
 int rdtf_amd(const hvt_host *h);
-/* A process with threads pid, pid+1, .. pid+n-1 under proc/. */
+/* A process with threads pid, pid*100+1, .. pid*100+n-1 under proc/. */
 int rdtf_proc(const hvt_host *h, int pid, int n);
 /* Write a group's event file (group "" = root; "mon_groups/x" ...). */
 int rdtf_event(const hvt_host *h, const char *group, unsigned dom,
-	       const char *event, const char *text);
+               const char *event, const char *text);
 
 #endif

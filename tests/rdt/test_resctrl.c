@@ -104,7 +104,7 @@ static void t_probe_intel(void **st)
 	assert_true(in->mon);
 	assert_int_equal(176, in->num_rmids);
 	assert_int_equal(HV_RC_MON_OCC | HV_RC_MON_TOTAL | HV_RC_MON_LOCAL,
-			 in->mon_features);
+	                 in->mon_features);
 	assert_int_equal(2, in->nr_l3);
 	assert_int_equal(0, in->l3_id[0]);
 	assert_int_equal(1, in->l3_id[1]);
@@ -143,8 +143,8 @@ static void t_schemata_formats(void **st)
 
 	(void)st;
 	assert_int_equal(0, hv_rc_schemata_parse("    L3:0=00f;1=7ff\n"
-						 "    MB:0= 100;1=  16\n",
-						 &s, &e));
+	                                         "    MB:0= 100;1=  16\n",
+	                                         &s, &e));
 	assert_int_equal(2, s.nr);
 	assert_string_equal("L3", s.line[0].res);
 	assert_int_equal(0xf, s.line[0].val[0]);
@@ -155,7 +155,8 @@ static void t_schemata_formats(void **st)
 	assert_int_equal(0, hv_rc_schemata_format(&s, buf, sizeof(buf)));
 	assert_string_equal("L3:0=f;1=7ff\nMB:0=100;1=16\n", buf);
 	/* AMD-style and a trailing ';' */
-	assert_int_equal(0, hv_rc_schemata_parse("MB:0=2048;1=  64;\n", &s, &e));
+	assert_int_equal(0,
+	                 hv_rc_schemata_parse("MB:0=2048;1=  64;\n", &s, &e));
 	assert_int_equal(64, s.line[0].val[1]);
 	/* garbage is refused, never read as 0 */
 	assert_int_equal(-EINVAL, hv_rc_schemata_parse("L3:0=xyz\n", &s, &e));
@@ -169,9 +170,11 @@ static void t_event_words(void **st)
 	(void)st;
 	assert_true(hv_ok(hv_rc_event_parse("123456\n")));
 	assert_int_equal(123456, hv_rc_event_parse("123456\n").v);
-	assert_int_equal(HV_NA_UNAVAILABLE, hv_rc_event_parse("Unavailable\n").why);
+	assert_int_equal(HV_NA_UNAVAILABLE,
+	                 hv_rc_event_parse("Unavailable\n").why);
 	assert_int_equal(HV_NA_ERROR, hv_rc_event_parse("Error\n").why);
-	assert_int_equal(HV_NA_UNAVAILABLE, hv_rc_event_parse("Unassigned\n").why);
+	assert_int_equal(HV_NA_UNAVAILABLE,
+	                 hv_rc_event_parse("Unassigned\n").why);
 	assert_int_equal(HV_NA_ERROR, hv_rc_event_parse("12x\n").why);
 	assert_int_equal(HV_NA_ERROR, hv_rc_event_parse("").why);
 }
@@ -250,7 +253,7 @@ static hv_snap *snap1(uint32_t id, int32_t tid0)
 }
 
 static void set3(fx *f, const char *g, unsigned dom, const char *occ,
-		 const char *tot, const char *loc)
+                 const char *tot, const char *loc)
 {
 	assert_int_equal(0, rdtf_event(f->h, g, dom, "llc_occupancy", occ));
 	assert_int_equal(0, rdtf_event(f->h, g, dom, "mbm_total_bytes", tot));
@@ -273,8 +276,8 @@ static void t_monitor(void **st)
 		char *t = rd(f, "mon_groups/hvkit-4242/tasks");
 		assert_non_null(t);
 		assert_non_null(strstr(t, "4242\n"));
-		assert_non_null(strstr(t, "4243\n"));
-		assert_non_null(strstr(t, "4244\n"));
+		assert_non_null(strstr(t, "424201\n"));
+		assert_non_null(strstr(t, "424202\n"));
 		free(t);
 	}
 	assert_int_equal(-EEXIST, hv_rc_mon_start(f->rc, "", 4242, 4242, &e));
@@ -283,7 +286,7 @@ static void t_monitor(void **st)
 	assert_int_equal(0, hv_rdtmon_open(&f->env, &m, &e));
 	assert_non_null(m);
 
-	s = snap1(4242, 4243);
+	s = snap1(4242, 424201);
 	hv_rdtmon_fill(m, s);
 	d = hv_snap_dom(s, 0);
 	assert_true(hv_ok(d->llc_bytes));
@@ -296,7 +299,7 @@ static void t_monitor(void **st)
 	/* traffic: +500 and +700 */
 	set3(f, g, 0, "0000\n", "1500\n", "600\n");
 	set3(f, g, 1, "1\n", "2700\n", "1400\n");
-	s = snap1(4242, 4243);
+	s = snap1(4242, 424201);
 	hv_rdtmon_fill(m, s);
 	d = hv_snap_dom(s, 0);
 	assert_int_equal(1, d->llc_bytes.v);
@@ -307,7 +310,7 @@ static void t_monitor(void **st)
 	 * would have looked like +100 - 2600; it is marked instead */
 	set3(f, g, 0, "5\n", "1600\n", "700\n");
 	set3(f, g, 1, "5\n", "100\n", "1500\n");
-	s = snap1(4242, 4243);
+	s = snap1(4242, 424201);
 	hv_rdtmon_fill(m, s);
 	d = hv_snap_dom(s, 0);
 	assert_false(hv_ok(d->mbm_total_bytes));
@@ -321,7 +324,7 @@ static void t_monitor(void **st)
 	 * reset interval (+100) were real and stay counted */
 	set3(f, g, 0, "5\n", "1700\n", "700\n");
 	set3(f, g, 1, "5\n", "150\n", "1500\n");
-	s = snap1(4242, 4243);
+	s = snap1(4242, 424201);
 	hv_rdtmon_fill(m, s);
 	d = hv_snap_dom(s, 0);
 	assert_true(hv_ok(d->mbm_total_bytes));
@@ -330,7 +333,7 @@ static void t_monitor(void **st)
 
 	/* Unavailable and Error words */
 	set3(f, g, 0, "Unavailable\n", "Error\n", "700\n");
-	s = snap1(4242, 4243);
+	s = snap1(4242, 424201);
 	hv_rdtmon_fill(m, s);
 	d = hv_snap_dom(s, 0);
 	assert_int_equal(HV_NA_UNAVAILABLE, d->llc_bytes.why);
@@ -372,9 +375,10 @@ static void t_monitor_amd(void **st)
 	(void)st;
 	assert_int_equal(0, hv_rc_mon_start(f->rc, "", 4242, 4242, &e));
 	for (unsigned i = 0; i < 4; i++)
-		set3(f, g, i, "1000\n", i == 2 ? "Unassigned\n" : "10\n", "5\n");
+		set3(f, g, i, "1000\n", i == 2 ? "Unassigned\n" : "10\n",
+		     "5\n");
 	assert_int_equal(0, hv_rdtmon_open(&f->env, &m, &e));
-	s = snap1(4242, 4243);
+	s = snap1(4242, 424201);
 	hv_rdtmon_fill(m, s);
 	d = hv_snap_dom(s, 0);
 	assert_int_equal(4000, d->llc_bytes.v); /* summed over 4 CCDs */
@@ -396,8 +400,8 @@ static void t_class_set_undo(void **st)
 	char *text;
 
 	(void)st;
-	assert_int_equal(0, hv_rc_schemata_parse("L3:0=3;1=3\nMB:0=20;1=20\n",
-						 &want, &e));
+	assert_int_equal(
+	    0, hv_rc_schemata_parse("L3:0=3;1=3\nMB:0=20;1=20\n", &want, &e));
 	assert_int_equal(0, hv_rc_class_set(f->rc, "restricted", &want, u, &e));
 	assert_true(exists(f, "restricted"));
 	assert_int_equal(0, hv_rc_schemata_read(f->rc, "restricted", &got, &e));
@@ -408,18 +412,22 @@ static void t_class_set_undo(void **st)
 		hv_rc_undo *u2 = hv_rc_undo_new();
 		hv_rc_schemata w2;
 		assert_int_equal(0, hv_rc_schemata_parse("MB:1=50\n", &w2, &e));
-		assert_int_equal(0, hv_rc_class_set(f->rc, "restricted", &w2, u2, &e));
-		assert_int_equal(0, hv_rc_schemata_read(f->rc, "restricted", &got, &e));
+		assert_int_equal(
+		    0, hv_rc_class_set(f->rc, "restricted", &w2, u2, &e));
+		assert_int_equal(
+		    0, hv_rc_schemata_read(f->rc, "restricted", &got, &e));
 		assert_int_equal(50, hv_rc_schemata_find(&got, "MB")->val[1]);
 		assert_int_equal(3, hv_rc_schemata_find(&got, "L3")->val[0]);
 		/* the record survives a save/load round trip */
 		assert_int_equal(0, hv_rc_undo_save(u2, &text, &e));
-		assert_non_null(strstr(text, "schemata restricted MB:0=20;1=20"));
+		assert_non_null(
+		    strstr(text, "schemata restricted MB:0=20;1=20"));
 		hv_rc_undo_free(u2);
 		assert_int_equal(0, hv_rc_undo_load(text, &u2, &e));
 		free(text);
 		assert_int_equal(0, hv_rc_undo_apply(f->rc, u2, &e));
-		assert_int_equal(0, hv_rc_schemata_read(f->rc, "restricted", &got, &e));
+		assert_int_equal(
+		    0, hv_rc_schemata_read(f->rc, "restricted", &got, &e));
 		assert_int_equal(20, hv_rc_schemata_find(&got, "MB")->val[1]);
 		hv_rc_undo_free(u2);
 	}
@@ -428,13 +436,14 @@ static void t_class_set_undo(void **st)
 		hv_rc_schemata bad;
 		char *before = rd(f, "restricted/schemata"), *after;
 		assert_int_equal(0, hv_rc_schemata_parse("L3:0=5\n", &bad, &e));
-		assert_int_equal(-EINVAL, hv_rc_class_set(f->rc, "restricted", &bad,
-							  u, &e));
+		assert_int_equal(
+		    -EINVAL, hv_rc_class_set(f->rc, "restricted", &bad, u, &e));
 		after = rd(f, "restricted/schemata");
 		assert_string_equal(before, after);
 		free(before);
 		free(after);
-		assert_int_equal(-EINVAL, hv_rc_class_set(f->rc, "big", &bad, u, &e));
+		assert_int_equal(-EINVAL,
+		                 hv_rc_class_set(f->rc, "big", &bad, u, &e));
 		assert_false(exists(f, "big"));
 	}
 	assert_int_equal(0, hv_rc_undo_apply(f->rc, u, &e));
@@ -442,9 +451,12 @@ static void t_class_set_undo(void **st)
 	hv_rc_undo_free(u);
 	{
 		hv_rc_undo *bad = NULL;
-		assert_int_equal(-EINVAL, hv_rc_undo_load("rmdir /\n", &bad, &e));
-		assert_int_equal(-EINVAL, hv_rc_undo_load("task x/../y 1\n", &bad, &e));
-		assert_int_equal(-EINVAL, hv_rc_undo_load("frob a\n", &bad, &e));
+		assert_int_equal(-EINVAL,
+		                 hv_rc_undo_load("rmdir /\n", &bad, &e));
+		assert_int_equal(-EINVAL,
+		                 hv_rc_undo_load("task x/../y 1\n", &bad, &e));
+		assert_int_equal(-EINVAL,
+		                 hv_rc_undo_load("frob a\n", &bad, &e));
 	}
 	fx_free(f);
 }
@@ -463,7 +475,8 @@ static void t_exhaustion(void **st)
 		snprintf(n, sizeof(n), "c%d", i);
 		assert_int_equal(0, hv_rc_class_set(f->rc, n, &want, NULL, &e));
 	}
-	assert_int_equal(-ENOSPC, hv_rc_class_set(f->rc, "c7", &want, NULL, &e));
+	assert_int_equal(-ENOSPC,
+	                 hv_rc_class_set(f->rc, "c7", &want, NULL, &e));
 	assert_non_null(strstr(e.msg, "CLOSID"));
 	assert_false(exists(f, "c7"));
 	fx_free(f);
@@ -473,7 +486,9 @@ static void t_exhaustion(void **st)
 	for (int i = 0; i < 63; i++) {
 		char n[64];
 		snprintf(n, sizeof(n), "mon_groups/other%d", i);
-		assert_int_equal(0, hvt_mkdir(f->h->sys, "fs/resctrl/mon_groups/x") ? -1 : 0);
+		assert_int_equal(
+		    0,
+		    hvt_mkdir(f->h->sys, "fs/resctrl/mon_groups/x") ? -1 : 0);
 		snprintf(n, sizeof(n), "fs/resctrl/mon_groups/other%d", i);
 		assert_int_equal(0, hvt_mkdir(f->h->sys, n));
 	}
@@ -496,31 +511,33 @@ static void t_assign_undo(void **st)
 	assert_int_equal(0, hv_rc_schemata_parse("L3:0=3;1=3\n", &want, &e));
 	assert_int_equal(0, hv_rc_class_set(f->rc, "restricted", &want, u, &e));
 	assert_int_equal(-ENOENT,
-			 hv_rc_assign_pid(f->rc, "nosuch", 4242, 4242, u, &e));
+	                 hv_rc_assign_pid(f->rc, "nosuch", 4242, 4242, u, &e));
 	assert_int_equal(-ESRCH,
-			 hv_rc_assign_pid(f->rc, "restricted", 77, 77, u, &e));
-	assert_int_equal(0, hv_rc_assign_pid(f->rc, "restricted", 4242, 4242, u, &e));
+	                 hv_rc_assign_pid(f->rc, "restricted", 77, 77, u, &e));
+	assert_int_equal(
+	    0, hv_rc_assign_pid(f->rc, "restricted", 4242, 4242, u, &e));
 	t = rd(f, "restricted/tasks");
 	assert_non_null(t);
 	assert_non_null(strstr(t, "4242\n"));
-	assert_non_null(strstr(t, "4244\n"));
+	assert_non_null(strstr(t, "424202\n"));
 	free(t);
 	/* monitoring followed the domain */
 	assert_true(exists(f, "restricted/mon_groups/hvkit-4242"));
 	assert_false(exists(f, "mon_groups/hvkit-4242"));
 	t = rd(f, "restricted/mon_groups/hvkit-4242/tasks");
-	assert_non_null(strstr(t, "4243\n"));
+	assert_non_null(strstr(t, "424201\n"));
 	free(t);
 
 	/* removing the class records everything; undo brings it back */
 	{
 		hv_rc_undo *u2 = hv_rc_undo_new();
-		assert_int_equal(0, hv_rc_class_remove(f->rc, "restricted", u2, &e));
+		assert_int_equal(
+		    0, hv_rc_class_remove(f->rc, "restricted", u2, &e));
 		assert_false(exists(f, "restricted"));
 		assert_int_equal(0, hv_rc_undo_apply(f->rc, u2, &e));
 		assert_true(exists(f, "restricted/mon_groups/hvkit-4242"));
 		t = rd(f, "restricted/tasks");
-		assert_non_null(strstr(t, "4243\n"));
+		assert_non_null(strstr(t, "424201\n"));
 		free(t);
 		hv_rc_undo_free(u2);
 	}
@@ -531,10 +548,10 @@ static void t_assign_undo(void **st)
 	assert_false(exists(f, "restricted"));
 	assert_true(exists(f, "mon_groups/hvkit-4242"));
 	t = rd(f, "tasks");
-	assert_non_null(strstr(t, "4244\n"));
+	assert_non_null(strstr(t, "424202\n"));
 	free(t);
 	t = rd(f, "mon_groups/hvkit-4242/tasks");
-	assert_non_null(strstr(t, "4244\n"));
+	assert_non_null(strstr(t, "424202\n"));
 	free(t);
 	hv_rc_undo_free(u);
 	fx_free(f);
@@ -543,17 +560,17 @@ static void t_assign_undo(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_not_mounted),
-		cmocka_unit_test(t_probe_intel),
-		cmocka_unit_test(t_probe_amd_cdp),
-		cmocka_unit_test(t_schemata_formats),
-		cmocka_unit_test(t_event_words),
-		cmocka_unit_test(t_validate),
-		cmocka_unit_test(t_monitor),
-		cmocka_unit_test(t_monitor_amd),
-		cmocka_unit_test(t_class_set_undo),
-		cmocka_unit_test(t_exhaustion),
-		cmocka_unit_test(t_assign_undo),
+	    cmocka_unit_test(t_not_mounted),
+	    cmocka_unit_test(t_probe_intel),
+	    cmocka_unit_test(t_probe_amd_cdp),
+	    cmocka_unit_test(t_schemata_formats),
+	    cmocka_unit_test(t_event_words),
+	    cmocka_unit_test(t_validate),
+	    cmocka_unit_test(t_monitor),
+	    cmocka_unit_test(t_monitor_amd),
+	    cmocka_unit_test(t_class_set_undo),
+	    cmocka_unit_test(t_exhaustion),
+	    cmocka_unit_test(t_assign_undo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

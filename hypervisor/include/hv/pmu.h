@@ -45,7 +45,7 @@ extern "C" {
  * name; *hw says whether it is a hardware (PMU) event. guest_only applies
  * exclude_host=1 / exclude_guest=0 to hardware events. */
 int hv_pmu_encode(const char *ev, int guest_only, struct perf_event_attr *attr,
-		  char *name, size_t len, int *hw, hv_err *err);
+                  char *name, size_t len, int *hw, hv_err *err);
 
 /* 1 when the CPU PMU counts here (tested on the calling thread), else 0
  * with the reason in why. */
@@ -59,7 +59,7 @@ const char *hv_pmu_note(const hv_pmu *p);
 /* Count on one thread outside a snapshot (tools, tests): opens on first
  * use, returns the cumulative scaled values for each slot. */
 int hv_pmu_read_tid(hv_pmu *p, uint64_t key, int32_t tid,
-		    hv_u64 vals[HV_HW_MAX], hv_err *err);
+                    hv_u64 vals[HV_HW_MAX], hv_err *err);
 
 #ifdef __cplusplus
 }

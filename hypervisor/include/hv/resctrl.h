@@ -24,12 +24,16 @@
 extern "C" {
 #endif
 
-#define HV_RC_MAX_DOM 64   /* cache/MB domains (AMD: one L3 per CCD) */
-#define HV_RC_MAX_LINES 8  /* schemata lines (L3, L3CODE, L3DATA, L2, MB..) */
-#define HV_RC_NAME_LEN 48  /* group names */
+#define HV_RC_MAX_DOM 64  /* cache/MB domains (AMD: one L3 per CCD) */
+#define HV_RC_MAX_LINES 8 /* schemata lines (L3, L3CODE, L3DATA, L2, MB..) */
+#define HV_RC_NAME_LEN 48 /* group names */
 #define HV_RC_GROUP_PREFIX "hvkit-"
 
-enum hv_rc_vendor { HV_RC_VENDOR_UNKNOWN = 0, HV_RC_VENDOR_INTEL, HV_RC_VENDOR_AMD };
+enum hv_rc_vendor {
+	HV_RC_VENDOR_UNKNOWN = 0,
+	HV_RC_VENDOR_INTEL,
+	HV_RC_VENDOR_AMD
+};
 
 /* MB schemata units. */
 enum hv_rc_mb_unit {
@@ -53,7 +57,7 @@ typedef struct hv_rc_cat {
 	uint32_t cbm_len;      /* bits in cbm_mask */
 	uint32_t min_cbm_bits; /* 0 on AMD: an empty mask is allowed */
 	uint64_t shareable_bits;
-	int sparse;            /* non-contiguous masks allowed */
+	int sparse; /* non-contiguous masks allowed */
 } hv_rc_cat;
 
 typedef struct hv_rc_mb {
@@ -65,8 +69,8 @@ typedef struct hv_rc_mb {
 } hv_rc_mb;
 
 typedef struct hv_rc_info {
-	int vendor;        /* enum hv_rc_vendor (from cpuinfo) */
-	int cdp;           /* L3CODE/L3DATA instead of L3 */
+	int vendor; /* enum hv_rc_vendor (from cpuinfo) */
+	int cdp;    /* L3CODE/L3DATA instead of L3 */
 	hv_rc_cat l3, l3code, l3data, l2;
 	hv_rc_mb mb;
 	uint32_t num_closids; /* minimum over allocation resources, 0 = none */
@@ -99,7 +103,7 @@ int hv_rc_schemata_format(const hv_rc_schemata *s, char *buf, size_t len);
 hv_rc_line *hv_rc_schemata_find(hv_rc_schemata *s, const char *res);
 /* Overlay `upd` on `base` (values per res and id). */
 int hv_rc_schemata_merge(hv_rc_schemata *base, const hv_rc_schemata *upd,
-			 hv_err *err);
+                         hv_err *err);
 /* Whether res is a cache (hex mask) resource. */
 int hv_rc_res_is_cache(const char *res);
 
@@ -109,7 +113,7 @@ int hv_rc_res_is_cache(const char *res);
  * allowed, MB within [min_bw, max_bw] and a multiple of bandwidth_gran.
  * Pure; -EINVAL with a message naming the first problem. */
 int hv_rc_validate(const hv_rc_info *info, const hv_rc_schemata *want,
-		   hv_err *err);
+                   hv_err *err);
 /* A valid group name (not info, mon_groups, mon_data, no '/', ...). */
 int hv_rc_name_ok(const char *name);
 
@@ -126,22 +130,22 @@ int hv_rc_probe(const hv_env *env, hv_rc_info *out, hv_err *err);
 /* Group paths are relative to the root: "" (the root / default class),
  * "<class>", "mon_groups/<name>", "<class>/mon_groups/<name>". */
 int hv_rc_schemata_read(hv_resctrl *rc, const char *group, hv_rc_schemata *out,
-			hv_err *err);
+                        hv_err *err);
 /* Up to max TIDs; *n gets the count. */
 int hv_rc_tasks_read(hv_resctrl *rc, const char *group, int32_t *tids,
-		     size_t max, size_t *n, hv_err *err);
+                     size_t max, size_t *n, hv_err *err);
 
 /* Classes (CTRL_MON groups), excluding the root; names into out. */
 int hv_rc_classes(hv_resctrl *rc, char (*out)[HV_RC_NAME_LEN], size_t max,
-		  size_t *n, hv_err *err);
+                  size_t *n, hv_err *err);
 /* Monitoring groups under a class ("" = root); names into out. */
 int hv_rc_mon_groups(hv_resctrl *rc, const char *cls,
-		     char (*out)[HV_RC_NAME_LEN], size_t max, size_t *n,
-		     hv_err *err);
+                     char (*out)[HV_RC_NAME_LEN], size_t max, size_t *n,
+                     hv_err *err);
 
 /* Group that holds tid as its CTRL_MON group ("" = root). */
 int hv_rc_class_of(hv_resctrl *rc, int32_t tid, char *cls, size_t len,
-		   hv_err *err);
+                   hv_err *err);
 
 /* ---- monitoring ---- */
 typedef struct hv_rc_mon_raw {
@@ -155,7 +159,7 @@ typedef struct hv_rc_mon_raw {
  * (no hardware counter assigned, mbm_event mode) → HV_NA_UNAVAILABLE;
  * an event the host lacks → HV_NA_UNSUPPORTED. */
 int hv_rc_mon_read(hv_resctrl *rc, const char *group, hv_rc_mon_raw *out,
-		   hv_err *err);
+                   hv_err *err);
 
 /* Parse one event file's text (pure): value or the reason. */
 hv_u64 hv_rc_event_parse(const char *text);
@@ -166,7 +170,7 @@ hv_u64 hv_rc_event_parse(const char *text);
  * -EBUSY means RMIDs are still in limbo after an rmdir; -ENOSPC none left.
  * Returns -EEXIST untouched when it exists. */
 int hv_rc_mon_start(hv_resctrl *rc, const char *cls, uint32_t id, pid_t pid,
-		    hv_err *err);
+                    hv_err *err);
 /* Remove it (its RMID goes to limbo for a while). */
 int hv_rc_mon_stop(hv_resctrl *rc, const char *cls, uint32_t id, hv_err *err);
 
@@ -184,20 +188,20 @@ int hv_rc_undo_load(const char *text, hv_rc_undo **out, hv_err *err);
 /* Apply newest first; continues past failures and reports the first. */
 int hv_rc_undo_apply(hv_resctrl *rc, hv_rc_undo *u, hv_err *err);
 
-/* Create class `name` if needed (closid and rmid exhaustion checked first)
+/* name "" is the root (default class). Create class `name` if needed (closid and rmid exhaustion checked first)
  * and write the lines in `want` (validated first; other lines stay). */
 int hv_rc_class_set(hv_resctrl *rc, const char *name,
-		    const hv_rc_schemata *want, hv_rc_undo *u, hv_err *err);
+                    const hv_rc_schemata *want, hv_rc_undo *u, hv_err *err);
 /* Move every thread of pid into class cls ("" = root). The domain's
  * monitoring group follows it (recreated under the new class). */
 int hv_rc_assign_pid(hv_resctrl *rc, const char *cls, uint32_t id, pid_t pid,
-		     hv_rc_undo *u, hv_err *err);
+                     hv_rc_undo *u, hv_err *err);
 /* Move tasks of class to the root and remove it. */
 int hv_rc_class_remove(hv_resctrl *rc, const char *name, hv_rc_undo *u,
-		       hv_err *err);
+                       hv_err *err);
 /* The root's schemata with every cache line at cbm_mask and MB at max. */
 int hv_rc_default_schemata(const hv_rc_info *info, const hv_rc_schemata *cur,
-			   hv_rc_schemata *out);
+                           hv_rc_schemata *out);
 
 #ifdef __cplusplus
 }

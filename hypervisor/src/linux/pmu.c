@@ -27,7 +27,7 @@ typedef struct pmu_thr {
 	int32_t tid;
 	uint64_t gen;
 	int fd[HV_HW_MAX];
-	int err;          /* errno of the last failed open, 0 = open */
+	int err; /* errno of the last failed open, 0 = open */
 	uint64_t retry_at;
 	uint64_t last[HV_HW_MAX]; /* keeps scaled estimates monotonic */
 } pmu_thr;
@@ -49,25 +49,25 @@ static const struct alias {
 	uint32_t type;
 	uint64_t config;
 } aliases[] = {
-	{"instructions", "perf::INSTRUCTIONS", PERF_TYPE_HARDWARE,
-	 PERF_COUNT_HW_INSTRUCTIONS},
-	{"cycles", "perf::CYCLES", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
-	{"llc_misses", "perf::CACHE-MISSES", PERF_TYPE_HARDWARE,
-	 PERF_COUNT_HW_CACHE_MISSES},
-	{"task-clock", "perf::TASK-CLOCK", PERF_TYPE_SOFTWARE,
-	 PERF_COUNT_SW_TASK_CLOCK},
-	{"context-switches", "perf::CONTEXT-SWITCHES", PERF_TYPE_SOFTWARE,
-	 PERF_COUNT_SW_CONTEXT_SWITCHES},
+    {"instructions", "perf::INSTRUCTIONS", PERF_TYPE_HARDWARE,
+     PERF_COUNT_HW_INSTRUCTIONS},
+    {"cycles", "perf::CYCLES", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
+    {"llc_misses", "perf::CACHE-MISSES", PERF_TYPE_HARDWARE,
+     PERF_COUNT_HW_CACHE_MISSES},
+    {"task-clock", "perf::TASK-CLOCK", PERF_TYPE_SOFTWARE,
+     PERF_COUNT_SW_TASK_CLOCK},
+    {"context-switches", "perf::CONTEXT-SWITCHES", PERF_TYPE_SOFTWARE,
+     PERF_COUNT_SW_CONTEXT_SWITCHES},
 };
 
 static long perf_open(struct perf_event_attr *a, pid_t pid, int cpu, int group)
 {
 	return syscall(SYS_perf_event_open, a, pid, cpu, group,
-		       PERF_FLAG_FD_CLOEXEC);
+	               PERF_FLAG_FD_CLOEXEC);
 }
 
 int hv_pmu_encode(const char *ev, int guest_only, struct perf_event_attr *attr,
-		  char *name, size_t len, int *hw, hv_err *err)
+                  char *name, size_t len, int *hw, hv_err *err)
 {
 	const struct alias *al = NULL;
 	const char *spec = ev;
@@ -87,24 +87,25 @@ int hv_pmu_encode(const char *ev, int guest_only, struct perf_event_attr *attr,
 
 		if (r != PFM_SUCCESS)
 			return hv_err_set(err, ENODEV, "libpfm4: %s",
-					  pfm_strerror(r));
+			                  pfm_strerror(r));
 		memset(&arg, 0, sizeof(arg));
 		arg.attr = attr;
 		arg.size = sizeof(arg);
 		r = pfm_get_os_event_encoding(spec, PFM_PLM0 | PFM_PLM3,
-					      PFM_OS_PERF_EVENT_EXT, &arg);
+		                              PFM_OS_PERF_EVENT_EXT, &arg);
 		if (r != PFM_SUCCESS)
 			return hv_err_set(err, EINVAL, "event \"%s\": %s", ev,
-					  pfm_strerror(r));
+			                  pfm_strerror(r));
 		attr->size = sizeof(*attr);
 	}
 #else
 	if (!al)
-		return hv_err_set(err, EINVAL,
-				  "event \"%s\": built without libpfm4, only "
-				  "instructions, cycles, llc_misses, task-clock, "
-				  "context-switches",
-				  ev);
+		return hv_err_set(
+		    err, EINVAL,
+		    "event \"%s\": built without libpfm4, only "
+		    "instructions, cycles, llc_misses, task-clock, "
+		    "context-switches",
+		    ev);
 	attr->type = al->type;
 	attr->config = al->config;
 #endif
@@ -125,7 +126,7 @@ int hv_pmu_encode(const char *ev, int guest_only, struct perf_event_attr *attr,
 	attr->sample_period = 0;
 	attr->freq = 0;
 	attr->read_format = PERF_FORMAT_GROUP | PERF_FORMAT_TOTAL_TIME_ENABLED |
-			    PERF_FORMAT_TOTAL_TIME_RUNNING;
+	                    PERF_FORMAT_TOTAL_TIME_RUNNING;
 	return 0;
 }
 
@@ -148,11 +149,11 @@ int hv_pmu_hw_available(char *why, size_t len)
 		return 1;
 	}
 	snprintf(why, len, "%s",
-		 errno == ENOENT || errno == EOPNOTSUPP || errno == ENODEV
-			 ? "no hardware PMU"
-		 : errno == EACCES || errno == EPERM
-			 ? "perf_event_open not permitted"
-			 : strerror(errno));
+	         errno == ENOENT || errno == EOPNOTSUPP || errno == ENODEV
+	             ? "no hardware PMU"
+	         : errno == EACCES || errno == EPERM
+	             ? "perf_event_open not permitted"
+	             : strerror(errno));
 	return 0;
 }
 
@@ -161,7 +162,7 @@ static int add_event(hv_pmu *p, const char *ev, int *hw, hv_err *err)
 	if (p->n >= HV_HW_MAX)
 		return hv_err_set(err, E2BIG, "at most %d events", HV_HW_MAX);
 	if (hv_pmu_encode(ev, 1, &p->attr[p->n], p->name[p->n],
-			  sizeof(p->name[0]), hw, err))
+	                  sizeof(p->name[0]), hw, err))
 		return -EINVAL;
 	p->n++;
 	return 0;
@@ -176,7 +177,7 @@ static int have(const hv_pmu *p, const char *name)
 }
 
 int hv_pmu_open(const hv_env *env, const char *events, hv_pmu **out,
-		hv_err *err)
+                hv_err *err)
 {
 	hv_pmu *p = calloc(1, sizeof(*p));
 	char *copy = NULL, *save = NULL, why[64];
@@ -211,17 +212,20 @@ int hv_pmu_open(const hv_env *env, const char *events, hv_pmu **out,
 		for (size_t i = 0; i < p->n; i++)
 			if (p->attr[i].type == PERF_TYPE_SOFTWARE) {
 				p->attr[k] = p->attr[i];
-				memcpy(p->name[k], p->name[i], sizeof(p->name[0]));
+				memcpy(p->name[k], p->name[i],
+				       sizeof(p->name[0]));
 				k++;
 			}
 		p->n = k;
-		if (!have(p, "task-clock") && (r = add_event(p, "task-clock", &any_hw, err)))
+		if (!have(p, "task-clock") &&
+		    (r = add_event(p, "task-clock", &any_hw, err)))
 			goto out;
 		if (!have(p, "context-switches") && p->n < HV_HW_MAX &&
 		    (r = add_event(p, "context-switches", &any_hw, err)))
 			goto out;
 		snprintf(p->note, sizeof(p->note),
-			 "%s: hardware events replaced by software events", why);
+		         "%s: hardware events replaced by software events",
+		         why);
 	}
 	*out = p;
 	p = NULL;
@@ -250,12 +254,18 @@ void hv_pmu_close(hv_pmu *p)
 	free(p);
 }
 
-size_t hv_pmu_nslots(const hv_pmu *p) { return p->n; }
+size_t hv_pmu_nslots(const hv_pmu *p)
+{
+	return p->n;
+}
 const char *hv_pmu_slot(const hv_pmu *p, size_t i)
 {
 	return i < p->n ? p->name[i] : "";
 }
-const char *hv_pmu_note(const hv_pmu *p) { return p->note; }
+const char *hv_pmu_note(const hv_pmu *p)
+{
+	return p->note;
+}
 
 static pmu_thr *thr_get(hv_pmu *p, uint64_t key, int32_t tid)
 {
@@ -308,13 +318,15 @@ static int thr_read(hv_pmu *p, pmu_thr *t, hv_u64 *vals)
 	run = buf[2];
 	for (size_t i = 0; i < p->n; i++) {
 		uint64_t v = buf[3 + i];
-		if (run == 0) {
-			/* never on a counter yet: not a measured zero */
-			vals[i] = en ? hv_na(HV_NA_UNAVAILABLE)
-				     : hv_na(HV_NA_NOTYET);
+		if (run == 0 && en) {
+			/* multiplexed out all along: unknown, not zero */
+			vals[i] = hv_na(HV_NA_UNAVAILABLE);
 			continue;
 		}
-		if (run < en) /* multiplexed: scale to the enabled time */
+		/* en == 0: the thread has not run since the counter was
+		 * opened, so it really counted nothing; run < en: it was
+		 * multiplexed, scale to the enabled time */
+		if (run && run < en)
 			v = (uint64_t)((long double)v * en / run);
 		if (v < t->last[i])
 			v = t->last[i];
@@ -357,7 +369,7 @@ failed:
 }
 
 int hv_pmu_read_tid(hv_pmu *p, uint64_t key, int32_t tid,
-		    hv_u64 vals[HV_HW_MAX], hv_err *err)
+                    hv_u64 vals[HV_HW_MAX], hv_err *err)
 {
 	pmu_thr *t = thr_get(p, key, tid);
 	int r;
@@ -367,7 +379,7 @@ int hv_pmu_read_tid(hv_pmu *p, uint64_t key, int32_t tid,
 	r = thr_sample(p, t, vals);
 	if (r)
 		return hv_err_set(err, -r, "perf_event_open on thread %d: %s",
-				  (int)tid, strerror(-r));
+		                  (int)tid, strerror(-r));
 	return 0;
 }
 
@@ -412,12 +424,13 @@ void hv_pmu_fill(hv_pmu *p, hv_snap *s)
 	h = hv_snap_host_mut(s);
 	h->nr_hw = (uint32_t)p->n;
 	for (size_t i = 0; i < p->n; i++)
-		snprintf(h->hw_name[i], sizeof(h->hw_name[i]), "%s", p->name[i]);
+		snprintf(h->hw_name[i], sizeof(h->hw_name[i]), "%s",
+		         p->name[i]);
 	if (p->perm_err)
 		snprintf(h->hw_note, sizeof(h->hw_note),
-			 "perf_event_open on vCPU threads: %s (needs root or "
-			 "perf_event_paranoid<=1)",
-			 strerror(p->perm_err));
+		         "perf_event_open on vCPU threads: %s (needs root or "
+		         "perf_event_paranoid<=1)",
+		         strerror(p->perm_err));
 	else
 		snprintf(h->hw_note, sizeof(h->hw_note), "%s", p->note);
 }

@@ -19,16 +19,16 @@
 #include "hv/sysio.h"
 
 int rc_path(const hv_resctrl *rc, char *buf, size_t len, const char *group,
-	    const char *file)
+            const char *file)
 {
 	int n;
 
 	if (group && *group)
 		n = snprintf(buf, len, "%s/%s%s%s", rc->root, group,
-			     file && *file ? "/" : "", file ? file : "");
+		             file && *file ? "/" : "", file ? file : "");
 	else
 		n = snprintf(buf, len, "%s%s%s", rc->root,
-			     file && *file ? "/" : "", file ? file : "");
+		             file && *file ? "/" : "", file ? file : "");
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
@@ -38,12 +38,15 @@ int rc_lock(hv_resctrl *rc, int how, hv_err *err)
 		if (errno == EINTR)
 			continue;
 		return hv_err_set(err, errno, "flock %s: %s", rc->root,
-				  strerror(errno));
+		                  strerror(errno));
 	}
 	return 0;
 }
 
-void rc_unlock(hv_resctrl *rc) { (void)flock(rc->fd, LOCK_UN); }
+void rc_unlock(hv_resctrl *rc)
+{
+	(void)flock(rc->fd, LOCK_UN);
+}
 
 int hv_rc_res_is_cache(const char *res)
 {
@@ -71,17 +74,18 @@ static int parse_line(char *l, hv_rc_line *out, hv_err *err)
 
 	memset(out, 0, sizeof(*out));
 	if (!colon)
-		return hv_err_set(err, EINVAL, "schemata line \"%.40s\": no ':'",
-				  l);
+		return hv_err_set(err, EINVAL,
+		                  "schemata line \"%.40s\": no ':'", l);
 	*colon = '\0';
 	res = trim(l);
 	if (!*res || strlen(res) >= sizeof(out->res))
-		return hv_err_set(err, EINVAL, "schemata: bad resource \"%.20s\"",
-				  res);
+		return hv_err_set(err, EINVAL,
+		                  "schemata: bad resource \"%.20s\"", res);
 	for (const char *p = res; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '_')
 			return hv_err_set(err, EINVAL,
-					  "schemata: bad resource \"%.20s\"", res);
+			                  "schemata: bad resource \"%.20s\"",
+			                  res);
 	strcpy(out->res, res);
 	cache = hv_rc_res_is_cache(res);
 	for (tok = strtok_r(colon + 1, ";", &save); tok;
@@ -95,23 +99,26 @@ static int parse_line(char *l, hv_rc_line *out, hv_err *err)
 		eq = strchr(tok, '=');
 		if (!eq)
 			return hv_err_set(err, EINVAL,
-					  "%s: \"%.20s\" is not id=value", res, tok);
+			                  "%s: \"%.20s\" is not id=value", res,
+			                  tok);
 		*eq = '\0';
 		id = trim(tok);
 		val = trim(eq + 1);
 		if (hv_parse_u64(id, &idv) || idv > UINT32_MAX)
-			return hv_err_set(err, EINVAL, "%s: bad domain id \"%.20s\"",
-					  res, id);
+			return hv_err_set(err, EINVAL,
+			                  "%s: bad domain id \"%.20s\"", res,
+			                  id);
 		if (cache ? hv_parse_hex64(val, &v) : hv_parse_u64(val, &v))
-			return hv_err_set(err, EINVAL, "%s: bad value \"%.20s\"",
-					  res, val);
+			return hv_err_set(err, EINVAL,
+			                  "%s: bad value \"%.20s\"", res, val);
 		for (uint32_t i = 0; i < out->n; i++)
 			if (out->id[i] == idv)
 				return hv_err_set(err, EINVAL,
-						  "%s: domain %u given twice", res,
-						  (unsigned)idv);
+				                  "%s: domain %u given twice",
+				                  res, (unsigned)idv);
 		if (out->n >= HV_RC_MAX_DOM)
-			return hv_err_set(err, E2BIG, "%s: too many domains", res);
+			return hv_err_set(err, E2BIG, "%s: too many domains",
+			                  res);
 		out->id[out->n] = (uint32_t)idv;
 		out->val[out->n++] = v;
 	}
@@ -141,7 +148,7 @@ int hv_rc_schemata_parse(const char *text, hv_rc_schemata *out, hv_err *err)
 		have = hv_rc_schemata_find(out, l.res);
 		if (have) {
 			rc = hv_err_set(err, EINVAL, "schemata: %s given twice",
-					l.res);
+			                l.res);
 			goto out;
 		}
 		if (out->nr >= HV_RC_MAX_LINES) {
@@ -180,9 +187,9 @@ int hv_rc_schemata_format(const hv_rc_schemata *s, char *buf, size_t len)
 		off += (size_t)n;
 		for (uint32_t j = 0; j < l->n; j++) {
 			n = snprintf(buf + off, len - off,
-				     cache ? "%s%u=%llx" : "%s%u=%llu",
-				     j ? ";" : "", l->id[j],
-				     (unsigned long long)l->val[j]);
+			             cache ? "%s%u=%llx" : "%s%u=%llu",
+			             j ? ";" : "", l->id[j],
+			             (unsigned long long)l->val[j]);
 			if (n < 0 || (size_t)n >= len - off)
 				return -ENOSPC;
 			off += (size_t)n;
@@ -196,7 +203,7 @@ int hv_rc_schemata_format(const hv_rc_schemata *s, char *buf, size_t len)
 }
 
 int hv_rc_schemata_merge(hv_rc_schemata *base, const hv_rc_schemata *upd,
-			 hv_err *err)
+                         hv_err *err)
 {
 	for (uint32_t i = 0; i < upd->nr; i++) {
 		const hv_rc_line *u = &upd->line[i];
@@ -216,7 +223,7 @@ int hv_rc_schemata_merge(hv_rc_schemata *base, const hv_rc_schemata *upd,
 			if (k == b->n) {
 				if (b->n >= HV_RC_MAX_DOM)
 					return hv_err_set(err, E2BIG,
-							  "too many domains");
+					                  "too many domains");
 				b->id[b->n++] = u->id[j];
 			}
 			b->val[k] = u->val[j];
@@ -256,7 +263,10 @@ static const hv_rc_cat *cat_for(const hv_rc_info *info, const char *res)
 	return NULL;
 }
 
-static int popcount64(uint64_t v) { return __builtin_popcountll(v); }
+static int popcount64(uint64_t v)
+{
+	return __builtin_popcountll(v);
+}
 
 static int contiguous(uint64_t m)
 {
@@ -277,83 +287,85 @@ static int l3_dom_known(const hv_rc_info *info, uint32_t id)
 }
 
 static int validate_cache(const hv_rc_info *info, const hv_rc_line *l,
-			  hv_err *err)
+                          hv_err *err)
 {
 	const hv_rc_cat *c = cat_for(info, l->res);
 
 	if (!strcmp(l->res, "L3") && info->cdp)
 		return hv_err_set(err, EINVAL,
-				  "L3: CDP is on, give L3CODE and L3DATA");
+		                  "L3: CDP is on, give L3CODE and L3DATA");
 	if (!c || !c->present)
 		return hv_err_set(err, EOPNOTSUPP,
-				  "%s: cache allocation not supported here",
-				  l->res);
+		                  "%s: cache allocation not supported here",
+		                  l->res);
 	for (uint32_t i = 0; i < l->n; i++) {
 		uint64_t m = l->val[i];
 
 		if (l->res[1] == '3' && !l3_dom_known(info, l->id[i]))
 			return hv_err_set(err, EINVAL, "%s: no cache domain %u",
-					  l->res, l->id[i]);
+			                  l->res, l->id[i]);
 		if (m & ~c->cbm_mask)
+			return hv_err_set(
+			    err, EINVAL,
+			    "%s:%u: mask %llx outside cbm_mask %llx", l->res,
+			    l->id[i], (unsigned long long)m,
+			    (unsigned long long)c->cbm_mask);
+		if ((uint32_t)popcount64(m) < c->min_cbm_bits ||
+		    (!m && c->min_cbm_bits))
 			return hv_err_set(err, EINVAL,
-					  "%s:%u: mask %llx outside cbm_mask %llx",
-					  l->res, l->id[i], (unsigned long long)m,
-					  (unsigned long long)c->cbm_mask);
-		if ((uint32_t)popcount64(m) < c->min_cbm_bits || (!m && c->min_cbm_bits))
-			return hv_err_set(err, EINVAL,
-					  "%s:%u: mask %llx has fewer than "
-					  "min_cbm_bits=%u bits set",
-					  l->res, l->id[i], (unsigned long long)m,
-					  c->min_cbm_bits);
+			                  "%s:%u: mask %llx has fewer than "
+			                  "min_cbm_bits=%u bits set",
+			                  l->res, l->id[i],
+			                  (unsigned long long)m,
+			                  c->min_cbm_bits);
 		if (!c->sparse && !contiguous(m))
-			return hv_err_set(err, EINVAL,
-					  "%s:%u: mask %llx has non-consecutive "
-					  "1-bits (not allowed on this CPU)",
-					  l->res, l->id[i], (unsigned long long)m);
+			return hv_err_set(
+			    err, EINVAL,
+			    "%s:%u: mask %llx has non-consecutive "
+			    "1-bits (not allowed on this CPU)",
+			    l->res, l->id[i], (unsigned long long)m);
 	}
 	return 0;
 }
 
-static int validate_mb(const hv_rc_info *info, const hv_rc_line *l,
-		       hv_err *err)
+static int validate_mb(const hv_rc_info *info, const hv_rc_line *l, hv_err *err)
 {
 	const hv_rc_mb *mb = &info->mb;
 
 	if (!mb->present)
-		return hv_err_set(err, EOPNOTSUPP,
-				  "MB: bandwidth allocation not supported here");
+		return hv_err_set(
+		    err, EOPNOTSUPP,
+		    "MB: bandwidth allocation not supported here");
 	for (uint32_t i = 0; i < l->n; i++) {
 		uint64_t v = l->val[i];
 
 		if (!l3_dom_known(info, l->id[i]))
 			return hv_err_set(err, EINVAL, "MB: no domain %u",
-					  l->id[i]);
+			                  l->id[i]);
 		if (v < mb->min_bw || v > mb->max_bw)
-			return hv_err_set(err, EINVAL,
-					  "MB:%u: %llu outside [%u, %u]%s",
-					  l->id[i], (unsigned long long)v,
-					  mb->min_bw, mb->max_bw,
-					  mb->unit == HV_RC_MB_AMD8
-						  ? " (1/8 GB/s units)"
-						  : mb->unit == HV_RC_MB_MBPS
-						  ? " MiB/s"
-						  : " %");
+			return hv_err_set(
+			    err, EINVAL, "MB:%u: %llu outside [%u, %u]%s",
+			    l->id[i], (unsigned long long)v, mb->min_bw,
+			    mb->max_bw,
+			    mb->unit == HV_RC_MB_AMD8   ? " (1/8 GB/s units)"
+			    : mb->unit == HV_RC_MB_MBPS ? " MiB/s"
+			                                : " %");
 		if (mb->unit == HV_RC_MB_PERCENT && mb->bw_gran > 1 &&
 		    v % mb->bw_gran) {
 			uint64_t up = (v / mb->bw_gran + 1) * mb->bw_gran;
 			return hv_err_set(err, EINVAL,
-					  "MB:%u: %llu is not a multiple of "
-					  "bandwidth_gran=%u (the kernel would "
-					  "use %llu)",
-					  l->id[i], (unsigned long long)v,
-					  mb->bw_gran, (unsigned long long)up);
+			                  "MB:%u: %llu is not a multiple of "
+			                  "bandwidth_gran=%u (the kernel would "
+			                  "use %llu)",
+			                  l->id[i], (unsigned long long)v,
+			                  mb->bw_gran, (unsigned long long)up);
 		}
 	}
 	return 0;
 }
 
 int hv_rc_validate(const hv_rc_info *info, const hv_rc_schemata *want,
-		   hv_err *err)
+                   hv_err *err)
 {
 	int rc;
 
@@ -368,7 +380,7 @@ int hv_rc_validate(const hv_rc_info *info, const hv_rc_schemata *want,
 			rc = validate_mb(info, l, err);
 		else
 			rc = hv_err_set(err, EOPNOTSUPP,
-					"%s: resource not supported", l->res);
+			                "%s: resource not supported", l->res);
 		if (rc)
 			return rc;
 	}
@@ -376,7 +388,7 @@ int hv_rc_validate(const hv_rc_info *info, const hv_rc_schemata *want,
 }
 
 int hv_rc_default_schemata(const hv_rc_info *info, const hv_rc_schemata *cur,
-			   hv_rc_schemata *out)
+                           hv_rc_schemata *out)
 {
 	*out = *cur;
 	for (uint32_t i = 0; i < out->nr; i++) {
@@ -418,7 +430,7 @@ hv_u64 hv_rc_event_parse(const char *text)
 /* ---------------- probe ---------------- */
 
 static int read_u32_opt(const char *dir, const char *file, uint32_t *out,
-			int hex)
+                        int hex)
 {
 	char p[PATH_MAX + 64], buf[64];
 	uint64_t v;
@@ -445,7 +457,7 @@ static int read_u64hex(const char *dir, const char *file, uint64_t *out)
 }
 
 static int probe_cat(const char *root, const char *res, int vendor,
-		     hv_rc_cat *c, hv_err *err)
+                     hv_rc_cat *c, hv_err *err)
 {
 	char dir[PATH_MAX + 32];
 	uint32_t sparse;
@@ -457,8 +469,8 @@ static int probe_cat(const char *root, const char *res, int vendor,
 		return 0;
 	if (read_u32_opt(dir, "num_closids", &c->num_closids, 0) ||
 	    read_u64hex(dir, "cbm_mask", &c->cbm_mask) || !c->cbm_mask)
-		return hv_err_set(err, EINVAL,
-				  "%s: unreadable num_closids or cbm_mask", dir);
+		return hv_err_set(
+		    err, EINVAL, "%s: unreadable num_closids or cbm_mask", dir);
 	if (read_u32_opt(dir, "min_cbm_bits", &c->min_cbm_bits, 0))
 		c->min_cbm_bits = 1;
 	(void)read_u64hex(dir, "shareable_bits", &c->shareable_bits);
@@ -490,7 +502,8 @@ static int detect_vendor(const hv_env *env)
 		char line[128];
 
 		snprintf(line, sizeof(line), "%.*s", (int)l, v);
-		if (strstr(line, "AuthenticAMD") || strstr(line, "HygonGenuine"))
+		if (strstr(line, "AuthenticAMD") ||
+		    strstr(line, "HygonGenuine"))
 			return HV_RC_VENDOR_AMD;
 		if (strstr(line, "GenuineIntel"))
 			return HV_RC_VENDOR_INTEL;
@@ -505,7 +518,7 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 static int probe_in(const hv_env *env, const char *root, hv_rc_info *out,
-		    hv_err *err)
+                    hv_err *err)
 {
 	char dir[PATH_MAX + 32], p[PATH_MAX + 64], buf[1024];
 	hv_rc_schemata sch;
@@ -517,7 +530,7 @@ static int probe_in(const hv_env *env, const char *root, hv_rc_info *out,
 	snprintf(dir, sizeof(dir), "%s/info", root);
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
 		return hv_err_set(err, ENOENT, "resctrl is not mounted at %s",
-				  root);
+		                  root);
 	out->vendor = detect_vendor(env);
 	if ((rc = probe_cat(root, "L3", out->vendor, &out->l3, err)) ||
 	    (rc = probe_cat(root, "L3CODE", out->vendor, &out->l3code, err)) ||
@@ -538,8 +551,8 @@ static int probe_in(const hv_env *env, const char *root, hv_rc_info *out,
 		hv_rc_line *l = hv_rc_schemata_find(&sch, "MB");
 
 		if (read_u32_opt(dir, "num_closids", &mb->num_closids, 0))
-			return hv_err_set(err, EINVAL, "%s/num_closids: unreadable",
-					  dir);
+			return hv_err_set(err, EINVAL,
+			                  "%s/num_closids: unreadable", dir);
 		(void)read_u32_opt(dir, "min_bandwidth", &mb->min_bw, 0);
 		if (read_u32_opt(dir, "bandwidth_gran", &mb->bw_gran, 0))
 			mb->bw_gran = 1;
@@ -559,8 +572,8 @@ static int probe_in(const hv_env *env, const char *root, hv_rc_info *out,
 				mx = l->val[i] > mx ? l->val[i] : mx;
 			if (mb->unit == HV_RC_MB_PERCENT && mx > 100) {
 				mb->unit = HV_RC_MB_MBPS;
-				mb->max_bw = mx > UINT32_MAX ? UINT32_MAX
-							     : (uint32_t)mx;
+				mb->max_bw =
+				    mx > UINT32_MAX ? UINT32_MAX : (uint32_t)mx;
 			} else if (mb->unit == HV_RC_MB_AMD8 && mx > 0) {
 				mb->max_bw = (uint32_t)mx;
 			}
@@ -570,14 +583,14 @@ static int probe_in(const hv_env *env, const char *root, hv_rc_info *out,
 	out->num_closids = 0;
 	{
 		const hv_rc_cat *cs[] = {&out->l3, &out->l3code, &out->l3data,
-					 &out->l2};
+		                         &out->l2};
 		for (size_t i = 0; i < 4; i++)
 			if (cs[i]->present &&
 			    (!out->num_closids ||
 			     cs[i]->num_closids < out->num_closids))
 				out->num_closids = cs[i]->num_closids;
-		if (out->mb.present &&
-		    (!out->num_closids || out->mb.num_closids < out->num_closids))
+		if (out->mb.present && (!out->num_closids ||
+		                        out->mb.num_closids < out->num_closids))
 			out->num_closids = out->mb.num_closids;
 	}
 
@@ -646,7 +659,7 @@ int hv_rc_open(const hv_env *env, hv_resctrl **out, hv_err *err)
 	rc->fd = -1;
 	rc->env = *env;
 	if (hv_env_path(env, HV_ROOT_SYS, rc->root, sizeof(rc->root),
-			"fs/resctrl")) {
+	                "fs/resctrl")) {
 		r = hv_err_set(err, ENAMETOOLONG, "resctrl path too long");
 		goto out;
 	}
@@ -673,12 +686,15 @@ void hv_rc_close(hv_resctrl *rc)
 	free(rc);
 }
 
-const hv_rc_info *hv_rc_info_get(const hv_resctrl *rc) { return &rc->info; }
+const hv_rc_info *hv_rc_info_get(const hv_resctrl *rc)
+{
+	return &rc->info;
+}
 
 /* ---------------- reads ---------------- */
 
 int rc_schemata_read(hv_resctrl *rc, const char *group, hv_rc_schemata *out,
-		     hv_err *err)
+                     hv_err *err)
 {
 	char p[PATH_MAX + 128], buf[4096];
 	ssize_t n;
@@ -688,13 +704,12 @@ int rc_schemata_read(hv_resctrl *rc, const char *group, hv_rc_schemata *out,
 	n = hv_read_file(p, buf, sizeof(buf), err);
 	if (n < 0)
 		return (int)n;
-	return hv_rc_schemata_parse(buf, out, err)
-		       ? hv_err_prefix(err, "%s", p)
-		       : 0;
+	return hv_rc_schemata_parse(buf, out, err) ? hv_err_prefix(err, "%s", p)
+	                                           : 0;
 }
 
 int hv_rc_schemata_read(hv_resctrl *rc, const char *group, hv_rc_schemata *out,
-			hv_err *err)
+                        hv_err *err)
 {
 	int r = rc_lock(rc, LOCK_SH, err);
 
@@ -736,7 +751,7 @@ static int read_all(const char *path, char **out, hv_err *err)
 			continue;
 		if (n < 0) {
 			r = hv_err_set(err, errno, "%s: %s", path,
-				       strerror(errno));
+			               strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -753,7 +768,7 @@ out:
 }
 
 int rc_tasks_read(hv_resctrl *rc, const char *group, int32_t **tids, size_t *n,
-		  hv_err *err)
+                  hv_err *err)
 {
 	char p[PATH_MAX + 128], *text = NULL, *save = NULL;
 	int32_t *v = NULL;
@@ -770,7 +785,8 @@ int rc_tasks_read(hv_resctrl *rc, const char *group, int32_t **tids, size_t *n,
 	     t = strtok_r(NULL, " \n", &save)) {
 		uint64_t x;
 		if (hv_parse_u64(t, &x) || x > INT32_MAX) {
-			r = hv_err_set(err, EINVAL, "%s: bad tid \"%.16s\"", p, t);
+			r = hv_err_set(err, EINVAL, "%s: bad tid \"%.16s\"", p,
+			               t);
 			goto out;
 		}
 		if (cnt == cap) {
@@ -795,7 +811,7 @@ out:
 }
 
 int hv_rc_tasks_read(hv_resctrl *rc, const char *group, int32_t *tids,
-		     size_t max, size_t *n, hv_err *err)
+                     size_t max, size_t *n, hv_err *err)
 {
 	int32_t *all = NULL;
 	size_t cnt = 0;
@@ -816,8 +832,8 @@ int hv_rc_tasks_read(hv_resctrl *rc, const char *group, int32_t *tids,
 }
 
 static int list_dirs(const char *dir, int skip_special,
-		     char (*out)[HV_RC_NAME_LEN], size_t max, size_t *n,
-		     hv_err *err)
+                     char (*out)[HV_RC_NAME_LEN], size_t max, size_t *n,
+                     hv_err *err)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -835,8 +851,8 @@ static int list_dirs(const char *dir, int skip_special,
 		if (e->d_name[0] == '.')
 			continue;
 		if (skip_special && (!strcmp(e->d_name, "info") ||
-				     !strcmp(e->d_name, "mon_groups") ||
-				     !strcmp(e->d_name, "mon_data")))
+		                     !strcmp(e->d_name, "mon_groups") ||
+		                     !strcmp(e->d_name, "mon_data")))
 			continue;
 		if (strlen(e->d_name) >= HV_RC_NAME_LEN)
 			continue;
@@ -854,13 +870,13 @@ static int list_dirs(const char *dir, int skip_special,
 }
 
 int rc_classes(hv_resctrl *rc, char (*out)[HV_RC_NAME_LEN], size_t max,
-	       size_t *n, hv_err *err)
+               size_t *n, hv_err *err)
 {
 	return list_dirs(rc->root, 1, out, max, n, err);
 }
 
 int rc_mon_groups(hv_resctrl *rc, const char *cls, char (*out)[HV_RC_NAME_LEN],
-		  size_t max, size_t *n, hv_err *err)
+                  size_t max, size_t *n, hv_err *err)
 {
 	char p[PATH_MAX + 128];
 
@@ -870,7 +886,7 @@ int rc_mon_groups(hv_resctrl *rc, const char *cls, char (*out)[HV_RC_NAME_LEN],
 }
 
 int hv_rc_classes(hv_resctrl *rc, char (*out)[HV_RC_NAME_LEN], size_t max,
-		  size_t *n, hv_err *err)
+                  size_t *n, hv_err *err)
 {
 	int r = rc_lock(rc, LOCK_SH, err);
 
@@ -882,8 +898,8 @@ int hv_rc_classes(hv_resctrl *rc, char (*out)[HV_RC_NAME_LEN], size_t max,
 }
 
 int hv_rc_mon_groups(hv_resctrl *rc, const char *cls,
-		     char (*out)[HV_RC_NAME_LEN], size_t max, size_t *n,
-		     hv_err *err)
+                     char (*out)[HV_RC_NAME_LEN], size_t max, size_t *n,
+                     hv_err *err)
 {
 	int r = rc_lock(rc, LOCK_SH, err);
 
@@ -895,7 +911,7 @@ int hv_rc_mon_groups(hv_resctrl *rc, const char *cls,
 }
 
 int hv_rc_class_of(hv_resctrl *rc, int32_t tid, char *cls, size_t len,
-		   hv_err *err)
+                   hv_err *err)
 {
 	char(*names)[HV_RC_NAME_LEN] = calloc(RC_MAX_GROUPS, HV_RC_NAME_LEN);
 	size_t n = 0;
@@ -931,10 +947,10 @@ out:
 /* ---------------- monitoring reads ---------------- */
 
 static const char *const ev_file[3] = {"llc_occupancy", "mbm_total_bytes",
-				       "mbm_local_bytes"};
+                                       "mbm_local_bytes"};
 
 int rc_mon_read(hv_resctrl *rc, const char *group, hv_rc_mon_raw *out,
-		hv_err *err)
+                hv_err *err)
 {
 	const hv_rc_info *in = &rc->info;
 
@@ -953,10 +969,10 @@ int rc_mon_read(hv_resctrl *rc, const char *group, hv_rc_mon_raw *out,
 				continue;
 			}
 			snprintf(rel, sizeof(rel), "mon_data/mon_L3_%02u/%s",
-				 in->l3_id[i], ev_file[e]);
+			         in->l3_id[i], ev_file[e]);
 			if (rc_path(rc, p, sizeof(p), group, rel))
 				return hv_err_set(err, ENAMETOOLONG,
-						  "path too long");
+				                  "path too long");
 			if (hv_read_file(p, buf, sizeof(buf), NULL) < 0) {
 				if (errno == ENOENT && i == 0 && e == 0) {
 					/* the group itself vanished */
@@ -965,8 +981,8 @@ int rc_mon_read(hv_resctrl *rc, const char *group, hv_rc_mon_raw *out,
 					rc_path(rc, g, sizeof(g), group, "");
 					if (stat(g, &st))
 						return hv_err_set(
-							err, ENOENT,
-							"%s: group vanished", g);
+						    err, ENOENT,
+						    "%s: group vanished", g);
 				}
 				*dst[e] = hv_na(HV_NA_UNAVAILABLE);
 				continue;
@@ -979,7 +995,7 @@ int rc_mon_read(hv_resctrl *rc, const char *group, hv_rc_mon_raw *out,
 }
 
 int hv_rc_mon_read(hv_resctrl *rc, const char *group, hv_rc_mon_raw *out,
-		   hv_err *err)
+                   hv_err *err)
 {
 	int r = rc_lock(rc, LOCK_SH, err);
 
@@ -993,7 +1009,7 @@ int hv_rc_mon_read(hv_resctrl *rc, const char *group, hv_rc_mon_raw *out,
 /* ---------------- procfs ---------------- */
 
 int rc_pid_tids(const hv_env *env, pid_t pid, int32_t **tids, size_t *n,
-		hv_err *err)
+                hv_err *err)
 {
 	char p[PATH_MAX];
 	DIR *d;
@@ -1008,8 +1024,8 @@ int rc_pid_tids(const hv_env *env, pid_t pid, int32_t **tids, size_t *n,
 		return hv_err_set(err, ENAMETOOLONG, "path too long");
 	if (!(d = opendir(p)))
 		return hv_err_set(err, errno == ENOENT ? ESRCH : errno,
-				  "process %d: %s", (int)pid,
-				  errno == ENOENT ? "gone" : strerror(errno));
+		                  "process %d: %s", (int)pid,
+		                  errno == ENOENT ? "gone" : strerror(errno));
 	while ((e = readdir(d))) {
 		uint64_t t;
 		if (hv_parse_u64(e->d_name, &t) || t > INT32_MAX)
@@ -1027,7 +1043,8 @@ int rc_pid_tids(const hv_env *env, pid_t pid, int32_t **tids, size_t *n,
 		v[cnt++] = (int32_t)t;
 	}
 	if (!cnt) {
-		r = hv_err_set(err, ESRCH, "process %d has no threads", (int)pid);
+		r = hv_err_set(err, ESRCH, "process %d has no threads",
+		               (int)pid);
 		goto out;
 	}
 	*tids = v;

@@ -30,7 +30,10 @@ struct hv_rc_undo {
 	size_t n, cap;
 };
 
-hv_rc_undo *hv_rc_undo_new(void) { return calloc(1, sizeof(hv_rc_undo)); }
+hv_rc_undo *hv_rc_undo_new(void)
+{
+	return calloc(1, sizeof(hv_rc_undo));
+}
 
 void hv_rc_undo_free(hv_rc_undo *u)
 {
@@ -40,10 +43,13 @@ void hv_rc_undo_free(hv_rc_undo *u)
 	free(u);
 }
 
-size_t hv_rc_undo_len(const hv_rc_undo *u) { return u ? u->n : 0; }
+size_t hv_rc_undo_len(const hv_rc_undo *u)
+{
+	return u ? u->n : 0;
+}
 
 static int push(hv_rc_undo *u, int kind, const char *group, const char *text,
-		int32_t tid, hv_err *err)
+                int32_t tid, hv_err *err)
 {
 	act *x;
 
@@ -78,7 +84,7 @@ static int last_status(hv_resctrl *rc, char *buf, size_t len)
 }
 
 static int write_file(hv_resctrl *rc, const char *group, const char *file,
-		      const char *text, int flags, hv_err *err)
+                      const char *text, int flags, hv_err *err)
 {
 	char p[PATH_MAX + 128], st[256];
 	size_t n = strlen(text);
@@ -106,7 +112,7 @@ static int write_file(hv_resctrl *rc, const char *group, const char *file,
 }
 
 static int write_tid(hv_resctrl *rc, const char *group, int32_t tid,
-		     hv_err *err)
+                     hv_err *err)
 {
 	char v[24];
 
@@ -148,6 +154,21 @@ static int do_rmdir(hv_resctrl *rc, const char *group, hv_err *err)
 	return hv_err_set(err, errno, "rmdir %s: %s", p, strerror(errno));
 }
 
+static int fixture_files(hv_resctrl *rc, const char *group)
+{
+	char p[PATH_MAX + 128];
+	int fd;
+
+	/* the kernel populates a new group; a fixture tree gets the one
+	 * file every group has */
+	if (!rc->env.redirected || rc_path(rc, p, sizeof(p), group, "tasks"))
+		return 0;
+	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
 static int do_mkdir(hv_resctrl *rc, const char *group, hv_err *err)
 {
 	char p[PATH_MAX + 128];
@@ -155,7 +176,7 @@ static int do_mkdir(hv_resctrl *rc, const char *group, hv_err *err)
 	if (rc_path(rc, p, sizeof(p), group, ""))
 		return hv_err_set(err, ENAMETOOLONG, "path too long");
 	if (mkdir(p, 0755) == 0)
-		return 0;
+		return fixture_files(rc, group);
 	if (errno == ENOENT && rc->env.redirected) {
 		/* the kernel gives every class a mon_groups/; a fixture
 		 * tree is plain directories */
@@ -164,25 +185,26 @@ static int do_mkdir(hv_resctrl *rc, const char *group, hv_err *err)
 		(void)mkdir(p, 0755);
 		*slash = '/';
 		if (mkdir(p, 0755) == 0)
-			return 0;
+			return fixture_files(rc, group);
 	}
 	switch (errno) {
 	case EBUSY:
 		return hv_err_set(err, EBUSY,
-				  "mkdir %s: RMIDs are still in limbo after a "
-				  "recent rmdir (cache lines tagged); retry in "
-				  "a few seconds",
-				  p);
+		                  "mkdir %s: RMIDs are still in limbo after a "
+		                  "recent rmdir (cache lines tagged); retry in "
+		                  "a few seconds",
+		                  p);
 	case ENOSPC:
 		return hv_err_set(err, ENOSPC,
-				  "mkdir %s: no free CLOSID or RMID left", p);
+		                  "mkdir %s: no free CLOSID or RMID left", p);
 	default:
-		return hv_err_set(err, errno, "mkdir %s: %s", p, strerror(errno));
+		return hv_err_set(err, errno, "mkdir %s: %s", p,
+		                  strerror(errno));
 	}
 }
 
 static int write_schemata(hv_resctrl *rc, const char *group,
-			  const hv_rc_schemata *s, hv_err *err)
+                          const hv_rc_schemata *s, hv_err *err)
 {
 	char text[4096];
 
@@ -196,7 +218,8 @@ static int write_schemata(hv_resctrl *rc, const char *group,
 static int apply_one(hv_resctrl *rc, const act *a, hv_err *err)
 {
 	switch (a->kind) {
-	case ACT_RMDIR: return do_rmdir(rc, a->group, err);
+	case ACT_RMDIR:
+		return do_rmdir(rc, a->group, err);
 	case ACT_MKDIR: {
 		int r = do_mkdir(rc, a->group, err);
 		return r == -EEXIST ? 0 : r;
@@ -220,7 +243,8 @@ static int apply_one(hv_resctrl *rc, const act *a, hv_err *err)
 		}
 		return r;
 	}
-	default: return hv_err_set(err, EINVAL, "bad undo record");
+	default:
+		return hv_err_set(err, EINVAL, "bad undo record");
 	}
 }
 
@@ -258,7 +282,7 @@ int hv_rc_undo_save(const hv_rc_undo *u, char **text, hv_err *err)
 	size_t cap = 256 + u->n * 1200, off = 0;
 	char *buf = malloc(cap);
 	static const char *const kn[] = {"", "rmdir", "mkdir", "schemata",
-					 "task"};
+	                                 "task"};
 
 	if (!buf)
 		return hv_err_set(err, ENOMEM, "out of memory");
@@ -270,13 +294,13 @@ int hv_rc_undo_save(const hv_rc_undo *u, char **text, hv_err *err)
 		int n;
 		if (a->kind == ACT_SCHEMATA)
 			n = snprintf(buf + off, cap - off, "%s %s %s\n",
-				     kn[a->kind], g, a->text);
+			             kn[a->kind], g, a->text);
 		else if (a->kind == ACT_TASK)
 			n = snprintf(buf + off, cap - off, "%s %s %d\n",
-				     kn[a->kind], g, (int)a->tid);
+			             kn[a->kind], g, (int)a->tid);
 		else
 			n = snprintf(buf + off, cap - off, "%s %s\n",
-				     kn[a->kind], g);
+			             kn[a->kind], g);
 		off += (size_t)n;
 	}
 	*text = buf;
@@ -300,17 +324,20 @@ int hv_rc_undo_load(const char *text, hv_rc_undo **out, hv_err *err)
 		int off = 0, kd;
 		ln++;
 		if (sscanf(line, "%15s %111s %n", kind, group, &off) < 2) {
-			r = hv_err_set(err, EINVAL, "undo line %d: malformed", ln);
+			r = hv_err_set(err, EINVAL, "undo line %d: malformed",
+			               ln);
 			goto out;
 		}
-		kd = !strcmp(kind, "rmdir")	 ? ACT_RMDIR
-		     : !strcmp(kind, "mkdir")	 ? ACT_MKDIR
+		kd = !strcmp(kind, "rmdir")      ? ACT_RMDIR
+		     : !strcmp(kind, "mkdir")    ? ACT_MKDIR
 		     : !strcmp(kind, "schemata") ? ACT_SCHEMATA
-		     : !strcmp(kind, "task")	 ? ACT_TASK
-						 : 0;
+		     : !strcmp(kind, "task")     ? ACT_TASK
+		                                 : 0;
 		if (!kd || strstr(group, "..") ||
-		    (kd != ACT_SCHEMATA && kd != ACT_TASK && !strcmp(group, "/"))) {
-			r = hv_err_set(err, EINVAL, "undo line %d: bad action", ln);
+		    (kd != ACT_SCHEMATA && kd != ACT_TASK &&
+		     !strcmp(group, "/"))) {
+			r = hv_err_set(err, EINVAL, "undo line %d: bad action",
+			               ln);
 			goto out;
 		}
 		if (!strcmp(group, "/"))
@@ -319,7 +346,7 @@ int hv_rc_undo_load(const char *text, hv_rc_undo **out, hv_err *err)
 			uint64_t t;
 			if (hv_parse_u64(line + off, &t) || t > INT32_MAX) {
 				r = hv_err_set(err, EINVAL,
-					       "undo line %d: bad tid", ln);
+				               "undo line %d: bad tid", ln);
 				goto out;
 			}
 			r = push(u, kd, group, NULL, (int32_t)t, err);
@@ -367,7 +394,8 @@ static int count_groups(hv_resctrl *rc, size_t *ctrl, size_t *mon, hv_err *err)
 		goto out;
 	*mon += nm;
 	for (size_t i = 0; i < nc; i++) {
-		if ((r = rc_mon_groups(rc, cls[i], mg, RC_MAX_GROUPS, &nm, err)))
+		if ((r = rc_mon_groups(rc, cls[i], mg, RC_MAX_GROUPS, &nm,
+		                       err)))
 			goto out;
 		*mon += nm;
 	}
@@ -397,29 +425,29 @@ static int need_ids(hv_resctrl *rc, int new_ctrl, hv_err *err)
 		return r;
 	if (new_ctrl && in->num_closids && ctrl >= in->num_closids)
 		return hv_err_set(err, ENOSPC,
-				  "all %u CLOSIDs are in use (%zu classes "
-				  "including the default)",
-				  in->num_closids, ctrl);
+		                  "all %u CLOSIDs are in use (%zu classes "
+		                  "including the default)",
+		                  in->num_closids, ctrl);
 	if (in->mon && in->num_rmids && mon >= in->num_rmids)
 		return hv_err_set(err, ENOSPC,
-				  "all %u RMIDs are in use (%zu groups)",
-				  in->num_rmids, mon);
+		                  "all %u RMIDs are in use (%zu groups)",
+		                  in->num_rmids, mon);
 	return 0;
 }
 
 /* ---- public operations ---- */
 
 int hv_rc_class_set(hv_resctrl *rc, const char *name,
-		    const hv_rc_schemata *want, hv_rc_undo *u, hv_err *err)
+                    const hv_rc_schemata *want, hv_rc_undo *u, hv_err *err)
 {
 	hv_rc_undo *local = NULL;
 	hv_rc_schemata cur, merged;
 	size_t mark;
 	int r, created = 0;
 
-	if (!hv_rc_name_ok(name))
-		return hv_err_set(err, EINVAL, "\"%s\" is not a valid class name",
-				  name);
+	if (*name && !hv_rc_name_ok(name)) /* "" is the root (default) */
+		return hv_err_set(err, EINVAL,
+		                  "\"%s\" is not a valid class name", name);
 	if ((r = hv_rc_validate(&rc->info, want, err)))
 		return r;
 	if (!u && !(u = local = hv_rc_undo_new()))
@@ -427,7 +455,7 @@ int hv_rc_class_set(hv_resctrl *rc, const char *name,
 	mark = u->n;
 	if ((r = rc_lock(rc, LOCK_EX, err)))
 		goto out;
-	if (!group_exists(rc, name)) {
+	if (*name && !group_exists(rc, name)) {
 		if ((r = need_ids(rc, 1, err)) || (r = do_mkdir(rc, name, err)))
 			goto unlock;
 		if ((r = push(u, ACT_RMDIR, name, NULL, 0, err))) {
@@ -445,7 +473,8 @@ int hv_rc_class_set(hv_resctrl *rc, const char *name,
 		/* remember each line we are about to change */
 		for (uint32_t i = 0; i < want->nr; i++) {
 			hv_rc_schemata one = {0};
-			hv_rc_line *old = hv_rc_schemata_find(&cur, want->line[i].res);
+			hv_rc_line *old =
+			    hv_rc_schemata_find(&cur, want->line[i].res);
 			char text[1100];
 			if (!old)
 				continue;
@@ -474,14 +503,14 @@ out:
 static void mon_name(char *buf, size_t len, const char *cls, uint32_t id)
 {
 	if (cls && *cls)
-		snprintf(buf, len, "%s/mon_groups/" HV_RC_GROUP_PREFIX "%u", cls,
-			 id);
+		snprintf(buf, len, "%s/mon_groups/" HV_RC_GROUP_PREFIX "%u",
+		         cls, id);
 	else
 		snprintf(buf, len, "mon_groups/" HV_RC_GROUP_PREFIX "%u", id);
 }
 
 int hv_rc_mon_start(hv_resctrl *rc, const char *cls, uint32_t id, pid_t pid,
-		    hv_err *err)
+                    hv_err *err)
 {
 	char g[2 * HV_RC_NAME_LEN + 32];
 	int32_t *tids = NULL;
@@ -489,7 +518,8 @@ int hv_rc_mon_start(hv_resctrl *rc, const char *cls, uint32_t id, pid_t pid,
 	int r;
 
 	if (!rc->info.mon)
-		return hv_err_set(err, EOPNOTSUPP, "no L3 monitoring on this host");
+		return hv_err_set(err, EOPNOTSUPP,
+		                  "no L3 monitoring on this host");
 	if (cls && *cls && !hv_rc_name_ok(cls))
 		return hv_err_set(err, EINVAL, "bad class name");
 	mon_name(g, sizeof(g), cls, id);
@@ -529,8 +559,9 @@ int hv_rc_mon_stop(hv_resctrl *rc, const char *cls, uint32_t id, hv_err *err)
 	mon_name(g, sizeof(g), cls, id);
 	if ((r = rc_lock(rc, LOCK_EX, err)))
 		return r;
-	r = group_exists(rc, g) ? do_rmdir(rc, g, err)
-				: hv_err_set(err, ENOENT, "%s: no such group", g);
+	r = group_exists(rc, g)
+	        ? do_rmdir(rc, g, err)
+	        : hv_err_set(err, ENOENT, "%s: no such group", g);
 	rc_unlock(rc);
 	return r;
 }
@@ -563,10 +594,10 @@ static int find_class_of(hv_resctrl *rc, int32_t tid, char *cls, size_t len)
 }
 
 int hv_rc_assign_pid(hv_resctrl *rc, const char *cls, uint32_t id, pid_t pid,
-		     hv_rc_undo *u, hv_err *err)
+                     hv_rc_undo *u, hv_err *err)
 {
 	char old_cls[HV_RC_NAME_LEN], old_mon[2 * HV_RC_NAME_LEN + 32],
-		new_mon[2 * HV_RC_NAME_LEN + 32];
+	    new_mon[2 * HV_RC_NAME_LEN + 32];
 	hv_rc_undo *local = NULL;
 	int32_t *tids = NULL;
 	size_t n = 0, mark;
@@ -575,8 +606,8 @@ int hv_rc_assign_pid(hv_resctrl *rc, const char *cls, uint32_t id, pid_t pid,
 	if (!cls)
 		cls = "";
 	if (*cls && !hv_rc_name_ok(cls))
-		return hv_err_set(err, EINVAL, "\"%s\" is not a valid class name",
-				  cls);
+		return hv_err_set(err, EINVAL,
+		                  "\"%s\" is not a valid class name", cls);
 	if ((r = rc_pid_tids(&rc->env, pid, &tids, &n, err)))
 		return r;
 	if (!u && !(u = local = hv_rc_undo_new())) {
@@ -609,13 +640,15 @@ int hv_rc_assign_pid(hv_resctrl *rc, const char *cls, uint32_t id, pid_t pid,
 		if (r)
 			goto fail;
 		/* applied newest first: back to the class, then its group */
-		if ((had_mon && (r = push(u, ACT_TASK, old_mon, NULL, tids[i], err))) ||
+		if ((had_mon &&
+		     (r = push(u, ACT_TASK, old_mon, NULL, tids[i], err))) ||
 		    (r = push(u, ACT_TASK, old_cls, NULL, tids[i], err)))
 			goto fail;
 	}
 	if (had_mon) {
 		/* monitoring follows the domain into its new class */
-		if ((r = need_ids(rc, 0, err)) || (r = do_mkdir(rc, new_mon, err)))
+		if ((r = need_ids(rc, 0, err)) ||
+		    (r = do_mkdir(rc, new_mon, err)))
 			goto fail;
 		if ((r = push(u, ACT_RMDIR, new_mon, NULL, 0, err)))
 			goto fail;
@@ -644,7 +677,7 @@ out:
 }
 
 int hv_rc_class_remove(hv_resctrl *rc, const char *name, hv_rc_undo *u,
-		       hv_err *err)
+                       hv_err *err)
 {
 	char(*mg)[HV_RC_NAME_LEN] = NULL;
 	hv_rc_undo *local = NULL;
@@ -654,8 +687,8 @@ int hv_rc_class_remove(hv_resctrl *rc, const char *name, hv_rc_undo *u,
 	int r;
 
 	if (!hv_rc_name_ok(name))
-		return hv_err_set(err, EINVAL, "\"%s\" is not a valid class name",
-				  name);
+		return hv_err_set(err, EINVAL,
+		                  "\"%s\" is not a valid class name", name);
 	if (!u && !(u = local = hv_rc_undo_new()))
 		return hv_err_set(err, ENOMEM, "out of memory");
 	if (!(mg = calloc(RC_MAX_GROUPS, HV_RC_NAME_LEN))) {

@@ -108,12 +108,12 @@ static void note(hv_dom *d, const char *what)
 
 	if (l + 2 < sizeof(d->note))
 		snprintf(d->note + l, sizeof(d->note) - l, "%s%s",
-			 l ? "; " : "", what);
+		         l ? "; " : "", what);
 }
 
 /* Combine L3 domains of one MBM event into the accumulator. */
 static hv_u64 mbm_sum(mon_state *st, const hv_rc_mon_raw *raw, int ev,
-		      const char **why)
+                      const char **why)
 {
 	const hv_u64 *v = ev ? raw->local : raw->total;
 	int bad = 0;
@@ -144,8 +144,8 @@ static hv_u64 mbm_sum(mon_state *st, const hv_rc_mon_raw *raw, int ev,
 		if (!*why)
 			*why = reason == HV_NA_ERROR ? "mbm Error"
 			       : reason == HV_NA_UNSUPPORTED
-				       ? "mbm unsupported"
-				       : "mbm Unavailable";
+			           ? "mbm unsupported"
+			           : "mbm Unavailable";
 		return hv_na(reason);
 	}
 	return hv_val(st->acc[ev]);
@@ -171,7 +171,8 @@ static void fill_dom(hv_rdtmon *m, hv_dom *d, const char *group)
 	}
 	d->llc_bytes = occ_why == HV_OK ? hv_val(occ) : hv_na(occ_why);
 	if (occ_why != HV_OK && occ_why != HV_NA_UNSUPPORTED)
-		note(d, occ_why == HV_NA_ERROR ? "llc Error" : "llc Unavailable");
+		note(d,
+		     occ_why == HV_NA_ERROR ? "llc Error" : "llc Unavailable");
 	d->mbm_total_bytes = mbm_sum(st, &raw, 0, &why);
 	{
 		const char *w2 = NULL;
@@ -221,17 +222,18 @@ void hv_rdtmon_fill(hv_rdtmon *m, hv_snap *s)
 				continue;
 			errno = 0;
 			id = strtoull(mg[i] + pl, &end, 10);
-			if (*end || errno || id > UINT32_MAX || end == mg[i] + pl)
+			if (*end || errno || id > UINT32_MAX ||
+			    end == mg[i] + pl)
 				continue;
 			cand[ncand].id = (uint32_t)id;
 			if (c)
 				snprintf(cand[ncand].group,
-					 sizeof(cand[ncand].group),
-					 "%s/mon_groups/%s", cls[c], mg[i]);
+				         sizeof(cand[ncand].group),
+				         "%s/mon_groups/%s", cls[c], mg[i]);
 			else
 				snprintf(cand[ncand].group,
-					 sizeof(cand[ncand].group),
-					 "mon_groups/%s", mg[i]);
+				         sizeof(cand[ncand].group),
+				         "mon_groups/%s", mg[i]);
 			ncand++;
 		}
 	}
