@@ -6,10 +6,12 @@
  * are closed when the thread is no longer reported. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -336,6 +338,19 @@ static int thr_read(hv_pmu *p, pmu_thr *t, hv_u64 *vals)
 	return 0;
 }
 
+/* The tid must be a thread of the domain's process: synth/replay ids and
+ * stale tids must never count an unrelated thread of this host. */
+static int thr_belongs(const hv_pmu *p, uint32_t pid, int32_t tid)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (hv_env_path(&p->env, HV_ROOT_PROC, path, sizeof(path), "%u/task/%d",
+	                pid, (int)tid))
+		return 0;
+	return stat(path, &st) == 0;
+}
+
 static int thr_sample(hv_pmu *p, pmu_thr *t, hv_u64 *vals)
 {
 	int r;
@@ -404,6 +419,14 @@ void hv_pmu_fill(hv_pmu *p, hv_snap *s)
 				continue; /* Xen: no host thread per vCPU */
 			if (!(t = thr_get(p, d->key, vc->tid)))
 				continue;
+			if (t->fd[0] < 0 && !thr_belongs(p, d->id, vc->tid)) {
+				t->gen = p->gen;
+				for (size_t k = 0; k < HV_HW_MAX; k++)
+					vc->hw[k] =
+					    hv_na(k < p->n ? HV_NA_UNAVAILABLE
+					                   : HV_NA_UNSUPPORTED);
+				continue;
+			}
 			(void)thr_sample(p, t, vals);
 			for (size_t k = 0; k < HV_HW_MAX; k++)
 				vc->hw[k] = vals[k];
