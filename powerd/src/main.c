@@ -23,27 +23,26 @@
 #include "pd_view.h"
 
 static const char usage[] =
-	"Usage: hv-powerd --config FILE [--dry-run] [--once] [--backend NAME]\n"
-	"\n"
-	"Steer P-states, C-states and pCPU online state of a Xen or KVM host\n"
-	"by policy, journalling every change and restoring every knob on exit.\n"
-	"\n"
-	"  -c, --config FILE   policy configuration (required; see hv-powerd(8))\n"
-	"  -n, --dry-run       compute and journal decisions, change nothing\n"
-	"  -1, --once          run one decision round, restore, and exit\n"
-	"  -b, --backend NAME  kvm, xen, synth or replay (default: auto-detect)\n"
-	"  -t, --check         validate the configuration and exit\n"
-	"  -h, --help          show this help\n"
-	"  -V, --version       show the version\n"
-	"\n"
-	"Environment: HVKIT_SYSFS, HVKIT_PROCFS, HVKIT_DEVFS (host roots),\n"
-	"HVKIT_RUNDIR (journal.jsonl and state.json; default /run/hvkit).\n"
-	"Signals: SIGHUP reloads the configuration (a bad file keeps the old\n"
-	"one); SIGTERM and SIGINT restore every knob and exit.\n"
-	"Exit status: 0 ok, 1 runtime error, 2 usage or configuration error.\n";
+    "Usage: hv-powerd --config FILE [--dry-run] [--once] [--backend NAME]\n"
+    "\n"
+    "Steer P-states, C-states and pCPU online state of a Xen or KVM host\n"
+    "by policy, journalling every change and restoring every knob on exit.\n"
+    "\n"
+    "  -c, --config FILE   policy configuration (required; see hv-powerd(8))\n"
+    "  -n, --dry-run       compute and journal decisions, change nothing\n"
+    "  -1, --once          run one decision round, restore, and exit\n"
+    "  -b, --backend NAME  kvm, xen, synth or replay (default: auto-detect)\n"
+    "  -t, --check         validate the configuration and exit\n"
+    "  -h, --help          show this help\n"
+    "  -V, --version       show the version\n"
+    "\n"
+    "Environment: HVKIT_SYSFS, HVKIT_PROCFS, HVKIT_DEVFS (host roots),\n"
+    "HVKIT_RUNDIR (journal.jsonl and state.json; default /run/hvkit).\n"
+    "Signals: SIGHUP reloads the configuration (a bad file keeps the old\n"
+    "one); SIGTERM and SIGINT restore every knob and exit.\n"
+    "Exit status: 0 ok, 1 runtime error, 2 usage or configuration error.\n";
 
-static int kget(void *ctx, const char *knob, char *val, size_t len,
-		hv_err *err)
+static int kget(void *ctx, const char *knob, char *val, size_t len, hv_err *err)
 {
 	return hv_knob_get(ctx, knob, val, len, err);
 }
@@ -53,8 +52,8 @@ static int kset(void *ctx, const char *knob, const char *val, hv_err *err)
 	return hv_knob_set(ctx, knob, val, NULL, err);
 }
 
-static int kundo(void *ctx, const char *knob, const char *cur,
-		 const char *orig, hv_err *err)
+static int kundo(void *ctx, const char *knob, const char *cur, const char *orig,
+                 hv_err *err)
 {
 	hv_change chg;
 
@@ -75,7 +74,7 @@ static double mono(void)
 
 /* One round: sample, decide, act. */
 static int round_once(hv_collector *col, const pd_config *cfg, pd_mem *mem,
-		      pd_act *act, pd_out *out, double *last_energy)
+                      pd_act *act, pd_out *out, double *last_energy)
 {
 	hv_err e = {0};
 	hv_snap *s = NULL;
@@ -121,14 +120,14 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"once", no_argument, NULL, '1'},
-		{"backend", required_argument, NULL, 'b'},
-		{"check", no_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"once", no_argument, NULL, '1'},
+	    {"backend", required_argument, NULL, 'b'},
+	    {"check", no_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *cfg_path = NULL, *backend = NULL;
 	bool dry = false, once = false, check = false;
@@ -146,21 +145,37 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "c:n1b:thV", lo, NULL)) != -1) {
 		switch (opt) {
-		case 'c': cfg_path = optarg; break;
-		case 'n': dry = true; break;
-		case '1': once = true; break;
-		case 'b': backend = optarg; break;
-		case 't': check = true; break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': puts("hv-powerd (hvkit) 0.1.0"); return 0;
-		default: fputs(usage, stderr); return 2;
+		case 'c':
+			cfg_path = optarg;
+			break;
+		case 'n':
+			dry = true;
+			break;
+		case '1':
+			once = true;
+			break;
+		case 'b':
+			backend = optarg;
+			break;
+		case 't':
+			check = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			puts("hv-powerd (hvkit) 0.1.0");
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
 		}
 	}
 	if (optind < argc || !cfg_path) {
 		fprintf(stderr, "hv-powerd: %s\n%s",
-			optind < argc ? "unexpected argument"
-				      : "--config FILE is required",
-			usage);
+		        optind < argc ? "unexpected argument"
+		                      : "--config FILE is required",
+		        usage);
 		return 2;
 	}
 	if (pd_config_load(cfg_path, &cfg, &e)) {
@@ -202,8 +217,8 @@ int main(int argc, char **argv)
 	unsigned failed = 0;
 	int n = pd_act_recover(act, &failed, &e);
 	if (n > 0)
-		pd_log(PD_LOG_WARN, "restored %d knob(s) left by a previous run",
-		       n);
+		pd_log(PD_LOG_WARN,
+		       "restored %d knob(s) left by a previous run", n);
 	if (failed) {
 		pd_log(PD_LOG_ERR,
 		       "%u knob(s) of a previous run could not be restored; "
@@ -220,9 +235,9 @@ int main(int argc, char **argv)
 	{
 		char msg[512];
 		snprintf(msg, sizeof(msg),
-			 "backend %s, config %s, period %gs%s%s",
-			 hv_backend_name(be), cfg_path, cfg.period_s,
-			 dry ? ", dry-run" : "", once ? ", once" : "");
+		         "backend %s, config %s, period %gs%s%s",
+		         hv_backend_name(be), cfg_path, cfg.period_s,
+		         dry ? ", dry-run" : "", once ? ", once" : "");
 		pd_act_event(act, "start", msg);
 		pd_log(PD_LOG_INFO, "started: %s", msg);
 	}
@@ -231,7 +246,7 @@ int main(int argc, char **argv)
 		pd_log(PD_LOG_WARN, "first sample: %s", e.msg);
 
 	double next = mono() + (once ? (cfg.period_s < 1 ? cfg.period_s : 1)
-				     : cfg.period_s);
+	                             : cfg.period_s);
 	bool stop = false;
 	while (!stop) {
 		double wait = next - mono();
@@ -243,23 +258,26 @@ int main(int argc, char **argv)
 				if (si.ssi_signo == SIGHUP) {
 					pd_config nc;
 					hv_err re = {0};
-					if (pd_config_load(cfg_path, &nc, &re)) {
-						pd_log(PD_LOG_ERR,
-						       "reload refused, keeping "
-						       "the running "
-						       "configuration: %s",
-						       re.msg);
+					if (pd_config_load(cfg_path, &nc,
+					                   &re)) {
+						pd_log(
+						    PD_LOG_ERR,
+						    "reload refused, keeping "
+						    "the running "
+						    "configuration: %s",
+						    re.msg);
 						pd_act_event(act,
-							     "reload-failed",
-							     re.msg);
+						             "reload-failed",
+						             re.msg);
 					} else {
 						cfg = nc;
 						hv_collector_set_period(
-							col, cfg.period_s);
+						    col, cfg.period_s);
 						pd_act_event(act, "reload",
-							     cfg_path);
-						pd_log(PD_LOG_INFO,
-						       "configuration reloaded");
+						             cfg_path);
+						pd_log(
+						    PD_LOG_INFO,
+						    "configuration reloaded");
 					}
 				} else {
 					stop = true;

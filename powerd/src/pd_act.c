@@ -37,8 +37,8 @@ static void iso_now(char *buf, size_t len)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	         tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
 static double mono_now(void)
@@ -102,8 +102,8 @@ out:
 }
 
 static cJSON *record(const char *event, const char *policy, const char *knob,
-		     const char *oldv, const char *newv, const char *orig,
-		     const char *reason)
+                     const char *oldv, const char *newv, const char *orig,
+                     const char *reason)
 {
 	cJSON *r = cJSON_CreateObject();
 
@@ -190,7 +190,8 @@ static cJSON *held_json(const pd_act *a)
 
 static cJSON *num_or_null(double v)
 {
-	return isnan(v) || isinf(v) ? cJSON_CreateNull() : cJSON_CreateNumber(v);
+	return isnan(v) || isinf(v) ? cJSON_CreateNull()
+	                            : cJSON_CreateNumber(v);
 }
 
 int pd_act_write_state(pd_act *a, const pd_mem *m, const pd_view *v)
@@ -225,17 +226,18 @@ int pd_act_write_state(pd_act *a, const pd_mem *m, const pd_view *v)
 	if (v) {
 		cJSON *doms = cJSON_CreateArray();
 		cJSON_AddItemToObject(st, "demand_cpus",
-				      num_or_null(v->demand_cpus));
-		cJSON_AddItemToObject(st, "pkg_watts", num_or_null(v->pkg_watts));
+		                      num_or_null(v->demand_cpus));
+		cJSON_AddItemToObject(st, "pkg_watts",
+		                      num_or_null(v->pkg_watts));
 		for (unsigned i = 0; i < v->ndom; i++) {
 			cJSON *d = cJSON_CreateObject();
 			cJSON_AddStringToObject(d, "name", v->dom[i].name);
 			cJSON_AddItemToObject(d, "cpu_pct",
-					      num_or_null(v->dom[i].cpu_pct));
+			                      num_or_null(v->dom[i].cpu_pct));
 			cJSON_AddItemToObject(d, "watts",
-					      num_or_null(v->dom[i].watts));
+			                      num_or_null(v->dom[i].watts));
 			cJSON_AddItemToObject(d, "energy_j",
-					      num_or_null(v->dom[i].energy_j));
+			                      num_or_null(v->dom[i].energy_j));
 			cJSON_AddItemToArray(doms, d);
 		}
 		cJSON_AddItemToObject(st, "domains", doms);
@@ -263,7 +265,7 @@ static pd_hold *find(pd_act *a, const char *knob)
 }
 
 static int push_held(pd_act *a, const char *knob, const char *orig,
-		     const char *cur, const char *policy)
+                     const char *cur, const char *policy)
 {
 	if (a->n == a->cap) {
 		size_t nc = a->cap ? a->cap * 2 : 32;
@@ -291,7 +293,7 @@ static void drop_held(pd_act *a, pd_hold *h)
 }
 
 int pd_act_open(const pd_act_opts *o, const pd_knob_ops *ops, pd_act **out,
-		hv_err *err)
+                hv_err *err)
 {
 	pd_act *a = calloc(1, sizeof(*a));
 	char lock[PATH_MAX + 16];
@@ -305,19 +307,19 @@ int pd_act_open(const pd_act_opts *o, const pd_knob_ops *ops, pd_act **out,
 	a->dry_run = o->dry_run;
 	snprintf(a->rundir, sizeof(a->rundir), "%s", o->rundir);
 	snprintf(a->config, sizeof(a->config), "%s",
-		 o->config_path ? o->config_path : "");
+	         o->config_path ? o->config_path : "");
 	if (mkdir(a->rundir, 0755) && errno != EEXIST) {
 		rc = hv_err_set(err, errno, "%s: %s", a->rundir,
-				strerror(errno));
+		                strerror(errno));
 		goto out;
 	}
 	if (snprintf(a->journal, sizeof(a->journal), "%s/journal.jsonl",
-		     a->rundir) >= (int)sizeof(a->journal) ||
+	             a->rundir) >= (int)sizeof(a->journal) ||
 	    snprintf(a->state, sizeof(a->state), "%s/%s", a->rundir,
-		     a->dry_run ? "state-dryrun.json" : "state.json") >=
-		    (int)sizeof(a->state)) {
+	             a->dry_run ? "state-dryrun.json" : "state.json") >=
+	        (int)sizeof(a->state)) {
 		rc = hv_err_set(err, ENAMETOOLONG, "%s: path too long",
-				a->rundir);
+		                a->rundir);
 		goto out;
 	}
 	if (!a->dry_run) {
@@ -325,20 +327,20 @@ int pd_act_open(const pd_act_opts *o, const pd_knob_ops *ops, pd_act **out,
 		a->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 		if (a->lockfd < 0) {
 			rc = hv_err_set(err, errno, "%s: %s", lock,
-					strerror(errno));
+			                strerror(errno));
 			goto out;
 		}
 		if (flock(a->lockfd, LOCK_EX | LOCK_NB)) {
 			rc = hv_err_set(err, EBUSY,
-					"%s: another hv-powerd holds it", lock);
+			                "%s: another hv-powerd holds it", lock);
 			goto out;
 		}
 	}
-	a->jfd = open(a->journal, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-		      0644);
+	a->jfd =
+	    open(a->journal, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (a->jfd < 0) {
 		rc = hv_err_set(err, errno, "%s: %s", a->journal,
-				strerror(errno));
+		                strerror(errno));
 		goto out;
 	}
 out:
@@ -384,12 +386,13 @@ static int load_previous(pd_act *a, pd_act *prev)
 			cJSON *k = cJSON_GetObjectItemCaseSensitive(h, "knob");
 			cJSON *o = cJSON_GetObjectItemCaseSensitive(h, "orig");
 			cJSON *c = cJSON_GetObjectItemCaseSensitive(h, "cur");
-			cJSON *p = cJSON_GetObjectItemCaseSensitive(h, "policy");
+			cJSON *p =
+			    cJSON_GetObjectItemCaseSensitive(h, "policy");
 			if (!cJSON_IsString(k) || !cJSON_IsString(o))
 				continue;
 			push_held(prev, k->valuestring, o->valuestring,
-				  cJSON_IsString(c) ? c->valuestring : "",
-				  cJSON_IsString(p) ? p->valuestring : "");
+			          cJSON_IsString(c) ? c->valuestring : "",
+			          cJSON_IsString(p) ? p->valuestring : "");
 		}
 		cJSON_Delete(st);
 		return rc;
@@ -409,7 +412,8 @@ static int load_previous(pd_act *a, pd_act *prev)
 		cJSON *ev, *k, *o, *nw;
 		if (!r)
 			continue; /* a torn last line after a crash */
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "dry_run"))) {
+		if (cJSON_IsTrue(
+		        cJSON_GetObjectItemCaseSensitive(r, "dry_run"))) {
 			cJSON_Delete(r);
 			continue;
 		}
@@ -422,18 +426,18 @@ static int load_previous(pd_act *a, pd_act *prev)
 			if (!strcmp(e, "clean"))
 				prev->n = 0;
 			else if (!strcmp(e, "set") && cJSON_IsString(k) &&
-				 cJSON_IsString(o)) {
+			         cJSON_IsString(o)) {
 				pd_hold *h = find(prev, k->valuestring);
 				if (!h)
 					push_held(prev, k->valuestring,
-						  o->valuestring,
-						  cJSON_IsString(nw)
-							  ? nw->valuestring
-							  : "",
-						  "");
+					          o->valuestring,
+					          cJSON_IsString(nw)
+					              ? nw->valuestring
+					              : "",
+					          "");
 			} else if ((!strcmp(e, "released") ||
-				    !strcmp(e, "restored")) &&
-				   cJSON_IsString(k)) {
+			            !strcmp(e, "restored")) &&
+			           cJSON_IsString(k)) {
 				pd_hold *h = find(prev, k->valuestring);
 				if (h)
 					drop_held(prev, h);
@@ -466,11 +470,11 @@ int pd_act_recover(pd_act *a, unsigned *failed, hv_err *err)
 	for (size_t i = 0; i < prev.n; i++)
 		if (!find(a, prev.held[i].knob))
 			push_held(a, prev.held[i].knob, prev.held[i].orig,
-				  prev.held[i].cur, prev.held[i].policy);
+			          prev.held[i].cur, prev.held[i].policy);
 	free(prev.held);
 	if (!a->n) {
 		journal(a, record("clean", NULL, NULL, NULL, NULL, NULL,
-				  "nothing held at start"));
+		                  "nothing held at start"));
 		return 0;
 	}
 	size_t before = a->n;
@@ -481,7 +485,7 @@ int pd_act_recover(pd_act *a, unsigned *failed, hv_err *err)
 }
 
 int pd_act_apply(pd_act *a, const pd_out *o, pd_mem *m, const pd_config *c,
-		 double t)
+                 double t)
 {
 	int applied = 0;
 
@@ -497,8 +501,8 @@ int pd_act_apply(pd_act *a, const pd_out *o, pd_mem *m, const pd_config *c,
 				continue;
 			snprintf(cur, sizeof(cur), "%s", h->cur);
 			if (journal(a, record("release", d->policy, d->knob,
-					      h->cur, h->orig, h->orig,
-					      d->reason)))
+			                      h->cur, h->orig, h->orig,
+			                      d->reason)))
 				continue; /* not journalled: not done */
 			if (a->dry_run) {
 				drop_held(a, h);
@@ -507,8 +511,9 @@ int pd_act_apply(pd_act *a, const pd_out *o, pd_mem *m, const pd_config *c,
 			}
 			rc = a->ops.undo(a->ops.ctx, d->knob, cur, h->orig, &e);
 			if (rc) {
-				journal(a, record("failed", d->policy, d->knob,
-						  cur, h->orig, h->orig, e.msg));
+				journal(a,
+				        record("failed", d->policy, d->knob,
+				               cur, h->orig, h->orig, e.msg));
 				pd_log(PD_LOG_ERR, "release %s: %s", d->knob,
 				       e.msg);
 				pd_mem_rejected(m, c, d->knob, t);
@@ -517,7 +522,7 @@ int pd_act_apply(pd_act *a, const pd_out *o, pd_mem *m, const pd_config *c,
 			pd_log(PD_LOG_INFO, "%s: %s %s -> %s (%s)", d->policy,
 			       d->knob, cur, h->orig, d->reason);
 			journal(a, record("released", d->policy, d->knob, cur,
-					  h->orig, h->orig, NULL));
+			                  h->orig, h->orig, NULL));
 			drop_held(a, h);
 			pd_act_write_state(a, m, NULL);
 			applied++;
@@ -527,9 +532,9 @@ int pd_act_apply(pd_act *a, const pd_out *o, pd_mem *m, const pd_config *c,
 		if (h) {
 			snprintf(cur, sizeof(cur), "%s", h->cur);
 		} else if ((rc = a->ops.get(a->ops.ctx, d->knob, cur,
-					    sizeof(cur), &e))) {
+		                            sizeof(cur), &e))) {
 			journal(a, record("failed", d->policy, d->knob, NULL,
-					  d->value, NULL, e.msg));
+			                  d->value, NULL, e.msg));
 			pd_log(PD_LOG_ERR, "read %s: %s", d->knob, e.msg);
 			pd_mem_rejected(m, c, d->knob, t);
 			continue;
@@ -543,11 +548,11 @@ int pd_act_apply(pd_act *a, const pd_out *o, pd_mem *m, const pd_config *c,
 			h = &a->held[a->n - 1];
 		}
 		cJSON *r = record("set", d->policy, d->knob, cur, d->value,
-				  h->orig, d->reason);
+		                  h->orig, d->reason);
 		if (r)
 			cJSON_AddBoolToObject(r, "first", first);
-		if (journal(a, r) || (!a->dry_run &&
-				      pd_act_write_state(a, m, NULL))) {
+		if (journal(a, r) ||
+		    (!a->dry_run && pd_act_write_state(a, m, NULL))) {
 			if (first)
 				drop_held(a, h);
 			continue; /* not on disk: must not change the host */
@@ -555,9 +560,9 @@ int pd_act_apply(pd_act *a, const pd_out *o, pd_mem *m, const pd_config *c,
 		if (!a->dry_run &&
 		    (rc = a->ops.set(a->ops.ctx, d->knob, d->value, &e))) {
 			journal(a, record("failed", d->policy, d->knob, cur,
-					  d->value, h->orig, e.msg));
-			pd_log(PD_LOG_ERR, "set %s = %s: %s", d->knob,
-			       d->value, e.msg);
+			                  d->value, h->orig, e.msg));
+			pd_log(PD_LOG_ERR, "set %s = %s: %s", d->knob, d->value,
+			       e.msg);
 			if (first) {
 				drop_held(a, h);
 				pd_act_write_state(a, m, NULL);
@@ -586,23 +591,23 @@ unsigned pd_act_restore_all(pd_act *a, const char *why)
 		hv_err e = {0};
 		if (a->dry_run) {
 			journal(a, record("restore", h->policy, h->knob, h->cur,
-					  h->orig, h->orig, why));
+			                  h->orig, h->orig, why));
 			drop_held(a, h);
 			continue;
 		}
 		/* Journalled first: a crash in the middle just repeats it. */
 		journal(a, record("restore", h->policy, h->knob, h->cur,
-				  h->orig, h->orig, why));
+		                  h->orig, h->orig, why));
 		if (a->ops.undo(a->ops.ctx, h->knob, h->cur, h->orig, &e)) {
 			journal(a, record("failed", h->policy, h->knob, h->cur,
-					  h->orig, h->orig, e.msg));
+			                  h->orig, h->orig, e.msg));
 			pd_log(PD_LOG_ERR, "restore %s = %s: %s", h->knob,
 			       h->orig, e.msg);
 			bad++;
 			continue;
 		}
 		journal(a, record("restored", h->policy, h->knob, h->cur,
-				  h->orig, h->orig, NULL));
+		                  h->orig, h->orig, NULL));
 		pd_log(PD_LOG_INFO, "restored %s = %s", h->knob, h->orig);
 		drop_held(a, h);
 	}
@@ -617,14 +622,14 @@ void pd_act_notes(pd_act *a, const pd_out *o)
 {
 	for (size_t i = 0; i < o->nnote; i++) {
 		const pd_note *n = &o->note[i];
-		cJSON *r = record("note", n->policy, NULL, NULL, NULL, NULL,
-				  n->msg);
+		cJSON *r =
+		    record("note", n->policy, NULL, NULL, NULL, NULL, n->msg);
 		if (r)
 			cJSON_AddStringToObject(r, "level", n->level);
 		journal(a, r);
 		pd_log(!strcmp(n->level, "alert")  ? PD_LOG_ALERT
 		       : !strcmp(n->level, "warn") ? PD_LOG_WARN
-						   : PD_LOG_INFO,
+		                                   : PD_LOG_INFO,
 		       "%s: %s", n->policy, n->msg);
 	}
 }
@@ -643,7 +648,7 @@ void pd_act_energy(pd_act *a, const pd_view *v)
 		cJSON_AddStringToObject(d, "name", v->dom[i].name);
 		cJSON_AddItemToObject(d, "watts", num_or_null(v->dom[i].watts));
 		cJSON_AddItemToObject(d, "energy_j",
-				      num_or_null(v->dom[i].energy_j));
+		                      num_or_null(v->dom[i].energy_j));
 		cJSON_AddItemToArray(doms, d);
 	}
 	journal(a, r);
@@ -674,5 +679,11 @@ const pd_hold *pd_act_held(const pd_act *a, size_t *n)
 	return a->held;
 }
 
-const char *pd_act_journal_path(const pd_act *a) { return a->journal; }
-const char *pd_act_state_path(const pd_act *a) { return a->state; }
+const char *pd_act_journal_path(const pd_act *a)
+{
+	return a->journal;
+}
+const char *pd_act_state_path(const pd_act *a)
+{
+	return a->state;
+}

@@ -18,25 +18,25 @@
 typedef struct pd_knob_ops {
 	void *ctx;
 	int (*get)(void *ctx, const char *knob, char *val, size_t len,
-		   hv_err *err);
+	           hv_err *err);
 	int (*set)(void *ctx, const char *knob, const char *val, hv_err *err);
 	/* Put orig back (may be the same as set). */
 	int (*undo)(void *ctx, const char *knob, const char *cur,
-		    const char *orig, hv_err *err);
+	            const char *orig, hv_err *err);
 } pd_knob_ops;
 
 typedef struct pd_act pd_act;
 
 typedef struct pd_act_opts {
-	const char *rundir;  /* journal.jsonl, state.json, powerd.lock */
-	bool dry_run;        /* journal decisions, touch nothing */
+	const char *rundir;      /* journal.jsonl, state.json, powerd.lock */
+	bool dry_run;            /* journal decisions, touch nothing */
 	const char *config_path; /* recorded in the state file */
 } pd_act_opts;
 
 /* Open the run directory (created 0755 if missing), take the lock (a live
  * hv-powerd holding it gives -EBUSY), open the journal. */
 int pd_act_open(const pd_act_opts *o, const pd_knob_ops *ops, pd_act **out,
-		hv_err *err);
+                hv_err *err);
 /* Restore everything held, close the files, unlock. NULL allowed. */
 void pd_act_close(pd_act *a);
 
@@ -49,7 +49,7 @@ int pd_act_recover(pd_act *a, unsigned *failed, hv_err *err);
 /* Apply decisions in order. A knob the host refuses is reported to the
  * policy memory (pd_mem_rejected). Returns the number applied. */
 int pd_act_apply(pd_act *a, const pd_out *o, pd_mem *m, const pd_config *c,
-		 double t);
+                 double t);
 /* Journal notes (loud records: alerts, refusals) and a log line each. */
 void pd_act_notes(pd_act *a, const pd_out *o);
 /* Journal an energy record from a view (per-domain watts and joules). */

@@ -25,15 +25,15 @@ enum pd_freq_action { PD_FREQ_GOVERNOR = 0, PD_FREQ_CAP = 1 };
 
 typedef struct pd_config {
 	/* [daemon] */
-	double period_s; /* decision round */
-	char backend[16];/* "" = auto */
+	double period_s;  /* decision round */
+	char backend[16]; /* "" = auto */
 	/* [frequency] */
 	struct {
 		bool enabled;
 		double high_pct, low_pct; /* package utilisation thresholds */
-		double hold_s;            /* low must last this long to go down */
-		double up_hold_s;         /* high must last this long to go up */
-		int action;               /* enum pd_freq_action */
+		double hold_s;    /* low must last this long to go down */
+		double up_hold_s; /* high must last this long to go up */
+		int action;       /* enum pd_freq_action */
 		char low_governor[PD_GOV_LEN];
 		char high_governor[PD_GOV_LEN]; /* "" = release (original) */
 		pd_khz low_max;
@@ -52,14 +52,15 @@ typedef struct pd_config {
 		bool enabled;
 		unsigned ndom;
 		char dom[PD_MAX_LATDOMS][PD_NAME_LEN];
-		double busy_pct;       /* domain cpu% (100 = one pCPU) = busy */
+		double busy_pct; /* domain cpu% (100 = one pCPU) = busy */
 		unsigned max_latency_us; /* deeper states are disabled */
-		double hold_s;         /* idle this long before release */
+		double hold_s;           /* idle this long before release */
 	} lat;
 	/* [hwerr] */
 	struct {
 		bool enabled;
-		unsigned threshold; /* offline when CEs rise by more than this */
+		unsigned
+		    threshold; /* offline when CEs rise by more than this */
 		double window_s;
 		unsigned max_offline;
 		unsigned keep_online;
@@ -70,7 +71,7 @@ typedef struct pd_config {
 		double watts;
 		double release_pct; /* step back up below this share of watts */
 		double hold_s;
-		double step_pct;    /* of cpuinfo_max_freq per step */
+		double step_pct; /* of cpuinfo_max_freq per step */
 		pd_khz floor;
 	} budget;
 	/* [energy] */
@@ -84,7 +85,7 @@ void pd_config_defaults(pd_config *c);
 /* Parse text (name is used in messages). Returns 0 or -EINVAL with
  * "FILE:LINE: what" in err. c is only written on success. */
 int pd_config_parse(const char *name, const char *text, pd_config *c,
-		    hv_err *err);
+                    hv_err *err);
 int pd_config_load(const char *path, pd_config *c, hv_err *err);
 /* Resolve a pd_khz against a CPU's maximum; 0 when max is unknown and the
  * value is a percentage. */

@@ -12,6 +12,6 @@ enum pd_log_level {
 };
 
 void pd_log(int level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -17,8 +17,8 @@ typedef struct cpu_mem {
 		double t;
 		uint64_t ce;
 	} h[CE_HIST];
-	bool hw_off;     /* offlined for errors: sticky until exit */
-	bool hw_noted;   /* refusal already reported */
+	bool hw_off;   /* offlined for errors: sticky until exit */
+	bool hw_noted; /* refusal already reported */
 	char hw_reason[PD_REASON_LEN];
 	char unpark_reason[PD_REASON_LEN]; /* this round only */
 	double backoff_until;
@@ -144,7 +144,7 @@ static int ensure_cpus(pd_mem *m, unsigned ncpu)
 }
 
 static int add_claim(claims *cl, const char *knob, const char *val,
-		     const char *policy, const char *reason)
+                     const char *policy, const char *reason)
 {
 	if (cl->n == cl->cap) {
 		size_t nc = cl->cap ? cl->cap * 2 : 64;
@@ -164,7 +164,7 @@ static int add_claim(claims *cl, const char *knob, const char *val,
 }
 
 static int add_decision(pd_out *o, const char *knob, const char *val,
-			bool release, const char *policy, const char *reason)
+                        bool release, const char *policy, const char *reason)
 {
 	if (o->n == o->cap) {
 		size_t nc = o->cap ? o->cap * 2 : 32;
@@ -185,9 +185,9 @@ static int add_decision(pd_out *o, const char *knob, const char *val,
 }
 
 static int add_note(pd_out *o, const char *policy, const char *level,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int add_note(pd_out *o, const char *policy, const char *level,
-		    const char *fmt, ...)
+                    const char *fmt, ...)
 {
 	va_list ap;
 
@@ -238,7 +238,7 @@ static bool failed_recently(const pd_mem *m, const char *knob, double t)
 /* ---- frequency ---------------------------------------------------- */
 
 static int policy_freq(const pd_config *c, pd_mem *m, const pd_view *v,
-		       claims *cl, char (*reasons)[PD_REASON_LEN])
+                       claims *cl, char (*reasons)[PD_REASON_LEN])
 {
 	double sum[PD_MAX_PKG] = {0};
 	unsigned cnt[PD_MAX_PKG] = {0};
@@ -247,8 +247,8 @@ static int policy_freq(const pd_config *c, pd_mem *m, const pd_view *v,
 	m->freq_release[0] = '\0';
 	for (unsigned i = 0; i < v->ncpu; i++) {
 		const pd_cpu *p = &v->cpu[i];
-		unsigned k = p->pkg >= 0 && p->pkg < PD_MAX_PKG ? (unsigned)p->pkg
-							     : 0;
+		unsigned k =
+		    p->pkg >= 0 && p->pkg < PD_MAX_PKG ? (unsigned)p->pkg : 0;
 		if (p->online == 1 && !isnan(p->busy_pct)) {
 			sum[k] += p->busy_pct;
 			cnt[k]++;
@@ -285,40 +285,41 @@ static int policy_freq(const pd_config *c, pd_mem *m, const pd_view *v,
 				    c->freq.up_hold_s - 1e-9) {
 					m->pkg[k].low = false;
 					m->pkg[k].high_seen = false;
-					snprintf(m->freq_release,
-						 sizeof(m->freq_release),
-						 "package %u utilisation %.1f%% "
-						 "> high %g%%",
-						 k, u, c->freq.high_pct);
+					snprintf(
+					    m->freq_release,
+					    sizeof(m->freq_release),
+					    "package %u utilisation %.1f%% "
+					    "> high %g%%",
+					    k, u, c->freq.high_pct);
 				}
 			} else {
 				m->pkg[k].high_seen = false;
 			}
 		}
 		snprintf(reasons[k], PD_REASON_LEN,
-			 "package %u utilisation %.1f%% over %u online CPUs "
-			 "(%s %g%%, hold %gs)",
-			 k, u, cnt[k], m->pkg[k].low ? "< low" : "> high",
-			 m->pkg[k].low ? c->freq.low_pct : c->freq.high_pct,
-			 m->pkg[k].low ? c->freq.hold_s : c->freq.up_hold_s);
+		         "package %u utilisation %.1f%% over %u online CPUs "
+		         "(%s %g%%, hold %gs)",
+		         k, u, cnt[k], m->pkg[k].low ? "< low" : "> high",
+		         m->pkg[k].low ? c->freq.low_pct : c->freq.high_pct,
+		         m->pkg[k].low ? c->freq.hold_s : c->freq.up_hold_s);
 	}
 	for (unsigned i = 0; i < v->ncpu && !rc; i++) {
 		const pd_cpu *p = &v->cpu[i];
-		unsigned k = p->pkg >= 0 && p->pkg < PD_MAX_PKG ? (unsigned)p->pkg
-							     : 0;
+		unsigned k =
+		    p->pkg >= 0 && p->pkg < PD_MAX_PKG ? (unsigned)p->pkg : 0;
 		char knob[PD_KNOB_LEN], val[PD_VAL_LEN];
 		if (p->online != 1 || !p->governor[0])
 			continue;
 		if (c->freq.action == PD_FREQ_GOVERNOR) {
 			const char *g = m->pkg[k].low ? c->freq.low_governor
-						      : c->freq.high_governor;
+			                              : c->freq.high_governor;
 			if (!g[0])
 				continue;
 			snprintf(knob, sizeof(knob), "cpu/%u/governor", p->id);
 			rc = add_claim(cl, knob, g, "frequency", reasons[k]);
 		} else if (m->pkg[k].low && p->hw_max_khz) {
 			unsigned long khz =
-				pd_khz_resolve(c->freq.low_max, p->hw_max_khz);
+			    pd_khz_resolve(c->freq.low_max, p->hw_max_khz);
 			if (khz < p->hw_min_khz)
 				khz = p->hw_min_khz;
 			snprintf(knob, sizeof(knob), "cpu/%u/max_khz", p->id);
@@ -333,22 +334,22 @@ static int policy_freq(const pd_config *c, pd_mem *m, const pd_view *v,
 
 /* The SMT group of cpu (same pkg+core), every member online and safe to
  * park. Returns its size, or 0 when the group may not be parked. */
-static unsigned park_group(const pd_view *v, const pd_mem *m,
-			   const pd_cpu *p, group *g)
+static unsigned park_group(const pd_view *v, const pd_mem *m, const pd_cpu *p,
+                           group *g)
 {
 	g->n = 0;
 	for (unsigned i = 0; i < v->ncpu; i++) {
 		const pd_cpu *q = &v->cpu[i];
-		bool same = q->id == p->id ||
-			    (p->pkg >= 0 && p->core >= 0 && q->pkg == p->pkg &&
-			     q->core == p->core);
+		bool same =
+		    q->id == p->id || (p->pkg >= 0 && p->core >= 0 &&
+		                       q->pkg == p->pkg && q->core == p->core);
 		if (!same)
 			continue;
 		if (q->id == 0 || !q->hotplug || q->online != 1 || q->pinned ||
 		    g->n == PD_SMT_MAX)
 			return 0;
-		if (q->id < m->ncpu &&
-		    (m->cpu[q->id].backoff_until > v->t || m->cpu[q->id].hw_off))
+		if (q->id < m->ncpu && (m->cpu[q->id].backoff_until > v->t ||
+		                        m->cpu[q->id].hw_off))
 			return 0;
 		g->cpu[g->n++] = q->id;
 	}
@@ -383,8 +384,8 @@ static bool pick_park(const pd_view *v, const pd_mem *m, group *out)
 		unsigned on;
 		if (!park_group(v, m, p, &g))
 			continue;
-		on = p->pkg >= 0 && p->pkg < PD_MAX_PKG ? pkg_online[p->pkg]
-							: 0;
+		on =
+		    p->pkg >= 0 && p->pkg < PD_MAX_PKG ? pkg_online[p->pkg] : 0;
 		if (!found || on < best_pkg_on ||
 		    (on == best_pkg_on && p->id > best_id)) {
 			found = true;
@@ -402,12 +403,12 @@ static void unpark_top(pd_mem *m, const char *fmt_reason)
 
 	for (unsigned i = 0; i < g->n; i++)
 		if (g->cpu[i] < m->ncpu)
-			snprintf(m->cpu[g->cpu[i]].unpark_reason,
-				 PD_REASON_LEN, "%s", fmt_reason);
+			snprintf(m->cpu[g->cpu[i]].unpark_reason, PD_REASON_LEN,
+			         "%s", fmt_reason);
 }
 
 static int policy_park(const pd_config *c, pd_mem *m, const pd_view *v,
-		       claims *cl, pd_out *o, char *reason)
+                       claims *cl, pd_out *o, char *reason)
 {
 	unsigned online = count_online(v);
 	double d = v->demand_cpus;
@@ -435,16 +436,16 @@ static int policy_park(const pd_config *c, pd_mem *m, const pd_view *v,
 		if (pinned || back) {
 			for (unsigned i = 0; i < g->n; i++)
 				if (g->cpu[i] < m->ncpu)
-					snprintf(m->cpu[g->cpu[i]].unpark_reason,
-						 PD_REASON_LEN,
-						 pinned ? "cpu %u is now pinned "
-							  "by domain %s"
-							: "cpu %u came back "
-							  "online outside "
-							  "hv-powerd%s",
-						 pinned ? pc : g->cpu[i], by);
-			memmove(g, g + 1,
-				(m->ngroup - gi - 1) * sizeof(*g));
+					snprintf(
+					    m->cpu[g->cpu[i]].unpark_reason,
+					    PD_REASON_LEN,
+					    pinned ? "cpu %u is now pinned "
+					             "by domain %s"
+					           : "cpu %u came back "
+					             "online outside "
+					             "hv-powerd%s",
+					    pinned ? pc : g->cpu[i], by);
+			memmove(g, g + 1, (m->ngroup - gi - 1) * sizeof(*g));
 			m->ngroup--;
 			m->moved = true;
 			m->last_move = v->t;
@@ -461,9 +462,9 @@ static int policy_park(const pd_config *c, pd_mem *m, const pd_view *v,
 		}
 		if (v->t - m->unknown_since >= c->park.hold_s && m->ngroup) {
 			snprintf(why, sizeof(why),
-				 "demand unknown for %.1fs: unparking all "
-				 "(fail safe)",
-				 v->t - m->unknown_since);
+			         "demand unknown for %.1fs: unparking all "
+			         "(fail safe)",
+			         v->t - m->unknown_since);
 			while (m->ngroup)
 				unpark_top(m, why);
 			m->moved = true;
@@ -474,19 +475,18 @@ static int policy_park(const pd_config *c, pd_mem *m, const pd_view *v,
 	m->unknown_seen = false;
 
 	/* Bring CPUs back before demand reaches what is online. */
-	if (m->ngroup &&
-	    (d > online * c->park.unpark_above_pct / 100.0 ||
-	     online < c->park.min_online)) {
+	if (m->ngroup && (d > online * c->park.unpark_above_pct / 100.0 ||
+	                  online < c->park.min_online)) {
 		unsigned cap = online;
 		snprintf(why, sizeof(why),
-			 "demand %.2f CPUs > %g%% of %u online (%.2f)%s", d,
-			 c->park.unpark_above_pct, online,
-			 online * c->park.unpark_above_pct / 100.0,
-			 online < c->park.min_online ? ", below min_online"
-						     : "");
+		         "demand %.2f CPUs > %g%% of %u online (%.2f)%s", d,
+		         c->park.unpark_above_pct, online,
+		         online * c->park.unpark_above_pct / 100.0,
+		         online < c->park.min_online ? ", below min_online"
+		                                     : "");
 		while (m->ngroup &&
 		       (d > cap * c->park.unpark_above_pct / 100.0 ||
-			cap < c->park.min_online)) {
+		        cap < c->park.min_online)) {
 			cap += m->grp[m->ngroup - 1].n;
 			unpark_top(m, why);
 		}
@@ -512,14 +512,14 @@ static int policy_park(const pd_config *c, pd_mem *m, const pd_view *v,
 			m->last_move = v->t;
 			m->low_seen = false;
 			snprintf(reason, PD_REASON_LEN,
-				 "demand %.2f CPUs < %g%% of the %u that stay "
-				 "online (%.2f) for %gs; core of cpu %u "
-				 "(%u thread%s), min_online %u",
-				 d, c->park.park_below_pct, online - g.n,
-				 (online - g.n) * c->park.park_below_pct /
-					 100.0,
-				 c->park.hold_s, g.cpu[0], g.n,
-				 g.n > 1 ? "s" : "", c->park.min_online);
+			         "demand %.2f CPUs < %g%% of the %u that stay "
+			         "online (%.2f) for %gs; core of cpu %u "
+			         "(%u thread%s), min_online %u",
+			         d, c->park.park_below_pct, online - g.n,
+			         (online - g.n) * c->park.park_below_pct /
+			             100.0,
+			         c->park.hold_s, g.cpu[0], g.n,
+			         g.n > 1 ? "s" : "", c->park.min_online);
 		}
 	} else {
 		m->low_seen = false;
@@ -530,7 +530,7 @@ claims:
 		for (unsigned i = 0; i < m->grp[gi].n && !rc; i++) {
 			char knob[PD_KNOB_LEN];
 			snprintf(knob, sizeof(knob), "cpu/%u/online",
-				 m->grp[gi].cpu[i]);
+			         m->grp[gi].cpu[i]);
 			rc = add_claim(cl, knob, "0", "parking", reason);
 		}
 	return rc;
@@ -539,7 +539,7 @@ claims:
 /* ---- latency guard ------------------------------------------------ */
 
 static int policy_lat(const pd_config *c, pd_mem *m, const pd_view *v,
-		      claims *cl)
+                      claims *cl)
 {
 	bool busy = false, known = false;
 	int rc = 0;
@@ -556,11 +556,11 @@ static int policy_lat(const pd_config *c, pd_mem *m, const pd_view *v,
 			if (d->cpu_pct > c->lat.busy_pct && !busy) {
 				busy = true;
 				snprintf(m->lat_reason, PD_REASON_LEN,
-					 "latency-critical domain %s busy "
-					 "(%.1f%% > %g%%): C-states with exit "
-					 "latency > %u us disabled",
-					 d->name, d->cpu_pct, c->lat.busy_pct,
-					 c->lat.max_latency_us);
+				         "latency-critical domain %s busy "
+				         "(%.1f%% > %g%%): C-states with exit "
+				         "latency > %u us disabled",
+				         d->name, d->cpu_pct, c->lat.busy_pct,
+				         c->lat.max_latency_us);
 			}
 		}
 	if (busy) {
@@ -575,9 +575,9 @@ static int policy_lat(const pd_config *c, pd_mem *m, const pd_view *v,
 			m->lat_on = false;
 			m->lat_idle_seen = false;
 			snprintf(m->lat_release, PD_REASON_LEN,
-				 "latency-critical domains idle (<= %g%%) for "
-				 "%gs",
-				 c->lat.busy_pct, c->lat.hold_s);
+			         "latency-critical domains idle (<= %g%%) for "
+			         "%gs",
+			         c->lat.busy_pct, c->lat.hold_s);
 		}
 	} else if (m->lat_on && v->ndom == 0) {
 		/* Every latency-critical domain is gone: release too. */
@@ -589,8 +589,8 @@ static int policy_lat(const pd_config *c, pd_mem *m, const pd_view *v,
 			m->lat_on = false;
 			m->lat_idle_seen = false;
 			snprintf(m->lat_release, PD_REASON_LEN,
-				 "latency-critical domains gone for %gs",
-				 c->lat.hold_s);
+			         "latency-critical domains gone for %gs",
+			         c->lat.hold_s);
 		}
 	}
 	if (!m->lat_on)
@@ -605,7 +605,7 @@ static int policy_lat(const pd_config *c, pd_mem *m, const pd_view *v,
 			if (p->cstate_lat_us[s] <= c->lat.max_latency_us)
 				continue;
 			snprintf(knob, sizeof(knob), "cpu/%u/cstate/%u/disable",
-				 p->id, s);
+			         p->id, s);
 			rc = add_claim(cl, knob, "1", "latency", m->lat_reason);
 		}
 	}
@@ -615,7 +615,7 @@ static int policy_lat(const pd_config *c, pd_mem *m, const pd_view *v,
 /* ---- hardware errors ---------------------------------------------- */
 
 static int policy_hwerr(const pd_config *c, pd_mem *m, const pd_view *v,
-			claims *cl, pd_out *o)
+                        claims *cl, pd_out *o)
 {
 	unsigned online = count_online(v), offl = 0;
 	int rc = 0;
@@ -635,7 +635,7 @@ static int policy_hwerr(const pd_config *c, pd_mem *m, const pd_view *v,
 		if (!cm->nh || p->ce != cm->h[cm->nh - 1].ce) {
 			if (cm->nh == CE_HIST) {
 				memmove(cm->h, cm->h + 1,
-					(CE_HIST - 1) * sizeof(cm->h[0]));
+				        (CE_HIST - 1) * sizeof(cm->h[0]));
 				cm->nh--;
 			}
 			cm->h[cm->nh].t = v->t;
@@ -646,7 +646,7 @@ static int policy_hwerr(const pd_config *c, pd_mem *m, const pd_view *v,
 		 * before it (kept), else the oldest known. */
 		while (cm->nh > 1 && cm->h[1].t <= v->t - c->hwerr.window_s) {
 			memmove(cm->h, cm->h + 1,
-				(cm->nh - 1) * sizeof(cm->h[0]));
+			        (cm->nh - 1) * sizeof(cm->h[0]));
 			cm->nh--;
 		}
 		base = cm->h[0].ce;
@@ -663,17 +663,17 @@ static int policy_hwerr(const pd_config *c, pd_mem *m, const pd_view *v,
 			refuse = "it cannot be hot-unplugged";
 		else if (p->pinned) {
 			snprintf(rbuf, sizeof(rbuf),
-				 "domain %s is pinned to it", p->pinned_by);
+			         "domain %s is pinned to it", p->pinned_by);
 			refuse = rbuf;
 		} else if (offl >= c->hwerr.max_offline) {
 			snprintf(rbuf, sizeof(rbuf),
-				 "max_offline %u CPUs already offlined",
-				 c->hwerr.max_offline);
+			         "max_offline %u CPUs already offlined",
+			         c->hwerr.max_offline);
 			refuse = rbuf;
 		} else if (online <= c->hwerr.keep_online) {
 			snprintf(rbuf, sizeof(rbuf),
-				 "only %u CPUs online (keep_online %u)", online,
-				 c->hwerr.keep_online);
+			         "only %u CPUs online (keep_online %u)", online,
+			         c->hwerr.keep_online);
 			refuse = rbuf;
 		}
 		if (p->online != 1)
@@ -681,14 +681,14 @@ static int policy_hwerr(const pd_config *c, pd_mem *m, const pd_view *v,
 		if (refuse) {
 			if (!cm->hw_noted) {
 				cm->hw_noted = true;
-				rc = add_note(o, "hwerr", "alert",
-					      "cpu %u: corrected errors rose by "
-					      "%llu (> %u) within %gs but NOT "
-					      "offlined: %s",
-					      p->id,
-					      (unsigned long long)(p->ce - base),
-					      c->hwerr.threshold,
-					      c->hwerr.window_s, refuse);
+				rc = add_note(
+				    o, "hwerr", "alert",
+				    "cpu %u: corrected errors rose by "
+				    "%llu (> %u) within %gs but NOT "
+				    "offlined: %s",
+				    p->id, (unsigned long long)(p->ce - base),
+				    c->hwerr.threshold, c->hwerr.window_s,
+				    refuse);
 			}
 			continue;
 		}
@@ -696,19 +696,19 @@ static int policy_hwerr(const pd_config *c, pd_mem *m, const pd_view *v,
 		offl++;
 		online--;
 		snprintf(cm->hw_reason, PD_REASON_LEN,
-			 "ALERT cpu %u: corrected errors rose by %llu (%llu -> "
-			 "%llu) > threshold %u within %gs; offlined %u of max "
-			 "%u",
-			 p->id, (unsigned long long)(p->ce - base),
-			 (unsigned long long)base, (unsigned long long)p->ce,
-			 c->hwerr.threshold, c->hwerr.window_s, offl,
-			 c->hwerr.max_offline);
+		         "ALERT cpu %u: corrected errors rose by %llu (%llu -> "
+		         "%llu) > threshold %u within %gs; offlined %u of max "
+		         "%u",
+		         p->id, (unsigned long long)(p->ce - base),
+		         (unsigned long long)base, (unsigned long long)p->ce,
+		         c->hwerr.threshold, c->hwerr.window_s, offl,
+		         c->hwerr.max_offline);
 		/* A parked CPU with errors stays offline for errors instead. */
 		for (unsigned gi = 0; gi < m->ngroup; gi++)
 			if (group_member_seen(&m->grp[gi], p->id)) {
 				memmove(&m->grp[gi], &m->grp[gi + 1],
-					(m->ngroup - gi - 1) *
-						sizeof(m->grp[0]));
+				        (m->ngroup - gi - 1) *
+				            sizeof(m->grp[0]));
 				m->ngroup--;
 				break;
 			}
@@ -726,7 +726,7 @@ static int policy_hwerr(const pd_config *c, pd_mem *m, const pd_view *v,
 /* ---- power budget ------------------------------------------------- */
 
 static int policy_budget(const pd_config *c, pd_mem *m, const pd_view *v,
-			 claims *cl)
+                         claims *cl)
 {
 	double w = v->pkg_watts;
 	int rc = 0;
@@ -739,12 +739,12 @@ static int policy_budget(const pd_config *c, pd_mem *m, const pd_view *v,
 			if (m->cap_pct < 1)
 				m->cap_pct = 1;
 			snprintf(m->budget_reason, PD_REASON_LEN,
-				 "package power %.1f W > budget %g W: cap "
-				 "max frequency at %.0f%% (step %g%%)",
-				 w, c->budget.watts, m->cap_pct,
-				 c->budget.step_pct);
+			         "package power %.1f W > budget %g W: cap "
+			         "max frequency at %.0f%% (step %g%%)",
+			         w, c->budget.watts, m->cap_pct,
+			         c->budget.step_pct);
 		} else if (w < c->budget.watts * c->budget.release_pct / 100 &&
-			   m->cap_pct < 100) {
+		           m->cap_pct < 100) {
 			if (!m->under_seen) {
 				m->under_seen = true;
 				m->under_since = v->t;
@@ -757,16 +757,16 @@ static int policy_budget(const pd_config *c, pd_mem *m, const pd_view *v,
 					m->under_seen = false;
 				}
 				snprintf(m->budget_reason, PD_REASON_LEN,
-					 "package power %.1f W < %g%% of "
-					 "budget %g W for %gs: raise cap to "
-					 "%.0f%%",
-					 w, c->budget.release_pct,
-					 c->budget.watts, c->budget.hold_s,
-					 m->cap_pct);
+				         "package power %.1f W < %g%% of "
+				         "budget %g W for %gs: raise cap to "
+				         "%.0f%%",
+				         w, c->budget.release_pct,
+				         c->budget.watts, c->budget.hold_s,
+				         m->cap_pct);
 				if (m->cap_pct >= 100)
 					snprintf(m->budget_release,
-						 PD_REASON_LEN, "%s",
-						 m->budget_reason);
+					         PD_REASON_LEN, "%s",
+					         m->budget_reason);
 			}
 		} else {
 			m->under_seen = false;
@@ -854,10 +854,10 @@ static int cmp_dec(const void *a, const void *b)
 }
 
 int pd_decide(const pd_config *c, pd_mem *m, const pd_view *v,
-	      const pd_hold *held, size_t nheld, pd_out *o)
+              const pd_hold *held, size_t nheld, pd_out *o)
 {
 	claims cl = {0};
-	char (*freason)[PD_REASON_LEN] = NULL;
+	char(*freason)[PD_REASON_LEN] = NULL;
 	char park_reason[PD_REASON_LEN] = "";
 	unsigned maxid = 0;
 	int rc = 0;
@@ -929,14 +929,14 @@ int pd_decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		if (!h && p && ends_with(w->knob, "/disable")) {
 			unsigned s;
 			if (sscanf(w->knob, "cpu/%*u/cstate/%u/disable", &s) ==
-				    1 &&
+			        1 &&
 			    s < PD_CSTATES && p->cstate_disabled[s] &&
 			    !strcmp(w->value, "1"))
 				continue;
 		}
 		rc = add_decision(o, w->knob, w->value, false, w->policy,
-				  w->reason && w->reason[0] ? w->reason
-							    : w->policy);
+		                  w->reason && w->reason[0] ? w->reason
+		                                            : w->policy);
 	}
 	for (size_t i = 0; i < nheld && !rc; i++) {
 		const pd_hold *h = &held[i];
@@ -976,20 +976,18 @@ out:
 	return rc;
 }
 
-void pd_mem_rejected(pd_mem *m, const pd_config *c, const char *knob,
-		     double t)
+void pd_mem_rejected(pd_mem *m, const pd_config *c, const char *knob, double t)
 {
 	int cpu = pd_knob_cpu(knob);
-	double back = c->park.cooldown_s > c->period_s * 10
-			      ? c->park.cooldown_s
-			      : c->period_s * 10;
+	double back = c->park.cooldown_s > c->period_s * 10 ? c->park.cooldown_s
+	                                                    : c->period_s * 10;
 
 	if (ends_with(knob, "/online") && cpu >= 0) {
 		for (unsigned gi = 0; gi < m->ngroup; gi++)
 			if (group_member_seen(&m->grp[gi], (unsigned)cpu)) {
 				memmove(&m->grp[gi], &m->grp[gi + 1],
-					(m->ngroup - gi - 1) *
-						sizeof(m->grp[0]));
+				        (m->ngroup - gi - 1) *
+				            sizeof(m->grp[0]));
 				m->ngroup--;
 				break;
 			}
@@ -1005,7 +1003,8 @@ void pd_mem_rejected(pd_mem *m, const pd_config *c, const char *knob,
 			return;
 		}
 	if (m->nfail == MAX_FAIL) {
-		memmove(m->fail, m->fail + 1, (MAX_FAIL - 1) * sizeof(m->fail[0]));
+		memmove(m->fail, m->fail + 1,
+		        (MAX_FAIL - 1) * sizeof(m->fail[0]));
 		m->nfail--;
 	}
 	snprintf(m->fail[m->nfail].knob, PD_KNOB_LEN, "%s", knob);

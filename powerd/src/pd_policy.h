@@ -28,11 +28,11 @@
 
 typedef struct pd_cpu {
 	unsigned id;
-	int online;        /* 1, 0, -1 unknown */
-	bool hotplug;      /* has an online knob */
-	int pkg, core;     /* -1 unknown */
-	double busy_pct;   /* NAN when unknown (offline, first sample) */
-	bool pinned;       /* a vCPU may run only on a strict subset with it */
+	int online;      /* 1, 0, -1 unknown */
+	bool hotplug;    /* has an online knob */
+	int pkg, core;   /* -1 unknown */
+	double busy_pct; /* NAN when unknown (offline, first sample) */
+	bool pinned;     /* a vCPU may run only on a strict subset with it */
 	char pinned_by[PD_NAME_LEN];
 	unsigned long hw_min_khz, hw_max_khz, max_khz; /* 0 unknown */
 	char governor[PD_GOV_LEN];                     /* "" = no cpufreq */
@@ -45,9 +45,9 @@ typedef struct pd_cpu {
 
 typedef struct pd_domv {
 	char name[PD_NAME_LEN];
-	double cpu_pct; /* 100 = one pCPU, NAN unknown */
-	double watts;   /* attributed package power, NAN unknown */
-	double energy_j;/* attributed energy since the domain started, NAN */
+	double cpu_pct;  /* 100 = one pCPU, NAN unknown */
+	double watts;    /* attributed package power, NAN unknown */
+	double energy_j; /* attributed energy since the domain started, NAN */
 } pd_domv;
 
 typedef struct pd_view {
@@ -102,17 +102,15 @@ void pd_out_free(pd_out *o);
 /* One decision round. Updates m; fills o (reset first). Returns 0 or
  * -ENOMEM. */
 int pd_decide(const pd_config *c, pd_mem *m, const pd_view *v,
-	      const pd_hold *held, size_t nheld, pd_out *o);
+              const pd_hold *held, size_t nheld, pd_out *o);
 
 /* The actuator could not apply a decision on knob: forget the claim and
  * back off before trying that knob again. */
-void pd_mem_rejected(pd_mem *m, const pd_config *c, const char *knob,
-		     double t);
+void pd_mem_rejected(pd_mem *m, const pd_config *c, const char *knob, double t);
 
 /* For state and tests. */
 unsigned pd_mem_parked(const pd_mem *m, unsigned *cpus, unsigned max);
-unsigned pd_mem_hwerr_offlined(const pd_mem *m, unsigned *cpus,
-			       unsigned max);
+unsigned pd_mem_hwerr_offlined(const pd_mem *m, unsigned *cpus, unsigned max);
 
 /* Parse "cpu/N/online" and friends; returns the CPU or -1. */
 int pd_knob_cpu(const char *knob);

@@ -15,7 +15,10 @@ void pd_view_free(pd_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static unsigned long khz(hv_u64 x) { return hv_ok(x) ? (unsigned long)x.v : 0; }
+static unsigned long khz(hv_u64 x)
+{
+	return hv_ok(x) ? (unsigned long)x.v : 0;
+}
 
 int pd_view_build(const hv_snap *s, pd_view *v, hv_err *err)
 {
@@ -47,17 +50,17 @@ int pd_view_build(const hv_snap *s, pd_view *v, hv_err *err)
 		c->pkg = p->pkg;
 		c->core = p->core;
 		c->busy_pct = hr && i < hr->nr_pcpu && p->online == 1
-				      ? hr->pcpu[i].busy_pct
-				      : NAN;
+		                  ? hr->pcpu[i].busy_pct
+		                  : NAN;
 		c->hw_min_khz = khz(p->hw_min_khz);
 		c->hw_max_khz = khz(p->hw_max_khz);
 		c->max_khz = khz(p->max_khz);
 		memcpy(c->governor, p->governor,
 		       sizeof(c->governor) < sizeof(p->governor)
-			       ? sizeof(c->governor) - 1
-			       : sizeof(p->governor) - 1);
-		c->nr_cstate = p->nr_cstate < PD_CSTATES ? p->nr_cstate
-							 : PD_CSTATES;
+		           ? sizeof(c->governor) - 1
+		           : sizeof(p->governor) - 1);
+		c->nr_cstate =
+		    p->nr_cstate < PD_CSTATES ? p->nr_cstate : PD_CSTATES;
 		for (unsigned k = 0; k < c->nr_cstate; k++) {
 			c->cstate_lat_us[k] = p->cstate[k].latency_us;
 			c->cstate_disabled[k] = p->cstate[k].disabled;
@@ -102,9 +105,10 @@ int pd_view_build(const hv_snap *s, pd_view *v, hv_err *err)
 						if (v->cpu[i].id == b &&
 						    !v->cpu[i].pinned) {
 							v->cpu[i].pinned = true;
-							memcpy(v->cpu[i].pinned_by,
-							       d->name,
-							       PD_NAME_LEN - 1);
+							memcpy(
+							    v->cpu[i].pinned_by,
+							    d->name,
+							    PD_NAME_LEN - 1);
 						}
 				}
 		}
@@ -112,7 +116,8 @@ int pd_view_build(const hv_snap *s, pd_view *v, hv_err *err)
 	if (nbusy) {
 		double dom = ndomcpu ? domcpu / 100.0 : 0;
 		double b = busy / 100.0;
-		v->demand_cpus = (b > dom ? b : dom) + (nsteal ? steal / 100.0 : 0);
+		v->demand_cpus =
+		    (b > dom ? b : dom) + (nsteal ? steal / 100.0 : 0);
 	}
 out:
 	if (rc)
