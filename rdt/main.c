@@ -229,8 +229,12 @@ static void print_text(const opts *o, const hv_snap *s, const classmap *cm,
 		printf("counters: %s\n", h->hw_note);
 	printf("%8s %-16s %-14s %10s %10s %10s %10s %6s", "ID", "NAME", "CLASS",
 	       "LLC[KiB]", "MBL[MiB/s]", "MBR[MiB/s]", "MBT[MiB/s]", "IPC");
-	for (uint32_t k = 0; k < h->nr_hw; k++)
-		printf(" %12.12s/s", h->hw_name[k]);
+	for (uint32_t k = 0; k < h->nr_hw; k++) {
+		if (!strcmp(h->hw_name[k], "task-clock"))
+			printf(" %14s", "TASKCLK[%]");
+		else
+			printf(" %12.12s/s", h->hw_name[k]);
+	}
 	printf("\n");
 	for (size_t i = 0; i < n; i++) {
 		const hv_dom *d = hv_snap_dom(s, i);
@@ -255,7 +259,12 @@ static void print_text(const opts *o, const hv_snap *s, const classmap *cm,
 		       d->name, cls ? cls_show(cls) : "-", a, b, c, e, f);
 		for (uint32_t k = 0; k < h->nr_hw; k++) {
 			char g[24];
-			fmt_rate(g, sizeof(g), r ? r->hw_ps[k] : NAN);
+			/* task-clock is ns per second: show % of one CPU */
+			if (!strcmp(h->hw_name[k], "task-clock"))
+				fmt_num(g, sizeof(g), r ? r->hw_ps[k] : NAN,
+				        1e7);
+			else
+				fmt_rate(g, sizeof(g), r ? r->hw_ps[k] : NAN);
 			printf(" %14s", g);
 		}
 		if (d->note[0])
