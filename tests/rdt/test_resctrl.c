@@ -385,6 +385,24 @@ static void t_monitor_amd(void **st)
 	assert_int_equal(HV_NA_UNAVAILABLE, d->mbm_total_bytes.why);
 	assert_int_equal(20, d->mbm_local_bytes.v);
 	hv_snap_unref(s);
+
+	/* 64-bit values near the top parse exactly; a counter that passes
+	 * 2^64 and starts again reads as a reset, never as huge traffic */
+	set3(f, g, 0, "1000\n", "18446744073709551000\n", "5\n");
+	set3(f, g, 2, "1000\n", "10\n", "5\n");
+	s = snap1(4242, 424201);
+	hv_rdtmon_fill(m, s);
+	d = hv_snap_dom(s, 0);
+	/* a rise is what the kernel reports: taken as is */
+	assert_true(hv_ok(d->mbm_total_bytes));
+	hv_snap_unref(s);
+	set3(f, g, 0, "1000\n", "200\n", "5\n");
+	s = snap1(4242, 424201);
+	hv_rdtmon_fill(m, s);
+	d = hv_snap_dom(s, 0);
+	assert_int_equal(HV_NA_ERROR, d->mbm_total_bytes.why);
+	assert_non_null(strstr(d->note, "reset"));
+	hv_snap_unref(s);
 	hv_rdtmon_close(m);
 	fx_free(f);
 }

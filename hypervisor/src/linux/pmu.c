@@ -40,7 +40,9 @@ struct hv_pmu {
 	struct perf_event_attr attr[HV_HW_MAX];
 	char name[HV_HW_MAX][HV_HW_NAME_LEN];
 	char note[HV_NOTE_LEN];
-	int perm_err; /* errno seen opening some thread this fill */
+	int perm_err; /* EACCES/EPERM seen opening some thread this fill */
+	int open_err; /* any other errno seen opening a thread this fill */
+	int any_hw;   /* hardware events in the set */
 	pmu_thr *t;
 	size_t nt, cap;
 	uint64_t gen;
@@ -229,6 +231,8 @@ int hv_pmu_open(const hv_env *env, const char *events, hv_pmu **out,
 		         "%s: hardware events replaced by software events",
 		         why);
 	}
+	for (size_t i = 0; i < p->n; i++)
+		p->any_hw |= p->attr[i].type != PERF_TYPE_SOFTWARE;
 	*out = p;
 	p = NULL;
 out:
@@ -378,6 +382,8 @@ static int thr_sample(hv_pmu *p, pmu_thr *t, hv_u64 *vals)
 failed:
 	if (t->err == EACCES || t->err == EPERM)
 		p->perm_err = t->err;
+	else if (t->err != ESRCH && t->err != EIO)
+		p->open_err = t->err;
 	for (size_t i = 0; i < p->n; i++)
 		vals[i] = hv_na(HV_NA_UNAVAILABLE);
 	return -t->err;
@@ -407,6 +413,7 @@ void hv_pmu_fill(hv_pmu *p, hv_snap *s)
 		return;
 	p->gen++;
 	p->perm_err = 0;
+	p->open_err = 0;
 	nd = hv_snap_ndom(s);
 	for (size_t i = 0; i < nd; i++) {
 		hv_dom *d = hv_snap_dom_mut(s, i);
@@ -454,6 +461,18 @@ void hv_pmu_fill(hv_pmu *p, hv_snap *s)
 		         "perf_event_open on vCPU threads: %s (needs root or "
 		         "perf_event_paranoid<=1)",
 		         strerror(p->perm_err));
+	else if (p->open_err && p->any_hw &&
+	         (p->open_err == EOPNOTSUPP || p->open_err == EINVAL ||
+	          p->open_err == EBUSY))
+		/* guest-only host events are refused while a mediated vPMU
+		 * is in use, or without SVM/VMX host/guest bits */
+		snprintf(h->hw_note, sizeof(h->hw_note),
+		         "guest-mode counting refused: %s (mediated vPMU?)",
+		         strerror(p->open_err));
+	else if (p->open_err)
+		snprintf(h->hw_note, sizeof(h->hw_note),
+		         "perf_event_open on vCPU threads: %s",
+		         strerror(p->open_err));
 	else
 		snprintf(h->hw_note, sizeof(h->hw_note), "%s", p->note);
 }
