@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "hv/err.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,10 @@ int hv_err_set(hv_err *err, int code, const char *fmt, ...)
 {
 	if (code < 0)
 		code = -code;
+	/* An error must never read as success (errno can be 0 after a
+	 * short read or a library failure). */
+	if (code == 0)
+		code = EIO;
 	if (err) {
 		va_list ap;
 		err->code = code;

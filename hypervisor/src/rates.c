@@ -160,23 +160,28 @@ static void hw_slots(const hv_host *h, int *ins, int *cyc)
 	}
 }
 
-static int dom_rate(hv_rates *r, const hv_dom *p, const hv_dom *c,
-                    hv_dom_rate *out, double dt, uint32_t online, int ins,
-                    int cyc)
+/* Per-device rate arrays of all domains come from three pools, one
+ * allocation each, carved in domain order. */
+struct pools {
+	hv_vcpu_rate *vcpu;
+	hv_net_rate *net;
+	hv_blk_rate *blk;
+};
+
+static void dom_rate(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
+                     struct pools *pl, double dt, uint32_t online, int ins,
+                     int cyc)
 {
 	double dt_ns = dt * 1e9;
 
 	out->key = c->key;
-	out->vcpu =
-	    c->nr_vcpu ? rblock(r, c->nr_vcpu * sizeof(hv_vcpu_rate)) : NULL;
-	out->net =
-	    c->nr_net ? rblock(r, c->nr_net * sizeof(hv_net_rate)) : NULL;
-	out->blk =
-	    c->nr_blk ? rblock(r, c->nr_blk * sizeof(hv_blk_rate)) : NULL;
-	if ((c->nr_vcpu && !out->vcpu) || (c->nr_net && !out->net) ||
-	    (c->nr_blk && !out->blk))
-		return -ENOMEM;
-	fill_nan(&out->cpu_pct, 1);
+	out->vcpu = c->nr_vcpu ? pl->vcpu : NULL;
+	out->net = c->nr_net ? pl->net : NULL;
+	out->blk = c->nr_blk ? pl->blk : NULL;
+	pl->vcpu += c->nr_vcpu;
+	pl->net += c->nr_net;
+	pl->blk += c->nr_blk;
+	out->cpu_pct = NAN;
 	out->cpu_host_pct = out->guest_pct = out->steal_pct = NAN;
 	out->net_rx_Bps = out->net_tx_Bps = out->net_rx_pps = out->net_tx_pps =
 	    NAN;
@@ -197,7 +202,7 @@ static int dom_rate(hv_rates *r, const hv_dom *p, const hv_dom *c,
 		         sizeof(hv_blk_rate) / sizeof(double));
 	if (!p || dt <= 0) {
 		out->fresh = !p;
-		return 0;
+		return;
 	}
 
 	out->cpu_pct = per_s(p->cpu_ns, c->cpu_ns, dt_ns) * 100.0;
@@ -267,7 +272,6 @@ static int dom_rate(hv_rates *r, const hv_dom *p, const hv_dom *c,
 	}
 	out->mbm_total_Bps = per_s(p->mbm_total_bytes, c->mbm_total_bytes, dt);
 	out->mbm_local_Bps = per_s(p->mbm_local_bytes, c->mbm_local_bytes, dt);
-	return 0;
 }
 
 static const hv_pcpu *find_pcpu(const hv_host *h, uint32_t id, uint32_t hint)
@@ -414,14 +418,25 @@ hv_rates *hv_rates_compute(const hv_snap *prev, const hv_snap *cur, hv_err *err)
 		goto nomem;
 	hw_slots(ch, &ins, &cyc);
 	r->ndom = hv_snap_ndom(cur);
+	size_t nv = 0, nn = 0, nb = 0;
+	for (size_t i = 0; i < r->ndom; i++) {
+		const hv_dom *c = hv_snap_dom(cur, i);
+		nv += c->nr_vcpu;
+		nn += c->nr_net;
+		nb += c->nr_blk;
+	}
+	struct pools pl = {
+	    .vcpu = rblock(r, nv * sizeof(hv_vcpu_rate)),
+	    .net = rblock(r, nn * sizeof(hv_net_rate)),
+	    .blk = rblock(r, nb * sizeof(hv_blk_rate)),
+	};
 	r->dom = rblock(r, r->ndom * sizeof(hv_dom_rate));
-	if (!r->dom)
+	if (!r->dom || !pl.vcpu || !pl.net || !pl.blk)
 		goto nomem;
 	for (size_t i = 0; i < r->ndom; i++) {
 		const hv_dom *c = hv_snap_dom(cur, i);
 		const hv_dom *p = prev ? hv_snap_find_key(prev, c->key) : NULL;
-		if (dom_rate(r, p, c, &r->dom[i], dt, online, ins, cyc))
-			goto nomem;
+		dom_rate(p, c, &r->dom[i], &pl, dt, online, ins, cyc);
 	}
 	if (prev && dt > 0)
 		attribute_power(r, prev, cur, busy_dns);

@@ -45,7 +45,7 @@ size_t hv_backend_list(const struct hv_backend_ops **out, size_t max)
 static const struct hv_backend_ops *find_ops(const char *name)
 {
 	for (size_t i = 0; i < NBUILTIN; i++)
-		if (!strcmp(builtin[i]->name, name))
+		if (builtin[i] && !strcmp(builtin[i]->name, name))
 			return builtin[i];
 	return NULL;
 }
@@ -245,6 +245,8 @@ int hv_knob_undo(hv_backend *b, const hv_change *chg, hv_err *err)
 {
 	char cur[HV_KNOB_VAL_LEN];
 
+	if (!chg)
+		return hv_err_set(err, EINVAL, "undo: no change record");
 	/* Already at the old value (e.g. undo after a crash that happened
 	 * before the write): nothing to do. */
 	if (!hv_knob_get(b, chg->knob, cur, sizeof(cur), NULL) &&

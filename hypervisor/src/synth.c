@@ -88,15 +88,20 @@ static int synth_knob_get(void *priv, const char *knob, char *val, size_t len,
 {
 	struct synth *s = priv;
 	struct synth_knob *k = knob_find(s, knob);
-	unsigned cpu;
-	char rest[HV_KNOB_LEN];
+	const char *rest;
+	char *end;
+	unsigned long cpu;
 
 	if (k) {
 		snprintf(val, len, "%s", k->val);
 		return 0;
 	}
-	if (sscanf(knob, "cpu/%u/%63s", &cpu, rest) != 2 || cpu >= SYNTH_PCPUS)
+	if (strncmp(knob, "cpu/", 4) != 0)
 		return hv_err_set(err, ENOENT, "%s: no such knob", knob);
+	cpu = strtoul(knob + 4, &end, 10);
+	if (end == knob + 4 || *end != '/' || cpu >= SYNTH_PCPUS)
+		return hv_err_set(err, ENOENT, "%s: no such knob", knob);
+	rest = end + 1;
 	if (!strcmp(rest, "online"))
 		snprintf(val, len, "1");
 	else if (!strcmp(rest, "governor"))

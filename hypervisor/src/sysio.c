@@ -108,7 +108,7 @@ int hv_parse_hex64(const char *s, uint64_t *out)
 
 int hv_read_str(const char *path, char *buf, size_t len, hv_err *err)
 {
-	char tmp[4096];
+	char tmp[4096] = {0}; /* analyzer cannot see pread fill it */
 	ssize_t n = hv_read_file(path, tmp, sizeof(tmp), err);
 	char *t;
 	size_t l;
@@ -138,7 +138,7 @@ int hv_read_u64(const char *path, uint64_t *out, hv_err *err)
 
 int hv_read_s64(const char *path, int64_t *out, hv_err *err)
 {
-	char buf[64], *end;
+	char buf[64] = "", *end;
 	int rc = hv_read_str(path, buf, sizeof(buf), err);
 	long long v;
 

@@ -1,11 +1,14 @@
 /* The collector on the synth backend, whose rates are known exactly. */
-#include <cmocka.h>
-#include <errno.h>
-#include <math.h>
+/* cmocka needs these first, in this order */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 

@@ -1,11 +1,14 @@
 /* Rates against wraps, resets, vanished and recycled domains. */
-#include <cmocka.h>
-#include <errno.h>
-#include <math.h>
+/* cmocka needs these first, in this order */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -1,10 +1,13 @@
 /* Snapshot arena, hashed lookups at scale, duplicate keys. */
-#include <cmocka.h>
-#include <errno.h>
+/* cmocka needs these first, in this order */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
 #include <stdio.h>
 
 #include "hv/sample.h"

@@ -1,10 +1,13 @@
 /* Strict parsers and name sanitising. */
-#include <cmocka.h>
-#include <errno.h>
+/* cmocka needs these first, in this order */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
