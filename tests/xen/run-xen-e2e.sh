@@ -8,6 +8,8 @@
 #            checked with xl info nr_cpus and xenpm get-cpu-topology; cpu0
 #            must be refused with Xen's reason.
 # Results come back on dom0's console (the serial log). Exit 77 = skipped.
+# HVKIT_XEN_REPLAY=console.log re-checks a saved log without booting;
+# HVT_KEEP=1 keeps the work directory.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=${HVKIT_SRC:-$(cd "$here/../.." && pwd)}
@@ -32,6 +34,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if [ -n "${HVKIT_XEN_REPLAY:-}" ]; then
+  # Re-run the checks on a saved console log (developing the assertions).
+  cp "$HVKIT_XEN_REPLAY" "$work/console.log"
+else
 t0=$(date +%s)
 if ! HVKIT_BUILD=$build HVKIT_SRC=$src "$here/mkxen.sh" "$work/img" >"$work/mkxen.log" 2>&1; then
   cat "$work/mkxen.log"
@@ -62,6 +68,7 @@ sleep 1
 kill "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; qpid=
 tr -d '\r' <"$log" >"$work/console.log"
 echo "xen-e2e: images $((t1 - t0))s, boot to results $((t2 - t1))s, QEMU peak RSS ${rss} MB"
+fi
 grep '^@@ ' "$work/console.log"
 
 section() { awk -v s="@@BEGIN $1" -v e="@@END $1" '$0==s{f=1;next} $0==e{f=0} f && !/^\(XEN\)/' "$work/console.log"; }
@@ -115,7 +122,7 @@ res=$(compare xtp.txt hvp.txt 0 0)
 [ -z "$res" ] || echo "$res"
 check "domains with io paused: every vif/vbd counter equal to xentop's" "$([ -z "$res" ] && echo 0 || echo 1)"
 f() { awk -v n="$1" -v c="$2" '$1 == n {print $c}' "$work/$3"; }
-check "burn domain busy: xentop $(f burn 4 xt.txt)%, hvkit $(f burn 4 hv.txt)%" "$(awk -v a="$(f burn 4 hv.txt)" 'BEGIN{print (a > 80) ? 0 : 1}')"
+check "burn domain busy: xentop $(f burn 4 xt.txt)%, hvkit $(f burn 4 hv.txt)%" "$(awk -v a="$(f burn 4 hv.txt)" 'BEGIN{print (a > 60) ? 0 : 1}')"
 check "idle domain idle: hvkit $(f idle 4 hv.txt)%" "$(awk -v a="$(f idle 4 hv.txt)" 'BEGIN{print (a < 25) ? 0 : 1}')"
 check "io domain has 1 vif and 1 vbd with traffic (RSECT $(f io 17 hv.txt), NETTX $(f io 11 hv.txt)k, NETRX $(f io 12 hv.txt)k)" \
   "$(awk -v n="$(f io 10 hv.txt)" -v b="$(f io 13 hv.txt)" -v r="$(f io 17 hv.txt)" -v t="$(f io 11 hv.txt)" 'BEGIN{print (n == 1 && b == 1 && r > 0 && t > 0) ? 0 : 1}')"
@@ -160,8 +167,8 @@ echo "--- hotplug"; grep -v 'xl.conf' "$work/hotplug.txt"
 hp() { awk -F= -v k="$1" '$1 == k {print $2}' "$work/hotplug.txt" | head -n1; }
 check "offline cpu1: rc $(hp 'offline1 rc'), xl info nr_cpus $(hp 'nr_cpus before') -> $(hp 'nr_cpus after_offline')" \
   "$([ "$(hp 'offline1 rc')" = 0 ] && [ "$(hp 'nr_cpus after_offline')" = $(($(hp 'nr_cpus before') - 1)) ] && echo 0 || echo 1)"
-check "offline cpu1 seen by xenpm get-cpu-topology and by hvkit's sample" \
-  "$(grep -Eq '^topo: CPU1([^0-9].*)?(INVALID|-1)' "$work/hotplug.txt" && grep -q '^pcpu 1 online=0' "$work/hotplug.txt" && grep -q '^cpu/1/online=0' "$work/hotplug.txt" && echo 0 || echo 1)"
+check "offline cpu1 gone from xenpm get-cpu-topology, online=0 in hvkit's sample and knob" \
+  "$(grep -q '^topo: CPU0' "$work/hotplug.txt" && ! grep -Eq '^topo: CPU1([^0-9]|$)' "$work/hotplug.txt" && grep -q '^pcpu 1 online=0' "$work/hotplug.txt" && grep -q '^cpu/1/online=0' "$work/hotplug.txt" && echo 0 || echo 1)"
 check "online cpu1: rc $(hp 'online1 rc'), nr_cpus back to $(hp 'nr_cpus after_online')" \
   "$([ "$(hp 'online1 rc')" = 0 ] && [ "$(hp 'nr_cpus after_online')" = "$(hp 'nr_cpus before')" ] && echo 0 || echo 1)"
 check "cpu0 refused with Xen's reason: $(grep -i 'cpu0' "$work/hotplug.txt" | grep -i einval | head -n1)" \
