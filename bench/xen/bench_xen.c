@@ -191,8 +191,13 @@ static int base_sample(struct mock *m, hv_xen_counts *cnt)
 			continue;
 		if (regcomp(&rx, re, REG_EXTENDED))
 			continue;
+		char *e1 = NULL;
 		if (regexec(&rx, buf, 18, mt, 0) == 0 &&
-		    sscanf(buf + mt[1].rm_so, "vif%u.%u", &dom, &id) == 2) {
+		    strncmp(buf + mt[1].rm_so, "vif", 3) == 0 &&
+		    (dom = (unsigned)strtoul(buf + mt[1].rm_so + 3, &e1, 10),
+		     *e1 == '.')) {
+			id = (unsigned)strtoul(e1 + 1, NULL, 10);
+			(void)id;
 			for (size_t i = 0; i < n; i++)
 				if (bd[i].id == dom) {
 					bd[i].nvif++;

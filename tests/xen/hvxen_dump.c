@@ -198,9 +198,9 @@ int main(int argc, char **argv)
 		int d = 3, n = 1;
 		for (int i = 2; i < argc; i++) {
 			if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
-				d = atoi(argv[++i]);
+				d = (int)strtol(argv[++i], NULL, 10);
 			else if (strcmp(argv[i], "-i") == 0 && i + 1 < argc)
-				n = atoi(argv[++i]);
+				n = (int)strtol(argv[++i], NULL, 10);
 			/* -b (batch) is the only mode */
 		}
 		rc = cmd_top(b, d > 0 ? d : 1, n > 0 ? n : 1);
