@@ -30,35 +30,35 @@ typedef struct group {
 } group;
 
 struct pd_mem {
-	unsigned ncpu;
 	cpu_mem *cpu;
+	group *grp;
+	unsigned ncpu;
+	unsigned ngroup; /* parking: a LIFO stack of SMT groups */
+	unsigned nfail;
 	/* frequency, per package */
 	struct {
+		double low_since, high_since;
 		bool low;
 		bool low_seen, high_seen;
-		double low_since, high_since;
 	} pkg[PD_MAX_PKG];
-	char freq_release[PD_REASON_LEN];
-	/* parking: a LIFO stack of SMT groups */
-	unsigned ngroup;
-	group *grp;
-	bool moved;
+	/* parking */
 	double last_move;
-	bool low_seen, unknown_seen;
 	double low_since, unknown_since;
+	bool moved;
+	bool low_seen, unknown_seen;
 	/* latency guard */
 	bool lat_on, lat_idle_seen;
 	double lat_idle_since;
-	char lat_reason[PD_REASON_LEN];
-	char lat_release[PD_REASON_LEN];
 	/* budget */
 	double cap_pct; /* 100 = no cap */
-	bool under_seen;
 	double under_since;
+	bool under_seen;
+	char freq_release[PD_REASON_LEN];
+	char lat_reason[PD_REASON_LEN];
+	char lat_release[PD_REASON_LEN];
 	char budget_reason[PD_REASON_LEN];
 	char budget_release[PD_REASON_LEN];
 	/* knobs the actuator could not set, with a back-off */
-	unsigned nfail;
 	struct {
 		char knob[PD_KNOB_LEN];
 		double until;
@@ -109,14 +109,44 @@ void pd_out_free(pd_out *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/* "cpu/N/..." -> N, with *rest after "cpu/N/"; -1 if not a CPU knob. */
+static int knob_cpu_rest(const char *knob, const char **rest)
+{
+	char *end;
+	unsigned long n;
+
+	if (strncmp(knob, "cpu/", 4) != 0 || knob[4] < '0' || knob[4] > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(knob + 4, &end, 10);
+	if (errno || *end != '/' || n > 65535)
+		return -1;
+	if (rest)
+		*rest = end + 1;
+	return (int)n;
+}
+
 int pd_knob_cpu(const char *knob)
 {
-	unsigned n;
-	int used = 0;
+	return knob_cpu_rest(knob, NULL);
+}
 
-	if (sscanf(knob, "cpu/%u/%n", &n, &used) != 1 || !used || n > 65535)
+int pd_knob_cstate(const char *knob, unsigned *state)
+{
+	const char *rest;
+	char *end;
+	unsigned long s;
+	int cpu = knob_cpu_rest(knob, &rest);
+
+	if (cpu < 0 || strncmp(rest, "cstate/", 7) != 0 || rest[7] < '0' ||
+	    rest[7] > '9')
 		return -1;
-	return (int)n;
+	errno = 0;
+	s = strtoul(rest + 7, &end, 10);
+	if (errno || strcmp(end, "/disable") != 0 || s >= 64)
+		return -1;
+	*state = (unsigned)s;
+	return cpu;
 }
 
 static bool ends_with(const char *s, const char *suf)
@@ -928,8 +958,7 @@ int pd_decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		/* A C-state the operator disabled already needs no hold. */
 		if (!h && p && ends_with(w->knob, "/disable")) {
 			unsigned s;
-			if (sscanf(w->knob, "cpu/%*u/cstate/%u/disable", &s) ==
-			        1 &&
+			if (pd_knob_cstate(w->knob, &s) >= 0 &&
 			    s < PD_CSTATES && p->cstate_disabled[s] &&
 			    !strcmp(w->value, "1"))
 				continue;

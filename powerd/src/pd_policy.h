@@ -114,5 +114,7 @@ unsigned pd_mem_hwerr_offlined(const pd_mem *m, unsigned *cpus, unsigned max);
 
 /* Parse "cpu/N/online" and friends; returns the CPU or -1. */
 int pd_knob_cpu(const char *knob);
+/* Parse "cpu/N/cstate/S/disable": returns N and sets *state, or -1. */
+int pd_knob_cstate(const char *knob, unsigned *state);
 
 #endif

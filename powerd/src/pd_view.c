@@ -45,7 +45,7 @@ int pd_view_build(const hv_snap *s, pd_view *v, hv_err *err)
 		const hv_pcpu *p = &h->pcpu[i];
 		pd_cpu *c = &v->cpu[i];
 		c->id = p->id;
-		c->online = p->online;
+		c->online = p->online == 1 ? 1 : p->online == 0 ? 0 : -1;
 		c->hotplug = p->hotplug;
 		c->pkg = p->pkg;
 		c->core = p->core;

@@ -87,37 +87,41 @@ static pd_hold *held_find(model *m, const char *knob)
 }
 
 /* What the knob reads on the model now. */
+static unsigned knob_cpu(const char *knob)
+{
+	int c = pd_knob_cpu(knob);
+	assert_true(c >= 0 && c < NCPU);
+	return (unsigned)c;
+}
+
+/* What the knob reads on the model now. */
 static void knob_read(model *m, const char *knob, char *v)
 {
-	unsigned cpu, s;
-	if (sscanf(knob, "cpu/%u/cstate/%u/disable", &cpu, &s) == 2) {
+	unsigned cpu = knob_cpu(knob), s;
+	if (pd_knob_cstate(knob, &s) >= 0)
 		sprintf(v, "%d", m->cpu[cpu].cstate_disabled[s]);
-	} else if (sscanf(knob, "cpu/%u/", &cpu) == 1) {
-		if (strstr(knob, "/online"))
-			sprintf(v, "%d", m->cpu[cpu].online);
-		else if (strstr(knob, "/governor"))
-			sprintf(v, "%s", m->cpu[cpu].governor);
-		else if (strstr(knob, "/max_khz"))
-			sprintf(v, "%lu", m->cpu[cpu].max_khz);
-	}
+	else if (strstr(knob, "/online"))
+		sprintf(v, "%d", m->cpu[cpu].online);
+	else if (strstr(knob, "/governor"))
+		sprintf(v, "%s", m->cpu[cpu].governor);
+	else if (strstr(knob, "/max_khz"))
+		sprintf(v, "%lu", m->cpu[cpu].max_khz);
 }
 
 static void knob_write(model *m, const char *knob, const char *v)
 {
-	unsigned cpu, s;
-	if (sscanf(knob, "cpu/%u/cstate/%u/disable", &cpu, &s) == 2) {
+	unsigned cpu = knob_cpu(knob), s;
+	if (pd_knob_cstate(knob, &s) >= 0) {
 		m->cpu[cpu].cstate_disabled[s] = !strcmp(v, "1");
 		m->cst_moves++;
-	} else if (sscanf(knob, "cpu/%u/", &cpu) == 1) {
-		if (strstr(knob, "/online")) {
-			m->cpu[cpu].online = atoi(v);
-		} else if (strstr(knob, "/governor")) {
-			snprintf(m->cpu[cpu].governor, PD_GOV_LEN, "%s", v);
-			m->gov_moves++;
-		} else if (strstr(knob, "/max_khz")) {
-			m->cpu[cpu].max_khz = strtoul(v, NULL, 10);
-			m->cap_moves++;
-		}
+	} else if (strstr(knob, "/online")) {
+		m->cpu[cpu].online = !strcmp(v, "1") ? 1 : 0;
+	} else if (strstr(knob, "/governor")) {
+		snprintf(m->cpu[cpu].governor, PD_GOV_LEN, "%s", v);
+		m->gov_moves++;
+	} else if (strstr(knob, "/max_khz")) {
+		m->cpu[cpu].max_khz = strtoul(v, NULL, 10);
+		m->cap_moves++;
 	}
 }
 
