@@ -695,7 +695,8 @@ static int policy_hwerr(const pd_config *c, pd_mem *m, const pd_view *v,
 			cm->nh--;
 		}
 		base = cm->h[0].ce;
-		if (p->ce - base <= c->hwerr.threshold || cm->hw_off)
+		if (p->ce - base <= c->hwerr.threshold || cm->hw_off ||
+		    cm->backoff_until > v->t)
 			continue;
 		/* Over the threshold: offline if every safety rule holds. */
 		const char *refuse = NULL;
@@ -995,7 +996,7 @@ int pd_decide(const pd_config *c, pd_mem *m, const pd_view *v,
 				claimed = true;
 				break;
 			}
-		if (claimed)
+		if (claimed || failed_recently(m, h->knob, v->t))
 			continue;
 		if (!ends_with(h->knob, "/online") && p && p->online != 1)
 			continue;
