@@ -84,9 +84,22 @@ static void t_not_mounted(void **st)
 static void t_probe_intel(void **st)
 {
 	fx *f = fx_new(0, 0);
-	const hv_rc_info *in = hv_rc_info_get(f->rc);
+	const hv_rc_info *in;
+	hv_err e = {0};
 
 	(void)st;
+	/* SNC sub-node dirs and AET packages are not L3 domains */
+	assert_int_equal(0, hvt_sys(f->h,
+	                            "fs/resctrl/mon_data/mon_L3_00/"
+	                            "mon_sub_L3_01/llc_occupancy",
+	                            "5\n"));
+	assert_int_equal(0, hvt_sys(f->h,
+	                            "fs/resctrl/mon_data/mon_PERF_PKG_00/"
+	                            "core_energy",
+	                            "12.5\n"));
+	hv_rc_close(f->rc);
+	assert_int_equal(0, hv_rc_open(&f->env, &f->rc, &e));
+	in = hv_rc_info_get(f->rc);
 	assert_int_equal(HV_RC_VENDOR_INTEL, in->vendor);
 	assert_true(in->l3.present);
 	assert_false(in->cdp);
@@ -384,6 +397,24 @@ static void t_monitor_amd(void **st)
 	assert_int_equal(4000, d->llc_bytes.v); /* summed over 4 CCDs */
 	assert_int_equal(HV_NA_UNAVAILABLE, d->mbm_total_bytes.why);
 	assert_int_equal(20, d->mbm_local_bytes.v);
+	hv_snap_unref(s);
+
+	/* 64-bit values near the top parse exactly; a counter that passes
+	 * 2^64 and starts again reads as a reset, never as huge traffic */
+	set3(f, g, 0, "1000\n", "18446744073709551000\n", "5\n");
+	set3(f, g, 2, "1000\n", "10\n", "5\n");
+	s = snap1(4242, 424201);
+	hv_rdtmon_fill(m, s);
+	d = hv_snap_dom(s, 0);
+	/* a rise is what the kernel reports: taken as is */
+	assert_true(hv_ok(d->mbm_total_bytes));
+	hv_snap_unref(s);
+	set3(f, g, 0, "1000\n", "200\n", "5\n");
+	s = snap1(4242, 424201);
+	hv_rdtmon_fill(m, s);
+	d = hv_snap_dom(s, 0);
+	assert_int_equal(HV_NA_ERROR, d->mbm_total_bytes.why);
+	assert_non_null(strstr(d->note, "reset"));
 	hv_snap_unref(s);
 	hv_rdtmon_close(m);
 	fx_free(f);

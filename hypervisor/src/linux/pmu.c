@@ -6,10 +6,12 @@
  * are closed when the thread is no longer reported. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -38,7 +40,9 @@ struct hv_pmu {
 	struct perf_event_attr attr[HV_HW_MAX];
 	char name[HV_HW_MAX][HV_HW_NAME_LEN];
 	char note[HV_NOTE_LEN];
-	int perm_err; /* errno seen opening some thread this fill */
+	int perm_err; /* EACCES/EPERM seen opening some thread this fill */
+	int open_err; /* any other errno seen opening a thread this fill */
+	int any_hw;   /* hardware events in the set */
 	pmu_thr *t;
 	size_t nt, cap;
 	uint64_t gen;
@@ -227,6 +231,8 @@ int hv_pmu_open(const hv_env *env, const char *events, hv_pmu **out,
 		         "%s: hardware events replaced by software events",
 		         why);
 	}
+	for (size_t i = 0; i < p->n; i++)
+		p->any_hw |= p->attr[i].type != PERF_TYPE_SOFTWARE;
 	*out = p;
 	p = NULL;
 out:
@@ -336,6 +342,19 @@ static int thr_read(hv_pmu *p, pmu_thr *t, hv_u64 *vals)
 	return 0;
 }
 
+/* The tid must be a thread of the domain's process: synth/replay ids and
+ * stale tids must never count an unrelated thread of this host. */
+static int thr_belongs(const hv_pmu *p, uint32_t pid, int32_t tid)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (hv_env_path(&p->env, HV_ROOT_PROC, path, sizeof(path), "%u/task/%d",
+	                pid, (int)tid))
+		return 0;
+	return stat(path, &st) == 0;
+}
+
 static int thr_sample(hv_pmu *p, pmu_thr *t, hv_u64 *vals)
 {
 	int r;
@@ -363,6 +382,8 @@ static int thr_sample(hv_pmu *p, pmu_thr *t, hv_u64 *vals)
 failed:
 	if (t->err == EACCES || t->err == EPERM)
 		p->perm_err = t->err;
+	else if (t->err != ESRCH && t->err != EIO)
+		p->open_err = t->err;
 	for (size_t i = 0; i < p->n; i++)
 		vals[i] = hv_na(HV_NA_UNAVAILABLE);
 	return -t->err;
@@ -392,6 +413,7 @@ void hv_pmu_fill(hv_pmu *p, hv_snap *s)
 		return;
 	p->gen++;
 	p->perm_err = 0;
+	p->open_err = 0;
 	nd = hv_snap_ndom(s);
 	for (size_t i = 0; i < nd; i++) {
 		hv_dom *d = hv_snap_dom_mut(s, i);
@@ -404,6 +426,14 @@ void hv_pmu_fill(hv_pmu *p, hv_snap *s)
 				continue; /* Xen: no host thread per vCPU */
 			if (!(t = thr_get(p, d->key, vc->tid)))
 				continue;
+			if (t->fd[0] < 0 && !thr_belongs(p, d->id, vc->tid)) {
+				t->gen = p->gen;
+				for (size_t k = 0; k < HV_HW_MAX; k++)
+					vc->hw[k] =
+					    hv_na(k < p->n ? HV_NA_UNAVAILABLE
+					                   : HV_NA_UNSUPPORTED);
+				continue;
+			}
 			(void)thr_sample(p, t, vals);
 			for (size_t k = 0; k < HV_HW_MAX; k++)
 				vc->hw[k] = vals[k];
@@ -431,6 +461,18 @@ void hv_pmu_fill(hv_pmu *p, hv_snap *s)
 		         "perf_event_open on vCPU threads: %s (needs root or "
 		         "perf_event_paranoid<=1)",
 		         strerror(p->perm_err));
+	else if (p->open_err && p->any_hw &&
+	         (p->open_err == EOPNOTSUPP || p->open_err == EINVAL ||
+	          p->open_err == EBUSY))
+		/* guest-only host events are refused while a mediated vPMU
+		 * is in use, or without SVM/VMX host/guest bits */
+		snprintf(h->hw_note, sizeof(h->hw_note),
+		         "guest-mode counting refused: %s (mediated vPMU?)",
+		         strerror(p->open_err));
+	else if (p->open_err)
+		snprintf(h->hw_note, sizeof(h->hw_note),
+		         "perf_event_open on vCPU threads: %s",
+		         strerror(p->open_err));
 	else
 		snprintf(h->hw_note, sizeof(h->hw_note), "%s", p->note);
 }
