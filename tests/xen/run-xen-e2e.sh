@@ -121,6 +121,13 @@ check "domains running: CPU% within 10 points, MEM/MAXMEM/VCPUS/NETS/VBDS/SSID e
 res=$(compare xtp.txt hvp.txt 0 0)
 [ -z "$res" ] || echo "$res"
 check "domains with io paused: every vif/vbd counter equal to xentop's" "$([ -z "$res" ] && echo 0 || echo 1)"
+section hvtop-xenstat-paused | lastiter >"$work/hvx.txt"
+echo "--- hvxen-dump with HVKIT_XEN_SOURCE=xenstat, io paused"; cat "$work/hvx.txt"
+res=$(compare xtp.txt hvx.txt 0 0)
+[ -n "$(cat "$work/hvx.txt")" ] || res="no output"
+[ -z "$res" ] || echo "$res"
+check "libhv's libxenstat source, io paused: equal to xentop's" "$([ -z "$res" ] && echo 0 || echo 1)"
+echo "--- sampling cost on this Xen (not asserted):"; section cost
 f() { awk -v n="$1" -v c="$2" '$1 == n {print $c}' "$work/$3"; }
 check "burn domain busy: xentop $(f burn 4 xt.txt)%, hvkit $(f burn 4 hv.txt)%" "$(awk -v a="$(f burn 4 hv.txt)" 'BEGIN{print (a > 60) ? 0 : 1}')"
 check "idle domain idle: hvkit $(f idle 4 hv.txt)%" "$(awk -v a="$(f idle 4 hv.txt)" 'BEGIN{print (a < 25) ? 0 : 1}')"
