@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # e2e: hv-powerd INSIDE a real QEMU guest with 4 vCPUs, the guest being its
 # host (never this machine). When the load inside drops, CPUs go offline in
-# the guest's /sys; when it rises they come back; stopping the daemon
-# restores them all. Everything is read back from the guest's console:
+# the guest's /sys and cpu0's governor goes to the low one (real cpufreq from
+# the ACPI P-state table, --pstates); when it rises they come back; stopping
+# the daemon restores them all. Everything is read back from the guest's console:
 # the guest kernel's cpu/online list is the independent source.
 set -euo pipefail
 bin=$HVKIT_BUILD/powerd/hv-powerd
@@ -28,9 +29,16 @@ park_below = 40
 unpark_above = 70
 hold = 3s
 cooldown = 2s
+[frequency]
+enabled = yes
+high = 70
+low = 30
+hold = 3s
+action = governor
+low_governor = conservative
 C
 t0=$SECONDS
-"$H" start "$name" --vcpus 4 --mem 256 --ttl 900 \
+"$H" start "$name" --vcpus 4 --mem 256 --ttl 900 --pstates \
   --add "$bin:/hvkit/bin/hv-powerd" --file "$tmp/pd.conf:/hvkit/pd.conf" \
   --run "$HVKIT_SRC/tests/powerd/guest-run.sh" >/dev/null || fail "guest did not start"
 "$H" wait-ready "$name" 300 >/dev/null || fail "guest not ready"
@@ -42,7 +50,12 @@ val() { # MARKER KEY -> value of KEY= on the first MARKER line
     if (index($i, k) == 1) { print substr($i, length(k) + 1); exit } }'
 }
 [ "$(val PD-BEFORE online)" = "0-3" ] || fail "guest did not start with 4 CPUs online"
+gov0=$(val PD-BEFORE gov)
+[ "$gov0" != none ] && [ "$gov0" != conservative ] || fail "guest governor '$gov0': need cpufreq (--pstates) and another governor"
 [ "$(val PD-IDLE online)" = "0" ] || fail "idle: CPUs not parked ($(val PD-IDLE online))"
+[ "$(val PD-IDLE gov)" = conservative ] || fail "idle: governor $(val PD-IDLE gov), want conservative"
+[ "$(val PD-LOAD gov)" = "$gov0" ] || fail "load: governor $(val PD-LOAD gov), want $gov0 back"
+[ "$(val PD-STOP gov)" = "$gov0" ] || fail "stop: governor $(val PD-STOP gov), want $gov0"
 [ "$(val PD-LOAD online)" = "0-3" ] || fail "load: CPUs did not come back ($(val PD-LOAD online))"
 [ "$(val PD-REIDLE after)" != "-1" ] || fail "idle again: nothing parked"
 [ "$(val PD-STOP rc)" = "0" ] || fail "daemon exit status $(val PD-STOP rc)"
