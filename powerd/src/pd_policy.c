@@ -53,6 +53,7 @@ struct pd_mem {
 	double cap_pct; /* 100 = no cap */
 	double under_since;
 	bool under_seen;
+	bool hw_nodata_noted;
 	char freq_release[PD_REASON_LEN];
 	char lat_reason[PD_REASON_LEN];
 	char lat_release[PD_REASON_LEN];
@@ -652,6 +653,20 @@ static int policy_hwerr(const pd_config *c, pd_mem *m, const pd_view *v,
 
 	for (unsigned i = 0; i < m->ncpu; i++)
 		offl += m->cpu[i].hw_off;
+	/* Say once when the backend gives no per-CPU counts (Linux has
+	 * none in sysfs): the policy is then inert, not silently broken. */
+	bool any = false;
+	for (unsigned i = 0; i < v->ncpu; i++)
+		any |= v->cpu[i].ce_ok;
+	if (!any && v->ncpu && !m->hw_nodata_noted) {
+		m->hw_nodata_noted = true;
+		rc = add_note(o, "hwerr", "warn",
+		              "no per-CPU corrected-error counts from this "
+		              "backend (hv_pcpu.ce_count unsupported): the "
+		              "hardware-error policy cannot act");
+	} else if (any) {
+		m->hw_nodata_noted = false;
+	}
 	for (unsigned i = 0; i < v->ncpu && !rc; i++) {
 		const pd_cpu *p = &v->cpu[i];
 		cpu_mem *cm;
@@ -680,7 +695,8 @@ static int policy_hwerr(const pd_config *c, pd_mem *m, const pd_view *v,
 			cm->nh--;
 		}
 		base = cm->h[0].ce;
-		if (p->ce - base <= c->hwerr.threshold || cm->hw_off)
+		if (p->ce - base <= c->hwerr.threshold || cm->hw_off ||
+		    cm->backoff_until > v->t)
 			continue;
 		/* Over the threshold: offline if every safety rule holds. */
 		const char *refuse = NULL;
@@ -980,7 +996,7 @@ int pd_decide(const pd_config *c, pd_mem *m, const pd_view *v,
 				claimed = true;
 				break;
 			}
-		if (claimed)
+		if (claimed || failed_recently(m, h->knob, v->t))
 			continue;
 		if (!ends_with(h->knob, "/online") && p && p->online != 1)
 			continue;
