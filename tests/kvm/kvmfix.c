@@ -269,7 +269,8 @@ int kf_write_tap(const char *sysroot, const char *name, uint64_t base)
 		snprintf(rel, sizeof(rel), "class/net/%s/statistics/%s", name,
 		         f[i]);
 		if ((rc = kf_putf(sysroot, rel, "%llu\n",
-		                  (unsigned long long)(base + 1 + i))))
+		                  (unsigned long long)base + 1ULL +
+		                      (unsigned long long)i)))
 			return rc;
 	}
 	return 0;

@@ -144,21 +144,21 @@ static void test_parse_cmdline(void **state)
 		assert_false(c.libvirt);
 	}
 	{
-		const char *a[] = {"/usr/bin/qemu-kvm",
-		                   "--name",
-		                   "plain\x1b[31m",
-		                   "-m",
-		                   "512",
-		                   "-smp",
-		                   "3,maxcpus=8",
-		                   "-uuid",
-		                   "not-a-uuid",
-		                   "-chardev",
-		                   "socket,id=mon0,path=/tmp/m.sock,server=on,"
-		                   "wait=off",
-		                   "-mon",
-		                   "chardev=mon0,mode=control",
-		                   NULL};
+		const char *a[] = {
+		    "/usr/bin/qemu-kvm",
+		    "--name",
+		    "plain\x1b[31m",
+		    "-m",
+		    "512",
+		    "-smp",
+		    "3,maxcpus=8",
+		    "-uuid",
+		    "not-a-uuid",
+		    "-chardev",
+		    "socket,id=mon0,path=/tmp/m.sock,server=on,wait=off",
+		    "-mon",
+		    "chardev=mon0,mode=control",
+		    NULL};
 		assert_int_equal(0, parse_argv(a, &c));
 		assert_string_equal("plain?[31m", c.name);
 		assert_string_equal("", c.uuid);
@@ -178,8 +178,7 @@ static void test_parse_cmdline(void **state)
 		    "-smp",
 		    "cpus=2",
 		    "-chardev",
-		    "socket,id=charmonitor,fd=30,server=on,"
-		    "wait=off",
+		    "socket,id=charmonitor,fd=30,server=on,wait=off",
 		    "-mon",
 		    "chardev=charmonitor,id=monitor,mode=control",
 		    NULL};

@@ -1338,9 +1338,8 @@ static int kvm_sample(void *priv, hv_snap *s, hv_err *err)
 			continue;
 		}
 		g->rss_kib = hv_na(HV_NA_ERROR);
-		if (n > 0 &&
-		    sscanf(buf, "%" SCNu64 " %" SCNu64, &sz, &res) == 2)
-			g->rss_kib = hv_val(res * k->page_kib);
+		if (n > 0 && hv_kvm_parse_schedstat(buf, &sz, &res) == 0)
+			g->rss_kib = hv_val(res * k->page_kib); /* 2nd field */
 		g->io_ok = false;
 		if (!g->qmp || !g->qmp_ever_ok) {
 			char iob[1024];

@@ -71,7 +71,8 @@ struct hv_kvm_io {
 };
 int hv_kvm_parse_io(const char *buf, struct hv_kvm_io *io);
 
-/* schedstat "run_ns wait_ns slices": wait (steal) in ns. */
+/* The first two numbers of a line: schedstat "run_ns wait_ns slices"
+ * (wait = steal, ns), statm "size resident ..." (pages). */
 int hv_kvm_parse_schedstat(const char *buf, uint64_t *run_ns,
                            uint64_t *wait_ns);
 

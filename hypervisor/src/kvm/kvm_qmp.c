@@ -10,6 +10,7 @@
  * After any failure the socket is closed (its stream may be out of step)
  * and the next round reconnects. */
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -242,8 +243,18 @@ static bool handle(hv_kvm_qmp *q, cJSON *o)
 		fail(q, HV_QMP_O_STALE, "QMP: unexpected reply");
 		return false;
 	}
-	if (sscanf(id->valuestring, "hv%u.%c", &r, &c) != 2)
-		return true; /* not ours */
+	{
+		const char *t = id->valuestring;
+		char *end;
+		unsigned long ul;
+		if (strncmp(t, "hv", 2) != 0 || !isdigit((unsigned char)t[2]))
+			return true; /* not ours */
+		ul = strtoul(t + 2, &end, 10);
+		if (end[0] != '.' || !end[1] || end[2])
+			return true;
+		r = (unsigned)ul;
+		c = end[1];
+	}
 	if (r != q->round)
 		return true; /* late answer of an earlier round */
 	if (c == 'c') {
