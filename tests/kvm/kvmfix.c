@@ -275,3 +275,37 @@ int kf_write_tap(const char *sysroot, const char *name, uint64_t base)
 	}
 	return 0;
 }
+
+int kf_write_netdev(const char *procroot, const char *const *names,
+                    const uint64_t *bases, int n)
+{
+	size_t cap = 256 + (size_t)n * 200, len = 0;
+	char *buf = malloc(cap);
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	len += (size_t)snprintf(
+	    buf + len, cap - len,
+	    "Inter-|   Receive                            "
+	    "                    |  Transmit\n"
+	    " face |bytes    packets errs drop fifo frame compressed "
+	    "multicast|bytes    packets errs drop fifo colls carrier "
+	    "compressed\n"
+	    "    lo:  123456     789    0    0    0     0          0"
+	    "         0   123456     789    0    0    0     0       0"
+	    "          0\n");
+	for (int i = 0; i < n; i++) {
+		unsigned long long b = (unsigned long long)bases[i];
+		len += (size_t)snprintf(
+		    buf + len, cap - len,
+		    "%6s: %llu %llu %llu %llu    0     0          0"
+		    "         0 %llu %llu %llu %llu    0     0       0"
+		    "          0\n",
+		    names[i], b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7,
+		    b + 8);
+	}
+	rc = kf_put(procroot, "net/dev", buf, len);
+	free(buf);
+	return rc;
+}

@@ -60,4 +60,9 @@ int kf_update_proc(const char *procroot, const kf_proc *p);
  * rx_dropped = base+4, tx_bytes = base+5, ... tx_dropped = base+8. */
 int kf_write_tap(const char *sysroot, const char *name, uint64_t base);
 
+/* proc/net/dev with one line per name, counters as kf_write_tap's for
+ * the same base (rx fields 1-4, tx fields 9-12; fifo/frame/... 0). */
+int kf_write_netdev(const char *procroot, const char *const *names,
+                    const uint64_t *bases, int n);
+
 #endif

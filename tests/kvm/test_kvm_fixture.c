@@ -492,6 +492,44 @@ static void test_sample_exact(void **state)
 	assert_int_equal(fds0, count_fds()); /* nothing leaked */
 }
 
+static void test_netdev(void **state)
+{
+	struct fx f;
+	hv_snap *s;
+	const hv_dom *a;
+	const char *names[2] = {"eth0", "tap0"};
+	uint64_t bases[2] = {10, 70000};
+	(void)state;
+
+	/* With /proc/net/dev every tap comes from one read. */
+	fx_build(&f);
+	assert_int_equal(0, kf_write_netdev(f.h->proc, names, bases, 2));
+	fx_open(&f, NULL);
+	s = fx_sample(&f);
+	a = hv_snap_find_id(s, 4242);
+	assert_int_equal(1, a->nr_net);
+	assert_int_equal(70005, a->net[0].rx_bytes.v);
+	assert_int_equal(70006, a->net[0].rx_pkts.v);
+	assert_int_equal(70007, a->net[0].rx_errs.v);
+	assert_int_equal(70008, a->net[0].rx_drop.v);
+	assert_int_equal(70001, a->net[0].tx_bytes.v);
+	assert_int_equal(70004, a->net[0].tx_drop.v);
+	hv_snap_unref(s);
+	/* A tap missing from it falls back to sysfs. */
+	names[1] = "tapX";
+	assert_int_equal(0, kf_write_netdev(f.h->proc, names, bases, 2));
+	s = fx_sample(&f);
+	assert_int_equal(1005, hv_snap_find_id(s, 4242)->net[0].rx_bytes.v);
+	hv_snap_unref(s);
+	/* Garbage lines are skipped, not misread. */
+	assert_int_equal(
+	    0, kf_putf(f.h->proc, "net/dev", "x\n  tap0: 1 2 3\n tap0 5 6\n"));
+	s = fx_sample(&f);
+	assert_int_equal(1005, hv_snap_find_id(s, 4242)->net[0].rx_bytes.v);
+	hv_snap_unref(s);
+	fx_free(&f);
+}
+
 static void test_pid_reuse(void **state)
 {
 	struct fx f;
@@ -865,6 +903,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_cmdline),
 	    cmocka_unit_test(test_small_parsers),
 	    cmocka_unit_test(test_sample_exact),
+	    cmocka_unit_test(test_netdev),
 	    cmocka_unit_test(test_pid_reuse),
 	    cmocka_unit_test(test_vanish),
 	    cmocka_unit_test(test_malformed),
