@@ -786,9 +786,10 @@ static void test_qmp(void **state)
 		                 hv_snap_find_id(s, 4242)->cpu_ns.v);
 		hv_snap_unref(s);
 	}
-	/* Connections persist between samples. */
-	assert_int_equal(1, fq_connections(srv[0]));
-	assert_int_equal(1, fq_connections(srv[4]));
+	/* The monitor is released after each answered round (QEMU has one
+	 * client at a time), one connection per sample. */
+	assert_int_equal(2, fq_connections(srv[0]));
+	assert_int_equal(2, fq_connections(srv[4]));
 	/* State follows QMP. */
 	fq_set_status(srv[0], "shutdown");
 	s = fx_sample(&f);
@@ -805,12 +806,16 @@ static void test_qmp(void **state)
 	s = fx_sample(&f);
 	d = hv_snap_find_id(s, 8000);
 	assert_non_null(d);
-	assert_true(d->stale & HV_SRC_QMP); /* lost mid-conversation */
+	/* Refused: unavailable (not stale), nothing else lost. */
+	assert_false(d->stale & HV_SRC_QMP);
+	assert_false(d->sources & HV_SRC_QMP);
+	assert_non_null(strstr(d->note, "connect"));
+	assert_int_equal(22 * TICK, d->cpu_ns.v);
 	hv_snap_unref(s);
 	s = fx_sample(&f);
 	d = hv_snap_find_id(s, 8000);
-	assert_false(d->stale & HV_SRC_QMP); /* now simply unavailable */
-	assert_false(d->sources & HV_SRC_QMP);
+	assert_int_equal(1, d->nr_blk); /* back on /proc/PID/io */
+	assert_int_equal(HV_BLK_PROCIO, d->blk[0].src);
 	hv_snap_unref(s);
 	fx_free(&f);
 	for (int i = 0; i < 5; i++)
@@ -877,6 +882,36 @@ static void test_qmp_cpus_and_dirs(void **state)
 	fq_stop(srv);
 }
 
+static void test_qmp_keep(void **state)
+{
+	char dir[] = "/tmp/hvkit-kvmq-XXXXXX", sock[64];
+	fq_opts fo = {.mode = FQ_OK};
+	fq *srv;
+	hv_kvm_qmp *q;
+	const void *j;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/k.qmp", dir);
+	srv = fq_start(sock, &fo);
+	assert_non_null(srv);
+	q = hv_kvm_qmp_new(sock);
+	hv_kvm_qmp_keep(q, true);
+	for (int i = 0; i < 3; i++) {
+		hv_kvm_qmp_start(q, 1u << HV_QMP_STATUS);
+		hv_kvm_qmp_finish(&q, 1, hv_kvm_now_ns() + 500000000ULL);
+		assert_int_equal(HV_QMP_O_OK, hv_kvm_qmp_outcome(q, NULL));
+		assert_int_equal(HV_QMP_R_OK,
+		                 hv_kvm_qmp_result(q, HV_QMP_STATUS, &j));
+	}
+	assert_int_equal(1, hv_kvm_qmp_connects(q));
+	assert_int_equal(1, fq_connections(srv));
+	hv_kvm_qmp_free(q);
+	fq_stop(srv);
+	unlink(sock);
+	rmdir(dir);
+}
+
 static void test_probe(void **state)
 {
 	hvt_host *h = hvt_host_new("kvmprobe");
@@ -909,6 +944,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_qmp),
 	    cmocka_unit_test(test_qmp_cpus_and_dirs),
+	    cmocka_unit_test(test_qmp_keep),
 	    cmocka_unit_test(test_probe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

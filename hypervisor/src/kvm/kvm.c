@@ -75,7 +75,7 @@ struct kguest {
 	uint64_t net_at;
 	hv_kvm_qmp *qmp;
 	uint64_t qmp_find_at; /* next look in qmp_dirs */
-	bool qmp_ever_ok;
+	bool qmp_last_ok; /* last round answered: block from QMP */
 	char (*blk_name)[HV_DEVNAME_LEN]; /* last QMP device list */
 	uint32_t nblk_name;
 	/* this sample */
@@ -1224,6 +1224,8 @@ static int fill_dom(struct kvm *k, hv_snap *s, struct kguest *g)
 	d->target_kib = hv_na(HV_NA_UNSUPPORTED);
 
 	/* QMP */
+	if (g->qmp)
+		g->qmp_last_ok = false;
 	if (g->cmd.libvirt) {
 		note_add(d, "libvirt-managed: QMP held by libvirtd, "
 		            "procfs only");
@@ -1250,7 +1252,7 @@ static int fill_dom(struct kvm *k, hv_snap *s, struct kguest *g)
 		d->state = HV_DS_BLOCKED;
 	if (qo == HV_QMP_O_OK) {
 		d->sources |= HV_SRC_QMP;
-		g->qmp_ever_ok = true;
+		g->qmp_last_ok = true;
 		if (hv_kvm_qmp_result(g->qmp, HV_QMP_STATUS, &j) ==
 		    HV_QMP_R_OK) {
 			const cJSON *st = cJSON_GetObjectItemCaseSensitive(
@@ -1501,7 +1503,7 @@ static int kvm_sample(void *priv, hv_snap *s, hv_err *err)
 		if (n > 0 && hv_kvm_parse_schedstat(buf, &sz, &res) == 0)
 			g->rss_kib = hv_val(res * k->page_kib); /* 2nd field */
 		g->io_ok = false;
-		if (!g->qmp || !g->qmp_ever_ok) {
+		if (!g->qmp || !g->qmp_last_ok) {
 			char iob[1024];
 			n = kread(k, &g->fd_io, g->dfd, "io", iob, sizeof(iob));
 			g->io_ok = n > 0 && hv_kvm_parse_io(iob, &g->io) == 0;

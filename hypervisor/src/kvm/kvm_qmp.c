@@ -39,6 +39,7 @@ struct hv_kvm_qmp {
 	char path[HV_KVM_PATH_LEN];
 	int fd;
 	unsigned connects;
+	bool keep; /* stay connected between rounds */
 	uint32_t round;
 	bool active;      /* in a round */
 	unsigned pending; /* command bits, P_GREET, P_CAPS still awaited */
@@ -396,8 +397,15 @@ static bool read_in(hv_kvm_qmp *q)
 
 static void settle(hv_kvm_qmp *q)
 {
-	if (q->active && !q->pending)
+	if (q->active && !q->pending) {
 		q->active = false;
+		/* QEMU serves one monitor client at a time: hand the socket
+		 * back so operators' tools are not locked out. Commands are
+		 * pipelined, so a fresh connection still costs one round
+		 * trip. */
+		if (!q->keep)
+			qclose(q);
+	}
 }
 
 void hv_kvm_qmp_finish(hv_kvm_qmp **qs, size_t n, uint64_t deadline_ns)
@@ -490,4 +498,9 @@ enum hv_kvm_qmp_res hv_kvm_qmp_result(const hv_kvm_qmp *q,
 	if (json)
 		*json = q->res[c];
 	return q->rk[c];
+}
+
+void hv_kvm_qmp_keep(hv_kvm_qmp *q, bool keep)
+{
+	q->keep = keep;
 }
