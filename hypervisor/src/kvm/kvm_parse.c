@@ -154,11 +154,16 @@ int hv_kvm_parse_size_kib(const char *s, uint64_t *kib)
 	if (errno)
 		return -EINVAL;
 	if (*end == '.') {
-		char *fend;
-		frac = strtod(end, &fend);
-		if (fend == end + 1)
+		/* Digits only (strtod would take exponents, inf, hex). */
+		double scale = 0.1;
+		end++;
+		if (!isdigit((unsigned char)*end))
 			return -EINVAL;
-		end = fend;
+		while (isdigit((unsigned char)*end)) {
+			frac += (*end - '0') * scale;
+			scale /= 10;
+			end++;
+		}
 	}
 	switch (tolower((unsigned char)*end)) {
 	case '\0':
