@@ -182,6 +182,14 @@ static double floor_pread(char **files, size_t n, int *fds, size_t chunk)
 	return total;
 }
 
+static int to_int(const char *s, int dflt)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return (end == s || *end || v < 0 || v > 1000000) ? dflt : (int)v;
+}
+
 static double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_d);
@@ -191,8 +199,8 @@ static double median(double *v, int n)
 int main(int argc, char **argv)
 {
 	const char *list = argc > 1 ? argv[1] : "1000,2000";
-	int nv = argc > 2 ? atoi(argv[2]) : 4;
-	int ns = argc > 3 ? atoi(argv[3]) : 15;
+	int nv = argc > 2 ? to_int(argv[2], -1) : 4;
+	int ns = argc > 3 ? to_int(argv[3], -1) : 15;
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/dev/shm";
 	char root[4096], proc[4200], sys[4200], cmd[4300];
 	struct rlimit rl;
@@ -226,7 +234,7 @@ int main(int argc, char **argv)
 	       "floorB_ms", "xfloorA", "xfloorB", "fds");
 	for (char *tok = strtok_r(lcopy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		int n = atoi(tok);
+		int n = to_int(tok, 0);
 
 		if (n <= 0 || ns > 256)
 			continue;

@@ -28,7 +28,7 @@ int main(int argc, char **argv)
 	char *txt;
 
 	if (argc > 1)
-		o.qmp_timeout_ms = atoi(argv[1]);
+		o.qmp_timeout_ms = (int)strtol(argv[1], NULL, 10);
 	if (hv_env_init(&env, &err) || hv_backend_open(&env, &o, &b, &err) ||
 	    hv_backend_sample(b, &s, &err)) {
 		fprintf(stderr, "kvm_e2e_tool: %s\n", err.msg);

@@ -75,7 +75,7 @@ struct kguest {
 	uint64_t net_at;
 	hv_kvm_qmp *qmp;
 	uint64_t qmp_find_at; /* next look in qmp_dirs */
-	bool qmp_last_ok; /* last round answered: block from QMP */
+	bool qmp_last_ok;     /* last round answered: block from QMP */
 	char (*blk_name)[HV_DEVNAME_LEN]; /* last QMP device list */
 	uint32_t nblk_name;
 	/* this sample */
