@@ -31,7 +31,8 @@ for g in "$burn" "$idle" "$io"; do bash "$hvguest" wait-ready "$g" 300 >/dev/nul
 bash "$hvguest" wait-for "$burn" HVKIT-BURN-STARTED 120 >/dev/null
 
 export TOOL=$tool HVGUEST=$hvguest BURN=$burn IDLE=$idle IO=$io
-exec python3 - <<'PY'
+rc=0
+python3 - <<'PY' || rc=$?
 import json, os, subprocess, sys, time
 
 tool, hvg = os.environ["TOOL"], os.environ["HVGUEST"]
@@ -154,3 +155,4 @@ check(burn in d and io in d, "the other guests remain")
 print(f"{len(fails)} failure(s)")
 sys.exit(1 if fails else 0)
 PY
+exit $rc

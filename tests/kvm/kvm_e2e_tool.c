@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* kvm_e2e_tool: one sample of the kvm backend on the real host, as one JSON
  * line (raw counters), for tests/kvm/e2e.sh to compare against the
- * kernel's own counters. Usage: kvm_e2e_tool [qmp_timeout_ms] */
+ * kernel's own counters. Usage: kvm_e2e_tool [qmp_timeout_ms [samples]]:
+ * with samples > 1, takes that many 0.1 s apart and prints the last, with
+ * the median cost of the steady-state samples (all but the first). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "hv/backend.h"
 #include "hv/sample.h"
@@ -26,19 +29,48 @@ int main(int argc, char **argv)
 	hv_snap *s = NULL;
 	cJSON *root, *doms;
 	char *txt;
+	uint64_t cost[64];
+	int ns = 1;
 
 	if (argc > 1)
 		o.qmp_timeout_ms = (int)strtol(argv[1], NULL, 10);
-	if (hv_env_init(&env, &err) || hv_backend_open(&env, &o, &b, &err) ||
-	    hv_backend_sample(b, &s, &err)) {
+	if (argc > 2)
+		ns = (int)strtol(argv[2], NULL, 10);
+	if (ns < 1 || ns > 64)
+		ns = 1;
+	if (hv_env_init(&env, &err) || hv_backend_open(&env, &o, &b, &err)) {
 		fprintf(stderr, "kvm_e2e_tool: %s\n", err.msg);
 		hv_backend_close(b);
 		return 1;
+	}
+	for (int i = 0; i < ns; i++) {
+		struct timespec ts = {0, 100000000};
+		if (i)
+			nanosleep(&ts, NULL);
+		hv_snap_unref(s);
+		s = NULL;
+		if (hv_backend_sample(b, &s, &err)) {
+			fprintf(stderr, "kvm_e2e_tool: %s\n", err.msg);
+			hv_backend_close(b);
+			return 1;
+		}
+		cost[i] = hv_snap_cost_ns(s);
 	}
 	root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "mono_ns", (double)hv_snap_mono_ns(s));
 	cJSON_AddNumberToObject(root, "cost_ns", (double)hv_snap_cost_ns(s));
 	cJSON_AddStringToObject(root, "backend", hv_snap_host(s)->backend);
+	if (ns > 2) {
+		/* median of samples 1..ns-1 (insertion sort, tiny) */
+		for (int i = 2; i < ns; i++)
+			for (int k = i; k > 1 && cost[k - 1] > cost[k]; k--) {
+				uint64_t t = cost[k];
+				cost[k] = cost[k - 1];
+				cost[k - 1] = t;
+			}
+		cJSON_AddNumberToObject(root, "steady_cost_ns",
+		                        (double)cost[1 + (ns - 1) / 2]);
+	}
 	doms = cJSON_AddArrayToObject(root, "doms");
 	for (size_t i = 0; i < hv_snap_ndom(s); i++) {
 		const hv_dom *d = hv_snap_dom(s, i);
