@@ -125,6 +125,7 @@ struct kvm {
 	uint64_t page_kib;
 	uint64_t seq;
 	unsigned nfds, fd_budget;
+	unsigned nqmp; /* monitor sockets open during a round (last sample) */
 	uint32_t nbits; /* affinity bitmap size = host nr_pcpu */
 	struct ptab tab;
 	struct kguest **live; /* guests of this sample, pid order */
@@ -182,7 +183,8 @@ static ssize_t kread(struct kvm *k, int *fdp, int dirfd, const char *rel,
 	if (fd < 0)
 		return -errno;
 	n = pread_once(fd, buf, len, rel);
-	if (n >= 0 && k->nfds < k->fd_budget) {
+	/* Leave room for every QMP socket of a round. */
+	if (n >= 0 && k->nfds + k->nqmp < k->fd_budget) {
 		*fdp = fd;
 		k->nfds++;
 	} else {
@@ -1517,6 +1519,7 @@ static int kvm_sample(void *priv, hv_snap *s, hv_err *err)
 		for (uint32_t t = 0; t < g->nnet; t++)
 			read_net(k, g, &g->net[t]);
 	}
+	k->nqmp = (unsigned)nq;
 	hv_kvm_qmp_finish(qs, nq, deadline);
 	free(qs);
 
