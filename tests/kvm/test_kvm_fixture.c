@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -530,6 +531,35 @@ static void test_netdev(void **state)
 	fx_free(&f);
 }
 
+static void test_fd_budget(void **state)
+{
+	struct fx f;
+	struct rlimit rl, low;
+	hv_snap *s;
+	const hv_dom *a;
+	(void)state;
+
+	/* With a tiny fd limit most files are opened per read: same values. */
+	fx_build(&f);
+	assert_int_equal(0, getrlimit(RLIMIT_NOFILE, &rl));
+	low = rl;
+	low.rlim_cur = 40;
+	assert_int_equal(0, setrlimit(RLIMIT_NOFILE, &low));
+	fx_open(&f, NULL);
+	for (int i = 0; i < 2; i++) {
+		s = fx_sample(&f);
+		a = hv_snap_find_id(s, 4242);
+		assert_int_equal(350 * TICK, a->vcpu[0].time_ns.v);
+		assert_int_equal(8888, a->vcpu[1].wait_ns.v);
+		assert_int_equal(1005, a->net[0].rx_bytes.v);
+		assert_int_equal(600 * TICK, a->cpu_ns.v);
+		hv_snap_unref(s);
+	}
+	assert_true(hv_kvm_cached_fds(f.priv) <= 20);
+	fx_free(&f);
+	assert_int_equal(0, setrlimit(RLIMIT_NOFILE, &rl));
+}
+
 static void test_pid_reuse(void **state)
 {
 	struct fx f;
@@ -939,6 +969,7 @@ int main(void)
 	    cmocka_unit_test(test_small_parsers),
 	    cmocka_unit_test(test_sample_exact),
 	    cmocka_unit_test(test_netdev),
+	    cmocka_unit_test(test_fd_budget),
 	    cmocka_unit_test(test_pid_reuse),
 	    cmocka_unit_test(test_vanish),
 	    cmocka_unit_test(test_malformed),
