@@ -137,8 +137,9 @@ unsigned hv_kvm_qmp_connects(const hv_kvm_qmp *q);
 uint64_t hv_kvm_now_ns(void); /* CLOCK_MONOTONIC */
 
 /* ---- Backend internals (kvm.c) for tests ---- */
-/* Called by sample() after listing /proc (phase 1), before the per-domain
- * reads: fixture tests make a process vanish there. */
+/* Called by sample() after listing /proc (phase 1) and, per domain,
+ * between finding its threads and reading them (phase 2): fixture tests
+ * make processes and threads vanish there. */
 void hv_kvm_set_hook(void *priv, void (*fn)(void *arg, int phase), void *arg);
 /* File descriptors the backend keeps open between samples. */
 unsigned hv_kvm_cached_fds(const void *priv);
