@@ -394,19 +394,19 @@ static int cmd_mon(const opts *o, const hv_env *env)
 		fprintf(stderr,
 		        "hv-rdt: %s: occupancy and bandwidth show as '-'\n",
 		        e.msg);
-	if ((r = open_backend(o, env, 1, &b, &e))) {
+	if (open_backend(o, env, 1, &b, &e)) {
 		fprintf(stderr, "hv-rdt: %s\n", e.msg);
 		goto out;
 	}
 	co.period_s = o->delay;
-	if ((r = hv_collector_new(b, &co, &c, &e))) {
+	if (hv_collector_new(b, &co, &c, &e)) {
 		fprintf(stderr, "hv-rdt: %s\n", e.msg);
 		goto out;
 	}
 	for (long it = 0; o->iters < 0 || it < o->iters;) {
 		hv_snap *s;
 
-		if ((r = hv_collector_step(c, &e))) {
+		if (hv_collector_step(c, &e)) {
 			fprintf(stderr, "hv-rdt: sample: %s\n", e.msg);
 			goto out;
 		}
@@ -1066,7 +1066,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "info")) {
 		ret = cmd_info(rc, &o);
 	} else if (!strcmp(cmd, "mon")) {
-		if (!strcmp(sub, "stop"))
+		if (sub && !strcmp(sub, "stop"))
 			ret = cmd_mon_stop(rc, argc - optind - 1,
 			                   argv + optind + 1);
 		else

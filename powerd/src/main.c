@@ -74,7 +74,7 @@ static double mono(void)
 
 /* One round: sample, decide, act. */
 static int round_once(hv_collector *col, const pd_config *cfg, pd_mem *mem,
-                      pd_act *act, pd_out *out, double *last_energy)
+                      pd_act *act, pd_out *out, double *last_energy, bool dry)
 {
 	hv_err e = {0};
 	hv_snap *s = NULL;
@@ -98,6 +98,8 @@ static int round_once(hv_collector *col, const pd_config *cfg, pd_mem *mem,
 		goto out;
 	}
 	held = pd_act_held(act, &nheld);
+	if (dry)
+		pd_view_overlay(&v, held, nheld);
 	if ((rc = pd_decide(cfg, mem, &v, held, nheld, out))) {
 		pd_log(PD_LOG_ERR, "decide: %s", strerror(-rc));
 		goto out;
@@ -290,7 +292,7 @@ int main(int argc, char **argv)
 		next += cfg.period_s;
 		if (next < mono())
 			next = mono() + cfg.period_s;
-		round_once(col, &cfg, mem, act, &out, &last_energy);
+		round_once(col, &cfg, mem, act, &out, &last_energy, dry);
 		if (once)
 			break;
 	}

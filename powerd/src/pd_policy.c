@@ -53,6 +53,7 @@ struct pd_mem {
 	double cap_pct; /* 100 = no cap */
 	double under_since;
 	bool under_seen;
+	bool hw_nodata_noted;
 	char freq_release[PD_REASON_LEN];
 	char lat_reason[PD_REASON_LEN];
 	char lat_release[PD_REASON_LEN];
@@ -652,6 +653,20 @@ static int policy_hwerr(const pd_config *c, pd_mem *m, const pd_view *v,
 
 	for (unsigned i = 0; i < m->ncpu; i++)
 		offl += m->cpu[i].hw_off;
+	/* Say once when the backend gives no per-CPU counts (Linux has
+	 * none in sysfs): the policy is then inert, not silently broken. */
+	bool any = false;
+	for (unsigned i = 0; i < v->ncpu; i++)
+		any |= v->cpu[i].ce_ok;
+	if (!any && v->ncpu && !m->hw_nodata_noted) {
+		m->hw_nodata_noted = true;
+		rc = add_note(o, "hwerr", "warn",
+		              "no per-CPU corrected-error counts from this "
+		              "backend (hv_pcpu.ce_count unsupported): the "
+		              "hardware-error policy cannot act");
+	} else if (any) {
+		m->hw_nodata_noted = false;
+	}
 	for (unsigned i = 0; i < v->ncpu && !rc; i++) {
 		const pd_cpu *p = &v->cpu[i];
 		cpu_mem *cm;

@@ -20,6 +20,9 @@ enabled = yes
 watts = 50
 step = 10
 floor = 50%
+[energy]
+enabled = yes
+interval = 1s
 C
 "$bin" --config "$cfg" --backend synth 2>"$tmp/log" &
 pid=$!
@@ -32,6 +35,13 @@ wait_for() { # REGEX SECONDS
   return 1
 }
 wait_for '"event":"set".*"knob":"cpu/0/max_khz"' 20 || fail "no budget cap"
+# energy from libhv's attribution: the synth package draws 120 W; the
+# domains' attributed watts are journalled and never exceed the package.
+wait_for '"event":"energy".*"watts":[0-9]' 20 || fail "no energy record"
+grep '"event":"energy"' "$tmp/run/journal.jsonl" | tail -n 1 |
+  jq -e '(.pkg_watts > 119 and .pkg_watts < 121) and (.domains | length) > 0 and
+         ([.domains[].watts | select(. != null)] | add) <= .pkg_watts * 1.001' >/dev/null ||
+  fail "energy record inconsistent"
 # a second instance must refuse (lock)
 set +e
 "$bin" --config "$cfg" --backend synth 2>"$tmp/log2"; st=$?

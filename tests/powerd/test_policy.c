@@ -658,7 +658,14 @@ static void test_hwerr_keep_online(void **st)
 	/* never the last ones: 3 stay online, cpu0 among them */
 	assert_int_equal(online(&m), 3);
 	assert_int_equal(m.cpu[0].online, 1);
-	/* counter reset (driver reload) is not an error burst */
+	/* a backend without per-CPU counts: one warning, no action */
+	for (unsigned i = 0; i < NCPU; i++)
+		m.cpu[i].ce_ok = false;
+	step(&m);
+	assert_int_equal(m.out.nnote, 1);
+	assert_non_null(strstr(m.out.note[0].msg, "cannot act"));
+	step(&m);
+	assert_int_equal(m.out.nnote, 0);
 	model_free(&m);
 }
 

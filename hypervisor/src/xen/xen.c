@@ -338,7 +338,10 @@ static void fill_cstates(struct xen_priv *p, hv_pcpu *pc)
 		st->max_cx = 0; /* re-read the count next time */
 		return;
 	}
-	/* Entry 0 is C0 (running): that is busy time, not an idle state. */
+	/* Entry 0 is C0 (running): Xen's own busy time since boot, better
+	 * than our wall-minus-idle estimate; not an idle state. */
+	if (cx.nr >= 1)
+		pc->busy_ns = hv_val(res[0]);
 	uint32_t n = 0;
 	for (uint32_t i = 1; i < cx.nr && n < HV_CSTATE_MAX; i++, n++) {
 		hv_cstate *c = &pc->cstate[n];
