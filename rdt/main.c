@@ -22,6 +22,7 @@
 #include "hv/rates.h"
 #include "hv/resctrl.h"
 #include "hv/sysio.h"
+#include "rdt_policy.h"
 
 #define MAX_CLASSES 64
 
@@ -43,6 +44,8 @@ static const char usage_text[] =
     "       hv-rdt [OPTIONS] alloc assign CLASS ID...\n"
     "       hv-rdt [OPTIONS] alloc reset [CLASS...]\n"
     "       hv-rdt [OPTIONS] alloc undo\n"
+    "       hv-rdt [OPTIONS] watch [llc-max B] [mbm-max B/s] [hold S] [calm "
+    "S]\n"
     "Cache occupancy, memory bandwidth and cache/bandwidth allocation per\n"
     "domain through Linux resctrl.\n"
     "\n"
@@ -391,19 +394,19 @@ static int cmd_mon(const opts *o, const hv_env *env)
 		fprintf(stderr,
 		        "hv-rdt: %s: occupancy and bandwidth show as '-'\n",
 		        e.msg);
-	if ((r = open_backend(o, env, 1, &b, &e))) {
+	if (open_backend(o, env, 1, &b, &e)) {
 		fprintf(stderr, "hv-rdt: %s\n", e.msg);
 		goto out;
 	}
 	co.period_s = o->delay;
-	if ((r = hv_collector_new(b, &co, &c, &e))) {
+	if (hv_collector_new(b, &co, &c, &e)) {
 		fprintf(stderr, "hv-rdt: %s\n", e.msg);
 		goto out;
 	}
 	for (long it = 0; o->iters < 0 || it < o->iters;) {
 		hv_snap *s;
 
-		if ((r = hv_collector_step(c, &e))) {
+		if (hv_collector_step(c, &e)) {
 			fprintf(stderr, "hv-rdt: sample: %s\n", e.msg);
 			goto out;
 		}
@@ -486,6 +489,118 @@ static int cmd_mon_stop(hv_resctrl *rc, int argc, char **argv)
 		}
 	}
 	free(mg);
+	return ret;
+}
+
+/* ---------- watch: the noisy-neighbour policy, dry run ---------- */
+
+static int parse_pos(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*end || !(v >= 0) || isinf(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int cmd_watch(const opts *o, const hv_env *env, int argc, char **argv)
+{
+	rdt_policy_cfg cfg = {0};
+	rdt_policy *pol = NULL;
+	hv_backend *b = NULL;
+	hv_collector *c = NULL;
+	hv_collector_opts co = {0};
+	rdt_policy_in *in = NULL;
+	rdt_policy_action act[64];
+	hv_err e = {0};
+	sigset_t set;
+	int ret = 1;
+
+	for (int i = 0; i < argc; i += 2) {
+		double v;
+		if (i + 1 >= argc || parse_pos(argv[i + 1], &v)) {
+			fprintf(stderr,
+			        "hv-rdt: watch: bad or missing value for %s\n",
+			        argv[i]);
+			return 2;
+		}
+		if (!strcmp(argv[i], "llc-max"))
+			cfg.llc_max_bytes = v;
+		else if (!strcmp(argv[i], "mbm-max"))
+			cfg.mbm_max_Bps = v;
+		else if (!strcmp(argv[i], "hold"))
+			cfg.hold_s = v;
+		else if (!strcmp(argv[i], "calm"))
+			cfg.calm_s = v;
+		else {
+			fprintf(stderr, "hv-rdt: watch: unknown %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if (!(pol = rdt_policy_new(&cfg))) {
+		fprintf(stderr, "hv-rdt: watch: give llc-max BYTES and/or "
+		                "mbm-max BYTES_PER_S\n");
+		return 2;
+	}
+	rdt_policy_defaults(&cfg);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	co.period_s = o->delay;
+	if (open_backend(o, env, 0, &b, &e) ||
+	    hv_collector_new(b, &co, &c, &e)) {
+		fprintf(stderr, "hv-rdt: %s\n", e.msg);
+		goto out;
+	}
+	for (long it = 0; o->iters < 0 || it < o->iters; it++) {
+		hv_snap *s;
+		size_t n, na;
+		if (hv_collector_step(c, &e)) {
+			fprintf(stderr, "hv-rdt: sample: %s\n", e.msg);
+			goto out;
+		}
+		s = hv_collector_latest(c);
+		n = hv_snap_ndom(s);
+		free(in);
+		if (!(in = calloc(n ? n : 1, sizeof(*in)))) {
+			hv_snap_unref(s);
+			goto out;
+		}
+		n = rdt_policy_inputs(s, in, n);
+		na = rdt_policy_step(pol, (double)hv_snap_mono_ns(s) / 1e9, in,
+		                     n, act, sizeof(act) / sizeof(act[0]));
+		for (size_t i = 0; i < na; i++) {
+			const hv_dom *d = hv_snap_find_key(s, act[i].key);
+			const char *what = act[i].act == RDT_ACT_RESTRICT
+			                       ? "restrict"
+			                       : "release";
+			if (o->json)
+				printf("{\"id\":%u,\"action\":\"%s\",\"class\":"
+				       "\"%s\",\"dry_run\":true}\n",
+				       act[i].id, what,
+				       act[i].act == RDT_ACT_RESTRICT
+				           ? cfg.restricted_class
+				           : "previous");
+			else
+				printf("would %s domain %u (%s): %s\n", what,
+				       act[i].id, d ? d->name : "?",
+				       act[i].reason);
+		}
+		fflush(stdout);
+		hv_snap_unref(s);
+		if ((o->iters < 0 || it + 1 < o->iters) &&
+		    wait_or_signal(&set, o->delay))
+			break;
+	}
+	ret = 0;
+out:
+	free(in);
+	rdt_policy_free(pol);
+	hv_collector_free(c);
+	hv_backend_close(b);
 	return ret;
 }
 
@@ -931,6 +1046,8 @@ int main(int argc, char **argv)
 	sub = optind < argc ? argv[optind] : NULL;
 	if (!strcmp(cmd, "mon") && !sub)
 		return cmd_mon(&o, &env);
+	if (!strcmp(cmd, "watch"))
+		return cmd_watch(&o, &env, argc - optind, argv + optind);
 	if (strcmp(cmd, "mon") && strcmp(cmd, "info") && strcmp(cmd, "alloc")) {
 		fprintf(stderr, "hv-rdt: unknown command %s\n", cmd);
 		fputs(usage_text, stderr);
@@ -949,7 +1066,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "info")) {
 		ret = cmd_info(rc, &o);
 	} else if (!strcmp(cmd, "mon")) {
-		if (!strcmp(sub, "stop"))
+		if (sub && !strcmp(sub, "stop"))
 			ret = cmd_mon_stop(rc, argc - optind - 1,
 			                   argv + optind + 1);
 		else

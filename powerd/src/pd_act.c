@@ -286,8 +286,11 @@ static int push_held(pd_act *a, const char *knob, const char *orig,
 
 static void drop_held(pd_act *a, pd_hold *h)
 {
-	size_t i = (size_t)(h - a->held);
+	size_t i;
 
+	if (!h || !a->held || !a->n)
+		return;
+	i = (size_t)(h - a->held);
 	memmove(h, h + 1, (a->n - i - 1) * sizeof(*h));
 	a->n--;
 }
@@ -531,8 +534,8 @@ int pd_act_apply(pd_act *a, const pd_out *o, pd_mem *m, const pd_config *c,
 		/* A set: read the value now (the original if first held). */
 		if (h) {
 			snprintf(cur, sizeof(cur), "%s", h->cur);
-		} else if ((rc = a->ops.get(a->ops.ctx, d->knob, cur,
-		                            sizeof(cur), &e))) {
+		} else if (a->ops.get(a->ops.ctx, d->knob, cur, sizeof(cur),
+		                      &e)) {
 			journal(a, record("failed", d->policy, d->knob, NULL,
 			                  d->value, NULL, e.msg));
 			pd_log(PD_LOG_ERR, "read %s: %s", d->knob, e.msg);
@@ -558,7 +561,7 @@ int pd_act_apply(pd_act *a, const pd_out *o, pd_mem *m, const pd_config *c,
 			continue; /* not on disk: must not change the host */
 		}
 		if (!a->dry_run &&
-		    (rc = a->ops.set(a->ops.ctx, d->knob, d->value, &e))) {
+		    a->ops.set(a->ops.ctx, d->knob, d->value, &e)) {
 			journal(a, record("failed", d->policy, d->knob, cur,
 			                  d->value, h->orig, e.msg));
 			pd_log(PD_LOG_ERR, "set %s = %s: %s", d->knob, d->value,

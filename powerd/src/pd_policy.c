@@ -30,35 +30,36 @@ typedef struct group {
 } group;
 
 struct pd_mem {
-	unsigned ncpu;
 	cpu_mem *cpu;
+	group *grp;
+	unsigned ncpu;
+	unsigned ngroup; /* parking: a LIFO stack of SMT groups */
+	unsigned nfail;
 	/* frequency, per package */
 	struct {
+		double low_since, high_since;
 		bool low;
 		bool low_seen, high_seen;
-		double low_since, high_since;
 	} pkg[PD_MAX_PKG];
-	char freq_release[PD_REASON_LEN];
-	/* parking: a LIFO stack of SMT groups */
-	unsigned ngroup;
-	group *grp;
-	bool moved;
+	/* parking */
 	double last_move;
-	bool low_seen, unknown_seen;
 	double low_since, unknown_since;
+	bool moved;
+	bool low_seen, unknown_seen;
 	/* latency guard */
 	bool lat_on, lat_idle_seen;
 	double lat_idle_since;
-	char lat_reason[PD_REASON_LEN];
-	char lat_release[PD_REASON_LEN];
 	/* budget */
 	double cap_pct; /* 100 = no cap */
-	bool under_seen;
 	double under_since;
+	bool under_seen;
+	bool hw_nodata_noted;
+	char freq_release[PD_REASON_LEN];
+	char lat_reason[PD_REASON_LEN];
+	char lat_release[PD_REASON_LEN];
 	char budget_reason[PD_REASON_LEN];
 	char budget_release[PD_REASON_LEN];
 	/* knobs the actuator could not set, with a back-off */
-	unsigned nfail;
 	struct {
 		char knob[PD_KNOB_LEN];
 		double until;
@@ -109,14 +110,44 @@ void pd_out_free(pd_out *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/* "cpu/N/..." -> N, with *rest after "cpu/N/"; -1 if not a CPU knob. */
+static int knob_cpu_rest(const char *knob, const char **rest)
+{
+	char *end;
+	unsigned long n;
+
+	if (strncmp(knob, "cpu/", 4) != 0 || knob[4] < '0' || knob[4] > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(knob + 4, &end, 10);
+	if (errno || *end != '/' || n > 65535)
+		return -1;
+	if (rest)
+		*rest = end + 1;
+	return (int)n;
+}
+
 int pd_knob_cpu(const char *knob)
 {
-	unsigned n;
-	int used = 0;
+	return knob_cpu_rest(knob, NULL);
+}
 
-	if (sscanf(knob, "cpu/%u/%n", &n, &used) != 1 || !used || n > 65535)
+int pd_knob_cstate(const char *knob, unsigned *state)
+{
+	const char *rest;
+	char *end;
+	unsigned long s;
+	int cpu = knob_cpu_rest(knob, &rest);
+
+	if (cpu < 0 || strncmp(rest, "cstate/", 7) != 0 || rest[7] < '0' ||
+	    rest[7] > '9')
 		return -1;
-	return (int)n;
+	errno = 0;
+	s = strtoul(rest + 7, &end, 10);
+	if (errno || strcmp(end, "/disable") != 0 || s >= 64)
+		return -1;
+	*state = (unsigned)s;
+	return cpu;
 }
 
 static bool ends_with(const char *s, const char *suf)
@@ -557,9 +588,12 @@ static int policy_lat(const pd_config *c, pd_mem *m, const pd_view *v,
 				busy = true;
 				snprintf(m->lat_reason, PD_REASON_LEN,
 				         "latency-critical domain %s busy "
-				         "(%.1f%% > %g%%): C-states with exit "
-				         "latency > %u us disabled",
+				         "(%.1f%% > %g%%): %s %u us",
 				         d->name, d->cpu_pct, c->lat.busy_pct,
+				         c->lat.method == PD_LAT_QOS
+				             ? "PM QoS CPU latency limit"
+				             : "C-states disabled above exit "
+				               "latency",
 				         c->lat.max_latency_us);
 			}
 		}
@@ -595,6 +629,12 @@ static int policy_lat(const pd_config *c, pd_mem *m, const pd_view *v,
 	}
 	if (!m->lat_on)
 		return 0;
+	if (c->lat.method == PD_LAT_QOS) {
+		char val[PD_VAL_LEN];
+		snprintf(val, sizeof(val), "%u", c->lat.max_latency_us);
+		return add_claim(cl, PD_QOS_KNOB, val, "latency",
+		                 m->lat_reason);
+	}
 	for (unsigned i = 0; i < v->ncpu && !rc; i++) {
 		const pd_cpu *p = &v->cpu[i];
 		if (p->online != 1)
@@ -622,6 +662,20 @@ static int policy_hwerr(const pd_config *c, pd_mem *m, const pd_view *v,
 
 	for (unsigned i = 0; i < m->ncpu; i++)
 		offl += m->cpu[i].hw_off;
+	/* Say once when the backend gives no per-CPU counts (Linux has
+	 * none in sysfs): the policy is then inert, not silently broken. */
+	bool any = false;
+	for (unsigned i = 0; i < v->ncpu; i++)
+		any |= v->cpu[i].ce_ok;
+	if (!any && v->ncpu && !m->hw_nodata_noted) {
+		m->hw_nodata_noted = true;
+		rc = add_note(o, "hwerr", "warn",
+		              "no per-CPU corrected-error counts from this "
+		              "backend (hv_pcpu.ce_count unsupported): the "
+		              "hardware-error policy cannot act");
+	} else if (any) {
+		m->hw_nodata_noted = false;
+	}
 	for (unsigned i = 0; i < v->ncpu && !rc; i++) {
 		const pd_cpu *p = &v->cpu[i];
 		cpu_mem *cm;
@@ -650,7 +704,8 @@ static int policy_hwerr(const pd_config *c, pd_mem *m, const pd_view *v,
 			cm->nh--;
 		}
 		base = cm->h[0].ce;
-		if (p->ce - base <= c->hwerr.threshold || cm->hw_off)
+		if (p->ce - base <= c->hwerr.threshold || cm->hw_off ||
+		    cm->backoff_until > v->t)
 			continue;
 		/* Over the threshold: offline if every safety rule holds. */
 		const char *refuse = NULL;
@@ -928,8 +983,7 @@ int pd_decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		/* A C-state the operator disabled already needs no hold. */
 		if (!h && p && ends_with(w->knob, "/disable")) {
 			unsigned s;
-			if (sscanf(w->knob, "cpu/%*u/cstate/%u/disable", &s) ==
-			        1 &&
+			if (pd_knob_cstate(w->knob, &s) >= 0 &&
 			    s < PD_CSTATES && p->cstate_disabled[s] &&
 			    !strcmp(w->value, "1"))
 				continue;
@@ -951,7 +1005,7 @@ int pd_decide(const pd_config *c, pd_mem *m, const pd_view *v,
 				claimed = true;
 				break;
 			}
-		if (claimed)
+		if (claimed || failed_recently(m, h->knob, v->t))
 			continue;
 		if (!ends_with(h->knob, "/online") && p && p->online != 1)
 			continue;

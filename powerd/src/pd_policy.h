@@ -26,6 +26,10 @@
 #define PD_MAX_PKG 64
 #define PD_SMT_MAX 8
 
+/* The pseudo-knob of the global PM QoS request (method = qos): "none" when
+ * hv-powerd holds no request, else the latency in µs. */
+#define PD_QOS_KNOB "qos/cpu_dma_latency"
+
 typedef struct pd_cpu {
 	unsigned id;
 	int online;      /* 1, 0, -1 unknown */
@@ -114,5 +118,7 @@ unsigned pd_mem_hwerr_offlined(const pd_mem *m, unsigned *cpus, unsigned max);
 
 /* Parse "cpu/N/online" and friends; returns the CPU or -1. */
 int pd_knob_cpu(const char *knob);
+/* Parse "cpu/N/cstate/S/disable": returns N and sets *state, or -1. */
+int pd_knob_cstate(const char *knob, unsigned *state);
 
 #endif

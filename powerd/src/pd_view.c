@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,7 +46,7 @@ int pd_view_build(const hv_snap *s, pd_view *v, hv_err *err)
 		const hv_pcpu *p = &h->pcpu[i];
 		pd_cpu *c = &v->cpu[i];
 		c->id = p->id;
-		c->online = p->online;
+		c->online = p->online == 1 ? 1 : p->online == 0 ? 0 : -1;
 		c->hotplug = p->hotplug;
 		c->pkg = p->pkg;
 		c->core = p->core;
@@ -123,4 +124,33 @@ out:
 	if (rc)
 		pd_view_free(v);
 	return rc;
+}
+
+void pd_view_overlay(pd_view *v, const pd_hold *held, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int cpu = pd_knob_cpu(held[i].knob);
+		const char *k = held[i].knob;
+		size_t kl = strlen(k);
+		unsigned st;
+		pd_cpu *c = NULL;
+
+		for (unsigned j = 0; cpu >= 0 && j < v->ncpu; j++)
+			if (v->cpu[j].id == (unsigned)cpu)
+				c = &v->cpu[j];
+		if (!c)
+			continue;
+		if (kl > 7 && !strcmp(k + kl - 7, "/online")) {
+			c->online = !strcmp(held[i].cur, "1") ? 1 : 0;
+			if (!c->online)
+				c->busy_pct = NAN;
+		} else if (kl > 9 && !strcmp(k + kl - 9, "/governor")) {
+			snprintf(c->governor, sizeof(c->governor), "%s",
+			         held[i].cur);
+		} else if (kl > 8 && !strcmp(k + kl - 8, "/max_khz")) {
+			c->max_khz = strtoul(held[i].cur, NULL, 10);
+		} else if (pd_knob_cstate(k, &st) >= 0 && st < PD_CSTATES) {
+			c->cstate_disabled[st] = !strcmp(held[i].cur, "1");
+		}
+	}
 }

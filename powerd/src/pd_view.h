@@ -12,5 +12,8 @@
  * or -ENOMEM. Missing rates (first sample) give NAN figures. */
 int pd_view_build(const hv_snap *s, pd_view *v, hv_err *err);
 void pd_view_free(pd_view *v);
+/* Dry-run: show the view as if the held (simulated) values were in place,
+ * so the policies see the host they would have made and do not repeat. */
+void pd_view_overlay(pd_view *v, const pd_hold *held, size_t n);
 
 #endif

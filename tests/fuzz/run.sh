@@ -14,10 +14,10 @@ declare -A targets=(
   [fuzz_sysio]="hypervisor/src/sysio.c hypervisor/src/err.c"
 )
 # Targets contributed by other areas, built when their sources exist.
-[ -f "$src/tests/fuzz/fuzz_snapjson.c" ] && [ -f "$src/hypervisor/src/snapjson.c" ] &&
-  targets[fuzz_snapjson]="hypervisor/src/snapjson.c hypervisor/src/snapshot.c hypervisor/src/rates.c hypervisor/src/err.c -lcjson -lm"
-[ -f "$src/tests/fuzz/fuzz_qmp.c" ] &&
-  targets[fuzz_qmp]="$(cd "$src" && ls hypervisor/src/kvm/qmp*.c 2>/dev/null | tr '\n' ' ') hypervisor/src/err.c hypervisor/src/sysio.c -lcjson"
+[ -f "$src/hypervisor/src/snapjson.c" ] &&
+  targets[fuzz_snapjson]="hypervisor/src/snapjson.c hypervisor/src/snapshot.c hypervisor/src/rates.c hypervisor/src/err.c hypervisor/src/sysio.c -lcjson -lm"
+[ -f "$src/hypervisor/src/kvm/kvm_parse.c" ] &&
+  targets[fuzz_kvmparse]="hypervisor/src/kvm/kvm_parse.c hypervisor/src/sysio.c hypervisor/src/err.c"
 rc=0
 for t in "${!targets[@]}"; do
   srcs=""

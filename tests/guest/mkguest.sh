@@ -26,15 +26,24 @@ hash=$(cat "$here/mkguest.sh" "$here/init" | { cat; echo "$modules"; } |
 
 # Which kernel: the candidate of linux-image-amd64 (6.1.x on Debian 12).
 kdeb=${HVKIT_GUEST_KDEB:-}
-kkey=
-if [ -n "$kdeb" ]; then
-  kkey=$(basename "$kdeb" .deb)
-else
+kkey='' kpkg='' kver=''
+find_kernel() {
   kpkg=${HVKIT_GUEST_KPKG:-$(apt-cache depends linux-image-amd64 2>/dev/null |
     awk '/Depends: linux-image-[0-9]/{print $2; exit}')}
   if [ -n "$kpkg" ]; then
     kver=$(apt-cache policy "$kpkg" 2>/dev/null | awk '/Candidate:/{print $2}')
     [ -n "$kver" ] && [ "$kver" != "(none)" ] && kkey="${kpkg}_${kver}"
+  fi
+  return 0
+}
+if [ -n "$kdeb" ]; then
+  kkey=$(basename "$kdeb" .deb)
+else
+  find_kernel
+  if [ -z "$kkey" ] && [ -z "$(ls -A "$cache/kernels" 2>/dev/null)" ] && [ "$(id -u)" = 0 ]; then
+    log "no apt metadata for linux-image-amd64: running apt-get update"
+    apt-get update -qq >&2 || true
+    find_kernel
   fi
 fi
 if [ -z "$kkey" ]; then
@@ -61,6 +70,8 @@ if [ ! -f "$kdir/.done" ]; then
     [ -n "$kdeb" ] || die "apt-get download $kpkg=$kver produced no .deb"
   fi
   dpkg-deb -x "$kdeb" "$kdir/root"
+  # The unpacked tree is all we need; a downloaded .deb is not kept.
+  [ -n "${HVKIT_GUEST_KDEB:-}" ] || rm -f "$kdeb"
   krel=$(ls -1 "$kdir/root/lib/modules" | head -n1)
   depmod -b "$kdir/root" "$krel"
   echo "$krel" >"$kdir/krel"

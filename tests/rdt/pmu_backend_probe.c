@@ -42,7 +42,8 @@ int main(int argc, char **argv)
 	hv_snap *s0 = NULL, *s1 = NULL;
 	const hv_dom *d0, *d1;
 	unsigned pid;
-	unsigned long long a0[64], a1[64], b0[64], b1[64];
+	unsigned long long a0[64] = {0}, a1[64] = {0}, b0[64] = {0},
+	                   b1[64] = {0};
 	int bad = 0;
 
 	if (argc != 3)

@@ -14,7 +14,7 @@ R=$d/i/sys/fs/resctrl
 for opt in $("$rdt" --help | grep -o -- '--[a-z-]*' | sort -u); do
   grep -q -- "${opt//-/\\\\-}" "$src/rdt/hv-rdt.1" || fail "man page lacks $opt"
 done
-for c in "mon stop" "alloc show" "alloc set" "alloc assign" "alloc reset" "alloc undo" info; do
+for c in "mon stop" "alloc show" "alloc set" "alloc assign" "alloc reset" "alloc undo" info watch; do
   "$rdt" --help | grep -q "$c" || fail "--help lacks $c"
   grep -q "$c" "$src/rdt/hv-rdt.1" || fail "man page lacks $c"
 done
@@ -82,4 +82,8 @@ mkdir -p "$R/mon_groups/hvkit-5" "$R/mon_groups/other" "$R/bulk/mon_groups/hvkit
 jq -e '.resctrl.mounted and (.domains | length) > 0 and .domains[0].llc_bytes == null and .domains[0].llc_why == "unsupported"' \
   <(head -n1 "$d/mon") >/dev/null || fail "monitor json: $(head -c 300 "$d/mon")"
 "$rdt" -b synth -i 1 -d 0.1 | grep -q 'MBT\[MiB/s\]' || fail "monitor text"
+# watch: dry run, argument checks
+"$rdt" -b synth -i 2 -d 0.1 watch llc-max 1e6 >/dev/null || fail "watch"
+if "$rdt" -b synth -i 1 watch 2>/dev/null; then fail "watch without thresholds"; fi
+if "$rdt" -b synth -i 1 watch llc-max -5 2>/dev/null; then fail "watch negative"; fi
 echo "hv-rdt CLI: all checks passed"

@@ -24,24 +24,24 @@ static rdt_policy *mk(void)
 	return rdt_policy_new(&c);
 }
 
-static size_t step(rdt_policy *p, double t, double llc, double mbm,
+static size_t step(rdt_policy *p, int t, double llc, double mbm,
                    rdt_policy_action *a)
 {
 	rdt_policy_in in = {
 	    .key = 7, .id = 4242, .llc_bytes = llc, .mbm_Bps = mbm};
-	return rdt_policy_step(p, t, &in, 1, a, 4);
+	return rdt_policy_step(p, (double)t, &in, 1, a, 4);
 }
 
 static void t_hold_and_release(void **st)
 {
 	rdt_policy *p = mk();
 	rdt_policy_action a[4];
-	double t = 0;
+	int t = 0;
 
 	(void)st;
 	assert_non_null(p);
 	/* over on bandwidth for 4 s: not yet */
-	for (; t < 5; t += 1)
+	for (; t < 5; t++)
 		assert_int_equal(0, step(p, t, 1e6, 2e9, a));
 	assert_int_equal(1, step(p, t, 1e6, 2e9, a)); /* 5 s held */
 	assert_int_equal(RDT_ACT_RESTRICT, a[0].act);
@@ -49,10 +49,10 @@ static void t_hold_and_release(void **st)
 	assert_non_null(strstr(a[0].reason, "over for 5 s"));
 	assert_true(rdt_policy_is_restricted(p, 7));
 	/* between 80% and 100%: neither over nor calm, stays */
-	for (t = 6; t < 30; t += 1)
+	for (t = 6; t < 30; t++)
 		assert_int_equal(0, step(p, t, 1e6, 0.9e9, a));
 	/* calm for 10 s → release */
-	for (t = 30; t < 40; t += 1)
+	for (t = 30; t < 40; t++)
 		assert_int_equal(0, step(p, t, 1e6, 0.5e9, a));
 	assert_int_equal(1, step(p, t, 1e6, 0.5e9, a));
 	assert_int_equal(RDT_ACT_RELEASE, a[0].act);

@@ -84,9 +84,22 @@ static void t_not_mounted(void **st)
 static void t_probe_intel(void **st)
 {
 	fx *f = fx_new(0, 0);
-	const hv_rc_info *in = hv_rc_info_get(f->rc);
+	const hv_rc_info *in;
+	hv_err e = {0};
 
 	(void)st;
+	/* SNC sub-node dirs and AET packages are not L3 domains */
+	assert_int_equal(0, hvt_sys(f->h,
+	                            "fs/resctrl/mon_data/mon_L3_00/"
+	                            "mon_sub_L3_01/llc_occupancy",
+	                            "5\n"));
+	assert_int_equal(0, hvt_sys(f->h,
+	                            "fs/resctrl/mon_data/mon_PERF_PKG_00/"
+	                            "core_energy",
+	                            "12.5\n"));
+	hv_rc_close(f->rc);
+	assert_int_equal(0, hv_rc_open(&f->env, &f->rc, &e));
+	in = hv_rc_info_get(f->rc);
 	assert_int_equal(HV_RC_VENDOR_INTEL, in->vendor);
 	assert_true(in->l3.present);
 	assert_false(in->cdp);

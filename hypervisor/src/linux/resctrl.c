@@ -86,7 +86,7 @@ static int parse_line(char *l, hv_rc_line *out, hv_err *err)
 			return hv_err_set(err, EINVAL,
 			                  "schemata: bad resource \"%.20s\"",
 			                  res);
-	strcpy(out->res, res);
+	memcpy(out->res, res, strlen(res) + 1); /* length checked above */
 	cache = hv_rc_res_is_cache(res);
 	for (tok = strtok_r(colon + 1, ";", &save); tok;
 	     tok = strtok_r(NULL, ";", &save)) {
@@ -390,6 +390,8 @@ int hv_rc_validate(const hv_rc_info *info, const hv_rc_schemata *want,
 int hv_rc_default_schemata(const hv_rc_info *info, const hv_rc_schemata *cur,
                            hv_rc_schemata *out)
 {
+	if (!info || !cur || !out)
+		return -EINVAL;
 	*out = *cur;
 	for (uint32_t i = 0; i < out->nr; i++) {
 		hv_rc_line *l = &out->line[i];
@@ -860,7 +862,7 @@ static int list_dirs(const char *dir, int skip_special,
 		if (stat(p, &st) || !S_ISDIR(st.st_mode))
 			continue;
 		if (*n < max)
-			strcpy(out[*n], e->d_name);
+			snprintf(out[*n], HV_RC_NAME_LEN, "%s", e->d_name);
 		(*n)++;
 	}
 	closedir(d);

@@ -654,10 +654,8 @@ int hv_rc_assign_pid(hv_resctrl *rc, const char *cls, uint32_t id, pid_t pid,
 			goto fail;
 		for (size_t i = 0; i < n; i++) {
 			r = write_tid(rc, new_mon, tids[i], err);
-			if (r == -ESRCH) {
-				r = 0;
+			if (r == -ESRCH)
 				continue;
-			}
 			if (r)
 				goto fail;
 		}

@@ -158,6 +158,28 @@ static int field_u64(const char **p, uint64_t *out)
 	return 0;
 }
 
+/* "vifD.N:" at s: domid, device id and the length consumed. */
+static int parse_vif(const char *s, unsigned *d, unsigned *id, int *used)
+{
+	const char *p = s;
+	char *end;
+	unsigned long a, b;
+
+	if (strncmp(p, "vif", 3) != 0 || p[3] < '0' || p[3] > '9')
+		return -EINVAL;
+	errno = 0;
+	a = strtoul(p + 3, &end, 10);
+	if (errno || *end != '.' || end[1] < '0' || end[1] > '9')
+		return -EINVAL;
+	b = strtoul(end + 1, &end, 10);
+	if (errno || *end != ':' || a > UINT32_MAX || b > UINT32_MAX)
+		return -EINVAL;
+	*d = (unsigned)a;
+	*id = (unsigned)b;
+	*used = (int)(end + 1 - s);
+	return 0;
+}
+
 ssize_t hv_xen_parse_netdev(const char *text, hv_xen_vif *out, size_t max)
 {
 	const char *line = text;
@@ -179,7 +201,7 @@ ssize_t hv_xen_parse_netdev(const char *text, hv_xen_vif *out, size_t max)
 			p++;
 		/* vifD.N: — a following ':' right after the numbers; "-emu"
 		 * taps of HVM guests and anything else are skipped. */
-		if (sscanf(p, "vif%u.%u:%n", &d, &id, &used) != 2 || !used)
+		if (parse_vif(p, &d, &id, &used) < 0)
 			goto next;
 		p += used;
 		uint64_t f[16];
