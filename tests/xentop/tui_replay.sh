@@ -120,4 +120,15 @@ conf="$T/cfg/hvkit/xentop-ng.conf"
 [ -f "$conf" ] || fail "no settings file"
 grep -q '^sort = cpu_pct' "$conf" || fail "sort not saved"
 grep -q 'nettx' "$conf" || fail "columns not saved"
+
+# A domain whose source missed its deadline is marked, with the reason.
+jq -c '.doms[0].stale = 2 | .doms[0].note = "qmp: no answer within 200 ms"' \
+  "$T/rec.jsonl" > "$T/stale.jsonl"
+TM kill-server 2>/dev/null || true
+TM new-session -d -x 160 -y 40 \
+  "env NO_COLOR=1 $X --no-config --replay $T/stale.jsonl -d 0.4; echo EXITED; sleep 60"
+wait_for '^synth-00000 .* stale'
+wait_for 'synth-00000: qmp: no answer within 200 ms'
+TM send-keys q
+wait_for 'EXITED'
 echo PASS
