@@ -688,6 +688,38 @@ static void test_reload_disable_releases(void **st)
 	model_free(&m);
 }
 
+static void test_latency_qos(void **st)
+{
+	(void)st;
+	model m;
+	model_init(&m, 1);
+	m.cfg.lat.enabled = true;
+	m.cfg.lat.method = PD_LAT_QOS;
+	m.cfg.lat.ndom = 1;
+	snprintf(m.cfg.lat.dom[0], PD_NAME_LEN, "db");
+	m.cfg.lat.max_latency_us = 20;
+	m.cfg.lat.hold_s = 5;
+	m.ndom = 1;
+	snprintf(m.dom[0].name, PD_NAME_LEN, "db");
+	m.dom[0].cpu_pct = 50;
+	m.demand = 1;
+	/* the model reads the pseudo-knob as "none" before we hold it */
+	pd_view v = {0};
+	v.t = m.t;
+	v.ncpu = NCPU;
+	v.cpu = m.cpu;
+	v.ndom = 1;
+	v.dom = m.dom;
+	v.demand_cpus = 1;
+	v.pkg_watts = NAN;
+	assert_int_equal(0, pd_decide(&m.cfg, m.mem, &v, NULL, 0, &m.out));
+	assert_int_equal(m.out.n, 1); /* one global request, no per-CPU knobs */
+	assert_string_equal(m.out.d[0].knob, PD_QOS_KNOB);
+	assert_string_equal(m.out.d[0].value, "20");
+	assert_non_null(strstr(m.out.d[0].reason, "PM QoS"));
+	model_free(&m);
+}
+
 static void test_freq_per_package(void **st)
 {
 	(void)st;
@@ -811,6 +843,7 @@ int main(void)
 	    cmocka_unit_test(test_hwerr_keep_online),
 	    cmocka_unit_test(test_reload_disable_releases),
 	    cmocka_unit_test(test_freq_per_package),
+	    cmocka_unit_test(test_latency_qos),
 	    cmocka_unit_test(test_park_fewest_online_package_first),
 	    cmocka_unit_test(test_hwerr_reset_and_refusal),
 	};
