@@ -203,7 +203,7 @@ int plat_cpufreq_knob_set(hv_plat *p, unsigned cpu, const char *what,
 {
 	plat_cpu *c = &p->cpu[cpu];
 	char path[PATH_MAX], avail[sizeof(c->govs)];
-	uint64_t v, other;
+	uint64_t v = 0, other = 0;
 	int rc;
 
 	if (!c->has_freq)
@@ -260,5 +260,5 @@ int plat_cpufreq_knob_set(hv_plat *p, unsigned cpu, const char *what,
 	}
 	if ((rc = fpath(p, cpu, path, sizeof(path), knob_file(what))))
 		return hv_err_set(err, -rc, "cpu%u: path too long", cpu);
-	return hv_write_str(path, val, err);
+	return plat_write(path, val, err);
 }

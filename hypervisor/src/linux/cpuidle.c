@@ -137,5 +137,5 @@ int plat_cpuidle_knob_set(hv_plat *p, unsigned cpu, unsigned state,
 		                  cpu, val);
 	if ((rc = check_state(p, cpu, state, path, sizeof(path), err)))
 		return rc;
-	return hv_write_str(path, val, err);
+	return plat_write(path, val, err);
 }

@@ -69,6 +69,16 @@ int plat_has(const char *path)
 	return stat(path, &st) == 0;
 }
 
+int plat_write(const char *path, const char *val, hv_err *err)
+{
+	char buf[HV_PLAT_VAL_MAX + 2];
+	int n = snprintf(buf, sizeof(buf), "%s\n", val);
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return hv_err_set(err, EINVAL, "%s: value too long", path);
+	return hv_write_str(path, buf, err);
+}
+
 int hv_plat_open(const hv_env *env, hv_plat **out, hv_err *err)
 {
 	hv_plat *p = calloc(1, sizeof(*p));
@@ -218,7 +228,7 @@ static int online_set(hv_plat *p, unsigned cpu, const char *val, hv_err *err)
 	if ((rc = plat_path(p, HV_ROOT_SYS, path, sizeof(path),
 	                    HV_PLAT_CPUDIR "/cpu%u/online", cpu)))
 		return hv_err_set(err, -rc, "cpu%u: path too long", cpu);
-	if ((rc = hv_write_str(path, val, err)))
+	if ((rc = plat_write(path, val, err)))
 		return rc;
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #define HV_PLAT_CPUDIR "devices/system/cpu"
 #define HV_PLAT_MAXCPU 8192 /* kernel NR_CPUS upper bound on x86 */
+#define HV_PLAT_VAL_MAX 128 /* longest knob value we write */
 
 /* Static facts about one cpuidle state, found at open. */
 typedef struct plat_cstate {
@@ -80,6 +81,9 @@ uint64_t plat_ticks_ns(const hv_plat *p, uint64_t ticks);
 hv_u64 plat_u64(const char *path, hv_why missing);
 hv_why plat_why(int rc, hv_why missing);
 int plat_has(const char *path); /* exists (follows symlinks) */
+/* Write val plus '\n', as echo(1) does: every sysfs store takes it, and a
+ * fixture file written back by undo keeps its exact bytes. */
+int plat_write(const char *path, const char *val, hv_err *err);
 
 /* cpu.c */
 int plat_cpu_discover(hv_plat *p, hv_err *err);
