@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals of the kvm backend, shared by its files and its fixture tests.
+ * Nothing here is public API. */
+#ifndef HV_KVM_INT_H
+#define HV_KVM_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/backend.h"
+#include "hv/err.h"
+#include "hv/sample.h"
+
+#define HV_KVM_PATH_LEN 256
+
+/* ---- Parsers (kvm_parse.c): pure functions on text in memory ---- */
+
+/* The fields of /proc/PID/stat (or task/TID/stat) the backend uses. */
+struct hv_kvm_stat {
+	char comm[32];
+	char state;
+	uint32_t ppid;
+	uint64_t flags;
+	uint64_t utime, stime; /* clock ticks */
+	uint64_t starttime;    /* clock ticks since boot */
+	int32_t processor;     /* -1 when the kernel is too old */
+	uint64_t guest_time;   /* clock ticks */
+	bool has_guest;        /* field 43 present */
+};
+
+/* Parse a stat line: comm may hold spaces and parentheses, so it ends at
+ * the LAST ')'. Returns 0 or -EINVAL. */
+int hv_kvm_parse_stat(const char *buf, struct hv_kvm_stat *st);
+
+/* What the backend learns from a QEMU command line. */
+struct hv_kvm_cmd {
+	char name[HV_NAME_LEN]; /* sanitised; "" when no -name */
+	char uuid[HV_UUID_LEN]; /* "" when absent or malformed */
+	uint64_t mem_kib;       /* -m size (QEMU default 128 MiB) */
+	uint64_t maxmem_kib;    /* -m maxmem=, else mem_kib */
+	uint32_t smp;           /* -smp cpus (or topology product), default 1 */
+	char qmp_path[HV_KVM_PATH_LEN]; /* a QMP unix socket, "" none */
+	bool qmp_pretty;                /* -qmp-pretty: multi-line JSON */
+	bool libvirt;                   /* monitor held by libvirtd */
+};
+
+/* Parse a NUL-separated /proc/PID/cmdline of len bytes. Returns 0, or
+ * -EINVAL when it is empty. Unknown options are ignored. */
+int hv_kvm_parse_cmdline(const char *buf, size_t len, struct hv_kvm_cmd *c);
+
+/* QEMU size syntax ("512" = MiB, "2G", "1.5g", "2097152k", "1073741824b")
+ * in KiB. Returns 0 or -EINVAL. */
+int hv_kvm_parse_size_kib(const char *s, uint64_t *kib);
+
+/* Is this comm or exe basename a QEMU system emulator? */
+bool hv_kvm_is_qemu_name(const char *name);
+
+/* "CPU 3/KVM", "CPU 0/TCG" -> 3 / 0; -1 when not a vCPU thread. */
+int hv_kvm_vcpu_index(const char *comm);
+
+/* Domain key from pid and start time: unique for (pid, starttime), mixed so
+ * that it looks like a hash (the packing is injective, the mixer a
+ * bijection, so two lives never share a key). */
+uint64_t hv_kvm_key(uint32_t pid, uint64_t starttime);
+
+/* /proc/PID/io: read_bytes, write_bytes, syscr, syscw. -EINVAL if a field
+ * is missing. */
+struct hv_kvm_io {
+	uint64_t rchar, wchar, syscr, syscw, read_bytes, write_bytes;
+};
+int hv_kvm_parse_io(const char *buf, struct hv_kvm_io *io);
+
+/* The first two numbers of a line: schedstat "run_ns wait_ns slices"
+ * (wait = steal, ns), statm "size resident ..." (pages). */
+int hv_kvm_parse_schedstat(const char *buf, uint64_t *run_ns,
+                           uint64_t *wait_ns);
+
+/* Value of "Key:\tvalue" in a status-like file (value trimmed, copied into
+ * out); -ENOENT when the key is absent. */
+int hv_kvm_status_field(const char *buf, const char *key, char *out,
+                        size_t len);
+
+/* ---- QMP client (kvm_qmp.c) ----
+ * A persistent, nonblocking connection to one QEMU monitor. Many are driven
+ * together in one poll loop with one absolute deadline. */
+enum hv_kvm_qmp_cmd {
+	HV_QMP_STATUS = 0,
+	HV_QMP_BLOCKSTATS,
+	HV_QMP_BALLOON,
+	HV_QMP_CPUS,
+	HV_QMP_NAME,
+	HV_QMP_NCMD,
+};
+
+enum hv_kvm_qmp_res {
+	HV_QMP_R_NONE = 0, /* not asked / not reached */
+	HV_QMP_R_OK,       /* "return" received */
+	HV_QMP_R_ERROR,    /* "error" received (e.g. no balloon device) */
+};
+
+typedef struct hv_kvm_qmp hv_kvm_qmp;
+
+/* A connection to the unix socket at path (nothing is done until a round
+ * starts). NULL on ENOMEM. */
+hv_kvm_qmp *hv_kvm_qmp_new(const char *path);
+void hv_kvm_qmp_free(hv_kvm_qmp *q); /* NULL allowed; closes the socket */
+const char *hv_kvm_qmp_path(const hv_kvm_qmp *q);
+/* Stay connected between rounds (default: close after each answered
+ * round, since QEMU serves one monitor client at a time). */
+void hv_kvm_qmp_keep(hv_kvm_qmp *q, bool keep);
+
+/* Outcome of the last round. */
+enum hv_kvm_qmp_outcome {
+	HV_QMP_O_OK = 0,
+	HV_QMP_O_UNAVAILABLE, /* could not connect: no socket, refused */
+	HV_QMP_O_STALE,       /* missed the deadline, closed, garbage */
+};
+
+/* Drive a round on n connections: each asks the commands in its mask
+ * (bits 1u << enum hv_kvm_qmp_cmd), all concurrently, until every one is
+ * answered or the absolute CLOCK_MONOTONIC deadline (ns) passes.
+ * hv_kvm_qmp_start may be called for all, then other work done, then
+ * hv_kvm_qmp_finish waits. NULL entries are skipped. */
+void hv_kvm_qmp_start(hv_kvm_qmp *q, unsigned mask);
+void hv_kvm_qmp_finish(hv_kvm_qmp **qs, size_t n, uint64_t deadline_ns);
+
+enum hv_kvm_qmp_outcome hv_kvm_qmp_outcome(const hv_kvm_qmp *q,
+                                           const char **why);
+/* Result of one command of the last round: its "return" value (a cJSON
+ * node owned by the connection, valid until the next round) or NULL. */
+enum hv_kvm_qmp_res hv_kvm_qmp_result(const hv_kvm_qmp *q,
+                                      enum hv_kvm_qmp_cmd c, const void **json);
+/* Connections opened in total (tests: persistence). */
+unsigned hv_kvm_qmp_connects(const hv_kvm_qmp *q);
+
+uint64_t hv_kvm_now_ns(void); /* CLOCK_MONOTONIC */
+
+/* ---- Backend internals (kvm.c) for tests ---- */
+/* Called by sample() after listing /proc (phase 1) and, per domain,
+ * between finding its threads and reading them (phase 2): fixture tests
+ * make processes and threads vanish there. */
+void hv_kvm_set_hook(void *priv, void (*fn)(void *arg, int phase), void *arg);
+/* File descriptors the backend keeps open between samples. */
+unsigned hv_kvm_cached_fds(const void *priv);
+
+#endif

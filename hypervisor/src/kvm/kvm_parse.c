@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: MIT */
+/* Parsers for the kvm backend: procfs lines and QEMU command lines. Pure
+ * functions on text in memory, so fixture tests can pin them exactly. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/sysio.h"
+#include "kvm/kvm_int.h"
+
+/* Unsigned decimal at *p (an optional '-' makes it 0: stat's signed fields
+ * we do not use). Advances *p past the token. */
+static int next_field(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t x = 0;
+	bool neg = false;
+
+	while (*s == ' ')
+		s++;
+	if (*s == '-') {
+		neg = true;
+		s++;
+	}
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	while (isdigit((unsigned char)*s)) {
+		uint64_t d = (uint64_t)(*s - '0');
+		if (x > (UINT64_MAX - d) / 10)
+			return -EINVAL;
+		x = x * 10 + d;
+		s++;
+	}
+	if (*s && *s != ' ' && *s != '\n')
+		return -EINVAL;
+	*p = s;
+	*v = neg ? 0 : x;
+	return 0;
+}
+
+int hv_kvm_parse_stat(const char *buf, struct hv_kvm_stat *st)
+{
+	const char *open = strchr(buf, '(');
+	const char *close = strrchr(buf, ')');
+	const char *p;
+	size_t n;
+	uint64_t v;
+	int field;
+
+	memset(st, 0, sizeof(*st));
+	st->processor = -1;
+	if (!open || !close || close < open)
+		return -EINVAL;
+	n = (size_t)(close - open - 1);
+	if (n >= sizeof(st->comm))
+		n = sizeof(st->comm) - 1;
+	memcpy(st->comm, open + 1, n);
+	st->comm[n] = '\0';
+	p = close + 1;
+	if (p[0] != ' ' || !p[1] || p[2] != ' ')
+		return -EINVAL;
+	st->state = p[1];
+	p += 2;
+	/* Fields 4.. are numbers; we need up to 22 and take 39 and 43 when
+	 * the kernel has them. */
+	for (field = 4; field <= 44; field++) {
+		while (*p == ' ')
+			p++;
+		if (!*p || *p == '\n')
+			break;
+		if (next_field(&p, &v))
+			return -EINVAL;
+		switch (field) {
+		case 4:
+			st->ppid = (uint32_t)v;
+			break;
+		case 9:
+			st->flags = v;
+			break;
+		case 14:
+			st->utime = v;
+			break;
+		case 15:
+			st->stime = v;
+			break;
+		case 22:
+			st->starttime = v;
+			break;
+		case 39:
+			st->processor = (int32_t)v;
+			break;
+		case 43:
+			st->guest_time = v;
+			st->has_guest = true;
+			break;
+		default:
+			break;
+		}
+	}
+	if (field <= 22)
+		return -EINVAL; /* truncated before the identity */
+	return 0;
+}
+
+bool hv_kvm_is_qemu_name(const char *name)
+{
+	/* comm is cut to 15 bytes: "qemu-system-x86" for x86_64. */
+	return strncmp(name, "qemu-system-", 12) == 0 ||
+	       strcmp(name, "qemu-kvm") == 0 || strcmp(name, "kvm") == 0;
+}
+
+int hv_kvm_vcpu_index(const char *comm)
+{
+	char *end;
+	unsigned long v;
+
+	if (strncmp(comm, "CPU ", 4) != 0 || !isdigit((unsigned char)comm[4]))
+		return -1;
+	v = strtoul(comm + 4, &end, 10);
+	if (*end != '/' || v > 65535)
+		return -1;
+	return (int)v;
+}
+
+uint64_t hv_kvm_key(uint32_t pid, uint64_t starttime)
+{
+	/* pid < 2^22 (PID_MAX_LIMIT), starttime in ticks fits 42 bits for
+	 * a millennium: the packing is injective. splitmix64's finalizer is
+	 * a bijection on 64 bits. */
+	uint64_t x = (starttime << 22) ^ (uint64_t)pid ^
+	             ((starttime >> 42) * 0x9e3779b97f4a7c15ULL);
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+int hv_kvm_parse_size_kib(const char *s, uint64_t *kib)
+{
+	char *end;
+	double frac = 0;
+	unsigned long long whole;
+	uint64_t mul = 1024; /* bytes per unit: default MiB (in KiB: 1024) */
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	errno = 0;
+	whole = strtoull(p, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end == '.') {
+		/* Digits only (strtod would take exponents, inf, hex). */
+		double scale = 0.1;
+		end++;
+		if (!isdigit((unsigned char)*end))
+			return -EINVAL;
+		while (isdigit((unsigned char)*end)) {
+			frac += (*end - '0') * scale;
+			scale /= 10;
+			end++;
+		}
+	}
+	switch (tolower((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'b':
+		mul = 0; /* bytes: handled below */
+		end++;
+		break;
+	case 'k':
+		mul = 1;
+		end++;
+		break;
+	case 'm':
+		mul = 1024;
+		end++;
+		break;
+	case 'g':
+		mul = 1024ULL * 1024;
+		end++;
+		break;
+	case 't':
+		mul = 1024ULL * 1024 * 1024;
+		end++;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end)
+		return -EINVAL;
+	if (mul == 0) {
+		if (frac != 0)
+			return -EINVAL;
+		*kib = whole / 1024;
+		return 0;
+	}
+	if (whole > UINT64_MAX / mul)
+		return -EINVAL;
+	*kib = whole * mul + (uint64_t)(frac * (double)mul);
+	return 0;
+}
+
+/* Iterate QemuOpts "k=v,k2=v2" (",," escapes a comma; a first element
+ * without '=' has the implied key). Copies the unescaped key and value. */
+struct opt_iter {
+	const char *p;
+	bool first;
+};
+
+static bool opt_next(struct opt_iter *it, const char *implied, char *key,
+                     size_t klen, char *val, size_t vlen)
+{
+	char tmp[1024];
+	size_t o = 0;
+	const char *p = it->p;
+	char *eq;
+
+	if (!p || !*p)
+		return false;
+	while (*p) {
+		if (*p == ',') {
+			if (p[1] == ',') {
+				if (o + 1 < sizeof(tmp))
+					tmp[o++] = ',';
+				p += 2;
+				continue;
+			}
+			p++;
+			break;
+		}
+		if (o + 1 < sizeof(tmp))
+			tmp[o++] = *p;
+		p++;
+	}
+	tmp[o] = '\0';
+	it->p = p;
+	eq = strchr(tmp, '=');
+	if (!eq) {
+		if (it->first && implied) {
+			snprintf(key, klen, "%s", implied);
+			snprintf(val, vlen, "%s", tmp);
+		} else { /* a bare flag ("server", "nowait") */
+			snprintf(key, klen, "%s", tmp);
+			snprintf(val, vlen, "on");
+		}
+	} else {
+		*eq = '\0';
+		snprintf(key, klen, "%s", tmp);
+		snprintf(val, vlen, "%s", eq + 1);
+	}
+	it->first = false;
+	return true;
+}
+
+static void opt_begin(struct opt_iter *it, const char *s)
+{
+	it->p = s;
+	it->first = true;
+}
+
+struct chardev {
+	char id[64];
+	char path[HV_KVM_PATH_LEN];
+	bool fd; /* passed as fd= (libvirt) */
+};
+
+#define MAX_CHARDEV 16
+
+static bool valid_uuid(const char *u)
+{
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (u[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)u[i])) {
+			return false;
+		}
+	}
+	return u[36] == '\0';
+}
+
+static bool is_libvirt_path(const char *p)
+{
+	return strstr(p, "/libvirt/") != NULL;
+}
+
+int hv_kvm_parse_cmdline(const char *buf, size_t len, struct hv_kvm_cmd *c)
+{
+	const char *args[4096];
+	size_t nargs = 0, i = 0;
+	struct chardev cdev[MAX_CHARDEV];
+	size_t ncdev = 0;
+	char monitor_cdev[8][64];
+	size_t nmon = 0;
+	char key[64], val[1024];
+	struct opt_iter it;
+	bool have_m = false;
+
+	memset(c, 0, sizeof(*c));
+	c->smp = 1;
+	c->mem_kib = 128 * 1024; /* QEMU's default machine RAM */
+	if (len == 0)
+		return -EINVAL;
+	/* Split on NULs; a last argument without its NUL still counts. */
+	while (i < len && nargs < sizeof(args) / sizeof(args[0])) {
+		const char *a = buf + i;
+		size_t l = strnlen(a, len - i);
+		if (i + l >= len)
+			break; /* unterminated tail: ignore (buffer is ours) */
+		args[nargs++] = a;
+		i += l + 1;
+	}
+	if (nargs == 0)
+		return -EINVAL;
+	for (i = 1; i < nargs; i++) {
+		const char *o = args[i];
+		const char *v = i + 1 < nargs ? args[i + 1] : NULL;
+
+		if (o[0] != '-')
+			continue;
+		o += (o[1] == '-') ? 2 : 1; /* QEMU accepts -opt and --opt */
+		if (!v)
+			break;
+		if (strcmp(o, "name") == 0) {
+			opt_begin(&it, v);
+			while (opt_next(&it, "guest", key, sizeof(key), val,
+			                sizeof(val)))
+				if (strcmp(key, "guest") == 0)
+					hv_sanitize_name(c->name,
+					                 sizeof(c->name), val,
+					                 strlen(val));
+			i++;
+		} else if (strcmp(o, "uuid") == 0) {
+			if (strlen(v) == 36 && valid_uuid(v)) {
+				for (int k = 0; k < 36; k++)
+					c->uuid[k] =
+					    (char)tolower((unsigned char)v[k]);
+				c->uuid[36] = '\0';
+			}
+			i++;
+		} else if (strcmp(o, "m") == 0) {
+			uint64_t kib;
+			opt_begin(&it, v);
+			while (opt_next(&it, "size", key, sizeof(key), val,
+			                sizeof(val))) {
+				if (strcmp(key, "size") == 0 &&
+				    !hv_kvm_parse_size_kib(val, &kib)) {
+					c->mem_kib = kib;
+					have_m = true;
+				} else if (strcmp(key, "maxmem") == 0 &&
+				           !hv_kvm_parse_size_kib(val, &kib)) {
+					c->maxmem_kib = kib;
+				}
+			}
+			i++;
+		} else if (strcmp(o, "smp") == 0) {
+			uint64_t cpus = 0, prod = 1, x;
+			bool topo = false;
+			opt_begin(&it, v);
+			while (opt_next(&it, "cpus", key, sizeof(key), val,
+			                sizeof(val))) {
+				if (hv_parse_u64(val, &x) || x == 0 ||
+				    x > 65536)
+					continue;
+				if (strcmp(key, "cpus") == 0) {
+					cpus = x;
+				} else if (strcmp(key, "sockets") == 0 ||
+				           strcmp(key, "dies") == 0 ||
+				           strcmp(key, "clusters") == 0 ||
+				           strcmp(key, "cores") == 0 ||
+				           strcmp(key, "threads") == 0) {
+					prod *= x;
+					topo = true;
+				}
+			}
+			if (cpus)
+				c->smp = (uint32_t)cpus;
+			else if (topo && prod <= 65536)
+				c->smp = (uint32_t)prod;
+			i++;
+		} else if (strcmp(o, "qmp") == 0 ||
+		           strcmp(o, "qmp-pretty") == 0) {
+			if (strncmp(v, "unix:", 5) == 0 && !c->qmp_path[0]) {
+				opt_begin(&it, v + 5);
+				if (opt_next(&it, "path", key, sizeof(key), val,
+				             sizeof(val)) &&
+				    strlen(val) < sizeof(c->qmp_path)) {
+					snprintf(c->qmp_path,
+					         sizeof(c->qmp_path), "%s",
+					         val);
+					c->qmp_pretty =
+					    strcmp(o, "qmp-pretty") == 0;
+				}
+			}
+			i++;
+		} else if (strcmp(o, "chardev") == 0) {
+			struct chardev cd = {0};
+			bool sock = false;
+			opt_begin(&it, v);
+			while (opt_next(&it, "backend", key, sizeof(key), val,
+			                sizeof(val))) {
+				if (strcmp(key, "backend") == 0)
+					sock = strcmp(val, "socket") == 0;
+				else if (strcmp(key, "id") == 0)
+					snprintf(cd.id, sizeof(cd.id), "%s",
+					         val);
+				else if (strcmp(key, "path") == 0 &&
+				         strlen(val) < sizeof(cd.path))
+					snprintf(cd.path, sizeof(cd.path), "%s",
+					         val);
+				else if (strcmp(key, "fd") == 0)
+					cd.fd = true;
+			}
+			if (sock && cd.id[0] && ncdev < MAX_CHARDEV)
+				cdev[ncdev++] = cd;
+			i++;
+		} else if (strcmp(o, "mon") == 0) {
+			char chr[64] = "";
+			bool control = false;
+			opt_begin(&it, v);
+			while (opt_next(&it, "chardev", key, sizeof(key), val,
+			                sizeof(val))) {
+				if (strcmp(key, "chardev") == 0)
+					snprintf(chr, sizeof(chr), "%s", val);
+				else if (strcmp(key, "mode") == 0)
+					control = strcmp(val, "control") == 0;
+			}
+			if (control && chr[0] && nmon < 8)
+				snprintf(monitor_cdev[nmon++],
+				         sizeof(monitor_cdev[0]), "%s", chr);
+			i++;
+		}
+	}
+	(void)have_m;
+	if (!c->maxmem_kib || c->maxmem_kib < c->mem_kib)
+		c->maxmem_kib = c->mem_kib;
+	/* A -mon in control mode on a socket chardev is QMP too. */
+	for (size_t m = 0; m < nmon; m++) {
+		for (size_t d = 0; d < ncdev; d++) {
+			if (strcmp(cdev[d].id, monitor_cdev[m]) != 0)
+				continue;
+			if (cdev[d].fd || is_libvirt_path(cdev[d].path)) {
+				c->libvirt = true;
+			} else if (cdev[d].path[0] && !c->qmp_path[0]) {
+				snprintf(c->qmp_path, sizeof(c->qmp_path), "%s",
+				         cdev[d].path);
+			}
+		}
+	}
+	if (c->qmp_path[0] && is_libvirt_path(c->qmp_path)) {
+		c->libvirt = true;
+		c->qmp_path[0] = '\0';
+	}
+	return 0;
+}
+
+int hv_kvm_parse_io(const char *buf, struct hv_kvm_io *io)
+{
+	static const struct {
+		const char *k;
+		size_t off;
+	} keys[] = {
+	    {"rchar: ", offsetof(struct hv_kvm_io, rchar)},
+	    {"wchar: ", offsetof(struct hv_kvm_io, wchar)},
+	    {"syscr: ", offsetof(struct hv_kvm_io, syscr)},
+	    {"syscw: ", offsetof(struct hv_kvm_io, syscw)},
+	    {"read_bytes: ", offsetof(struct hv_kvm_io, read_bytes)},
+	    {"write_bytes: ", offsetof(struct hv_kvm_io, write_bytes)},
+	};
+	unsigned found = 0;
+	const char *p = buf;
+
+	memset(io, 0, sizeof(*io));
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			size_t kl = strlen(keys[k].k);
+			char num[32];
+			uint64_t v;
+			if (l <= kl || strncmp(p, keys[k].k, kl) != 0)
+				continue;
+			if (l - kl >= sizeof(num))
+				return -EINVAL;
+			memcpy(num, p + kl, l - kl);
+			num[l - kl] = '\0';
+			if (hv_parse_u64(num, &v))
+				return -EINVAL;
+			memcpy((char *)io + keys[k].off, &v, sizeof(v));
+			found |= 1u << k;
+		}
+		p += l;
+		if (*p == '\n')
+			p++;
+	}
+	return found == 0x3f ? 0 : -EINVAL;
+}
+
+int hv_kvm_parse_schedstat(const char *buf, uint64_t *run_ns, uint64_t *wait_ns)
+{
+	const char *p = buf;
+
+	if (next_field(&p, run_ns) || next_field(&p, wait_ns))
+		return -EINVAL;
+	return 0;
+}
+
+int hv_kvm_status_field(const char *buf, const char *key, char *out, size_t len)
+{
+	size_t kl = strlen(key);
+	const char *p = buf;
+
+	while (p && *p) {
+		if (strncmp(p, key, kl) == 0 && p[kl] == ':') {
+			const char *v = p + kl + 1;
+			const char *e = strchr(v, '\n');
+			size_t l;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			if (!e)
+				e = v + strlen(v);
+			while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			l = (size_t)(e - v);
+			if (l >= len)
+				return -EOVERFLOW;
+			memcpy(out, v, l);
+			out[l] = '\0';
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* kvmfix: builds QEMU processes in a fixture procfs (and their taps in a
+ * fixture sysfs) with the kernel's exact file formats. Shared by the kvm
+ * fixture tests and bench/kvm. Files are rewritten in place (O_TRUNC), as
+ * the kernel regenerates them, so cached descriptors see new values. */
+#ifndef KVMFIX_H
+#define KVMFIX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct kf_vcpu {
+	int tid;
+	const char *comm;      /* "CPU 0/KVM"; NULL = "CPU <i>/KVM" */
+	char state;            /* 'R', 'S'; 0 = 'S' */
+	uint64_t utime, stime; /* ticks */
+	uint64_t guest;        /* ticks */
+	int processor;
+	uint64_t run_ns, wait_ns; /* schedstat */
+	const char *cpus_allowed; /* Cpus_allowed_list; NULL = "0-1" */
+} kf_vcpu;
+
+typedef struct kf_proc {
+	int pid;
+	const char *comm;        /* "qemu-system-x86" */
+	const char *exe;         /* exe symlink target, NULL = none */
+	char state;              /* 0 = 'S' */
+	uint64_t flags;          /* stat field 9 */
+	uint64_t starttime;      /* ticks */
+	uint64_t utime, stime;   /* whole process */
+	const char *const *argv; /* NULL-terminated */
+	uint64_t rss_pages;
+	uint64_t io_read, io_write, io_syscr, io_syscw;
+	int nvcpu;
+	const kf_vcpu *vcpu;
+	int nextra;              /* extra non-vCPU threads (main loop, rcu) */
+	const char *const *taps; /* NULL-terminated tap names (fdinfo iff) */
+} kf_proc;
+
+/* Write a whole file (binary safe), creating parents; in place. */
+int kf_put(const char *root, const char *rel, const void *data, size_t len);
+int kf_putf(const char *root, const char *rel, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A stat line as the kernel prints it (52 fields). */
+int kf_stat_line(char *buf, size_t len, int pid, const char *comm, char state,
+                 uint64_t flags, uint64_t utime, uint64_t stime,
+                 uint64_t starttime, int nthreads, int processor,
+                 uint64_t guest);
+
+/* proc/PID/{stat,cmdline,statm,io,status,comm,exe,task/TID/...,fdinfo/N,
+ * fd/} for p under procroot. */
+int kf_write_proc(const char *procroot, const kf_proc *p);
+/* Just the counters that change between samples (stat, task stat and
+ * schedstat, io, statm). */
+int kf_update_proc(const char *procroot, const kf_proc *p);
+
+/* sys/class/net/NAME/statistics/{rx,tx}_{bytes,packets,errors,dropped}:
+ * rx_bytes = base+1, rx_packets = base+2, rx_errors = base+3,
+ * rx_dropped = base+4, tx_bytes = base+5, ... tx_dropped = base+8. */
+int kf_write_tap(const char *sysroot, const char *name, uint64_t base);
+
+/* proc/net/dev with one line per name, counters as kf_write_tap's for
+ * the same base (rx fields 1-4, tx fields 9-12; fifo/frame/... 0). */
+int kf_write_netdev(const char *procroot, const char *const *names,
+                    const uint64_t *bases, int n);
+
+#endif
