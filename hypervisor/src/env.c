@@ -34,23 +34,33 @@ int hv_env_init(hv_env *env, hv_err *err)
 	    (rc = root_from(env->dev, "HVKIT_DEVFS", "/dev", err)) ||
 	    (rc = root_from(env->run, "HVKIT_RUNDIR", "/run/hvkit", err)))
 		return rc;
-	env->redirected = strcmp(env->sys, "/sys") || strcmp(env->proc, "/proc");
+	env->redirected =
+	    strcmp(env->sys, "/sys") || strcmp(env->proc, "/proc");
 	return 0;
 }
 
 int hv_env_path(const hv_env *env, hv_root root, char *buf, size_t len,
-		const char *fmt, ...)
+                const char *fmt, ...)
 {
 	const char *base;
 	va_list ap;
 	int n, m;
 
 	switch (root) {
-	case HV_ROOT_SYS: base = env->sys; break;
-	case HV_ROOT_PROC: base = env->proc; break;
-	case HV_ROOT_DEV: base = env->dev; break;
-	case HV_ROOT_RUN: base = env->run; break;
-	default: return -EINVAL;
+	case HV_ROOT_SYS:
+		base = env->sys;
+		break;
+	case HV_ROOT_PROC:
+		base = env->proc;
+		break;
+	case HV_ROOT_DEV:
+		base = env->dev;
+		break;
+	case HV_ROOT_RUN:
+		base = env->run;
+		break;
+	default:
+		return -EINVAL;
 	}
 	n = snprintf(buf, len, "%s/", base);
 	if (n < 0 || (size_t)n >= len)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "hv/err.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,10 @@ int hv_err_set(hv_err *err, int code, const char *fmt, ...)
 {
 	if (code < 0)
 		code = -code;
+	/* An error must never read as success (errno can be 0 after a
+	 * short read or a library failure). */
+	if (code == 0)
+		code = EIO;
 	if (err) {
 		va_list ap;
 		err->code = code;
@@ -21,16 +26,26 @@ int hv_err_set(hv_err *err, int code, const char *fmt, ...)
 
 int hv_err_prefix(hv_err *err, const char *fmt, ...)
 {
-	char pre[HV_ERR_MSG], old[HV_ERR_MSG];
+	char old[HV_ERR_MSG];
 	va_list ap;
+	int n;
 
 	if (!err)
 		return 0;
-	va_start(ap, fmt);
-	vsnprintf(pre, sizeof(pre), fmt, ap);
-	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", pre, old);
+	va_start(ap, fmt);
+	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n + 2 < sizeof(err->msg)) {
+		/* Keep as much of the original message as fits. */
+		size_t left = sizeof(err->msg) - (size_t)n - 2;
+		size_t ol = strnlen(old, sizeof(old) - 1);
+		memcpy(err->msg + n, ": ", 2);
+		if (ol > left - 1)
+			ol = left - 1;
+		memcpy(err->msg + n + 2, old, ol);
+		err->msg[(size_t)n + 2 + ol] = '\0';
+	}
 	return -err->code;
 }
 

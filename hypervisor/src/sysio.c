@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 ssize_t hv_pread_all(int fd, char *buf, size_t len, const char *what,
-		     hv_err *err)
+                     hv_err *err)
 {
 	size_t got = 0;
 
@@ -108,7 +108,7 @@ int hv_parse_hex64(const char *s, uint64_t *out)
 
 int hv_read_str(const char *path, char *buf, size_t len, hv_err *err)
 {
-	char tmp[4096];
+	char tmp[4096] = {0}; /* analyzer cannot see pread fill it */
 	ssize_t n = hv_read_file(path, tmp, sizeof(tmp), err);
 	char *t;
 	size_t l;
@@ -132,13 +132,13 @@ int hv_read_u64(const char *path, uint64_t *out, hv_err *err)
 		return rc;
 	if (hv_parse_u64(buf, out))
 		return hv_err_set(err, EINVAL, "%s: not a number: \"%.32s\"",
-				  path, buf);
+		                  path, buf);
 	return 0;
 }
 
 int hv_read_s64(const char *path, int64_t *out, hv_err *err)
 {
-	char buf[64], *end;
+	char buf[64] = "", *end;
 	int rc = hv_read_str(path, buf, sizeof(buf), err);
 	long long v;
 
@@ -148,14 +148,15 @@ int hv_read_s64(const char *path, int64_t *out, hv_err *err)
 	v = strtoll(buf, &end, 10);
 	if (!buf[0] || errno == ERANGE || *end)
 		return hv_err_set(err, EINVAL, "%s: not a number: \"%.32s\"",
-				  path, buf);
+		                  path, buf);
 	*out = (int64_t)v;
 	return 0;
 }
 
 int hv_write_str(const char *path, const char *val, hv_err *err)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	/* O_TRUNC as a shell redirect does: sysfs ignores it, fixture files need it. */
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	size_t n = strlen(val);
 	ssize_t w;
 
@@ -168,12 +169,12 @@ int hv_write_str(const char *path, const char *val, hv_err *err)
 		int e = w < 0 ? errno : EIO;
 		close(fd);
 		return hv_err_set(err, e, "writing \"%s\" to %s: %s", val, path,
-				  strerror(e));
+		                  strerror(e));
 	}
 	if (close(fd) < 0) {
 		int e = errno;
 		return hv_err_set(err, e, "writing \"%s\" to %s: %s", val, path,
-				  strerror(e));
+		                  strerror(e));
 	}
 	return 0;
 }

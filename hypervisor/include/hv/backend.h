@@ -35,13 +35,14 @@ typedef struct hv_change {
 } hv_change;
 
 typedef struct hv_backend_opts {
-	const char *name;       /* "kvm", "xen", "replay", "synth"; NULL = auto */
-	const char *qmp_dirs;   /* ':'-separated directories with QMP sockets */
-	int qmp_timeout_ms;     /* per QMP exchange; 0 = default (200 ms) */
-	const char *replay_path;/* replay backend: JSON Lines file */
-	unsigned synth_domains; /* synth backend: domain count */
-	unsigned synth_vcpus;   /* synth backend: vCPUs per domain */
-	const char *pmu_events; /* comma-separated libpfm4 events, NULL = none */
+	const char *name;     /* "kvm", "xen", "replay", "synth"; NULL = auto */
+	const char *qmp_dirs; /* ':'-separated directories with QMP sockets */
+	int qmp_timeout_ms;   /* per QMP exchange; 0 = default (200 ms) */
+	const char *replay_path; /* replay backend: JSON Lines file */
+	unsigned synth_domains;  /* synth backend: domain count */
+	unsigned synth_vcpus;    /* synth backend: vCPUs per domain */
+	const char
+	    *pmu_events; /* comma-separated libpfm4 events, NULL = none */
 } hv_backend_opts;
 
 struct hv_backend_ops {
@@ -51,40 +52,41 @@ struct hv_backend_ops {
 	 * 0: not here. Must be cheap and side-effect free. */
 	int (*probe)(const hv_env *env);
 	int (*open)(const hv_env *env, const hv_backend_opts *opts, void **priv,
-		    hv_err *err);
+	            hv_err *err);
 	/* Fill host and domains into s (unsealed). A domain that vanishes
 	 * mid-sample is left out; a slow source is marked stale in the
 	 * domain, not failed. Return <0 only when nothing could be read. */
 	int (*sample)(void *priv, hv_snap *s, hv_err *err);
 	int (*knob_get)(void *priv, const char *knob, char *val, size_t len,
-			hv_err *err);
+	                hv_err *err);
 	int (*knob_set)(void *priv, const char *knob, const char *val,
-			hv_err *err);
+	                hv_err *err);
 	void (*close)(void *priv);
 };
 
 typedef struct hv_backend hv_backend;
 
-/* All compiled-in backends, NULL-terminated. */
-const struct hv_backend_ops *const *hv_backend_list(void);
+/* The compiled-in backends: fills up to max entries, returns the count. */
+size_t hv_backend_list(const struct hv_backend_ops **out, size_t max);
 
 /* Open by opts->name or auto-detect (highest probe wins; "kvm" is the
  * fallback on a Linux host with neither). */
 int hv_backend_open(const hv_env *env, const hv_backend_opts *opts,
-		    hv_backend **out, hv_err *err);
+                    hv_backend **out, hv_err *err);
 void hv_backend_close(hv_backend *b); /* NULL allowed, idempotent */
 const char *hv_backend_name(const hv_backend *b);
 const hv_env *hv_backend_env(const hv_backend *b);
 
 /* Take one sample: a new sealed snapshot with timestamps and sampling
- * cost filled in. */
+ * cost filled in (the midpoint of the sampling window, unless the backend
+ * set its own, as replay does), enriched with resctrl and perf data. */
 int hv_backend_sample(hv_backend *b, hv_snap **out, hv_err *err);
 
 int hv_knob_get(hv_backend *b, const char *knob, char *val, size_t len,
-		hv_err *err);
+                hv_err *err);
 /* Set a knob; on success *chg (if non-NULL) holds knob, old and new. */
 int hv_knob_set(hv_backend *b, const char *knob, const char *val,
-		hv_change *chg, hv_err *err);
+                hv_change *chg, hv_err *err);
 /* Write chg->old back. */
 int hv_knob_undo(hv_backend *b, const hv_change *chg, hv_err *err);
 

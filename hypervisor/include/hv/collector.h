@@ -27,14 +27,14 @@ typedef struct hv_collector_stats {
 	uint64_t failures;     /* samples that returned an error */
 	uint64_t last_cost_ns; /* cost of the last sample */
 	int64_t last_ok_wall_ns;
-	hv_err last_err;       /* code 0 when the last sample succeeded */
+	hv_err last_err; /* code 0 when the last sample succeeded */
 } hv_collector_stats;
 
 typedef struct hv_collector hv_collector;
 
 /* The collector borrows b; close the backend after freeing the collector. */
 int hv_collector_new(hv_backend *b, const hv_collector_opts *opts,
-		     hv_collector **out, hv_err *err);
+                     hv_collector **out, hv_err *err);
 /* Start the sampling thread (takes a first sample synchronously). */
 int hv_collector_start(hv_collector *c, hv_err *err);
 /* One sample on the caller's thread (for --once, batch and tests). */
@@ -48,8 +48,7 @@ void hv_collector_free(hv_collector *c);
 hv_snap *hv_collector_latest(hv_collector *c);
 /* Wait until a snapshot with seq > after_seq exists or timeout_ms passes
  * (-1 = forever). Returns it referenced, or NULL on timeout/stop. */
-hv_snap *hv_collector_wait(hv_collector *c, uint64_t after_seq,
-			   int timeout_ms);
+hv_snap *hv_collector_wait(hv_collector *c, uint64_t after_seq, int timeout_ms);
 /* Up to max recent snapshots, oldest first, each referenced. */
 size_t hv_collector_history(hv_collector *c, hv_snap **out, size_t max);
 void hv_collector_stats_get(hv_collector *c, hv_collector_stats *st);

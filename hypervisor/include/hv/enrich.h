@@ -29,7 +29,7 @@ typedef struct hv_pmu hv_pmu;
 /* events: comma-separated libpfm4 strings. Falls back to software events
  * (and says so in hv_host.hw_note) when the machine has no PMU. */
 int hv_pmu_open(const hv_env *env, const char *events, hv_pmu **out,
-		hv_err *err);
+                hv_err *err);
 /* Fill hv_vcpu.hw[] (by tid) and hv_host.nr_hw/hw_name/hw_note. */
 void hv_pmu_fill(hv_pmu *p, hv_snap *s);
 void hv_pmu_close(hv_pmu *p);

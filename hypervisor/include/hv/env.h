@@ -39,7 +39,7 @@ int hv_env_init(hv_env *env, hv_err *err);
 /* Build ROOT + formatted relative path ("devices/system/cpu/cpu%u/online").
  * Returns 0 or -ENAMETOOLONG. */
 int hv_env_path(const hv_env *env, hv_root root, char *buf, size_t len,
-		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 #ifdef __cplusplus
 }

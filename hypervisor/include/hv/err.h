@@ -14,18 +14,18 @@ extern "C" {
 #define HV_ERR_MSG 256
 
 typedef struct hv_err {
-	int code;              /* positive errno value, 0 when no error */
-	char msg[HV_ERR_MSG];  /* human-readable, no trailing newline */
+	int code;             /* positive errno value, 0 when no error */
+	char msg[HV_ERR_MSG]; /* human-readable, no trailing newline */
 } hv_err;
 
 /* Record an error; returns -code so callers can `return hv_err_set(...)`.
  * A NULL err is allowed. code is a positive errno (EINVAL, EIO, ...). */
 int hv_err_set(hv_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefix an existing message with context ("cpu3: ...") keeping the code. */
 int hv_err_prefix(hv_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 void hv_err_clear(hv_err *err);
 

@@ -29,14 +29,14 @@ int hv_plat_sample(hv_plat *p, hv_snap *s, hv_err *err);
 
 /* Knobs as in hv/backend.h (cpu/N/...). */
 int hv_plat_knob_get(hv_plat *p, const char *knob, char *val, size_t len,
-		     hv_err *err);
+                     hv_err *err);
 int hv_plat_knob_set(hv_plat *p, const char *knob, const char *val,
-		     hv_err *err);
+                     hv_err *err);
 
 /* Available governors / frequencies of cpuN, space-separated as sysfs has
  * them; "" when the file is absent. */
 int hv_plat_cpufreq_avail(hv_plat *p, unsigned cpu, char *governors,
-			  size_t glen, char *freqs, size_t flen, hv_err *err);
+                          size_t glen, char *freqs, size_t flen, hv_err *err);
 
 /* PM QoS CPU latency limit held through /dev/cpu_dma_latency: the kernel
  * drops it when the fd closes, so a crashed holder leaves nothing behind. */

@@ -21,9 +21,9 @@ extern "C" {
 #endif
 
 typedef struct hv_vcpu_rate {
-	double cpu_pct;   /* 100 = one pCPU busy */
+	double cpu_pct; /* 100 = one pCPU busy */
 	double guest_pct;
-	double steal_pct; /* runqueue wait as % of wall time */
+	double steal_pct;        /* runqueue wait as % of wall time */
 	double hw_ps[HV_HW_MAX]; /* counter slot per second */
 } hv_vcpu_rate;
 
@@ -39,17 +39,17 @@ typedef struct hv_blk_rate {
 
 typedef struct hv_dom_rate {
 	uint64_t key;
-	int fresh;          /* 1: no previous sample of this domain */
-	double cpu_pct;     /* 100 = one pCPU (xentop convention) */
-	double cpu_host_pct;/* 100 = every online pCPU */
+	int fresh;           /* 1: no previous sample of this domain */
+	double cpu_pct;      /* 100 = one pCPU (xentop convention) */
+	double cpu_host_pct; /* 100 = every online pCPU */
 	double guest_pct;
-	double steal_pct;   /* sum over vCPUs, 100 = one vCPU always waiting */
+	double steal_pct; /* sum over vCPUs, 100 = one vCPU always waiting */
 	double net_rx_Bps, net_tx_Bps, net_rx_pps, net_tx_pps;
 	double blk_rd_Bps, blk_wr_Bps, blk_rd_iops, blk_wr_iops;
 	double hw_ps[HV_HW_MAX]; /* summed over vCPUs */
-	double ipc;         /* when slots named instructions and cycles exist */
+	double ipc; /* when slots named instructions and cycles exist */
 	double mbm_total_Bps, mbm_local_Bps;
-	double watts;       /* attributed package power */
+	double watts; /* attributed package power */
 	/* Parallel to the domain's arrays in the newer snapshot. */
 	hv_vcpu_rate *vcpu;
 	hv_net_rate *net;
@@ -57,9 +57,9 @@ typedef struct hv_dom_rate {
 } hv_dom_rate;
 
 typedef struct hv_pcpu_rate {
-	double busy_pct;  /* 0..100 of this pCPU */
+	double busy_pct;                  /* 0..100 of this pCPU */
 	double cstate_pct[HV_CSTATE_MAX]; /* residency share per state */
-	double avg_khz;   /* from P-state residency, else NAN */
+	double avg_khz;                   /* from P-state residency, else NAN */
 } hv_pcpu_rate;
 
 typedef struct hv_rapl_rate {
@@ -70,7 +70,7 @@ typedef struct hv_host_rate {
 	double busy_pct;  /* mean over online pCPUs */
 	double pkg_watts; /* sum over package zones, NAN if none */
 	uint32_t nr_pcpu;
-	hv_pcpu_rate *pcpu;  /* parallel to hv_host.pcpu of the newer snapshot */
+	hv_pcpu_rate *pcpu; /* parallel to hv_host.pcpu of the newer snapshot */
 	uint32_t nr_rapl;
 	hv_rapl_rate *rapl;
 } hv_host_rate;
@@ -80,7 +80,7 @@ typedef struct hv_rates hv_rates;
 /* Compute rates of cur against prev. prev may be NULL (all rates NAN).
  * Returns NULL only on ENOMEM (err set). */
 hv_rates *hv_rates_compute(const hv_snap *prev, const hv_snap *cur,
-			   hv_err *err);
+                           hv_err *err);
 void hv_rates_free(hv_rates *r); /* NULL allowed */
 
 double hv_rates_dt(const hv_rates *r); /* seconds between the samples */

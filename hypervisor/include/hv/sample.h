@@ -27,7 +27,7 @@ extern "C" {
 #define HV_IFNAME_LEN 16
 #define HV_DEVNAME_LEN 32
 #define HV_NOTE_LEN 96
-#define HV_HW_MAX 4       /* hardware/software counter slots per vCPU */
+#define HV_HW_MAX 4 /* hardware/software counter slots per vCPU */
 #define HV_HW_NAME_LEN 48
 #define HV_CSTATE_MAX 10
 #define HV_PSTATE_MAX 32
@@ -39,7 +39,7 @@ typedef enum hv_why {
 	HV_NA_UNAVAILABLE, /* source exists but could not be read (perm, no socket) */
 	HV_NA_STALE,       /* source missed its deadline this sample */
 	HV_NA_ERROR,       /* source answered with something unparsable */
-	HV_NA_NOTYET,      /* needs a second sample */
+	HV_NA_NOTYET, /* needs a second sample */
 } hv_why;
 
 typedef struct hv_u64 {
@@ -47,9 +47,18 @@ typedef struct hv_u64 {
 	uint8_t why; /* hv_why */
 } hv_u64;
 
-static inline hv_u64 hv_val(uint64_t v) { return (hv_u64){v, HV_OK}; }
-static inline hv_u64 hv_na(hv_why why) { return (hv_u64){0, (uint8_t)why}; }
-static inline bool hv_ok(hv_u64 x) { return x.why == HV_OK; }
+static inline hv_u64 hv_val(uint64_t v)
+{
+	return (hv_u64){v, HV_OK};
+}
+static inline hv_u64 hv_na(hv_why why)
+{
+	return (hv_u64){0, (uint8_t)why};
+}
+static inline bool hv_ok(hv_u64 x)
+{
+	return x.why == HV_OK;
+}
 const char *hv_why_str(hv_why why); /* "unsupported", "stale", ... */
 
 /* Domain state flags; several may be set (Xen reports e.g. blocked+paused).
@@ -77,12 +86,12 @@ enum hv_src {
 
 typedef struct hv_vcpu {
 	uint32_t id;
-	int32_t pcpu;    /* pCPU it last ran on, -1 unknown */
-	int32_t tid;     /* KVM: vCPU thread id; Xen: -1 */
-	uint8_t online;  /* 1 online, 0 offline (Xen hot-unplugged) */
-	hv_u64 time_ns;  /* total run time of the vCPU */
-	hv_u64 guest_ns; /* of which in guest mode (KVM guest_time) */
-	hv_u64 wait_ns;  /* runnable but not running: steal */
+	int32_t pcpu;         /* pCPU it last ran on, -1 unknown */
+	int32_t tid;          /* KVM: vCPU thread id; Xen: -1 */
+	uint8_t online;       /* 1 online, 0 offline (Xen hot-unplugged) */
+	hv_u64 time_ns;       /* total run time of the vCPU */
+	hv_u64 guest_ns;      /* of which in guest mode (KVM guest_time) */
+	hv_u64 wait_ns;       /* runnable but not running: steal */
 	hv_u64 hw[HV_HW_MAX]; /* counters named in hv_host.hw_name */
 	/* Allowed pCPUs as a bitmap of hv_host.nr_pcpu bits; NULL = any. */
 	const uint64_t *affinity;
@@ -99,11 +108,11 @@ typedef struct hv_net {
 } hv_net;
 
 enum hv_blk_src {
-	HV_BLK_QMP = 0,   /* QEMU query-blockstats */
-	HV_BLK_PROCIO,    /* whole-process /proc/PID/io: not per device */
-	HV_BLK_BLKBACK,   /* Xen vbd (blkback) */
-	HV_BLK_TAPDISK,   /* Xen tapdisk3 */
-	HV_BLK_QDISK,     /* Xen qdisk via QEMU */
+	HV_BLK_QMP = 0, /* QEMU query-blockstats */
+	HV_BLK_PROCIO,  /* whole-process /proc/PID/io: not per device */
+	HV_BLK_BLKBACK, /* Xen vbd (blkback) */
+	HV_BLK_TAPDISK, /* Xen tapdisk3 */
+	HV_BLK_QDISK,   /* Xen qdisk via QEMU */
 };
 
 typedef struct hv_blk {
@@ -111,7 +120,7 @@ typedef struct hv_blk {
 	uint32_t id;
 	uint8_t src; /* enum hv_blk_src */
 	hv_u64 rd_reqs, wr_reqs, fl_reqs, ds_reqs, oo_reqs;
-	hv_u64 rd_bytes, wr_bytes; /* Xen: sectors * 512 */
+	hv_u64 rd_bytes, wr_bytes;  /* Xen: sectors * 512 */
 	hv_u64 rd_ns, wr_ns, fl_ns; /* total time spent, for latency */
 } hv_blk;
 
@@ -119,31 +128,31 @@ typedef struct hv_dom {
 	/* Identity that is never reused: a restarted guest or a recycled pid or
 	 * domid gets a new key, so rates never mix two lives. */
 	uint64_t key;
-	uint32_t id;              /* Xen domid, KVM QEMU pid */
-	char name[HV_NAME_LEN];   /* sanitised */
+	uint32_t id;            /* Xen domid, KVM QEMU pid */
+	char name[HV_NAME_LEN]; /* sanitised */
 	char uuid[HV_UUID_LEN];
-	uint32_t state;           /* enum hv_dom_state bits */
+	uint32_t state; /* enum hv_dom_state bits */
 	uint32_t ssid;
-	uint64_t start_ns;        /* boot-relative start time, 0 unknown */
-	hv_u64 cpu_ns;            /* all CPU time charged to the domain */
-	hv_u64 mem_kib;           /* current */
-	hv_u64 maxmem_kib;        /* configured maximum */
-	hv_u64 target_kib;        /* balloon target/actual */
-	hv_u64 rss_kib;           /* host resident (KVM) */
-	uint32_t nr_vcpus;        /* configured vCPUs (xentop VCPUS) */
-	uint32_t nr_vcpu;         /* entries in vcpu[] */
+	uint64_t start_ns; /* boot-relative start time, 0 unknown */
+	hv_u64 cpu_ns;     /* all CPU time charged to the domain */
+	hv_u64 mem_kib;    /* current */
+	hv_u64 maxmem_kib; /* configured maximum */
+	hv_u64 target_kib; /* balloon target/actual */
+	hv_u64 rss_kib;    /* host resident (KVM) */
+	uint32_t nr_vcpus; /* configured vCPUs (xentop VCPUS) */
+	uint32_t nr_vcpu;  /* entries in vcpu[] */
 	hv_vcpu *vcpu;
 	uint32_t nr_net;
 	hv_net *net;
 	uint32_t nr_blk;
 	hv_blk *blk;
-	hv_u64 llc_bytes;         /* cache occupancy (resctrl/PSR) */
-	hv_u64 mbm_total_bytes;   /* cumulative memory bandwidth counters */
+	hv_u64 llc_bytes;       /* cache occupancy (resctrl/PSR) */
+	hv_u64 mbm_total_bytes; /* cumulative memory bandwidth counters */
 	hv_u64 mbm_local_bytes;
-	hv_u64 energy_uj;         /* attributed energy, cumulative (collector) */
-	uint32_t sources;         /* hv_src bits that fed this sample */
-	uint32_t stale;           /* hv_src bits that missed their deadline */
-	char note[HV_NOTE_LEN];   /* why data is missing/stale, for display */
+	hv_u64 energy_uj;       /* attributed energy, cumulative (collector) */
+	uint32_t sources;       /* hv_src bits that fed this sample */
+	uint32_t stale;         /* hv_src bits that missed their deadline */
+	char note[HV_NOTE_LEN]; /* why data is missing/stale, for display */
 } hv_dom;
 
 typedef struct hv_cstate {
@@ -162,57 +171,58 @@ typedef struct hv_pstate {
 
 typedef struct hv_pcpu {
 	uint32_t id;
-	int8_t online;       /* 1, 0, or -1 unknown */
-	uint8_t hotplug;     /* 1 when it can be offlined (has an online knob) */
-	int32_t pkg, die, core; /* -1 unknown; SMT siblings share pkg+core */
+	int8_t online;   /* 1, 0, or -1 unknown */
+	uint8_t hotplug; /* 1 when it can be offlined (has an online knob) */
+	int32_t pkg, die, core;  /* -1 unknown; SMT siblings share pkg+core */
 	hv_u64 busy_ns, idle_ns; /* cumulative, /proc/stat or Xen idle time */
-	hv_u64 cur_khz, min_khz, max_khz;   /* policy limits */
-	hv_u64 hw_min_khz, hw_max_khz;      /* cpuinfo limits */
-	char governor[24];   /* "" when no cpufreq */
+	hv_u64 cur_khz, min_khz, max_khz; /* policy limits */
+	hv_u64 hw_min_khz, hw_max_khz;    /* cpuinfo limits */
+	char governor[24];                /* "" when no cpufreq */
 	char driver[24];
 	char epp[32];
 	uint32_t nr_pstate;
 	hv_pstate pstate[HV_PSTATE_MAX];
 	uint32_t nr_cstate;
 	hv_cstate cstate[HV_CSTATE_MAX];
-	hv_u64 ce_count;     /* corrected hardware errors attributed here */
+	hv_u64 ce_count; /* corrected hardware errors attributed here */
 } hv_pcpu;
 
 typedef struct hv_rapl {
-	char name[32];          /* "package-0", "dram" */
-	char path[64];          /* zone id relative to powercap: intel-rapl:0 */
-	int32_t pkg;            /* -1 if not a package zone */
+	char name[32]; /* "package-0", "dram" */
+	char path[64]; /* zone id relative to powercap: intel-rapl:0 */
+	int32_t pkg;   /* -1 if not a package zone */
 	hv_u64 energy_uj;
-	uint64_t max_range_uj;  /* wrap point of energy_uj */
-	hv_u64 limit_uw;        /* constraint_0_power_limit_uw */
+	uint64_t max_range_uj; /* wrap point of energy_uj */
+	hv_u64 limit_uw;       /* constraint_0_power_limit_uw */
 } hv_rapl;
 
 typedef struct hv_host {
 	char hostname[64];
-	char backend[16];       /* "kvm", "xen", "replay", "synth" */
+	char backend[16]; /* "kvm", "xen", "replay", "synth" */
 	char hv_version[32];
 	char idle_driver[24], idle_governor[24];
 	hv_u64 uptime_ns;
 	hv_u64 mem_total_kib, mem_free_kib;
-	uint32_t cpu_khz;       /* nominal, 0 unknown */
+	uint32_t cpu_khz; /* nominal, 0 unknown */
 	uint32_t nr_pcpu;
 	hv_pcpu *pcpu;
 	uint32_t nr_rapl;
 	hv_rapl *rapl;
-	uint32_t nr_hw;         /* named counter slots in use */
+	uint32_t nr_hw; /* named counter slots in use */
 	char hw_name[HV_HW_MAX][HV_HW_NAME_LEN];
-	char hw_note[HV_NOTE_LEN]; /* e.g. "no hardware counters: software events" */
-	hv_u64 ce_total;        /* corrected errors, host total */
+	char hw_note
+	    [HV_NOTE_LEN]; /* e.g. "no hardware counters: software events" */
+	hv_u64 ce_total;   /* corrected errors, host total */
 } hv_host;
 
 /* ---- Snapshot handle ---- */
 typedef struct hv_snap hv_snap;
 struct hv_rates;
 
-uint64_t hv_snap_seq(const hv_snap *s);      /* 1, 2, ... per collector */
-uint64_t hv_snap_mono_ns(const hv_snap *s);  /* CLOCK_MONOTONIC at sample */
-int64_t hv_snap_wall_ns(const hv_snap *s);   /* CLOCK_REALTIME at sample */
-uint64_t hv_snap_cost_ns(const hv_snap *s);  /* how long sampling took */
+uint64_t hv_snap_seq(const hv_snap *s);     /* 1, 2, ... per collector */
+uint64_t hv_snap_mono_ns(const hv_snap *s); /* CLOCK_MONOTONIC at sample */
+int64_t hv_snap_wall_ns(const hv_snap *s);  /* CLOCK_REALTIME at sample */
+uint64_t hv_snap_cost_ns(const hv_snap *s); /* how long sampling took */
 const hv_host *hv_snap_host(const hv_snap *s);
 size_t hv_snap_ndom(const hv_snap *s);
 const hv_dom *hv_snap_dom(const hv_snap *s, size_t i);
@@ -231,8 +241,8 @@ void hv_snap_unref(hv_snap *s); /* NULL allowed */
 /* ---- Building (backends, replay, tests) ----
  * Memory comes from the snapshot's arena and is freed with it. Pointers
  * returned stay valid for the snapshot's life. */
-hv_snap *hv_snap_new(void);                 /* NULL on ENOMEM */
-void *hv_snap_alloc(hv_snap *s, size_t n);  /* zeroed; NULL on ENOMEM */
+hv_snap *hv_snap_new(void);                /* NULL on ENOMEM */
+void *hv_snap_alloc(hv_snap *s, size_t n); /* zeroed; NULL on ENOMEM */
 hv_host *hv_snap_host_mut(hv_snap *s);
 /* A new zeroed domain with every hv_u64 marked HV_NA_UNSUPPORTED. */
 hv_dom *hv_snap_add_dom(hv_snap *s);
@@ -246,7 +256,7 @@ hv_pcpu *hv_snap_pcpus(hv_snap *s, uint32_t n);
 hv_rapl *hv_snap_rapls(hv_snap *s, uint32_t n);
 /* Set the timestamps (done by hv_backend_sample; replay sets its own). */
 void hv_snap_set_time(hv_snap *s, uint64_t mono_ns, int64_t wall_ns,
-		      uint64_t cost_ns);
+                      uint64_t cost_ns);
 /* Build lookup indexes; duplicate keys are rejected with -EEXIST. After
  * sealing only the collector may attach rates and energy. */
 int hv_snap_seal(hv_snap *s, hv_err *err);

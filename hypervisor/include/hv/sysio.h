@@ -22,7 +22,7 @@ ssize_t hv_read_file(const char *path, char *buf, size_t len, hv_err *err);
 
 /* Same through an already-open fd with pread(0): cheap re-reads. */
 ssize_t hv_pread_all(int fd, char *buf, size_t len, const char *what,
-		     hv_err *err);
+                     hv_err *err);
 
 /* Read one value. Whitespace (including sysfs' trailing newline and EPP's
  * trailing space) is trimmed. */

@@ -12,18 +12,18 @@ static int stub_probe(const hv_env *env)
 }
 
 static int stub_open(const hv_env *env, const hv_backend_opts *opts,
-		     void **priv, hv_err *err)
+                     void **priv, hv_err *err)
 {
 	(void)env;
 	(void)opts;
 	(void)priv;
 	return hv_err_set(err, ENOTSUP,
-			  "xen backend not built (libxen-dev missing)");
+	                  "xen backend not built (libxen-dev missing)");
 }
 
 const struct hv_backend_ops hv_xen_ops = {
-	.name = "xen",
-	.desc = "Xen via libxenstat/libxenctrl (not built)",
-	.probe = stub_probe,
-	.open = stub_open,
+    .name = "xen",
+    .desc = "Xen via libxenstat/libxenctrl (not built)",
+    .probe = stub_probe,
+    .open = stub_open,
 };

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/* The synth backend: N synthetic domains whose counters are exact linear
+ * functions of monotonic time, so rates are known in advance. Used by
+ * benchmarks (thousands of domains) and by tests of every consumer. Knobs
+ * live in memory. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hv/backend.h"
+
+#define SYNTH_PCPUS 8
+#define SYNTH_KNOBS 128
+#define SYNTH_WATTS 120.0
+#define SYNTH_RAPL_MAX 262143328850ULL
+
+struct synth_knob {
+	char name[HV_KNOB_LEN];
+	char val[HV_KNOB_VAL_LEN];
+};
+
+struct synth {
+	unsigned ndom, nvcpu;
+	uint64_t t0;
+	struct synth_knob knob[SYNTH_KNOBS];
+	unsigned nknob;
+};
+
+/* Load of vCPU j of domain i, in percent of one pCPU: spread over 0..99. */
+static unsigned synth_load(unsigned i, unsigned j)
+{
+	return (i * 7 + j * 13) % 100;
+}
+
+static uint64_t mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int synth_probe(const hv_env *env)
+{
+	(void)env;
+	return 0; /* never auto-detected */
+}
+
+static int synth_open(const hv_env *env, const hv_backend_opts *opts,
+                      void **priv, hv_err *err)
+{
+	struct synth *s = calloc(1, sizeof(*s));
+
+	(void)env;
+	if (!s)
+		return hv_err_set(err, ENOMEM, "synth: out of memory");
+	s->ndom = opts->synth_domains ? opts->synth_domains : 10;
+	s->nvcpu = opts->synth_vcpus ? opts->synth_vcpus : 2;
+	if (s->ndom > 100000 || s->nvcpu > 512) {
+		free(s);
+		return hv_err_set(err, EINVAL,
+		                  "synth: too many domains or vCPUs");
+	}
+	/* Start the clock in the past so the first sample has history. */
+	s->t0 = mono() - 1000000000ULL;
+	*priv = s;
+	return 0;
+}
+
+static void synth_close(void *priv)
+{
+	free(priv);
+}
+
+static struct synth_knob *knob_find(struct synth *s, const char *name)
+{
+	for (unsigned i = 0; i < s->nknob; i++)
+		if (!strcmp(s->knob[i].name, name))
+			return &s->knob[i];
+	return NULL;
+}
+
+static int synth_knob_get(void *priv, const char *knob, char *val, size_t len,
+                          hv_err *err)
+{
+	struct synth *s = priv;
+	struct synth_knob *k = knob_find(s, knob);
+	const char *rest;
+	char *end;
+	unsigned long cpu;
+
+	if (k) {
+		snprintf(val, len, "%s", k->val);
+		return 0;
+	}
+	if (strncmp(knob, "cpu/", 4) != 0)
+		return hv_err_set(err, ENOENT, "%s: no such knob", knob);
+	cpu = strtoul(knob + 4, &end, 10);
+	if (end == knob + 4 || *end != '/' || cpu >= SYNTH_PCPUS)
+		return hv_err_set(err, ENOENT, "%s: no such knob", knob);
+	rest = end + 1;
+	if (!strcmp(rest, "online"))
+		snprintf(val, len, "1");
+	else if (!strcmp(rest, "governor"))
+		snprintf(val, len, "schedutil");
+	else if (!strcmp(rest, "max_khz"))
+		snprintf(val, len, "3000000");
+	else if (!strcmp(rest, "min_khz"))
+		snprintf(val, len, "800000");
+	else
+		return hv_err_set(err, ENOTSUP, "%s: not supported by synth",
+		                  knob);
+	return 0;
+}
+
+static int synth_knob_set(void *priv, const char *knob, const char *val,
+                          hv_err *err)
+{
+	struct synth *s = priv;
+	struct synth_knob *k = knob_find(s, knob);
+	char cur[HV_KNOB_VAL_LEN];
+	int rc = synth_knob_get(priv, knob, cur, sizeof(cur), err);
+
+	if (rc)
+		return rc;
+	if (!strcmp(knob, "cpu/0/online") && strcmp(val, "1"))
+		return hv_err_set(err, EINVAL, "cpu0 cannot be offlined");
+	if (!k) {
+		if (s->nknob == SYNTH_KNOBS)
+			return hv_err_set(err, ENOSPC, "synth: too many knobs");
+		k = &s->knob[s->nknob++];
+		snprintf(k->name, sizeof(k->name), "%s", knob);
+	}
+	snprintf(k->val, sizeof(k->val), "%s", val);
+	return 0;
+}
+
+static int synth_sample(void *priv, hv_snap *snap, hv_err *err)
+{
+	struct synth *s = priv;
+	uint64_t now = mono(), t = now - s->t0; /* ns since start */
+	double ts = (double)t / 1e9;
+	hv_host *h = hv_snap_host_mut(snap);
+	hv_pcpu *pc = hv_snap_pcpus(snap, SYNTH_PCPUS);
+	hv_rapl *ra = hv_snap_rapls(snap, 1);
+	uint64_t all_busy = 0;
+
+	if (!pc || !ra)
+		return hv_err_set(err, ENOMEM, "synth: out of memory");
+	struct timespec wall;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	/* Counters are exact at `now`: stamp the snapshot with it. */
+	hv_snap_set_time(snap, now,
+	                 (int64_t)wall.tv_sec * 1000000000LL + wall.tv_nsec, 0);
+	snprintf(h->hostname, sizeof(h->hostname), "synth-host");
+	snprintf(h->hv_version, sizeof(h->hv_version), "synthetic");
+	h->uptime_ns = hv_val(t);
+	h->mem_total_kib = hv_val(64ULL << 20);
+	h->mem_free_kib = hv_val(16ULL << 20);
+	h->cpu_khz = 3000000;
+
+	for (unsigned i = 0; i < s->ndom; i++) {
+		hv_dom *d = hv_snap_add_dom(snap);
+		hv_vcpu *v;
+		hv_net *n;
+		hv_blk *b;
+		uint64_t sum = 0;
+
+		if (!d)
+			return hv_err_set(err, ENOMEM, "synth: out of memory");
+		d->key = 0x5e000000ULL + i + 1;
+		d->id = i + 1;
+		snprintf(d->name, sizeof(d->name), "synth-%05u", i);
+		snprintf(d->uuid, sizeof(d->uuid),
+		         "00000000-0000-4000-8000-%012x", i + 1);
+		d->state = (i % 17 == 16) ? HV_DS_PAUSED : HV_DS_RUNNING;
+		d->nr_vcpus = s->nvcpu;
+		d->sources = HV_SRC_PROC;
+		v = hv_snap_vcpus(snap, d, s->nvcpu);
+		n = hv_snap_nets(snap, d, 2);
+		b = hv_snap_blks(snap, d, 2);
+		if (!v || !n || !b)
+			return hv_err_set(err, ENOMEM, "synth: out of memory");
+		for (unsigned j = 0; j < s->nvcpu; j++) {
+			uint64_t run = t / 100 * synth_load(i, j);
+			v[j].pcpu = (int32_t)((i + j) % SYNTH_PCPUS);
+			v[j].tid = (int32_t)(100000 + i * 64 + j);
+			v[j].time_ns = hv_val(run);
+			v[j].guest_ns = hv_val(run / 10 * 9);
+			v[j].wait_ns = hv_val(t / 100);
+			sum += run;
+		}
+		/* Emulator overhead: 1% of a CPU on top of the vCPUs. */
+		d->cpu_ns = hv_val(sum + t / 100);
+		all_busy += sum + t / 100;
+		d->mem_kib = hv_val(1ULL << 20);
+		d->maxmem_kib = hv_val(2ULL << 20);
+		d->target_kib = hv_val(1ULL << 20);
+		d->rss_kib = hv_val(900ULL << 10);
+		for (unsigned k = 0; k < 2; k++) {
+			uint64_t bps = 1000ULL * (i % 50 + 1) * (k + 1);
+			snprintf(n[k].name, sizeof(n[k].name), "tap%u.%u", i,
+			         k);
+			n[k].rx_bytes = hv_val((uint64_t)(ts * (double)bps));
+			n[k].tx_bytes =
+			    hv_val((uint64_t)(ts * (double)bps / 2));
+			n[k].rx_pkts =
+			    hv_val((uint64_t)(ts * (double)bps / 1000));
+			n[k].tx_pkts =
+			    hv_val((uint64_t)(ts * (double)bps / 2000));
+			n[k].rx_errs = n[k].tx_errs = hv_val(0);
+			n[k].rx_drop = n[k].tx_drop = hv_val(0);
+			snprintf(b[k].name, sizeof(b[k].name), "vd%c", 'a' + k);
+			b[k].src = HV_BLK_QMP;
+			b[k].rd_bytes =
+			    hv_val((uint64_t)(ts * 4096.0 * (i % 64)));
+			b[k].wr_bytes =
+			    hv_val((uint64_t)(ts * 2048.0 * (i % 64)));
+			b[k].rd_reqs = hv_val((uint64_t)(ts * (i % 64)));
+			b[k].wr_reqs = hv_val((uint64_t)(ts * (i % 64) / 2));
+			b[k].fl_reqs = hv_val(0);
+			b[k].rd_ns = hv_val((uint64_t)(ts * (i % 64)) * 100000);
+			b[k].wr_ns =
+			    hv_val((uint64_t)(ts * (i % 64) / 2) * 200000);
+		}
+	}
+	for (unsigned c = 0; c < SYNTH_PCPUS; c++) {
+		uint64_t busy = all_busy / SYNTH_PCPUS;
+		if (busy > t)
+			busy = t;
+		pc[c].online = 1;
+		pc[c].hotplug = c != 0;
+		pc[c].pkg = 0;
+		pc[c].die = 0;
+		pc[c].core = (int32_t)(c / 2);
+		pc[c].busy_ns = hv_val(busy);
+		pc[c].idle_ns = hv_val(t - busy);
+		pc[c].cur_khz = hv_val(2400000);
+		pc[c].min_khz = hv_val(800000);
+		pc[c].max_khz = hv_val(3000000);
+		pc[c].hw_min_khz = hv_val(800000);
+		pc[c].hw_max_khz = hv_val(3000000);
+		snprintf(pc[c].governor, sizeof(pc[c].governor), "schedutil");
+		snprintf(pc[c].driver, sizeof(pc[c].driver), "synth");
+		pc[c].nr_cstate = 2;
+		snprintf(pc[c].cstate[0].name, sizeof(pc[c].cstate[0].name),
+		         "POLL");
+		snprintf(pc[c].cstate[1].name, sizeof(pc[c].cstate[1].name),
+		         "C1");
+		pc[c].cstate[1].latency_us = 2;
+		pc[c].cstate[0].time_ns = hv_val(0);
+		pc[c].cstate[0].usage = hv_val(0);
+		pc[c].cstate[1].time_ns = hv_val(t - busy);
+		pc[c].cstate[1].usage = hv_val(t / 1000000);
+		pc[c].ce_count = hv_val(0);
+	}
+	snprintf(ra[0].name, sizeof(ra[0].name), "package-0");
+	snprintf(ra[0].path, sizeof(ra[0].path), "intel-rapl:0");
+	ra[0].pkg = 0;
+	ra[0].max_range_uj = SYNTH_RAPL_MAX;
+	ra[0].energy_uj =
+	    hv_val((uint64_t)(ts * SYNTH_WATTS * 1e6) % SYNTH_RAPL_MAX);
+	h->ce_total = hv_val(0);
+	return 0;
+}
+
+const struct hv_backend_ops hv_synth_ops = {
+    .name = "synth",
+    .desc = "synthetic domains with known rates (benchmarks, tests)",
+    .probe = synth_probe,
+    .open = synth_open,
+    .sample = synth_sample,
+    .knob_get = synth_knob_get,
+    .knob_set = synth_knob_set,
+    .close = synth_close,
+};

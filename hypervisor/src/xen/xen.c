@@ -1,0 +1,767 @@
+/* SPDX-License-Identifier: MIT */
+/* Xen backend: domains from getdomaininfolist/getvcpuinfo, xenstore names
+ * (cached), /proc/net/dev vifs and blkback statistics; the host from
+ * libxenctrl (physinfo, topology, per-pCPU idle, C/P-state statistics,
+ * cpufreq parameters, PSR CMT); knobs for pCPU hotplug, governor, max
+ * frequency and max C-state. See docs/arch/xen.md. */
+/* Xen's public headers need GNU C (anonymous unions); the project builds
+ * strict C17, so lift the strict flag for this one file. */
+#undef __STRICT_ANSI__
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xenctrl.h>
+#include <xentoollog.h>
+
+#include "hv/backend.h"
+#include "hv/sysio.h"
+#include "xen/xen_int.h"
+
+#define DOM_CHUNK 1024
+#define HOTPLUG_TRIES 10
+#define HOTPLUG_SLEEP_MS 100
+#define PX_REPROBE 16 /* samples between retries of absent P-states */
+#define CC_MAX 16
+
+typedef void *(*xs_open_fn)(unsigned long);
+typedef void *(*xs_read_fn)(void *, uint32_t, const char *, unsigned int *);
+typedef void (*xs_close_fn)(void *);
+
+struct pcpu_state {
+	uint64_t last_idle, last_mono, busy;
+	int have;
+	int max_cx; /* 0 unknown */
+};
+
+struct xen_priv {
+	hv_env env;
+	xentoollog_logger quiet; /* libxenctrl logs to stderr otherwise */
+	xc_interface *xch;
+	void *xs_lib, *xsh;
+	xs_open_fn xs_open;
+	xs_read_fn xs_read;
+	xs_close_fn xs_close;
+	xc_domaininfo_t *dinfo;
+	hv_xen_dominfo *doms;
+	size_t domcap;
+	hv_xen_vbd *vbd;
+	size_t vbdcap;
+	hv_xen_doms *ds;
+	hv_xen_counts cnt; /* cumulative */
+	struct pcpu_state *pc;
+	size_t npc;
+	unsigned px_skip; /* countdown until P-states are probed again */
+	int psr_cmt;
+	uint32_t psr_factor;
+	char version[32];
+};
+
+/* ---- quiet logger ---- */
+static void quiet_vmessage(xentoollog_logger *l, xentoollog_level lvl, int e,
+                           const char *ctx, const char *fmt, va_list ap)
+{
+	(void)l, (void)lvl, (void)e, (void)ctx, (void)fmt, (void)ap;
+}
+
+static void quiet_progress(xentoollog_logger *l, const char *ctx,
+                           const char *what, int pct, unsigned long done,
+                           unsigned long total)
+{
+	(void)l, (void)ctx, (void)what, (void)pct, (void)done, (void)total;
+}
+
+static void quiet_destroy(xentoollog_logger *l)
+{
+	(void)l;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the real data source ---- */
+static int src_domlist(void *ctx, const hv_xen_dominfo **out, size_t *n,
+                       hv_xen_counts *cnt, hv_err *err)
+{
+	struct xen_priv *p = ctx;
+	uint32_t first = 0;
+	size_t got = 0;
+
+	if (!p->dinfo) {
+		p->dinfo = calloc(DOM_CHUNK, sizeof(*p->dinfo));
+		if (!p->dinfo)
+			return hv_err_set(err, ENOMEM, "xen: out of memory");
+	}
+	for (;;) {
+		int r =
+		    xc_domain_getinfolist(p->xch, first, DOM_CHUNK, p->dinfo);
+		cnt->domlist++;
+		if (r < 0)
+			return hv_err_set(err, errno ? errno : EIO,
+			                  "xen: getdomaininfolist: %s",
+			                  strerror(errno));
+		if (got + (size_t)r > p->domcap) {
+			size_t nc = got + (size_t)r + 64;
+			hv_xen_dominfo *nd = realloc(p->doms, nc * sizeof(*nd));
+			if (!nd)
+				return hv_err_set(err, ENOMEM,
+				                  "xen: out of memory");
+			p->doms = nd;
+			p->domcap = nc;
+		}
+		for (int i = 0; i < r; i++) {
+			const xc_domaininfo_t *x = &p->dinfo[i];
+			hv_xen_dominfo *d = &p->doms[got++];
+
+			d->domid = x->domain;
+			d->flags = x->flags;
+			d->tot_pages = x->tot_pages;
+			d->max_pages = x->max_pages;
+			d->cpu_ns = x->cpu_time;
+			d->nr_online_vcpus = x->nr_online_vcpus;
+			d->max_vcpu_id = x->max_vcpu_id;
+			d->ssidref = x->ssidref;
+			memcpy(d->handle, x->handle, 16);
+		}
+		if (r < DOM_CHUNK)
+			break;
+		first = p->dinfo[r - 1].domain + 1u;
+	}
+	*out = p->doms;
+	*n = got;
+	return 0;
+}
+
+static int src_vcpu(void *ctx, uint32_t domid, uint32_t vcpu,
+                    hv_xen_vcpuinfo *out, hv_xen_counts *cnt)
+{
+	struct xen_priv *p = ctx;
+	xc_vcpuinfo_t vi;
+
+	cnt->vcpuinfo++;
+	if (xc_vcpu_getinfo(p->xch, domid, vcpu, &vi) < 0)
+		return -(errno ? errno : EIO);
+	out->online = vi.online;
+	out->cpu = (int32_t)vi.cpu;
+	out->ns = vi.cpu_time;
+	return 0;
+}
+
+static int src_name(void *ctx, uint32_t domid, char *buf, size_t len,
+                    hv_xen_counts *cnt)
+{
+	struct xen_priv *p = ctx;
+	char path[64];
+	unsigned int l = 0;
+	char *v;
+
+	if (!p->xsh)
+		return -ENOTSUP;
+	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+	cnt->xs_reads++;
+	v = p->xs_read(p->xsh, 0, path, &l);
+	if (!v)
+		return -ENOENT;
+	if (l >= len)
+		l = (unsigned)len - 1;
+	memcpy(buf, v, l);
+	buf[l] = '\0';
+	free(v);
+	return 0;
+}
+
+static ssize_t src_netdev(void *ctx, char *buf, size_t len, hv_xen_counts *cnt)
+{
+	struct xen_priv *p = ctx;
+
+	cnt->netdev++;
+	return hv_xen_read_netdev(&p->env, buf, len);
+}
+
+static int src_vbds(void *ctx, const hv_xen_vbd **out, size_t *n,
+                    hv_xen_counts *cnt)
+{
+	struct xen_priv *p = ctx;
+	int rc = hv_xen_read_vbds(&p->env, &p->vbd, &p->vbdcap, n, cnt);
+
+	*out = p->vbd;
+	return rc;
+}
+
+/* ---- probe/open/close ---- */
+static int xen_probe(const hv_env *env)
+{
+	char path[PATH_MAX], buf[256];
+
+	if (hv_env_path(env, HV_ROOT_PROC, path, sizeof(path),
+	                "xen/capabilities") == 0 &&
+	    hv_read_file(path, buf, sizeof(buf), NULL) >= 0 &&
+	    strstr(buf, "control_d"))
+		return 100;
+	if (hv_env_path(env, HV_ROOT_DEV, path, sizeof(path), "xen/privcmd") ==
+	        0 &&
+	    access(path, F_OK) == 0)
+		return 50;
+	return 0;
+}
+
+static void xen_close(void *priv)
+{
+	struct xen_priv *p = priv;
+
+	if (!p)
+		return;
+	if (p->xsh && p->xs_close)
+		p->xs_close(p->xsh);
+	if (p->xs_lib)
+		dlclose(p->xs_lib);
+	if (p->xch)
+		xc_interface_close(p->xch);
+	hv_xen_doms_free(p->ds);
+	free(p->dinfo);
+	free(p->doms);
+	free(p->vbd);
+	free(p->pc);
+	free(p);
+}
+
+static void open_xenstore(struct xen_priv *p)
+{
+	/* Loaded at run time: libxenstat's pkg-config does not hand us
+	 * -lxenstore, and names are the only thing we need from it. */
+	p->xs_lib = dlopen("libxenstore.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!p->xs_lib)
+		return;
+	p->xs_open = (xs_open_fn)dlsym(p->xs_lib, "xs_open");
+	p->xs_read = (xs_read_fn)dlsym(p->xs_lib, "xs_read");
+	p->xs_close = (xs_close_fn)dlsym(p->xs_lib, "xs_close");
+	if (p->xs_open && p->xs_read && p->xs_close)
+		p->xsh = p->xs_open(0);
+}
+
+static int xen_open(const hv_env *env, const hv_backend_opts *opts, void **priv,
+                    hv_err *err)
+{
+	struct xen_priv *p;
+	int rc = 0;
+
+	(void)opts;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return hv_err_set(err, ENOMEM, "xen: out of memory");
+	p->env = *env;
+	p->quiet.vmessage = quiet_vmessage;
+	p->quiet.progress = quiet_progress;
+	p->quiet.destroy = quiet_destroy;
+	p->xch = xc_interface_open(&p->quiet, &p->quiet, 0);
+	if (!p->xch) {
+		rc = hv_err_set(err, errno ? errno : ENODEV,
+		                "xen: cannot open the hypervisor interface "
+		                "(not dom0, or privcmd missing): %s",
+		                strerror(errno ? errno : ENODEV));
+		goto out;
+	}
+	p->ds = hv_xen_doms_new();
+	if (!p->ds) {
+		rc = hv_err_set(err, ENOMEM, "xen: out of memory");
+		goto out;
+	}
+	open_xenstore(p);
+	int maj = xc_version(p->xch, XENVER_version, NULL);
+	xen_extraversion_t extra = {0};
+	if (maj >= 0) {
+		xc_version(p->xch, XENVER_extraversion, &extra);
+		extra[sizeof(extra) - 1] = '\0';
+		snprintf(p->version, sizeof(p->version), "%d.%d%s", maj >> 16,
+		         maj & 0xffff, extra);
+	}
+	p->psr_cmt = xc_psr_cmt_enabled(p->xch) > 0;
+	if (p->psr_cmt &&
+	    xc_psr_cmt_get_l3_upscaling_factor(p->xch, &p->psr_factor) < 0)
+		p->psr_cmt = 0;
+	*priv = p;
+	p = NULL;
+out:
+	xen_close(p);
+	return rc;
+}
+
+/* ---- host ---- */
+static int pcpu_state_grow(struct xen_priv *p, size_t n)
+{
+	if (n <= p->npc)
+		return 0;
+	struct pcpu_state *np = realloc(p->pc, n * sizeof(*np));
+	if (!np)
+		return -ENOMEM;
+	memset(np + p->npc, 0, (n - p->npc) * sizeof(*np));
+	p->pc = np;
+	p->npc = n;
+	return 0;
+}
+
+static void fill_cstates(struct xen_priv *p, hv_pcpu *pc)
+{
+	struct pcpu_state *st = &p->pc[pc->id];
+	uint64_t trig[HV_CSTATE_MAX + 1], res[HV_CSTATE_MAX + 1];
+	uint64_t pcs[CC_MAX], ccs[CC_MAX];
+	struct xc_cx_stat cx = {0};
+
+	if (!st->max_cx) {
+		int m = 0;
+		if (xc_pm_get_max_cx(p->xch, (int)pc->id, &m) < 0 || m <= 0)
+			return;
+		st->max_cx = m;
+	}
+	cx.nr = (uint32_t)st->max_cx;
+	if (cx.nr > HV_CSTATE_MAX + 1)
+		cx.nr = HV_CSTATE_MAX + 1;
+	cx.triggers = trig;
+	cx.residencies = res;
+	cx.nr_pc = cx.nr_cc = CC_MAX;
+	cx.pc = pcs;
+	cx.cc = ccs;
+	memset(trig, 0, sizeof(trig));
+	memset(res, 0, sizeof(res));
+	if (xc_pm_get_cxstat(p->xch, (int)pc->id, &cx) < 0) {
+		st->max_cx = 0; /* re-read the count next time */
+		return;
+	}
+	/* Entry 0 is C0 (running): that is busy time, not an idle state. */
+	uint32_t n = 0;
+	for (uint32_t i = 1; i < cx.nr && n < HV_CSTATE_MAX; i++, n++) {
+		hv_cstate *c = &pc->cstate[n];
+		snprintf(c->name, sizeof(c->name), "C%u", i);
+		snprintf(c->desc, sizeof(c->desc), "Xen C%u", i);
+		c->time_ns = hv_val(res[i]);
+		c->usage = hv_val(trig[i]);
+	}
+	pc->nr_cstate = n;
+}
+
+static int get_para(struct xen_priv *p, unsigned cpu,
+                    struct xc_get_cpufreq_para *para, uint32_t **cpus,
+                    uint32_t **freqs, char **govs)
+{
+	int rc = -EIO;
+
+	memset(para, 0, sizeof(*para));
+	*cpus = NULL;
+	*freqs = NULL;
+	*govs = NULL;
+	for (int tries = 0; tries < 3; tries++) {
+		if (xc_get_cpufreq_para(p->xch, (int)cpu, para) == 0)
+			return 0;
+		rc = -(errno ? errno : EIO);
+		if (errno != EAGAIN)
+			break;
+		/* Xen told us the sizes: allocate and ask again. */
+		free(*cpus);
+		free(*freqs);
+		free(*govs);
+		*cpus = calloc(para->cpu_num + 1, sizeof(uint32_t));
+		*freqs = calloc(para->freq_num + 1, sizeof(uint32_t));
+		*govs = calloc(para->gov_num + 1, CPUFREQ_NAME_LEN);
+		if (!*cpus || !*freqs || !*govs) {
+			rc = -ENOMEM;
+			break;
+		}
+		para->affected_cpus = *cpus;
+		para->scaling_available_frequencies = *freqs;
+		para->scaling_available_governors = *govs;
+	}
+	free(*cpus);
+	free(*freqs);
+	free(*govs);
+	*cpus = NULL;
+	*freqs = NULL;
+	*govs = NULL;
+	return rc;
+}
+
+static int fill_pstates(struct xen_priv *p, hv_pcpu *pc)
+{
+	struct xc_px_stat px = {0};
+	int maxpx = 0;
+
+	if (xc_pm_get_max_px(p->xch, (int)pc->id, &maxpx) < 0 || maxpx <= 0)
+		return -ENODEV;
+	if (maxpx > HV_PSTATE_MAX)
+		maxpx = HV_PSTATE_MAX;
+	uint64_t *trans = calloc((size_t)maxpx * (size_t)maxpx, sizeof(*trans));
+	struct xc_px_val *pt = calloc((size_t)maxpx, sizeof(*pt));
+	if (!trans || !pt)
+		goto done;
+	px.total = (uint8_t)maxpx;
+	px.trans_pt = trans;
+	px.pt = pt;
+	if (xc_pm_get_pxstat(p->xch, (int)pc->id, &px) == 0) {
+		uint32_t n = px.total < maxpx ? px.total : (uint32_t)maxpx;
+		for (uint32_t i = 0; i < n; i++) {
+			pc->pstate[i].khz = pt[i].freq * 1000; /* MHz */
+			pc->pstate[i].time_ns = hv_val(pt[i].residency);
+		}
+		pc->nr_pstate = n;
+	}
+done:
+	free(trans);
+	free(pt);
+
+	struct xc_get_cpufreq_para para;
+	uint32_t *cpus, *freqs;
+	char *govs;
+	if (get_para(p, pc->id, &para, &cpus, &freqs, &govs) == 0) {
+		pc->cur_khz = hv_val(para.scaling_cur_freq);
+		pc->min_khz = hv_val(para.scaling_min_freq);
+		pc->max_khz = hv_val(para.scaling_max_freq);
+		pc->hw_min_khz = hv_val(para.cpuinfo_min_freq);
+		pc->hw_max_khz = hv_val(para.cpuinfo_max_freq);
+		snprintf(pc->governor, sizeof(pc->governor), "%.*s",
+		         CPUFREQ_NAME_LEN, para.scaling_governor);
+		snprintf(pc->driver, sizeof(pc->driver), "%.*s",
+		         CPUFREQ_NAME_LEN, para.scaling_driver);
+		free(cpus);
+		free(freqs);
+		free(govs);
+	}
+	return 0;
+}
+
+static int sample_host(struct xen_priv *p, hv_snap *s, hv_err *err)
+{
+	hv_host *h = hv_snap_host_mut(s);
+	xc_physinfo_t pi = {0};
+	xc_cputopo_t *topo = NULL;
+	xc_cpuinfo_t *ci = NULL;
+	unsigned ntopo;
+	int nci = 0, rc = 0;
+	bool px_try;
+
+	snprintf(h->backend, sizeof(h->backend), "xen");
+	snprintf(h->hv_version, sizeof(h->hv_version), "%s", p->version);
+	if (gethostname(h->hostname, sizeof(h->hostname) - 1) < 0)
+		h->hostname[0] = '\0';
+	if (xc_physinfo(p->xch, &pi) < 0)
+		return hv_err_set(err, errno ? errno : EIO, "xen: physinfo: %s",
+		                  strerror(errno));
+	h->cpu_khz = pi.cpu_khz;
+	h->mem_total_kib = hv_val(pi.total_pages * 4);
+	h->mem_free_kib = hv_val(pi.free_pages * 4);
+	snprintf(h->idle_driver, sizeof(h->idle_driver), "xen");
+
+	uint32_t n = pi.max_cpu_id + 1;
+	if (pcpu_state_grow(p, n) < 0)
+		return hv_err_set(err, ENOMEM, "xen: out of memory");
+	hv_pcpu *pc = hv_snap_pcpus(s, n);
+	topo = calloc(n, sizeof(*topo));
+	ci = calloc(n, sizeof(*ci));
+	if (!pc || !topo || !ci) {
+		rc = hv_err_set(err, ENOMEM, "xen: out of memory");
+		goto out;
+	}
+	h->pcpu = pc;
+	h->nr_pcpu = n;
+	ntopo = n;
+	if (xc_cputopoinfo(p->xch, &ntopo, topo) < 0)
+		ntopo = 0;
+	/* No 128-CPU cap: the buffer is sized from physinfo. */
+	if (xc_getcpuinfo(p->xch, (int)n, ci, &nci) < 0)
+		nci = 0;
+	uint64_t now = mono_ns();
+	px_try = p->px_skip == 0;
+	bool px_any = false;
+	for (uint32_t i = 0; i < n; i++) {
+		hv_pcpu *c = &pc[i];
+		struct pcpu_state *st = &p->pc[i];
+
+		c->id = i;
+		c->pkg = c->die = c->core = -1;
+		c->online = -1;
+		c->hotplug = i != 0;
+		if (i < ntopo) {
+			bool off = topo[i].core == XEN_INVALID_CORE_ID;
+			c->online = off ? 0 : 1;
+			if (!off) {
+				c->pkg = (int32_t)topo[i].socket;
+				c->core = (int32_t)topo[i].core;
+			}
+		}
+		if ((int)i < nci && c->online != 0) {
+			uint64_t idle = ci[i].idletime;
+			/* Xen gives idle time only; busy accumulates wall
+			 * time minus idle between samples, never going back. */
+			if (st->have && idle >= st->last_idle &&
+			    now > st->last_mono) {
+				uint64_t dw = now - st->last_mono;
+				uint64_t di = idle - st->last_idle;
+				if (dw > di)
+					st->busy += dw - di;
+			}
+			st->last_idle = idle;
+			st->last_mono = now;
+			st->have = 1;
+			c->idle_ns = hv_val(idle);
+			c->busy_ns = hv_val(st->busy);
+		} else {
+			st->have = 0;
+			c->idle_ns = c->busy_ns = hv_na(HV_NA_UNAVAILABLE);
+		}
+		if (c->online == 0)
+			continue;
+		fill_cstates(p, c);
+		if (px_try && fill_pstates(p, c) == 0)
+			px_any = true;
+	}
+	/* No P-states (QEMU has no _PSS, or cpufreq=none): say so once per
+	 * PX_REPROBE samples rather than failing a hypercall per pCPU. */
+	if (px_try && !px_any)
+		p->px_skip = PX_REPROBE;
+	else if (p->px_skip)
+		p->px_skip--;
+out:
+	free(topo);
+	free(ci);
+	return rc;
+}
+
+static void sample_psr(struct xen_priv *p, hv_snap *s)
+{
+	size_t nd = hv_snap_ndom(s);
+
+	for (size_t i = 0; i < nd; i++) {
+		hv_dom *d = hv_snap_dom_mut(s, i);
+		uint32_t rmid = 0;
+		uint64_t raw = 0, tsc = 0;
+
+		if (!p->psr_cmt)
+			continue; /* llc_bytes stays "unsupported" */
+		if (xc_psr_cmt_get_domain_rmid(p->xch, d->id, &rmid) < 0 ||
+		    !rmid) {
+			d->llc_bytes =
+			    hv_na(HV_NA_UNAVAILABLE); /* not attached */
+			continue;
+		}
+		if (xc_psr_cmt_get_data(p->xch, rmid, 0,
+		                        XC_PSR_CMT_L3_OCCUPANCY, &raw,
+		                        &tsc) < 0) {
+			d->llc_bytes = hv_na(HV_NA_ERROR);
+			continue;
+		}
+		d->llc_bytes = hv_val(raw * p->psr_factor);
+		d->sources |= HV_SRC_RDT;
+	}
+}
+
+static int xen_sample(void *priv, hv_snap *s, hv_err *err)
+{
+	struct xen_priv *p = priv;
+	hv_xen_src src = {
+	    .ctx = p,
+	    .domlist = src_domlist,
+	    .vcpu = src_vcpu,
+	    .name = src_name,
+	    .netdev = src_netdev,
+	    .vbds = src_vbds,
+	};
+	int rc;
+
+	rc = sample_host(p, s, err);
+	if (rc < 0)
+		return rc;
+	rc = hv_xen_doms_sample(p->ds, &src, s, &p->cnt, err);
+	if (rc < 0)
+		return rc;
+	sample_psr(p, s);
+	return 0;
+}
+
+/* ---- knobs ---- */
+static int cpu_is_online(struct xen_priv *p, unsigned cpu, hv_err *err)
+{
+	xc_physinfo_t pi = {0};
+
+	if (xc_physinfo(p->xch, &pi) < 0)
+		return hv_err_set(err, errno, "xen: physinfo: %s",
+		                  strerror(errno));
+	if (cpu > pi.max_cpu_id)
+		return hv_err_set(err, ENOENT, "cpu%u: no such pCPU (max %u)",
+		                  cpu, pi.max_cpu_id);
+	unsigned n = pi.max_cpu_id + 1;
+	xc_cputopo_t *t = calloc(n, sizeof(*t));
+	if (!t)
+		return hv_err_set(err, ENOMEM, "xen: out of memory");
+	int rc;
+	if (xc_cputopoinfo(p->xch, &n, t) < 0 || cpu >= n)
+		rc = hv_err_set(err, errno ? errno : EIO,
+		                "xen: cputopoinfo: %s", strerror(errno));
+	else
+		rc = t[cpu].core != XEN_INVALID_CORE_ID;
+	free(t);
+	return rc;
+}
+
+static int set_online(struct xen_priv *p, unsigned cpu, int on, hv_err *err)
+{
+	char why[200];
+	int e = 0;
+
+	for (int t = 0; t < HOTPLUG_TRIES; t++) {
+		int r = on ? xc_cpu_online(p->xch, (int)cpu)
+		           : xc_cpu_offline(p->xch, (int)cpu);
+		if (r == 0)
+			return 0;
+		e = errno ? errno : EIO;
+		if (e == EEXIST)
+			return 0; /* already in the wanted state */
+		if (!hv_xen_hotplug_retry(e))
+			break;
+		struct timespec ts = {0, HOTPLUG_SLEEP_MS * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return hv_err_set(err, e, "%s",
+	                  hv_xen_hotplug_reason(on, cpu, e, why, sizeof(why)));
+}
+
+static int no_pstates(unsigned cpu, int e, hv_err *err)
+{
+	return hv_err_set(err, ENOTSUP,
+	                  "cpu%u: Xen has no P-states here (no cpufreq "
+	                  "driver registered: no ACPI _PSS, e.g. under QEMU, "
+	                  "or cpufreq=none): %s",
+	                  cpu, strerror(e));
+}
+
+static int xen_knob_get(void *priv, const char *knob, char *val, size_t len,
+                        hv_err *err)
+{
+	struct xen_priv *p = priv;
+	const char *kind;
+	unsigned cpu;
+	int rc;
+
+	if (strcmp(knob, "xen/max_cstate") == 0) {
+		uint32_t v = 0;
+		if (xc_get_cpuidle_max_cstate(p->xch, &v) < 0)
+			return hv_err_set(err, errno, "xen: max_cstate: %s",
+			                  strerror(errno));
+		if (v == XEN_SYSCTL_CX_UNLIMITED)
+			snprintf(val, len, "unlimited");
+		else
+			snprintf(val, len, "%u", v);
+		return 0;
+	}
+	if (hv_xen_parse_cpu_knob(knob, &cpu, &kind) < 0)
+		return hv_err_set(err, ENOTSUP, "xen: no knob %s", knob);
+	if (strcmp(kind, "online") == 0) {
+		rc = cpu_is_online(p, cpu, err);
+		if (rc < 0)
+			return rc;
+		snprintf(val, len, "%d", rc);
+		return 0;
+	}
+	if (strcmp(kind, "governor") && strcmp(kind, "max_khz") &&
+	    strcmp(kind, "min_khz"))
+		return hv_err_set(err, ENOTSUP, "xen: no knob %s", knob);
+
+	struct xc_get_cpufreq_para para;
+	uint32_t *cpus, *freqs;
+	char *govs;
+	rc = get_para(p, cpu, &para, &cpus, &freqs, &govs);
+	if (rc < 0)
+		return no_pstates(cpu, -rc, err);
+	if (strcmp(kind, "governor") == 0)
+		snprintf(val, len, "%.*s", CPUFREQ_NAME_LEN,
+		         para.scaling_governor);
+	else
+		snprintf(val, len, "%u",
+		         kind[1] == 'a' ? para.scaling_max_freq
+		                        : para.scaling_min_freq);
+	free(cpus);
+	free(freqs);
+	free(govs);
+	return 0;
+}
+
+static int xen_knob_set(void *priv, const char *knob, const char *val,
+                        hv_err *err)
+{
+	struct xen_priv *p = priv;
+	const char *kind;
+	unsigned cpu;
+	uint64_t v;
+
+	if (strcmp(knob, "xen/max_cstate") == 0) {
+		if (strcmp(val, "unlimited") == 0)
+			v = XEN_SYSCTL_CX_UNLIMITED;
+		else if (hv_parse_u64(val, &v) < 0 || v >= UINT32_MAX)
+			return hv_err_set(err, EINVAL,
+			                  "xen/max_cstate: want a number or "
+			                  "\"unlimited\", got \"%s\"",
+			                  val);
+		if (xc_set_cpuidle_max_cstate(p->xch, (uint32_t)v) < 0)
+			return hv_err_set(err, errno, "xen: set max_cstate: %s",
+			                  strerror(errno));
+		return 0;
+	}
+	if (hv_xen_parse_cpu_knob(knob, &cpu, &kind) < 0)
+		return hv_err_set(err, ENOTSUP, "xen: no knob %s", knob);
+	if (strcmp(kind, "online") == 0) {
+		if (strcmp(val, "0") && strcmp(val, "1"))
+			return hv_err_set(err, EINVAL,
+			                  "%s: want 0 or 1, got \"%s\"", knob,
+			                  val);
+		return set_online(p, cpu, val[0] == '1', err);
+	}
+	if (strcmp(kind, "governor") == 0) {
+		char gov[CPUFREQ_NAME_LEN];
+		if (!*val || strlen(val) >= sizeof(gov))
+			return hv_err_set(err, EINVAL,
+			                  "%s: bad governor \"%s\"", knob, val);
+		snprintf(gov, sizeof(gov), "%s", val);
+		if (xc_set_cpufreq_gov(p->xch, (int)cpu, gov) < 0) {
+			int e = errno;
+			if (e == ENOENT || e == ENODEV || e == EOPNOTSUPP)
+				return no_pstates(cpu, e, err);
+			return hv_err_set(err, e, "cpu%u: set governor %s: %s",
+			                  cpu, val, strerror(e));
+		}
+		return 0;
+	}
+	if (strcmp(kind, "max_khz") == 0 || strcmp(kind, "min_khz") == 0) {
+		if (hv_parse_u64(val, &v) < 0 || v == 0 || v > INT32_MAX)
+			return hv_err_set(err, EINVAL, "%s: bad kHz \"%s\"",
+			                  knob, val);
+		int type = kind[1] == 'a' ? SCALING_MAX_FREQ : SCALING_MIN_FREQ;
+		if (xc_set_cpufreq_para(p->xch, (int)cpu, type, (int)v) < 0) {
+			int e = errno;
+			if (e == ENOENT || e == ENODEV || e == EOPNOTSUPP)
+				return no_pstates(cpu, e, err);
+			return hv_err_set(err, e, "cpu%u: set %s %s: %s", cpu,
+			                  kind, val, strerror(e));
+		}
+		return 0;
+	}
+	return hv_err_set(err, ENOTSUP, "xen: no knob %s", knob);
+}
+
+const struct hv_backend_ops hv_xen_ops = {
+    .name = "xen",
+    .desc = "Xen via libxenctrl (domains, pCPUs, PM, PSR) and dom0 files",
+    .probe = xen_probe,
+    .open = xen_open,
+    .sample = xen_sample,
+    .knob_get = xen_knob_get,
+    .knob_set = xen_knob_set,
+    .close = xen_close,
+};

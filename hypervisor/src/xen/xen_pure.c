@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/* Pure parts of the Xen backend: no hypercalls, unit-tested without Xen. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xen/xen_int.h"
+
+uint32_t hv_xen_state(uint32_t f)
+{
+	uint32_t st = 0;
+	uint32_t reason =
+	    (f >> HV_XEN_DOMINF_SHUTDOWNSHIFT) & HV_XEN_DOMINF_SHUTDOWNMASK;
+
+	if (f & HV_XEN_DOMINF_DYING)
+		st |= HV_DS_DYING;
+	if (f & HV_XEN_DOMINF_SHUTDOWN) {
+		/* xenstat: crashed is a shutdown whose reason is crash. */
+		if (reason == HV_XEN_SHUTDOWN_CRASH)
+			st |= HV_DS_CRASHED;
+		else
+			st |= HV_DS_SHUTDOWN;
+	}
+	if (f & HV_XEN_DOMINF_BLOCKED)
+		st |= HV_DS_BLOCKED;
+	if (f & HV_XEN_DOMINF_PAUSED)
+		st |= HV_DS_PAUSED;
+	if (f & HV_XEN_DOMINF_RUNNING)
+		st |= HV_DS_RUNNING;
+	return st;
+}
+
+/* splitmix64 finaliser: cheap and well mixed. */
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+uint64_t hv_xen_key(uint32_t domid, const uint8_t handle[16], uint32_t gen)
+{
+	uint64_t a = 0, b = 0, h;
+
+	memcpy(&a, handle, 8);
+	memcpy(&b, handle + 8, 8);
+	h = mix64(a ^ mix64(b ^ mix64((uint64_t)gen)));
+	h &= ~0xffffull;
+	if (!h)
+		h = 1ull << 16; /* keep the key nonzero even for dom0 gen 0 */
+	return h | (domid & 0xffffu);
+}
+
+void hv_xen_uuid(char out[HV_UUID_LEN], const uint8_t handle[16])
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t o = 0;
+	int any = 0;
+
+	for (int i = 0; i < 16; i++)
+		any |= handle[i];
+	if (!any) {
+		out[0] = '\0';
+		return;
+	}
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hx[handle[i] >> 4];
+		out[o++] = hx[handle[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+bool hv_xen_hotplug_retry(int err)
+{
+	return err == EBUSY || err == EAGAIN;
+}
+
+const char *hv_xen_hotplug_reason(int online, unsigned cpu, int err, char *buf,
+                                  size_t len)
+{
+	const char *op = online ? "online" : "offline";
+
+	switch (err) {
+	case EINVAL:
+		if (!online && cpu == 0)
+			snprintf(buf, len,
+			         "Xen refuses to offline cpu0 (EINVAL)");
+		else
+			snprintf(
+			    buf, len,
+			    "Xen refused to %s cpu%u: no such CPU (EINVAL)", op,
+			    cpu);
+		break;
+	case ENODEV:
+		snprintf(buf, len,
+		         "Xen refused to %s cpu%u: it is not in Pool-0 "
+		         "(ENODEV); remove it from its cpupool first",
+		         op, cpu);
+		break;
+	case EADDRINUSE:
+		snprintf(
+		    buf, len,
+		    "Xen refused to %s cpu%u: a vCPU is temporarily pinned "
+		    "there (EADDRINUSE)",
+		    op, cpu);
+		break;
+	case EBUSY:
+		snprintf(buf, len,
+		         "Xen refused to %s cpu%u: still busy after retries "
+		         "(EBUSY: its cpupool would be left empty, or another "
+		         "hotplug is in progress)",
+		         op, cpu);
+		break;
+	case EAGAIN:
+		snprintf(buf, len,
+		         "Xen refused to %s cpu%u: vCPU migration in progress "
+		         "after retries (EAGAIN)",
+		         op, cpu);
+		break;
+	case EEXIST:
+		snprintf(buf, len, "cpu%u is already %s (EEXIST)", cpu, op);
+		break;
+	case EPERM:
+	case EACCES:
+		snprintf(buf, len,
+		         "not allowed to %s cpu%u: needs root in dom0 (%s)", op,
+		         cpu, err == EPERM ? "EPERM" : "EACCES");
+		break;
+	default:
+		snprintf(buf, len, "Xen refused to %s cpu%u: %s (errno %d)", op,
+		         cpu, strerror(err), err);
+		break;
+	}
+	return buf;
+}
+
+/* Parse one unsigned decimal field, advancing *p. */
+static int field_u64(const char **p, uint64_t *out)
+{
+	const char *s = *p;
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	*out = v;
+	*p = end;
+	return 0;
+}
+
+ssize_t hv_xen_parse_netdev(const char *text, hv_xen_vif *out, size_t max)
+{
+	const char *line = text;
+	size_t n = 0;
+	int lineno = 0;
+
+	if (!text || strncmp(text, "Inter-|", 7) != 0)
+		return -EINVAL;
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		const char *p = line;
+		unsigned d, id;
+		int used = 0;
+
+		lineno++;
+		if (lineno <= 2)
+			goto next; /* two header lines */
+		while (*p == ' ')
+			p++;
+		/* vifD.N: — a following ':' right after the numbers; "-emu"
+		 * taps of HVM guests and anything else are skipped. */
+		if (sscanf(p, "vif%u.%u:%n", &d, &id, &used) != 2 || !used)
+			goto next;
+		p += used;
+		uint64_t f[16];
+		for (int i = 0; i < 16; i++)
+			if (field_u64(&p, &f[i]) < 0)
+				goto next; /* truncated line: skip it */
+		if (d >= HV_XEN_DOMID_MAX)
+			goto next;
+		if (out && n < max) {
+			hv_xen_vif *v = &out[n];
+			v->domid = d;
+			v->id = id;
+			/* dom0's receive side is what the guest sent. */
+			v->tx_bytes = f[0];
+			v->tx_pkts = f[1];
+			v->tx_errs = f[2];
+			v->tx_drop = f[3];
+			v->rx_bytes = f[8];
+			v->rx_pkts = f[9];
+			v->rx_errs = f[10];
+			v->rx_drop = f[11];
+		}
+		n++;
+	next:
+		line = nl ? nl + 1 : NULL;
+	}
+	return (ssize_t)n;
+}
+
+int hv_xen_parse_vbd_dir(const char *name, uint32_t *domid, uint32_t *dev,
+                         uint8_t *src)
+{
+	const char *p;
+	char *end;
+	uint8_t s;
+
+	if (strncmp(name, "vbd-", 4) == 0) {
+		p = name + 4;
+		s = HV_BLK_BLKBACK;
+	} else if (strncmp(name, "vbd3-", 5) == 0) {
+		p = name + 5;
+		s = HV_BLK_TAPDISK;
+	} else {
+		return -EINVAL;
+	}
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	unsigned long d = strtoul(p, &end, 10);
+	if (errno || *end != '-' || d >= HV_XEN_DOMID_MAX)
+		return -EINVAL;
+	p = end + 1;
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	unsigned long v = strtoul(p, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return -EINVAL;
+	*domid = (uint32_t)d;
+	*dev = (uint32_t)v;
+	*src = s;
+	return 0;
+}
+
+/* Letters as Linux names disks: a..z, aa..zz, ... */
+static void disk_letters(char *out, size_t len, unsigned idx)
+{
+	char tmp[8];
+	int n = 0;
+
+	idx++;
+	while (idx && n < (int)sizeof(tmp)) {
+		idx--;
+		tmp[n++] = (char)('a' + idx % 26);
+		idx /= 26;
+	}
+	size_t o = 0;
+	while (n > 0 && o + 1 < len)
+		out[o++] = tmp[--n];
+	out[o] = '\0';
+}
+
+void hv_xen_vbd_name(char *out, size_t len, uint32_t dev)
+{
+	/* docs/misc/vbd-interface.txt: xvd 202<<8 | disk<<4 | part, extended
+	 * 1<<28 | disk<<8 | part, hd 3/22, sd 8. */
+	const char *pfx = NULL;
+	unsigned disk = 0, part = 0;
+	unsigned major = dev >> 8, minor = dev & 0xff;
+	char letters[8];
+
+	if (dev & (1u << 28)) {
+		pfx = "xvd";
+		disk = (dev >> 8) & 0xfffff;
+		part = dev & 0xff;
+	} else if (major == 202) {
+		pfx = "xvd";
+		disk = minor >> 4;
+		part = minor & 15;
+	} else if (major == 8) {
+		pfx = "sd";
+		disk = minor >> 4;
+		part = minor & 15;
+	} else if (major == 3 || major == 22) {
+		pfx = "hd";
+		disk = (major == 22 ? 2 : 0) + (minor >> 6);
+		part = minor & 63;
+	}
+	if (!pfx) {
+		snprintf(out, len, "%" PRIu32, dev);
+		return;
+	}
+	disk_letters(letters, sizeof(letters), disk);
+	if (part)
+		snprintf(out, len, "%s%s%u", pfx, letters, part);
+	else
+		snprintf(out, len, "%s%s", pfx, letters);
+}
+
+int hv_xen_parse_cpu_knob(const char *knob, unsigned *cpu, const char **kind)
+{
+	char *end;
+
+	if (strncmp(knob, "cpu/", 4) != 0 || knob[4] < '0' || knob[4] > '9')
+		return -ENOTSUP;
+	errno = 0;
+	unsigned long c = strtoul(knob + 4, &end, 10);
+	if (errno || *end != '/' || c > 65535)
+		return -ENOTSUP;
+	*cpu = (unsigned)c;
+	*kind = end + 1;
+	return 0;
+}
