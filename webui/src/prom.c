@@ -8,6 +8,7 @@
  * straight from the snapshot's raw cumulative values, so they never go
  * negative; a reset (rebooted guest) is a new `domain` life that Prometheus
  * sees as a counter reset. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,9 +72,12 @@ static void s_fixed(ctx *c, const char *labels, size_t llen, uint64_t v,
 		    unsigned dec)
 {
 	s_open(c);
-	web_buf_putc(c->o, '{');
-	web_buf_put(c->o, labels, llen);
-	web_buf_put(c->o, "} ", 2);
+	if (llen) {
+		web_buf_putc(c->o, '{');
+		web_buf_put(c->o, labels, llen);
+		web_buf_putc(c->o, '}');
+	}
+	web_buf_putc(c->o, ' ');
 	web_buf_fixed(c->o, v, dec);
 	web_buf_putc(c->o, '\n');
 }
