@@ -61,7 +61,7 @@ static void head(web_buf *o, const hv_snap *s)
 		web_buf_puts(o, ",\"seq\":");
 		web_buf_u64(o, hv_snap_seq(s));
 		web_buf_puts(o, ",\"time\":");
-		web_buf_json_num(o, (double)hv_snap_wall_ns(s) / 1e9);
+		web_buf_fixed(o, (uint64_t)hv_snap_wall_ns(s) / 1000000u, 3);
 	}
 }
 
@@ -152,8 +152,11 @@ void web_json_host(const hv_snap *s, const hv_collector_stats *st, web_buf *o)
 		num(o, "samples", (double)st->samples, 0);
 		num(o, "failures", (double)st->failures, 1);
 		num(o, "last_cost_s", st->last_cost_ns / 1e9, 1);
-		num(o, "last_ok_time",
-		    st->last_ok_wall_ns ? st->last_ok_wall_ns / 1e9 : NAN, 1);
+		web_buf_puts(o, ",\"last_ok_time\":");
+		if (st->last_ok_wall_ns > 0)
+			web_buf_fixed(o, (uint64_t)st->last_ok_wall_ns / 1000000u, 3);
+		else
+			web_buf_puts(o, "null");
 		web_buf_puts(o, ",\"ok\":");
 		web_buf_puts(o, st->samples && !st->last_err.code ? "true"
 								   : "false");

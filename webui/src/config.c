@@ -100,7 +100,7 @@ int web_parse_listen(web_config *c, const char *s, hv_err *err)
 			port = colon + 1;
 	}
 	if (port) {
-		int r = num_u("listen port", port, 1, 65535, &c->port, err);
+		int r = num_u("listen port", port, 0, 65535, &c->port, err);
 		if (r)
 			return r;
 	}

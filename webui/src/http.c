@@ -630,6 +630,8 @@ static enum MHD_Result h_api(web_server *sv, struct MHD_Connection *c,
 		web_buf_puts(&b, ",\"power_budget_watts\":");
 		web_buf_json_num(&b, sv->cfg->power_budget_w > 0
 					     ? sv->cfg->power_budget_w : NAN);
+		web_buf_puts(&b, web_asset_find("/uPlot.iife.min.js") ? ",\"uplot\":true"
+								       : ",\"uplot\":false");
 		web_buf_puts(&b, ",\"version\":\"" HVKIT_VERSION "\"}");
 		return send_json(c, 200, &b);
 	}
@@ -845,6 +847,7 @@ int web_server_start(const web_config *cfg, hv_collector *col, web_rrd *rrd,
 	};
 	sv->d = MHD_start_daemon(
 		flags, (uint16_t)cfg->port, NULL, NULL, answer, sv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, sv,
 		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 		MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
@@ -852,7 +855,6 @@ int web_server_start(const web_config *cfg, hv_collector *col, web_rrd *rrd,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 		MHD_OPTION_STRICT_FOR_CLIENT, 1,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, sv,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, sv,
 		MHD_OPTION_ARRAY, tls_opts,
 		MHD_OPTION_END);
 	if (!sv->d) {
