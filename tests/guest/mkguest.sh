@@ -43,11 +43,11 @@ if [ -z "$kkey" ]; then
   [ -n "$kkey" ] || die "cannot find a kernel package (apt-cache) and none cached"
 fi
 out="$cache/guest-${kkey}-${hash}"
-if [ -f "$out/.done" ]; then echo "$out"; exit 0; fi
+if [ -f "$out/.done" ]; then touch "$out" 2>/dev/null || true; echo "$out"; exit 0; fi
 
 exec 9>"$cache/.build.lock"
 flock -w 900 9 || die "timeout waiting for $cache/.build.lock"
-if [ -f "$out/.done" ]; then echo "$out"; exit 0; fi
+if [ -f "$out/.done" ]; then touch "$out" 2>/dev/null || true; echo "$out"; exit 0; fi
 
 # 1. Kernel package, unpacked (the host's /boot is never touched).
 kdir="$cache/kernels/$kkey"
@@ -69,10 +69,6 @@ fi
 krel=$(cat "$kdir/krel")
 kroot="$kdir/root"
 mdir="$kroot/lib/modules/$krel"
-
-tmp=$(mktemp -d "$cache/.build.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-cp "$kroot/boot/vmlinuz-$krel" "$tmp/bzImage"
 
 # 2. Uncompressed vmlinux (PVH entry boots fastest): find a compressed
 # payload magic in the bzImage and decompress until an ELF appears.
@@ -97,12 +93,21 @@ M
   rm -f "$dst"
   return 1
 }
-if extract_vmlinux "$tmp/bzImage" "$tmp/vmlinux"; then
-  log "extracted vmlinux ($(stat -c %s "$tmp/vmlinux") bytes)"
-else
-  log "could not extract vmlinux; guests will boot the bzImage"
-  : >"$tmp/vmlinux"
+if [ ! -f "$kdir/vmlinux.done" ]; then
+  if extract_vmlinux "$kroot/boot/vmlinuz-$krel" "$kdir/vmlinux"; then
+    log "extracted vmlinux ($(stat -c %s "$kdir/vmlinux") bytes)"
+  else
+    log "could not extract vmlinux; guests will boot the bzImage"
+    : >"$kdir/vmlinux"
+  fi
+  touch "$kdir/vmlinux.done"
 fi
+
+tmp=$(mktemp -d "$cache/.build.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+# Hard links: every script version shares the kernel's 8 + 65 MB.
+ln "$kroot/boot/vmlinuz-$krel" "$tmp/bzImage" 2>/dev/null || cp "$kroot/boot/vmlinuz-$krel" "$tmp/bzImage"
+ln "$kdir/vmlinux" "$tmp/vmlinux" 2>/dev/null || cp "$kdir/vmlinux" "$tmp/vmlinux"
 
 # 3. Initramfs: busybox-static, /init, modules in dependency order.
 bb=$(command -v busybox || true)
@@ -165,4 +170,6 @@ rm -rf "$out"
 mv "$tmp" "$out"
 trap - EXIT
 log "built $out"
+# Old builds of other script versions (unused for 3 days) go away.
+find "$cache" -maxdepth 1 -name 'guest-*' -type d -mtime +3 ! -path "$out" -exec rm -rf {} + 2>/dev/null || true
 echo "$out"

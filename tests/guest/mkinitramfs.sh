@@ -93,7 +93,8 @@ if [ -z "$out" ]; then
   # mtimes zeroed, inodes renumbered, gzip from stdin: equal inputs, equal key
   mkdir -p "$cache/derived"
   out="$cache/derived/$key.img"
-  if [ -f "$out" ]; then echo "$out"; exit 0; fi
+  if [ -f "$out" ]; then touch "$out"; echo "$out"; exit 0; fi
+  find "$cache/derived" -name '*.img' -mtime +3 -delete 2>/dev/null || true
 fi
 cat "$base" "$tmp/extra.cpio.gz" >"$tmp/out.img"
 mv -f "$tmp/out.img" "$out" 2>/dev/null || { cp "$tmp/out.img" "$out.$$" && mv -f "$out.$$" "$out"; }

@@ -20,10 +20,12 @@ disk_mb=64 pings=400
 t0=$SECONDS
 "$H" build >/dev/null || fail "guest build"
 echo "guest built/cached in $((SECONDS - t0)) s"
-"$H" start "$burn" --vcpus 1 --workload hvkit.burn=1
-"$H" start "$idle" --vcpus 1 --workload hvkit.idle
-"$H" start "$io" --vcpus 1 --disk "$((disk_mb + 16))" --tap \
-  --workload "hvkit.wait hvkit.disk=$disk_mb hvkit.net=$pings"
+# --ttl: even a killed test cannot leak its guests for long.
+"$H" start "$burn" --vcpus 1 --workload hvkit.burn=1 --ttl 600
+"$H" start "$idle" --vcpus 1 --workload hvkit.idle --ttl 600
+"$H" start "$io" --vcpus 1 --disk "$((disk_mb + 16))" --tap --ttl 600 \
+  --workload "hvkit.wait hvkit.disk=$disk_mb hvkit.net=$pings" \
+  --cmd 'echo "cmd-ok cpus=$(nproc)"; hvsocat -V >/dev/null && echo add-ok' --add "$(command -v socat):/hvkit/bin/hvsocat"
 for g in "$burn" "$idle" "$io"; do
   "$H" wait-ready "$g" 240 >/dev/null || fail "$g not ready"
 done
@@ -78,6 +80,12 @@ ngot=$((rx1 - rx0))
 echo "host $tap rx_bytes grew by $ngot (guest sent $nwant)"
 [ $((ngot * 10)) -ge $((nwant * 9)) ] && [ $((ngot * 10)) -le $((nwant * 11)) ] ||
   fail "rx_bytes delta $ngot not within 10% of $nwant"
+
+# --- --cmd output and --add (a dynamic program with its libraries).
+"$H" wait-for "$io" 'HVKIT-CMD-DONE' 60 >/dev/null || fail "no cmd result"
+out=$("$H" output "$io") || fail "no cmd output"
+echo "$out" | grep -qx 'cmd-ok cpus=1' || fail "unexpected cmd output: $out"
+echo "$out" | grep -qx 'add-ok' || fail "--add: hvsocat (with its libraries) did not run: $out"
 
 # --- stop-all removes processes, taps, disks and run files.
 diskf=$("$H" info "$io" | sed -n 's/^disk=//p')
