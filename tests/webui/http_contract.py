@@ -192,6 +192,7 @@ def main():
         check(dropped == 6, f"slow connections dropped after timeout: {dropped}/6")
         # per-IP cap: more than 12 idle connections from one address are refused
         conns = [socket.create_connection(("127.0.0.1", port), timeout=3) for _ in range(16)]
+        time.sleep(1.0)  # let MHD accept (or refuse) all 16 before any closes
         refused = 0
         for s in conns:
             try:
