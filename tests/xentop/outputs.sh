@@ -86,6 +86,11 @@ cmp <(awk -F, '$4=="cpu.time" {print $2, $5}' "$T/out.csv") \
 
 # 7. command line
 "$X" --help | grep -q -- '--replay=FILE' || fail "--help"
+# --help and the man page list the same long options
+man=$(dirname "$0")/../../xentop-ng/xentop-ng.1
+for opt in $("$X" --help | grep -oE -- '--[a-z0-9-]+' | sort -u); do
+  grep -qF -- "$(echo "$opt" | sed 's/-/\\-/g')" "$man" || fail "option $opt missing from the man page"
+done
 "$X" -V | grep -q '^xentop-ng ' || fail "-V"
 set +e
 "$X" --bogus >/dev/null 2>&1; [ $? -eq 2 ] || fail "bad option exit code"
