@@ -407,7 +407,7 @@ static bool park_ok(const pd_view *v, const pd_mem *m, const pd_cpu *q)
 static bool pick_park(const pd_view *v, const pd_mem *m, group *out)
 {
 	unsigned pkg_online[PD_MAX_PKG] = {0};
-	const pd_cpu **idx = malloc(v->ncpu * sizeof(*idx));
+	const pd_cpu **idx = malloc((v->ncpu ? v->ncpu : 1) * sizeof(*idx));
 	bool found = false;
 	unsigned best_pkg_on = 0, best_id = 0;
 
