@@ -247,7 +247,7 @@ int main(int argc, char **argv)
 	if (n < 2 || !vcpus || !samples)
 		return 2;
 	build_mock(&m, n, vcpus);
-	hv_xen_src src = {&m, m_domlist, m_vcpu, m_name, m_netdev, m_vbds};
+	hv_xen_src src = {&m, m_domlist, m_vcpu, m_name, m_netdev, m_vbds, 0};
 	hv_xen_doms *ds = hv_xen_doms_new();
 
 	/* Warm-up sample: fills the name cache, as the first real one does. */

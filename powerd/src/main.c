@@ -3,9 +3,11 @@
  * and a full undo. See hv-powerd(8) and docs/arch/powerd.md. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,9 @@
 #include "hv/backend.h"
 #include "hv/collector.h"
 #include "hv/env.h"
+#ifdef PD_HAVE_PLAT
+#include "hv/platform.h"
+#endif
 #include "pd_act.h"
 #include "pd_config.h"
 #include "pd_log.h"
@@ -42,26 +47,82 @@ static const char usage[] =
     "one); SIGTERM and SIGINT restore every knob and exit.\n"
     "Exit status: 0 ok, 1 runtime error, 2 usage or configuration error.\n";
 
+/* Knob access: libhv's knobs through the backend; the PM QoS pseudo-knob
+ * through the platform layer's request, held on an fd that the kernel
+ * drops when hv-powerd exits or dies. */
+typedef struct pd_ctx {
+	hv_backend *be;
+	const hv_env *env;
+#ifdef PD_HAVE_PLAT
+	hv_plat *plat;
+#endif
+} pd_ctx;
+
 static int kget(void *ctx, const char *knob, char *val, size_t len, hv_err *err)
 {
-	return hv_knob_get(ctx, knob, val, len, err);
+	pd_ctx *c = ctx;
+
+	if (!strcmp(knob, PD_QOS_KNOB)) {
+#ifdef PD_HAVE_PLAT
+		int32_t held = c->plat ? hv_plat_qos_held(c->plat) : -1;
+		if (held >= 0)
+			snprintf(val, len, "%d", (int)held);
+		else
+			snprintf(val, len, "none");
+		return 0;
+#else
+		(void)val;
+		(void)len;
+		return hv_err_set(err, ENOTSUP,
+		                  "PM QoS: built without the platform layer");
+#endif
+	}
+	return hv_knob_get(c->be, knob, val, len, err);
 }
 
 static int kset(void *ctx, const char *knob, const char *val, hv_err *err)
 {
-	return hv_knob_set(ctx, knob, val, NULL, err);
+	pd_ctx *c = ctx;
+
+	if (!strcmp(knob, PD_QOS_KNOB)) {
+#ifdef PD_HAVE_PLAT
+		int rc;
+		char *end;
+		long us;
+		if (!strcmp(val, "none")) {
+			if (c->plat)
+				hv_plat_qos_release(c->plat);
+			return 0;
+		}
+		us = strtol(val, &end, 10);
+		if (*end || us < 0 || us > INT32_MAX)
+			return hv_err_set(err, EINVAL,
+			                  "PM QoS: bad latency '%s'", val);
+		if (!c->plat && (rc = hv_plat_open(c->env, &c->plat, err)))
+			return rc;
+		return hv_plat_qos_hold(c->plat, (int32_t)us, err);
+#else
+		(void)val;
+		return hv_err_set(err, ENOTSUP,
+		                  "PM QoS: built without the platform layer");
+#endif
+	}
+	return hv_knob_set(c->be, knob, val, NULL, err);
 }
 
 static int kundo(void *ctx, const char *knob, const char *cur, const char *orig,
                  hv_err *err)
 {
+	pd_ctx *c = ctx;
 	hv_change chg;
 
+	if (!strcmp(knob, PD_QOS_KNOB))
+		return kset(ctx, knob, orig, err);
 	memset(&chg, 0, sizeof(chg));
 	snprintf(chg.knob, sizeof(chg.knob), "%s", knob);
 	snprintf(chg.old, sizeof(chg.old), "%s", orig);
 	snprintf(chg.new_, sizeof(chg.new_), "%s", cur);
-	return hv_knob_undo(ctx, &chg, err);
+	return hv_knob_undo(c->be, &chg, err);
 }
 
 static double mono(void)
@@ -138,6 +199,7 @@ int main(int argc, char **argv)
 	hv_err e = {0};
 	hv_backend *be = NULL;
 	hv_collector *col = NULL;
+	pd_ctx ctx;
 	pd_act *act = NULL;
 	pd_mem *mem = NULL;
 	pd_out out = {0};
@@ -145,6 +207,7 @@ int main(int argc, char **argv)
 	int sfd = -1, opt, ret = 1;
 	double last_energy = NAN;
 
+	memset(&ctx, 0, sizeof(ctx));
 	while ((opt = getopt_long(argc, argv, "c:n1b:thV", lo, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -210,7 +273,9 @@ int main(int argc, char **argv)
 		pd_log(PD_LOG_ERR, "backend: %s", e.msg);
 		goto out;
 	}
-	pd_knob_ops ops = {be, kget, kset, kundo};
+	ctx.be = be;
+	ctx.env = &env;
+	pd_knob_ops ops = {&ctx, kget, kset, kundo};
 	pd_act_opts ao = {env.run, dry, cfg_path};
 	if (pd_act_open(&ao, &ops, &act, &e)) {
 		pd_log(PD_LOG_ERR, "%s", e.msg);
@@ -310,6 +375,9 @@ out:
 		pd_act_event(act, "stop", bad ? "incomplete restore" : "clean");
 	}
 	pd_act_close(act);
+#ifdef PD_HAVE_PLAT
+	hv_plat_close(ctx.plat);
+#endif
 	hv_collector_free(col);
 	hv_backend_close(be);
 	pd_mem_free(mem);

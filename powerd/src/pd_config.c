@@ -18,7 +18,8 @@ enum kt {
 	KT_STR,
 	KT_KHZ,
 	KT_ACTION,
-	KT_LIST
+	KT_LIST,
+	KT_METHOD
 };
 
 typedef struct key_def {
@@ -53,6 +54,7 @@ static const key_def keys[] = {
     {"latency", "busy", KT_NUM, O(lat.busy_pct), 0, 100000},
     {"latency", "max_latency_us", KT_UINT, O(lat.max_latency_us), 0, 1000000},
     {"latency", "hold", KT_SECS, O(lat.hold_s), 0, 86400},
+    {"latency", "method", KT_METHOD, O(lat.method), 0, 0},
     {"hwerr", "enabled", KT_BOOL, O(hwerr.enabled), 0, 0},
     {"hwerr", "threshold", KT_UINT, O(hwerr.threshold), 0, 1000000000},
     {"hwerr", "window", KT_SECS, O(hwerr.window_s), 1, 30 * 86400},
@@ -246,6 +248,17 @@ static int set_value(const key_def *k, char *base, char *v, char *why,
 		else {
 			snprintf(why, wlen,
 			         "expected 'governor' or 'cap', got '%s'", v);
+			return -EINVAL;
+		}
+		return 0;
+	case KT_METHOD:
+		if (!strcmp(v, "cstate"))
+			*(int *)(base + k->off) = PD_LAT_CSTATE;
+		else if (!strcmp(v, "qos"))
+			*(int *)(base + k->off) = PD_LAT_QOS;
+		else {
+			snprintf(why, wlen,
+			         "expected 'cstate' or 'qos', got '%s'", v);
 			return -EINVAL;
 		}
 		return 0;

@@ -588,9 +588,12 @@ static int policy_lat(const pd_config *c, pd_mem *m, const pd_view *v,
 				busy = true;
 				snprintf(m->lat_reason, PD_REASON_LEN,
 				         "latency-critical domain %s busy "
-				         "(%.1f%% > %g%%): C-states with exit "
-				         "latency > %u us disabled",
+				         "(%.1f%% > %g%%): %s %u us",
 				         d->name, d->cpu_pct, c->lat.busy_pct,
+				         c->lat.method == PD_LAT_QOS
+				             ? "PM QoS CPU latency limit"
+				             : "C-states disabled above exit "
+				               "latency",
 				         c->lat.max_latency_us);
 			}
 		}
@@ -626,6 +629,12 @@ static int policy_lat(const pd_config *c, pd_mem *m, const pd_view *v,
 	}
 	if (!m->lat_on)
 		return 0;
+	if (c->lat.method == PD_LAT_QOS) {
+		char val[PD_VAL_LEN];
+		snprintf(val, sizeof(val), "%u", c->lat.max_latency_us);
+		return add_claim(cl, PD_QOS_KNOB, val, "latency",
+		                 m->lat_reason);
+	}
 	for (unsigned i = 0; i < v->ncpu && !rc; i++) {
 		const pd_cpu *p = &v->cpu[i];
 		if (p->online != 1)
@@ -695,7 +704,8 @@ static int policy_hwerr(const pd_config *c, pd_mem *m, const pd_view *v,
 			cm->nh--;
 		}
 		base = cm->h[0].ce;
-		if (p->ce - base <= c->hwerr.threshold || cm->hw_off)
+		if (p->ce - base <= c->hwerr.threshold || cm->hw_off ||
+		    cm->backoff_until > v->t)
 			continue;
 		/* Over the threshold: offline if every safety rule holds. */
 		const char *refuse = NULL;
@@ -995,7 +1005,7 @@ int pd_decide(const pd_config *c, pd_mem *m, const pd_view *v,
 				claimed = true;
 				break;
 			}
-		if (claimed)
+		if (claimed || failed_recently(m, h->knob, v->t))
 			continue;
 		if (!ends_with(h->knob, "/online") && p && p->online != 1)
 			continue;

@@ -26,6 +26,10 @@
 #define PD_MAX_PKG 64
 #define PD_SMT_MAX 8
 
+/* The pseudo-knob of the global PM QoS request (method = qos): "none" when
+ * hv-powerd holds no request, else the latency in µs. */
+#define PD_QOS_KNOB "qos/cpu_dma_latency"
+
 typedef struct pd_cpu {
 	unsigned id;
 	int online;      /* 1, 0, -1 unknown */

@@ -26,7 +26,7 @@ hash=$(cat "$here/mkguest.sh" "$here/init" | { cat; echo "$modules"; } |
 
 # Which kernel: the candidate of linux-image-amd64 (6.1.x on Debian 12).
 kdeb=${HVKIT_GUEST_KDEB:-}
-kkey= kpkg= kver=
+kkey='' kpkg='' kver=''
 find_kernel() {
   kpkg=${HVKIT_GUEST_KPKG:-$(apt-cache depends linux-image-amd64 2>/dev/null |
     awk '/Depends: linux-image-[0-9]/{print $2; exit}')}

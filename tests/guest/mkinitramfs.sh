@@ -19,7 +19,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${HVKIT_GUEST_CACHE:-/var/cache/hvkit-guest}
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 
-adds=() files=() run= base= out=
+adds=() files=() run='' base='' out=''
 for a in ${HVKIT_GUEST_ADD:-}; do adds+=("$a"); done
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -69,12 +69,14 @@ static void nap(void)
 
 static int setup(void **st)
 {
-	fx *f = calloc(1, sizeof(*f));
 	const char *b = getenv("HVKIT_BUILD");
+	fx *f;
 	FILE *fp;
 
 	if (!b)
 		return -1;
+	f = calloc(1, sizeof(*f));
+	assert_non_null(f);
 	snprintf(f->bin, sizeof(f->bin), "%s/powerd/hv-powerd", b);
 	f->h = hvt_host_new("pd");
 	assert_non_null(f->h);

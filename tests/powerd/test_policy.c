@@ -688,6 +688,142 @@ static void test_reload_disable_releases(void **st)
 	model_free(&m);
 }
 
+static void test_latency_qos(void **st)
+{
+	(void)st;
+	model m;
+	model_init(&m, 1);
+	m.cfg.lat.enabled = true;
+	m.cfg.lat.method = PD_LAT_QOS;
+	m.cfg.lat.ndom = 1;
+	snprintf(m.cfg.lat.dom[0], PD_NAME_LEN, "db");
+	m.cfg.lat.max_latency_us = 20;
+	m.cfg.lat.hold_s = 5;
+	m.ndom = 1;
+	snprintf(m.dom[0].name, PD_NAME_LEN, "db");
+	m.dom[0].cpu_pct = 50;
+	m.demand = 1;
+	/* the model reads the pseudo-knob as "none" before we hold it */
+	pd_view v = {0};
+	v.t = m.t;
+	v.ncpu = NCPU;
+	v.cpu = m.cpu;
+	v.ndom = 1;
+	v.dom = m.dom;
+	v.demand_cpus = 1;
+	v.pkg_watts = NAN;
+	assert_int_equal(0, pd_decide(&m.cfg, m.mem, &v, NULL, 0, &m.out));
+	assert_int_equal(m.out.n, 1); /* one global request, no per-CPU knobs */
+	assert_string_equal(m.out.d[0].knob, PD_QOS_KNOB);
+	assert_string_equal(m.out.d[0].value, "20");
+	assert_non_null(strstr(m.out.d[0].reason, "PM QoS"));
+	model_free(&m);
+}
+
+static void test_freq_per_package(void **st)
+{
+	(void)st;
+	model m;
+	model_init(&m, 1);
+	for (unsigned i = 4; i < NCPU; i++)
+		m.cpu[i].pkg = 1;
+	m.cfg.freq.enabled = true;
+	m.cfg.freq.hold_s = 2;
+	/* package 0 busy (the model spreads demand evenly, so set busy by
+	 * hand after each step through a per-package override) */
+	for (int i = 0; i < 10; i++) {
+		pd_view v = {0};
+		for (unsigned c = 0; c < NCPU; c++)
+			m.cpu[c].busy_pct = m.cpu[c].pkg == 0 ? 90 : 5;
+		v.t = m.t;
+		v.ncpu = NCPU;
+		v.cpu = m.cpu;
+		v.demand_cpus = 4 * 0.9 + 4 * 0.05;
+		v.pkg_watts = NAN;
+		assert_int_equal(
+		    0, pd_decide(&m.cfg, m.mem, &v, m.held, m.nheld, &m.out));
+		for (size_t k = 0; k < m.out.n; k++) {
+			unsigned cpu = knob_cpu(m.out.d[k].knob);
+			assert_int_equal(m.cpu[cpu].pkg, 1);
+			assert_string_equal(m.out.d[k].value, "powersave");
+			snprintf(m.cpu[cpu].governor, PD_GOV_LEN, "%s",
+			         m.out.d[k].value);
+			pd_hold *h = &m.held[m.nheld++];
+			snprintf(h->knob, sizeof(h->knob), "%s",
+			         m.out.d[k].knob);
+			snprintf(h->cur, sizeof(h->cur), "powersave");
+			snprintf(h->orig, sizeof(h->orig), "performance");
+			snprintf(h->policy, sizeof(h->policy), "frequency");
+		}
+		m.t += 1;
+	}
+	assert_int_equal(m.nheld, 4);
+	assert_string_equal(m.cpu[0].governor, "performance");
+	assert_string_equal(m.cpu[7].governor, "powersave");
+	model_free(&m);
+}
+
+static void test_park_fewest_online_package_first(void **st)
+{
+	(void)st;
+	model m;
+	model_init(&m, 1);
+	for (unsigned i = 4; i < NCPU; i++)
+		m.cpu[i].pkg = 1;
+	m.cpu[1].online = 0; /* offline outside hv-powerd: not ours */
+	m.cfg.park.enabled = true;
+	m.cfg.park.hold_s = 0;
+	m.cfg.park.cooldown_s = 0;
+	m.demand = 0.1;
+	step(&m);
+	/* package 0 has fewer online CPUs: pack the load there */
+	assert_int_equal(m.cpu[3].online, 0);
+	assert_null(held_find(&m, "cpu/1/online")); /* never ours */
+	for (int i = 0; i < 20; i++)
+		step(&m);
+	m.demand = 7;
+	step(&m);
+	assert_int_equal(m.cpu[1].online, 0); /* left as we found it */
+	assert_int_equal(online(&m), NCPU - 1);
+	model_free(&m);
+}
+
+static void test_hwerr_reset_and_refusal(void **st)
+{
+	(void)st;
+	model m;
+	model_init(&m, 1);
+	m.cfg.hwerr.enabled = true;
+	m.cfg.hwerr.threshold = 5;
+	m.cfg.hwerr.keep_online = 2;
+	m.demand = 1;
+	m.cpu[2].ce = 1000;
+	step(&m);
+	m.cpu[2].ce = 3; /* counter reset (driver reload): not a burst */
+	step(&m);
+	m.cpu[2].ce = 7;
+	step(&m);
+	assert_int_equal(m.cpu[2].online, 1);
+	m.cpu[2].ce = 10; /* 7 above the reset value: over 5 */
+	step(&m);
+	assert_int_equal(m.cpu[2].online, 0);
+	/* the kernel refusing an offline backs off instead of retrying
+	 * every round */
+	m.cpu[5].ce += 100;
+	step(&m);
+	assert_int_equal(m.cpu[5].online, 0);
+	pd_mem_rejected(m.mem, &m.cfg, "cpu/5/online", m.t);
+	m.cpu[5].online = 1;
+	for (size_t i = 0; i < m.nheld; i++)
+		if (!strcmp(m.held[i].knob, "cpu/5/online"))
+			m.held[i] = m.held[--m.nheld];
+	unsigned sets = m.sets;
+	for (int i = 0; i < 5; i++)
+		step(&m);
+	assert_int_equal(m.sets, sets);
+	model_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -706,6 +842,10 @@ int main(void)
 	    cmocka_unit_test(test_hwerr),
 	    cmocka_unit_test(test_hwerr_keep_online),
 	    cmocka_unit_test(test_reload_disable_releases),
+	    cmocka_unit_test(test_freq_per_package),
+	    cmocka_unit_test(test_latency_qos),
+	    cmocka_unit_test(test_park_fewest_online_package_first),
+	    cmocka_unit_test(test_hwerr_reset_and_refusal),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -4,6 +4,9 @@
  *   hvxen-dump pcpu                  per-pCPU idle, C-states, P-states
  *   hvxen-dump get KNOB              a knob's value
  *   hvxen-dump set KNOB VALUE        set it; prints the change or the reason
+ *   hvxen-dump cost [N]              time N samples through libhv and N
+ *                                    xenstat_get_node(XENSTAT_ALL) calls
+ *                                    (xentop's collection) in this process
  * Exit 0 on success, 1 on a refused/failed operation, 2 on usage. */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <xenstat.h>
 
 #include "hv/backend.h"
 #include "hv/env.h"
@@ -180,6 +185,44 @@ static int cmd_pcpu(hv_backend *b)
 	return 0;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmd_cost(hv_backend *b, int n)
+{
+	xenstat_handle *xh = xenstat_init();
+	uint64_t t, ours = 0, theirs = 0;
+	size_t ndom = 0;
+
+	if (!xh) {
+		fprintf(stderr, "hvxen-dump: xenstat_init failed\n");
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		t = now_ns();
+		hv_snap *s = sample(b);
+		ours += now_ns() - t;
+		if (!s)
+			break;
+		ndom = hv_snap_ndom(s);
+		hv_snap_unref(s);
+		t = now_ns();
+		xenstat_node *node = xenstat_get_node(xh, XENSTAT_ALL);
+		theirs += now_ns() - t;
+		if (node)
+			xenstat_free_node(node);
+	}
+	xenstat_uninit(xh);
+	printf("cost domains=%zu samples=%d hvkit_ms=%.3f libxenstat_ms=%.3f "
+	       "(hvkit includes host pCPU, C-state and P-state reads)\n",
+	       ndom, n, (double)ours / n / 1e6, (double)theirs / n / 1e6);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	hv_backend *b = NULL;
@@ -204,6 +247,9 @@ int main(int argc, char **argv)
 			/* -b (batch) is the only mode */
 		}
 		rc = cmd_top(b, d > 0 ? d : 1, n > 0 ? n : 1);
+	} else if (strcmp(argv[1], "cost") == 0) {
+		int n = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 20;
+		rc = cmd_cost(b, n > 0 ? n : 20);
 	} else if (strcmp(argv[1], "pcpu") == 0) {
 		rc = cmd_pcpu(b);
 	} else if (strcmp(argv[1], "get") == 0 && argc == 3) {

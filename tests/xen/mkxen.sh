@@ -5,6 +5,7 @@
 # $HVKIT_BUILD, the domU kernel and initramfs). The kernel comes from the
 # guest area's cache (tests/guest/mkguest.sh: apt-get download + dpkg-deb -x).
 set -euo pipefail
+trap 'echo "mkxen: failed at line $LINENO" >&2' ERR
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=${HVKIT_SRC:-$(cd "$here/../.." && pwd)}
 build=${HVKIT_BUILD:-$src/build}
@@ -90,7 +91,11 @@ bins=()
 for t in xl xentop xenpm xen-hptool xen-init-dom0 xenconsoled xenstored; do
   cp "$xbin/$t" "$r$xbin/$t"; bins+=("$xbin/$t")
 done
-for t in /usr/bin/xenstore /usr/bin/xenstore-*; do cp "$t" "$r$t"; bins+=("$t"); done
+# (symlinks there point to Debian's version-picking wrapper script: skip)
+for t in /usr/bin/xenstore /usr/bin/xenstore-*; do
+  [ -L "$t" ] && continue
+  cp "$t" "$r$t"; bins+=("$t")
+done
 cp "$here/img/vif-bridge" "$here/img/block" "$r/etc/xen/scripts/"
 # hvkit binaries: whichever exist in this build.
 for t in tests/xen/hvxen-dump hypervisor/hvctl/hvctl xentop-ng/xentop-ng; do
@@ -98,8 +103,9 @@ for t in tests/xen/hvxen-dump hypervisor/hvctl/hvctl xentop-ng/xentop-ng; do
 done
 [ -x "$r/hvkit/bin/hvxen-dump" ] || die "hvxen-dump not built in $build"
 # Shared libraries (ldd), and libgcc_s for glibc's pthread_cancel.
-libs=$(for b in "${bins[@]}"; do ldd "$b" 2>/dev/null | awk '/=>/ && $3 ~ /^\// {print $3} /^\t\/lib/ {print $1}'; done | sort -u)
-gcc_s=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/{print $NF; exit}')
+libs=$(for b in "${bins[@]}"; do { ldd "$b" 2>/dev/null || echo "mkxen: ldd $b failed" >&2; } | awk '/=>/ && $3 ~ /^\// {print $3} /^\t\/lib/ {print $1}'; done | sort -u)
+# (no early exit in awk: ldconfig would die of SIGPIPE under pipefail)
+gcc_s=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ && !f {print $NF; f = 1}')
 for l in $libs $gcc_s /lib64/ld-linux-x86-64.so.2; do
   mkdir -p "$r$(dirname "$l")"; cp -L "$l" "$r$l"
 done

@@ -263,7 +263,7 @@ static void mock_dom(struct mock *m, uint32_t domid, uint8_t hbyte,
 static hv_snap *take(hv_xen_doms *ds, struct mock *m, hv_xen_counts *c,
                      int expect)
 {
-	hv_xen_src src = {m, m_domlist, m_vcpu, m_name, m_netdev, m_vbds};
+	hv_xen_src src = {m, m_domlist, m_vcpu, m_name, m_netdev, m_vbds, 0};
 	hv_snap *s = hv_snap_new();
 	hv_err err = {0};
 	assert_non_null(s);

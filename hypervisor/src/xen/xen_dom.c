@@ -380,7 +380,7 @@ int hv_xen_doms_sample(hv_xen_doms *d, const hv_xen_src *src, hv_snap *s,
 			    (hv_u64){UINT64_MAX, HV_NA_UNSUPPORTED};
 		else
 			dom->maxmem_kib = hv_val(di->max_pages * 4);
-		dom->sources = HV_SRC_XENCTRL;
+		dom->sources = HV_SRC_XENCTRL | src->sources;
 
 		rc = fill_vcpus(s, dom, di, src, cnt);
 		if (rc == -ESRCH) {

@@ -95,6 +95,7 @@ typedef struct hv_xen_src {
 	/* Every vbd with its statistics (ctx-owned array). */
 	int (*vbds)(void *ctx, const hv_xen_vbd **out, size_t *n,
 	            hv_xen_counts *cnt);
+	uint32_t sources; /* hv_src bits this source feeds (beyond XENCTRL) */
 } hv_xen_src;
 
 /* ---- Pure helpers (xen_pure.c) ---- */
