@@ -81,6 +81,15 @@ static int setup(void **st)
 	f->h = hvt_host_new("pd");
 	assert_non_null(f->h);
 	assert_int_equal(0, hvt_build_intel_host(f->h, NCPU, 1));
+	/* Every host has a pid 1 (and no QEMU here: no domains). */
+	assert_int_equal(0, hvt_proc(f->h, "1/comm", "systemd\n"));
+	assert_int_equal(
+	    0, hvt_write(f->h->proc, "1/cmdline", "%s%c", "/sbin/init", 0));
+	assert_int_equal(0, hvt_proc(f->h, "1/stat",
+	                             "1 (systemd) S 0 1 1 0 -1 4194560 0 0 0 "
+	                             "0 10 20 0 0 20 0 1 0 5 1000000 100 "
+	                             "18446744073709551615 1 1 0 0 0 0 0 0 0 "
+	                             "0 0 0 17 0 0 0 0 0 0\n"));
 	advance(f);
 	for (unsigned c = 1; c < NCPU; c++)
 		add_file(f, "devices/system/cpu/cpu%u/online", c, 0);

@@ -59,7 +59,7 @@ static hv_snap *make(uint64_t mono, int64_t wall, unsigned ndom)
 		d->id = 1000 + i;
 		snprintf(d->name, sizeof(d->name), "vm-%u", i);
 		snprintf(d->uuid, sizeof(d->uuid),
-			 "00000000-0000-0000-0000-%012u", i);
+		         "00000000-0000-0000-0000-%012u", i);
 		d->state = HV_DS_RUNNING;
 		d->cpu_ns = hv_val(mono / 2 + i);
 		d->mem_kib = hv_val(1 << 20);
@@ -133,21 +133,21 @@ static void bad_input(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"",
-		"{",
-		"[]",
-		"{\"schema\":\"hvkit.snap/2\"}",
-		"{\"schema\":\"hvkit.snap/1\"}",
-		"{\"schema\":\"hvkit.snap/1\",\"mono_ns\":-1,\"wall_ns\":0,"
-		"\"cost_ns\":0}",
-		"{\"schema\":\"hvkit.snap/1\",\"mono_ns\":1,\"wall_ns\":0,"
-		"\"cost_ns\":0,\"host\":{}}",
+	    "",
+	    "{",
+	    "[]",
+	    "{\"schema\":\"hvkit.snap/2\"}",
+	    "{\"schema\":\"hvkit.snap/1\"}",
+	    "{\"schema\":\"hvkit.snap/1\",\"mono_ns\":-1,\"wall_ns\":0,"
+	    "\"cost_ns\":0}",
+	    "{\"schema\":\"hvkit.snap/1\",\"mono_ns\":1,\"wall_ns\":0,"
+	    "\"cost_ns\":0,\"host\":{}}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		hv_err e = {0};
 		hv_snap *s = NULL;
 		assert_true(hv_snapjson_parse(bad[i], strlen(bad[i]), &s, &e) <
-			    0);
+		            0);
 		assert_null(s);
 		assert_true(e.msg[0] != 0);
 	}
@@ -157,15 +157,15 @@ static void bad_input(void **state)
 	char *t = NULL;
 	assert_int_equal(hv_snapjson_write(a, &t, &e), 0);
 	static const char *const subs[][2] = {
-		{"\"id\":1000", "\"id\":-1000"},
-		{"\"id\":1000", "\"id\":99999999999"},
-		{"\"id\":1000", "\"id\":1.5"},
-		{"\"state\":32", "\"state\":\"x\""},
-		{"\"name\":\"vm-0\"", "\"name\":7"},
-		{"\"rx_bytes\":1000", "\"rx_bytes\":\"bogus\""},
-		{"\"affinity\":[\"ffffffffffffffff\",\"3f\"]",
-		 "\"affinity\":[\"zz\",\"3f\"]"},
-		{"\"hw_name\":[", "\"hw_nameX\":["},
+	    {"\"id\":1000", "\"id\":-1000"},
+	    {"\"id\":1000", "\"id\":99999999999"},
+	    {"\"id\":1000", "\"id\":1.5"},
+	    {"\"state\":32", "\"state\":\"x\""},
+	    {"\"name\":\"vm-0\"", "\"name\":7"},
+	    {"\"rx_bytes\":1000", "\"rx_bytes\":\"bogus\""},
+	    {"\"affinity\":[\"ffffffffffffffff\",\"3f\"]",
+	     "\"affinity\":[\"zz\",\"3f\"]"},
+	    {"\"hw_name\":[", "\"hw_nameX\":["},
 	};
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		char *p = strstr(t, subs[i][0]);
@@ -192,8 +192,8 @@ static void replay_backend(void **state)
 	FILE *f = fdopen(fd, "w");
 	hv_err e = {0};
 	for (int i = 0; i < 3; i++) {
-		hv_snap *s = make(1000000000ull * (i + 1), 1700000000000000000ll,
-				  2);
+		hv_snap *s =
+		    make(1000000000ull * (i + 1), 1700000000000000000ll, 2);
 		assert_int_equal(hv_snap_seal(s, &e), 0);
 		assert_int_equal(hv_snapjson_fwrite(s, f, &e), 0);
 		if (i == 0)
@@ -231,9 +231,9 @@ static void replay_backend(void **state)
 int main(void)
 {
 	const struct CMUnitTest t[] = {
-		cmocka_unit_test(round_trip),
-		cmocka_unit_test(bad_input),
-		cmocka_unit_test(replay_backend),
+	    cmocka_unit_test(round_trip),
+	    cmocka_unit_test(bad_input),
+	    cmocka_unit_test(replay_backend),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }

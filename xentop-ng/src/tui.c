@@ -70,7 +70,7 @@ static void cprintw(const char *fmt, ...)
 }
 
 static void cmvprintw(int y, int x, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void cmvprintw(int y, int x, const char *fmt, ...)
 {
 	va_list ap;
@@ -205,10 +205,10 @@ static int draw_header(xt_ui *u)
 	}
 	const char *bn = hv_backend_name(u->m->be);
 	cmvprintw(y, 0, "xentop-ng - %s  %s  backend %s%s%s%s  up %s  %s%s",
-	         tbuf, h->hostname, bn, strcmp(bn, h->backend) ? " (" : "",
-	         strcmp(bn, h->backend) ? h->backend : "",
-	         strcmp(bn, h->backend) ? ")" : "", up,
-	         h->hv_version[0] ? "version " : "", h->hv_version);
+	          tbuf, h->hostname, bn, strcmp(bn, h->backend) ? " (" : "",
+	          strcmp(bn, h->backend) ? h->backend : "",
+	          strcmp(bn, h->backend) ? ")" : "", up,
+	          h->hv_version[0] ? "version " : "", h->hv_version);
 	/* Stale: the collector has not delivered for three periods. */
 	hv_collector_stats st;
 	hv_collector_stats_get(u->m->col, &st);
@@ -243,9 +243,9 @@ static int draw_header(xt_ui *u)
 			dyi++;
 	}
 	cmvprintw(y++, 0,
-	         "%zu domains: %u running, %u blocked, %u paused, %u crashed, "
-	         "%u dying, %u shutdown",
-	         nd, run, blk, pau, cra, dyi, shu);
+	          "%zu domains: %u running, %u blocked, %u paused, %u crashed, "
+	          "%u dying, %u shutdown",
+	          nd, run, blk, pau, cra, dyi, shu);
 	uint32_t on = 0, off = 0;
 	for (uint32_t i = 0; i < h->nr_pcpu; i++) {
 		if (h->pcpu[i].online == 0)
@@ -265,9 +265,9 @@ static int draw_header(xt_ui *u)
 			    used, sizeof(used));
 	}
 	cmvprintw(y, 0,
-	         "Mem: %sB total, %sB used, %sB free   CPUs: %u online, "
-	         "%u offline",
-	         tot, used, fre, on, off);
+	          "Mem: %sB total, %sB used, %sB free   CPUs: %u online, "
+	          "%u offline",
+	          tot, used, fre, on, off);
 	if (h->cpu_khz)
 		cprintw(" @ %uMHz", h->cpu_khz / 1000);
 	if (hr && !isnan(hr->busy_pct))
@@ -419,10 +419,10 @@ static int draw_sub(xt_ui *u, int y, int maxy, const xt_row *r, bool all)
 			    dr && dr->vcpu ? &dr->vcpu[i] : NULL;
 			double cp = vr ? vr->cpu_pct : NAN;
 			cmvprintw(y, 2, "vCPU%-3u %s", v->id,
-			         v->online ? "online " : "offline");
+			          v->online ? "online " : "offline");
 			if (hv_ok(v->time_ns))
 				cprintw("  time %8" PRIu64 "s",
-				       v->time_ns.v / 1000000000);
+				        v->time_ns.v / 1000000000);
 			else
 				cprintw("  time %8s ", "-");
 			cprintw("  cpu ");
@@ -455,9 +455,9 @@ static int draw_sub(xt_ui *u, int y, int maxy, const xt_row *r, bool all)
 			                            : NAN,
 			         d2, sizeof(d2));
 			cmvprintw(y++, 2,
-			         "Net%u %-10s RX %6sB/s total %6sB  TX %6sB/s "
-			         "total %6sB",
-			         i, n->name, a, c2, b, d2);
+			          "Net%u %-10s RX %6sB/s total %6sB  TX %6sB/s "
+			          "total %6sB",
+			          i, n->name, a, c2, b, d2);
 		}
 	}
 	if (all || u->o->vbds) {
@@ -470,12 +470,12 @@ static int draw_sub(xt_ui *u, int y, int maxy, const xt_row *r, bool all)
 			xt_human(br ? br->rd_iops : NAN, c2, sizeof(c2));
 			xt_human(br ? br->wr_iops : NAN, d2, sizeof(d2));
 			cmvprintw(y, 2,
-			         "VBD %-18.18s RD %6sB/s %5s IOPS  WR %6sB/s "
-			         "%5s IOPS",
-			         k->name, a, c2, b, d2);
+			          "VBD %-18.18s RD %6sB/s %5s IOPS  WR %6sB/s "
+			          "%5s IOPS",
+			          k->name, a, c2, b, d2);
 			if (br && !isnan(br->rd_lat_ms))
-				cprintw("  lat r %.2fms w %.2fms", br->rd_lat_ms,
-				       br->wr_lat_ms);
+				cprintw("  lat r %.2fms w %.2fms",
+				        br->rd_lat_ms, br->wr_lat_ms);
 			y++;
 		}
 	}
@@ -821,12 +821,12 @@ static void draw_help(xt_ui *u)
 		cmvprintw(y++, 2, "%-8s %s", keys[i].label, keys[i].help);
 	y++;
 	cmvprintw(y++, 0,
-	         "CPU(%%): 100%% = one pCPU busy (xentop); HOST(%%): "
-	         "100%% = every online pCPU.");
+	          "CPU(%%): 100%% = one pCPU busy (xentop); HOST(%%): "
+	          "100%% = every online pCPU.");
 	cmvprintw(y++, 0,
-	         "'-' = missing (reason in the status line for the "
-	         "selected domain); dim 'stale' = a source missed "
-	         "its deadline.");
+	          "'-' = missing (reason in the status line for the "
+	          "selected domain); dim 'stale' = a source missed "
+	          "its deadline.");
 }
 
 static void draw_chooser(xt_ui *u)
@@ -834,8 +834,8 @@ static void draw_chooser(xt_ui *u)
 	int y = 0;
 	attron(A_BOLD);
 	cmvprintw(y++, 0,
-	         "Columns: Up/Down move, Space toggles, Esc/Enter "
-	         "done");
+	          "Columns: Up/Down move, Space toggles, Esc/Enter "
+	          "done");
 	attroff(A_BOLD);
 	int first = u->csel > LINES - 4 ? u->csel - (LINES - 4) : 0;
 	for (size_t i = (size_t)first; i < xt_ncols && y < LINES - 1; i++) {
@@ -843,7 +843,7 @@ static void draw_chooser(xt_ui *u)
 		if ((int)i == u->csel)
 			attron(A_REVERSE);
 		cmvprintw(y++, 2, "[%c] %-12s %s", on ? 'x' : ' ',
-		         xt_cols[i].header, xt_cols[i].help);
+		          xt_cols[i].header, xt_cols[i].help);
 		if ((int)i == u->csel)
 			attroff(A_REVERSE);
 	}
@@ -984,7 +984,7 @@ static void draw_bottom(xt_ui *u)
 	clrtoeol();
 	if (u->mode == M_FILTER) {
 		cprintw("Filter (name, id, UUID; Enter keeps, Esc clears): %s",
-		       u->input);
+		        u->input);
 		return;
 	}
 	if (u->mode == M_DELAY) {
@@ -1029,10 +1029,10 @@ static void draw_bottom(xt_ui *u)
 			addstr("  ");
 		}
 		cprintw("%s%s  %s  %zu/%zu shown",
-		       u->o->filter[0] ? "filter: " : "", u->o->filter,
-		       u->o->host_pct ? "HOST(%): 100%=host"
-		                      : "CPU(%): 100%=1 pCPU",
-		       u->t.nshow, u->t.n);
+		        u->o->filter[0] ? "filter: " : "", u->o->filter,
+		        u->o->host_pct ? "HOST(%): 100%=host"
+		                       : "CPU(%): 100%=1 pCPU",
+		        u->t.nshow, u->t.n);
 	}
 }
 
@@ -1045,7 +1045,7 @@ void xt_ui_render(xt_ui *u)
 		hv_collector_stats st;
 		hv_collector_stats_get(u->m->col, &st);
 		cmvprintw(0, 0, "xentop-ng: waiting for the first sample... %s",
-		         st.last_err.msg);
+		          st.last_err.msg);
 	} else if (u->mode == M_HELP) {
 		draw_help(u);
 	} else if (u->mode == M_CHOOSER) {
@@ -1138,7 +1138,26 @@ int xt_tui_run(xt_machine *m, xt_opts *o, const char *config_path)
 	 * without a new sample or a key costs one mutex and no drawing. */
 	timeout(100);
 	bool need = true;
+	/* With xentop's 3 s default the first rates would take 3 s: take one
+	 * extra sample half a second in (once; a slow source is bounded by
+	 * the backend's own deadlines), so CPU(%) shows almost at once. */
+	bool warm = o->replay || o->delay_s <= 0.75;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
+		if (!warm) {
+			struct timespec t1;
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if ((double)(t1.tv_sec - t0.tv_sec) +
+			        (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 >=
+			    0.5) {
+				warm = true;
+				const hv_rates *r =
+				    m->cur ? hv_snap_rates(m->cur) : NULL;
+				if (m->cur && (!r || isnan(hv_rates_dt(r))))
+					(void)hv_collector_step(m->col, NULL);
+			}
+		}
 		if (xt_machine_poll(m)) {
 			u->dirty = true;
 			need = true;
