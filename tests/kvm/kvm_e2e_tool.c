@@ -60,6 +60,7 @@ int main(int argc, char **argv)
 	cJSON_AddNumberToObject(root, "mono_ns", (double)hv_snap_mono_ns(s));
 	cJSON_AddNumberToObject(root, "cost_ns", (double)hv_snap_cost_ns(s));
 	cJSON_AddStringToObject(root, "backend", hv_snap_host(s)->backend);
+	cJSON_AddNumberToObject(root, "nr_pcpu", hv_snap_host(s)->nr_pcpu);
 	if (ns > 2) {
 		/* median of samples 1..ns-1 (insertion sort, tiny) */
 		for (int i = 2; i < ns; i++)

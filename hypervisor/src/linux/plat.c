@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/* Linux platform layer: open/close, sampling order and knob dispatch.
+ * Static facts (topology, available lists, cpuidle states, RAPL zones) are
+ * found once at open; each sample re-reads only what changes. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hv/sysio.h"
+#include "plat_int.h"
+
+int plat_path(const hv_plat *p, hv_root root, char *buf, size_t len,
+              const char *fmt, ...)
+{
+	char rel[PATH_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(rel))
+		return -ENAMETOOLONG;
+	return hv_env_path(&p->env, root, buf, len, "%s", rel);
+}
+
+uint64_t plat_ticks_ns(const hv_plat *p, uint64_t ticks)
+{
+	return (uint64_t)((unsigned __int128)ticks * 1000000000u /
+	                  (uint64_t)p->clk_tck);
+}
+
+hv_why plat_why(int rc, hv_why missing)
+{
+	switch (-rc) {
+	case 0:
+		return HV_OK;
+	case ENOENT:
+	case ENOTDIR:
+		return missing;
+	case EACCES:
+	case EPERM:
+	case EBUSY:
+	case ENODEV:
+	case EAGAIN:
+		return HV_NA_UNAVAILABLE;
+	default:
+		return HV_NA_ERROR;
+	}
+}
+
+hv_u64 plat_u64(const char *path, hv_why missing)
+{
+	uint64_t v;
+	int rc = hv_read_u64(path, &v, NULL);
+
+	return rc ? hv_na(plat_why(rc, missing)) : hv_val(v);
+}
+
+int plat_has(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+int plat_write(const char *path, const char *val, hv_err *err)
+{
+	char buf[HV_PLAT_VAL_MAX + 2];
+	int n = snprintf(buf, sizeof(buf), "%s\n", val);
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return hv_err_set(err, EINVAL, "%s: value too long", path);
+	return hv_write_str(path, buf, err);
+}
+
+int hv_plat_open(const hv_env *env, hv_plat **out, hv_err *err)
+{
+	hv_plat *p = calloc(1, sizeof(*p));
+	int rc = 0;
+
+	*out = NULL;
+	if (!p)
+		return hv_err_set(err, ENOMEM, "platform: out of memory");
+	p->env = *env;
+	p->stat_fd = -1;
+	p->qos_fd = -1;
+	p->qos_val = -1;
+	p->clk_tck = sysconf(_SC_CLK_TCK);
+	if (p->clk_tck <= 0)
+		p->clk_tck = 100;
+	if ((rc = plat_cpu_discover(p, err)) ||
+	    (rc = plat_rapl_discover(p, err)) ||
+	    (rc = plat_edac_discover(p, err)))
+		goto out;
+	*out = p;
+	p = NULL;
+out:
+	hv_plat_close(p);
+	return rc;
+}
+
+void hv_plat_close(hv_plat *p)
+{
+	if (!p)
+		return;
+	hv_plat_qos_release(p);
+	if (p->stat_fd >= 0)
+		close(p->stat_fd);
+	plat_cpu_free(p);
+	free(p->statbuf);
+	free(p->rapl);
+	free(p->mc);
+	free(p);
+}
+
+int hv_plat_sample(hv_plat *p, hv_snap *s, hv_err *err)
+{
+	hv_host *h = hv_snap_host_mut(s);
+	int rc;
+
+	if (!h)
+		return hv_err_set(err, EINVAL,
+		                  "platform: snapshot has no host");
+	plat_procmisc_sample(p, h);
+	if ((rc = plat_cpu_sample(p, s, h, err)) < 0)
+		return rc;
+	/* hv_host.pcpu is now filled: add /proc/stat times. A bad /proc/stat
+	 * marks the times, it does not fail the sample. */
+	(void)plat_procstat_sample(p, h, NULL);
+	plat_cpuidle_global(p, h);
+	if ((rc = plat_rapl_sample(p, s, h, err)) < 0)
+		return rc;
+	plat_edac_sample(p, h);
+	h->cpu_khz = p->cpu_khz;
+	return 0;
+}
+
+/* "cpu/N/rest" -> N and rest. */
+static int parse_knob(const char *knob, unsigned *cpu, const char **rest)
+{
+	char *end;
+	unsigned long n;
+
+	if (strncmp(knob, "cpu/", 4) || knob[4] < '0' || knob[4] > '9')
+		return -ENOTSUP;
+	n = strtoul(knob + 4, &end, 10);
+	if (*end != '/' || n >= HV_PLAT_MAXCPU)
+		return -ENOTSUP;
+	*cpu = (unsigned)n;
+	*rest = end + 1;
+	return 0;
+}
+
+static int parse_cstate(const char *rest, unsigned *state)
+{
+	char *end;
+	unsigned long n;
+
+	if (strncmp(rest, "cstate/", 7) || rest[7] < '0' || rest[7] > '9')
+		return -ENOTSUP;
+	n = strtoul(rest + 7, &end, 10);
+	if (strcmp(end, "/disable") || n >= HV_CSTATE_MAX)
+		return -ENOTSUP;
+	*state = (unsigned)n;
+	return 0;
+}
+
+static int check_cpu(hv_plat *p, unsigned cpu, hv_err *err)
+{
+	if (cpu >= p->ncpu || !p->cpu[cpu].present)
+		return hv_err_set(err, ENODEV, "cpu%u: no such CPU", cpu);
+	return 0;
+}
+
+static int online_get(hv_plat *p, unsigned cpu, char *val, size_t len,
+                      hv_err *err)
+{
+	int on = plat_cpu_online(p, cpu);
+
+	if (on < 0)
+		return hv_err_set(err, EIO, "cpu%u: online state unreadable",
+		                  cpu);
+	snprintf(val, len, "%d", on);
+	return 0;
+}
+
+static int online_set(hv_plat *p, unsigned cpu, const char *val, hv_err *err)
+{
+	char path[PATH_MAX];
+	unsigned online = 0;
+	int rc;
+
+	if (strcmp(val, "0") && strcmp(val, "1"))
+		return hv_err_set(err, EINVAL,
+		                  "cpu%u: online must be 0 or 1, not \"%s\"",
+		                  cpu, val);
+	if (!p->cpu[cpu].has_online) {
+		if (!strcmp(val, "1"))
+			return 0; /* always online: nothing to do */
+		return hv_err_set(err, EPERM, "cpu%u cannot be offlined: %s",
+		                  cpu,
+		                  cpu == 0 ? "it is the boot CPU (no online "
+		                             "file)"
+		                           : "the kernel gives it no online "
+		                             "file (not hotpluggable)");
+	}
+	if (!strcmp(val, "0")) {
+		if (cpu == 0)
+			return hv_err_set(err, EPERM,
+			                  "cpu0 cannot be offlined: it is the "
+			                  "boot CPU");
+		for (unsigned i = 0; i < p->ncpu; i++)
+			if (i != cpu && p->cpu[i].present &&
+			    plat_cpu_online(p, i) == 1)
+				online++;
+		if (online == 0 && plat_cpu_online(p, cpu) == 1)
+			return hv_err_set(err, EBUSY,
+			                  "cpu%u cannot be offlined: it is the "
+			                  "last online CPU",
+			                  cpu);
+	}
+	if ((rc = plat_path(p, HV_ROOT_SYS, path, sizeof(path),
+	                    HV_PLAT_CPUDIR "/cpu%u/online", cpu)))
+		return hv_err_set(err, -rc, "cpu%u: path too long", cpu);
+	if ((rc = plat_write(path, val, err)))
+		return rc;
+	return 0;
+}
+
+int hv_plat_knob_get(hv_plat *p, const char *knob, char *val, size_t len,
+                     hv_err *err)
+{
+	const char *rest;
+	unsigned cpu, st;
+	int rc;
+
+	if (parse_knob(knob, &cpu, &rest))
+		return hv_err_set(err, ENOTSUP, "%s: no such knob", knob);
+	if ((rc = check_cpu(p, cpu, err)))
+		return rc;
+	if (!strcmp(rest, "online"))
+		return online_get(p, cpu, val, len, err);
+	if (!parse_cstate(rest, &st))
+		return plat_cpuidle_knob_get(p, cpu, st, val, len, err);
+	if (!strcmp(rest, "governor") || !strcmp(rest, "min_khz") ||
+	    !strcmp(rest, "max_khz") || !strcmp(rest, "epp"))
+		return plat_cpufreq_knob_get(p, cpu, rest, val, len, err);
+	return hv_err_set(err, ENOTSUP, "%s: no such knob", knob);
+}
+
+int hv_plat_knob_set(hv_plat *p, const char *knob, const char *val, hv_err *err)
+{
+	const char *rest;
+	unsigned cpu, st;
+	int rc;
+
+	if (!val)
+		return hv_err_set(err, EINVAL, "%s: no value", knob);
+	if (parse_knob(knob, &cpu, &rest))
+		return hv_err_set(err, ENOTSUP, "%s: no such knob", knob);
+	if ((rc = check_cpu(p, cpu, err)))
+		return rc;
+	if (!strcmp(rest, "online"))
+		return online_set(p, cpu, val, err);
+	if (!parse_cstate(rest, &st))
+		return plat_cpuidle_knob_set(p, cpu, st, val, err);
+	if (!strcmp(rest, "governor") || !strcmp(rest, "min_khz") ||
+	    !strcmp(rest, "max_khz") || !strcmp(rest, "epp"))
+		return plat_cpufreq_knob_set(p, cpu, rest, val, err);
+	return hv_err_set(err, ENOTSUP, "%s: no such knob", knob);
+}
+
+int hv_plat_cpufreq_avail(hv_plat *p, unsigned cpu, char *governors,
+                          size_t glen, char *freqs, size_t flen, hv_err *err)
+{
+	int rc;
+
+	if ((rc = check_cpu(p, cpu, err)))
+		return rc;
+	if (governors && glen)
+		snprintf(governors, glen, "%s", p->cpu[cpu].govs);
+	if (freqs && flen)
+		snprintf(freqs, flen, "%s", p->cpu[cpu].freqs);
+	return 0;
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Drives the real xentop-ng screen in tmux from a recording, so the UI is
+# tested deterministically: domains appear, keys sort, filter, expand, show
+# help and the column chooser, a resize redraws, q quits and saves settings.
+# Expected orderings are computed from the recording's raw counters with jq.
+set -euo pipefail
+X=${1:?xentop-ng binary}
+command -v tmux >/dev/null || { echo "tmux missing"; exit 77; }
+command -v jq >/dev/null || { echo "jq missing"; exit 77; }
+T=$(mktemp -d)
+S="xt-tui-$$"
+TM() { tmux -L "$S" "$@"; }
+cleanup() { TM kill-server 2>/dev/null || true; tmux -L "xt-tui-$$" kill-server 2>/dev/null || true; rm -rf "$T"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- screen:"; TM capture-pane -p 2>/dev/null || true; exit 1; }
+screen() { TM capture-pane -p; }
+# Wait until the screen matches a regex (up to ~10 s).
+wait_for() {
+	for _ in $(seq 100); do
+		screen | grep -qE -- "$1" && return 0
+		sleep 0.1
+	done
+	fail "timeout waiting for: $1"
+}
+wait_gone() {
+	for _ in $(seq 100); do
+		screen | grep -qE -- "$1" || return 0
+		sleep 0.1
+	done
+	fail "still showing: $1"
+}
+
+"$X" -b -d 0.2 -i 12 --backend synth --synth-domains 30 --record "$T/rec.jsonl" >/dev/null
+# Highest CPU(%) domain over the last two recorded samples.
+top=$(jq -r -s '.[10] as $a | .[11] as $b | [ $b.doms[] | . as $d |
+  ($a.doms[] | select(.key == $d.key)) as $p |
+  {n: $d.name, c: (($d.cpu_ns - $p.cpu_ns) / ($b.mono_ns - $a.mono_ns))} ] |
+  max_by(.c) | .n' "$T/rec.jsonl")
+
+mkdir -p "$T/cfg"
+TM new-session -d -x 160 -y 40 \
+  "env XDG_CONFIG_HOME=$T/cfg NO_COLOR=1 LANG=C.UTF-8 $X --replay $T/rec.jsonl -d 0.4; echo EXITED; sleep 60"
+wait_for 'synth-00000'
+# rates need a second sample
+wait_for '^synth-00000 +-----r +[0-9]+ +[0-9]+\.[0-9]'
+screen | grep -q '^xentop-ng - .*backend replay (synth)' || fail "summary line"
+screen | grep -q '^30 domains: ' || fail "domain totals"
+screen | grep -qE '^NAME +STATE +CPU\(sec\) +CPU\(%\)' || fail "table header"
+screen | grep -q 'CPU(%): 100%=1 pCPU' || fail "CPU% convention label"
+
+# P sorts by CPU(%): the top row is the domain the counters say
+first_row() { screen | awk '/^NAME/ {getline; print $1; exit}'; }
+wait_first() {
+	for _ in $(seq 50); do
+		[ "$(first_row)" "$1" "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "first row $(first_row), want $1 $2"
+}
+TM send-keys P
+wait_first = "$top"
+# I inverts: the top domain leaves the first row
+TM send-keys I
+wait_first != "$top"
+TM send-keys I
+wait_first = "$top"
+
+# % switches the CPU convention, labelled
+TM send-keys %
+wait_for 'HOST\(%\)'
+TM send-keys %
+wait_for '^NAME +STATE +CPU\(sec\) +CPU\(%\)'
+
+# incremental filter: typing narrows the table
+TM send-keys / s y n t h - 0 0 0 1 7
+wait_for '1/30 shown|Filter .*synth-00017'
+TM send-keys Enter
+wait_for '1/30 shown'
+n=$(screen | grep -c '^synth-')
+[ "$n" -eq 1 ] || fail "filter shows $n rows"
+# Enter expands the selected domain: vCPUs, nets, block devices
+TM send-keys Enter
+wait_for '^  vCPU0 '
+screen | grep -q '^  Net0 tap17.0' || fail "expanded nets"
+screen | grep -q '^  VBD vda' || fail "expanded vbds"
+TM send-keys Enter
+wait_gone '^  vCPU0 '
+# Esc in the filter prompt clears it
+TM send-keys / Escape
+wait_for '30/30 shown'
+
+# V: per-vCPU rows for every domain (xentop's key)
+TM send-keys V
+wait_for '^  vCPU1 '
+TM send-keys V
+wait_gone '^  vCPU1 '
+
+# resize redraws at the new size, nothing wraps
+TM resize-window -x 90 -y 24
+sleep 0.5
+wait_for '^NAME'
+w=$(screen | awk '{ if (length($0) > m) m = length($0) } END { print m }')
+[ "$w" -le 90 ] || fail "line wider than the window after resize ($w)"
+screen | grep -q '^30 domains' || fail "summary after resize"
+
+# help and column chooser
+TM send-keys h
+wait_for 'keys \(any key returns\)'
+TM send-keys x
+wait_for '^NAME'
+TM send-keys c
+wait_for '^Columns:'
+TM send-keys Down Down Down Down Down Down Down Down Down Down ' ' Escape   # toggle NETTX(k)
+wait_for 'NETTX\(k\)'
+
+# q quits and writes the settings file
+TM send-keys q
+wait_for 'EXITED'
+conf="$T/cfg/hvkit/xentop-ng.conf"
+[ -f "$conf" ] || fail "no settings file"
+grep -q '^sort = cpu_pct' "$conf" || fail "sort not saved"
+grep -q 'nettx' "$conf" || fail "columns not saved"
+
+# A domain whose source missed its deadline is marked, with the reason.
+jq -c '.doms[0].stale = 2 | .doms[0].note = "qmp: no answer within 200 ms"' \
+  "$T/rec.jsonl" > "$T/stale.jsonl"
+# a fresh tmux server (a killed one may still be exiting)
+TM kill-server 2>/dev/null || true
+S="$S-stale"
+TM new-session -d -x 160 -y 40 \
+  "env NO_COLOR=1 $X --no-config --replay $T/stale.jsonl -d 0.4; echo EXITED; sleep 60"
+wait_for '^synth-00000 .* stale'
+wait_for 'synth-00000: qmp: no answer within 200 ms'
+TM send-keys q
+wait_for 'EXITED'
+echo PASS

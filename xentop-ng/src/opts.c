@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/* Command line (xentop's flags plus ours) and the config file. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "xt.h"
+
+void xt_opts_default(xt_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->delay_s = 3.0; /* xentop's default */
+	o->color = true;
+	snprintf(o->sort, sizeof(o->sort), "name");
+}
+
+void xt_usage(FILE *f)
+{
+	fputs("Usage: xentop-ng [OPTION]...\n"
+	      "Displays ongoing information about virtual machines (Xen or "
+	      "KVM) and the host.\n"
+	      "\n"
+	      "xentop options:\n"
+	      "  -h, --help            display this help and exit\n"
+	      "  -V, --version         output version information and exit\n"
+	      "  -d, --delay=SECONDS   seconds between updates, fractional "
+	      "(default 3)\n"
+	      "  -n, --networks        output vif network data\n"
+	      "  -x, --vbds            output vbd block device data\n"
+	      "  -r, --repeat-header   repeat table header before each "
+	      "domain\n"
+	      "  -v, --vcpus           output vcpu data\n"
+	      "  -b, --batch           output in batch mode, no user input "
+	      "accepted\n"
+	      "  -i, --iterations=N    number of iterations before exiting\n"
+	      "  -f, --full-name       output the full domain name (not "
+	      "truncated)\n"
+	      "  -z, --dom0-first      display dom0 first (ignore sorting)\n"
+	      "  -p, --pcpus           show physical CPU stats\n"
+	      "\n"
+	      "xentop-ng options:\n"
+	      "      --backend=NAME    xen, kvm, synth or replay (default: "
+	      "detect)\n"
+	      "      --json            JSON Lines, one object per sample\n"
+	      "      --csv             long CSV: timestamp,domain,uuid,metric,"
+	      "value\n"
+	      "      --record=FILE     also write every sample to FILE "
+	      "(JSON Lines)\n"
+	      "      --replay=FILE     play back a recording instead of "
+	      "sampling\n"
+	      "      --sort=COLUMN     sort column (name, cpu_pct, mem, ...)\n"
+	      "      --reverse         reverse the sort order\n"
+	      "      --columns=LIST    screen columns, comma-separated\n"
+	      "      --filter=TEXT     show domains whose name, id or UUID "
+	      "match\n"
+	      "      --host-percent    CPU(%) as share of the whole host\n"
+	      "      --no-color        no colours (also when NO_COLOR is set)\n"
+	      "      --mouse           enable the mouse\n"
+	      "      --synth-domains=N, --synth-vcpus=N   synth backend size\n"
+	      "      --no-config       neither read nor write the config "
+	      "file\n"
+	      "      --list-columns    list column names and exit\n"
+	      "\n"
+	      "Report bugs to the hvkit project.\n",
+	      f);
+}
+
+enum {
+	O_BACKEND = 256,
+	O_JSON,
+	O_CSV,
+	O_RECORD,
+	O_REPLAY,
+	O_SORT,
+	O_REVERSE,
+	O_COLUMNS,
+	O_FILTER,
+	O_HOSTPCT,
+	O_NOCOLOR,
+	O_MOUSE,
+	O_SYNTHD,
+	O_SYNTHV,
+	O_NOCONFIG,
+	O_LISTCOLS,
+};
+
+static bool parse_delay(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(s, &end);
+	if (errno || end == s || *end || !(d > 0) || d > 86400)
+		return false;
+	*out = d < 0.05 ? 0.05 : d;
+	return true;
+}
+
+static bool parse_long(const char *s, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0)
+		return false;
+	*out = v;
+	return true;
+}
+
+int xt_opts_parse(xt_opts *o, int argc, char **argv, FILE *out, FILE *err)
+{
+	static const struct option lo[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"networks", no_argument, NULL, 'n'},
+	    {"vbds", no_argument, NULL, 'x'},
+	    {"repeat-header", no_argument, NULL, 'r'},
+	    {"vcpus", no_argument, NULL, 'v'},
+	    {"delay", required_argument, NULL, 'd'},
+	    {"batch", no_argument, NULL, 'b'},
+	    {"iterations", required_argument, NULL, 'i'},
+	    {"full-name", no_argument, NULL, 'f'},
+	    {"dom0-first", no_argument, NULL, 'z'},
+	    {"pcpus", no_argument, NULL, 'p'},
+	    {"backend", required_argument, NULL, O_BACKEND},
+	    {"json", no_argument, NULL, O_JSON},
+	    {"csv", no_argument, NULL, O_CSV},
+	    {"record", required_argument, NULL, O_RECORD},
+	    {"replay", required_argument, NULL, O_REPLAY},
+	    {"sort", required_argument, NULL, O_SORT},
+	    {"reverse", no_argument, NULL, O_REVERSE},
+	    {"columns", required_argument, NULL, O_COLUMNS},
+	    {"filter", required_argument, NULL, O_FILTER},
+	    {"host-percent", no_argument, NULL, O_HOSTPCT},
+	    {"no-color", no_argument, NULL, O_NOCOLOR},
+	    {"mouse", no_argument, NULL, O_MOUSE},
+	    {"synth-domains", required_argument, NULL, O_SYNTHD},
+	    {"synth-vcpus", required_argument, NULL, O_SYNTHV},
+	    {"no-config", no_argument, NULL, O_NOCONFIG},
+	    {"list-columns", no_argument, NULL, O_LISTCOLS},
+	    {0, 0, 0, 0},
+	};
+	int c;
+	long l;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hVnxrvd:bi:fzp", lo, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'h':
+			xt_usage(out);
+			return 1;
+		case 'V':
+			fprintf(out, "xentop-ng %s (hvkit)\n", XT_VERSION);
+			return 1;
+		case 'n':
+			o->nets = true;
+			break;
+		case 'x':
+			o->vbds = true;
+			break;
+		case 'r':
+			o->repeat_header = true;
+			break;
+		case 'v':
+			o->vcpus = true;
+			break;
+		case 'd':
+			if (!parse_delay(optarg, &o->delay_s)) {
+				fprintf(err,
+				        "xentop-ng: bad delay '%s': want "
+				        "seconds > 0, e.g. 0.5\n",
+				        optarg);
+				return -1;
+			}
+			break;
+		case 'b':
+			if (o->mode == XT_TUI)
+				o->mode = XT_BATCH;
+			break;
+		case 'i':
+			if (!parse_long(optarg, &l)) {
+				fprintf(err, "xentop-ng: bad iterations '%s'\n",
+				        optarg);
+				return -1;
+			}
+			o->iterations = l;
+			break;
+		case 'f':
+			o->full_name = true;
+			break;
+		case 'z':
+			o->dom0_first = true;
+			break;
+		case 'p':
+			o->pcpus = true;
+			break;
+		case O_BACKEND:
+			o->backend = optarg;
+			break;
+		case O_JSON:
+			o->mode = XT_JSON;
+			break;
+		case O_CSV:
+			o->mode = XT_CSV;
+			break;
+		case O_RECORD:
+			o->record = optarg;
+			break;
+		case O_REPLAY:
+			o->replay = optarg;
+			break;
+		case O_SORT:
+			if (xt_col_find(optarg) < 0) {
+				fprintf(err,
+				        "xentop-ng: unknown column '%s' (see "
+				        "--list-columns)\n",
+				        optarg);
+				return -1;
+			}
+			snprintf(o->sort, sizeof(o->sort), "%s",
+			         xt_cols[xt_col_find(optarg)].name);
+			break;
+		case O_REVERSE:
+			o->reverse = true;
+			break;
+		case O_COLUMNS:
+			snprintf(o->columns, sizeof(o->columns), "%s", optarg);
+			break;
+		case O_FILTER:
+			snprintf(o->filter, sizeof(o->filter), "%s", optarg);
+			break;
+		case O_HOSTPCT:
+			o->host_pct = true;
+			break;
+		case O_NOCOLOR:
+			o->color = false;
+			break;
+		case O_MOUSE:
+			o->mouse = true;
+			break;
+		case O_SYNTHD:
+		case O_SYNTHV:
+			if (!parse_long(optarg, &l) || l > 1000000) {
+				fprintf(err, "xentop-ng: bad count '%s'\n",
+				        optarg);
+				return -1;
+			}
+			if (c == O_SYNTHD)
+				o->synth_domains = (unsigned)l;
+			else
+				o->synth_vcpus = (unsigned)l;
+			break;
+		case O_NOCONFIG:
+			o->no_config = true;
+			break;
+		case O_LISTCOLS:
+			for (size_t i = 0; i < xt_ncols; i++)
+				fprintf(out, "%-12s %-12s %s\n",
+				        xt_cols[i].name, xt_cols[i].header,
+				        xt_cols[i].help);
+			return 1;
+		case ':':
+			fprintf(err, "xentop-ng: option needs a value: %s\n",
+			        argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(err,
+			        "xentop-ng: unknown option %s (try --help)\n",
+			        argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(err, "xentop-ng: unexpected argument '%s'\n",
+		        argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- config file: key = value lines, '#' comments ---- */
+int xt_config_path(char *buf, size_t len)
+{
+	const char *x = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	int n;
+	if (x && *x)
+		n = snprintf(buf, len, "%s/hvkit/xentop-ng.conf", x);
+	else if (home && *home)
+		n = snprintf(buf, len, "%s/.config/hvkit/xentop-ng.conf", home);
+	else
+		return -ENOENT;
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true"))
+		*out = true;
+	else if (!strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "false"))
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+	                 e[-1] == '\r'))
+		*--e = 0;
+	return s;
+}
+
+int xt_config_load(xt_opts *o, const char *path, char *msg, size_t msglen)
+{
+	FILE *f = fopen(path, "re");
+	char line[700];
+	int ln = 0, bad = 0;
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	msg[0] = 0;
+	while (fgets(line, sizeof(line), f)) {
+		ln++;
+		char *s = trim(line);
+		if (!*s || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			bad = ln;
+			continue;
+		}
+		*eq = 0;
+		char *k = trim(s), *v = trim(eq + 1);
+		bool ok = true;
+		double d;
+		if (!strcmp(k, "delay"))
+			ok = parse_delay(v, &d) && (o->delay_s = d, true);
+		else if (!strcmp(k, "sort"))
+			ok = xt_col_find(v) >= 0 &&
+			     snprintf(o->sort, sizeof(o->sort), "%s",
+			              xt_cols[xt_col_find(v)].name) > 0;
+		else if (!strcmp(k, "reverse"))
+			ok = parse_bool(v, &o->reverse);
+		else if (!strcmp(k, "columns"))
+			snprintf(o->columns, sizeof(o->columns), "%s", v);
+		else if (!strcmp(k, "vcpus"))
+			ok = parse_bool(v, &o->vcpus);
+		else if (!strcmp(k, "networks"))
+			ok = parse_bool(v, &o->nets);
+		else if (!strcmp(k, "vbds"))
+			ok = parse_bool(v, &o->vbds);
+		else if (!strcmp(k, "repeat_header"))
+			ok = parse_bool(v, &o->repeat_header);
+		else if (!strcmp(k, "host_percent"))
+			ok = parse_bool(v, &o->host_pct);
+		else if (!strcmp(k, "mouse"))
+			ok = parse_bool(v, &o->mouse);
+		else if (!strcmp(k, "heatmap"))
+			ok = strlen(v) == 1 && v[0] >= '0' && v[0] <= '2' &&
+			     (o->heatmap = v[0] - '0', true);
+		else
+			ok = false;
+		if (!ok)
+			bad = ln;
+	}
+	fclose(f);
+	if (bad)
+		snprintf(msg, msglen, "%s:%d: bad setting ignored", path, bad);
+	return 0;
+}
+
+static int mkdirs(char *path)
+{
+	/* Create the parent directories of path. */
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		int rc = mkdir(path, 0700);
+		*p = '/';
+		if (rc && errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
+
+int xt_config_save(const xt_opts *o, const char *path, char *msg, size_t msglen)
+{
+	char tmp[4200];
+	int rc = 0;
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	if ((rc = mkdirs(tmp)))
+		goto out;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "we");
+	if (!f) {
+		rc = -errno;
+		goto out;
+	}
+	fprintf(f,
+	        "# xentop-ng settings, written on exit (key W writes now)\n"
+	        "delay = %g\nsort = %s\nreverse = %d\ncolumns = %s\n"
+	        "vcpus = %d\nnetworks = %d\nvbds = %d\nrepeat_header = %d\n"
+	        "host_percent = %d\nmouse = %d\nheatmap = %d\n",
+	        o->delay_s, o->sort, o->reverse, o->columns, o->vcpus, o->nets,
+	        o->vbds, o->repeat_header, o->host_pct, o->mouse, o->heatmap);
+	if (fclose(f) || rename(tmp, path))
+		rc = -errno;
+out:
+	if (rc)
+		snprintf(msg, msglen, "cannot write %s: %s", path,
+		         strerror(-rc));
+	else
+		snprintf(msg, msglen, "settings written to %s", path);
+	return rc;
+}
