@@ -568,6 +568,47 @@ static void test_fd_budget(void **state)
 	fx_free(&f);
 }
 
+static void test_exec_into_qemu(void **state)
+{
+	struct fx f;
+	hv_snap *s;
+	static const char *const av[] = {"qemu-system-x86_64", "-name", "late",
+	                                 NULL};
+	kf_proc p = {
+	    .pid = 300, .comm = "qemu-system-x86", .starttime = 10, .argv = av};
+	int n = 0;
+	(void)state;
+
+	/* pid 300 is bash (young); it execs QEMU: same pid and start time. */
+	fx_build(&f);
+	fx_open(&f, NULL);
+	s = fx_sample(&f);
+	assert_int_equal(2, hv_snap_ndom(s));
+	hv_snap_unref(s);
+	assert_int_equal(0, kf_write_proc(f.h->proc, &p));
+	s = fx_sample(&f);
+	assert_int_equal(3, hv_snap_ndom(s));
+	assert_string_equal("late", hv_snap_find_id(s, 300)->name);
+	hv_snap_unref(s);
+
+	/* An old process that execs is found within 16 samples. */
+	fx_free(&f);
+	fx_build(&f);
+	fx_open(&f, NULL);
+	for (int i = 0; i < 8; i++)
+		hv_snap_unref(fx_sample(&f));
+	assert_int_equal(0, kf_write_proc(f.h->proc, &p));
+	for (n = 1; n <= 16; n++) {
+		s = fx_sample(&f);
+		size_t nd = hv_snap_ndom(s);
+		hv_snap_unref(s);
+		if (nd == 3)
+			break;
+	}
+	assert_true(n <= 16);
+	fx_free(&f);
+}
+
 static void test_pid_reuse(void **state)
 {
 	struct fx f;
@@ -980,6 +1021,7 @@ int main(void)
 	    cmocka_unit_test(test_sample_exact),
 	    cmocka_unit_test(test_netdev),
 	    cmocka_unit_test(test_fd_budget),
+	    cmocka_unit_test(test_exec_into_qemu),
 	    cmocka_unit_test(test_pid_reuse),
 	    cmocka_unit_test(test_vanish),
 	    cmocka_unit_test(test_malformed),

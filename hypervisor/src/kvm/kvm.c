@@ -485,6 +485,7 @@ static bool guest_stat(struct kvm *k, struct kguest *g)
 static int discover(struct kvm *k)
 {
 	struct ptab nt = {0};
+	bool holes = false;
 	int rc = list_pids(k);
 
 	if (rc)
@@ -530,6 +531,7 @@ static int discover(struct kvm *k)
 		if (check && classify(k, e) < 0) {
 			/* Gone between listing and reading. */
 			memset(e, 0, sizeof(*e));
+			holes = true;
 			continue;
 		}
 		if (e->g && live_push(k, e->g)) {
@@ -544,7 +546,7 @@ static int discover(struct kvm *k)
 	free(k->tab.e);
 	k->tab = nt;
 	/* Empty slots left by vanished pids break probing chains: rebuild. */
-	if (rc == 0) {
+	if (rc == 0 && holes) {
 		struct ptab t2 = {.cap = nt.cap};
 		t2.e = calloc(t2.cap, sizeof(*t2.e));
 		if (!t2.e)
