@@ -431,14 +431,10 @@ static void test_sample_exact(void **state)
 	assert_int_equal(250 * TICK, a->vcpu[0].guest_ns.v);
 	assert_int_equal(7777, a->vcpu[0].wait_ns.v);
 	assert_int_equal(1, a->vcpu[0].pcpu);
-	if (hv_snap_host(s)->nr_pcpu == 2) { /* the fixture's 2 pCPUs */
-		assert_non_null(a->vcpu[0].affinity);
-		assert_int_equal(2, a->vcpu[0].affinity[0]); /* pCPU 1 */
-	} else { /* built without the platform layer: no pCPUs known */
-		assert_int_equal(0, hv_snap_host(s)->nr_pcpu);
-		assert_null(a->vcpu[0].affinity);
-	}
-	assert_null(a->vcpu[1].affinity); /* 0-1: any */
+	assert_int_equal(2, hv_snap_host(s)->nr_pcpu); /* the fixture's */
+	assert_non_null(a->vcpu[0].affinity);
+	assert_int_equal(2, a->vcpu[0].affinity[0]); /* pinned to pCPU 1 */
+	assert_null(a->vcpu[1].affinity);            /* 0-1: any */
 	assert_int_equal(120 * TICK, a->vcpu[1].time_ns.v);
 	assert_int_equal(8888, a->vcpu[1].wait_ns.v);
 	/* Both vCPU threads sleep: blocked, as xentop would show it. */
@@ -606,6 +602,34 @@ static void test_exec_into_qemu(void **state)
 			break;
 	}
 	assert_true(n <= 16);
+	fx_free(&f);
+}
+
+static void test_host_and_knobs(void **state)
+{
+	struct fx f;
+	hv_snap *s;
+	hv_err err = {0};
+	char v[64];
+	(void)state;
+
+	/* The host part and the knobs are the platform layer's. */
+	fx_build(&f);
+	fx_open(&f, NULL);
+	s = fx_sample(&f);
+	assert_string_equal("kvm", hv_snap_host(s)->backend);
+	assert_string_equal("fixture-host", hv_snap_host(s)->hostname);
+	assert_int_equal(2, hv_snap_host(s)->nr_pcpu);
+	hv_snap_unref(s);
+	assert_int_equal(0, hv_kvm_ops.knob_get(f.priv, "cpu/1/governor", v,
+	                                        sizeof(v), &err));
+	assert_string_equal("powersave", v);
+	assert_int_equal(0, hv_kvm_ops.knob_set(f.priv, "cpu/1/governor",
+	                                        "performance", &err));
+	assert_int_equal(0, hv_kvm_ops.knob_get(f.priv, "cpu/1/governor", v,
+	                                        sizeof(v), &err));
+	assert_string_equal("performance", v);
+	assert_true(hv_kvm_ops.knob_set(f.priv, "no/such/knob", "1", &err) < 0);
 	fx_free(&f);
 }
 
@@ -1022,6 +1046,7 @@ int main(void)
 	    cmocka_unit_test(test_netdev),
 	    cmocka_unit_test(test_fd_budget),
 	    cmocka_unit_test(test_exec_into_qemu),
+	    cmocka_unit_test(test_host_and_knobs),
 	    cmocka_unit_test(test_pid_reuse),
 	    cmocka_unit_test(test_vanish),
 	    cmocka_unit_test(test_malformed),
