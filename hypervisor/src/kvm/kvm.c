@@ -1236,8 +1236,15 @@ static int fill_dom(struct kvm *k, hv_snap *s, struct kguest *g)
 	} else if (g->qmp) {
 		qo = hv_kvm_qmp_outcome(g->qmp, &qwhy);
 		if (qo == HV_QMP_O_STALE) {
+			char why[80];
 			d->stale |= HV_SRC_QMP;
-			note_add(d, qwhy);
+			if (strstr(qwhy,
+			           "deadline")) /* say how long we waited */
+				snprintf(why, sizeof(why), "%s (%d ms)", qwhy,
+				         k->qmp_timeout_ms);
+			else
+				snprintf(why, sizeof(why), "%s", qwhy);
+			note_add(d, why);
 		} else if (qo == HV_QMP_O_UNAVAILABLE) {
 			note_add(d, qwhy);
 		}
