@@ -134,15 +134,14 @@ static int classmap_load(hv_resctrl *rc, classmap *m, hv_err *err)
 
 static const char *classmap_of(const classmap *m, int32_t pid)
 {
-	/* classes first: the root lists everything not elsewhere */
+	if (!m->n)
+		return NULL; /* resctrl not mounted */
 	for (size_t i = 1; i < m->n; i++)
 		for (size_t j = 0; j < m->ntids[i]; j++)
 			if (m->tids[i][j] == pid)
 				return m->name[i];
-	for (size_t j = 0; m->n && j < m->ntids[0]; j++)
-		if (m->tids[0][j] == pid)
-			return "";
-	return NULL;
+	/* a task in no class is in the root (default) class */
+	return "";
 }
 
 static void fmt_num(char *buf, size_t len, double v, double div)
@@ -377,6 +376,7 @@ static int cmd_mon(const opts *o, const hv_env *env)
 	char desc[160] = "not mounted";
 	sigset_t set;
 	int r, ret = 1, started = 0;
+	long nsamples = 0;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -423,7 +423,8 @@ static int cmd_mon(const opts *o, const hv_env *env)
 			start_groups(rc, s, &cm);
 			started = 1;
 		}
-		if (hv_snap_rates(s)) { /* first sample has no rates yet */
+		/* the first sample has no rates yet (shown as '-'): skip it */
+		if (++nsamples > 1 && hv_snap_rates(s)) {
 			if (o->json)
 				print_json(s, &cm,
 				           rc ? hv_rc_info_get(rc) : NULL);

@@ -32,9 +32,9 @@ static double ru(int who)
 
 int main(int argc, char **argv)
 {
-	unsigned ndom = argc > 1 ? (unsigned)atoi(argv[1]) : 5000;
-	double secs = argc > 2 ? atof(argv[2]) : 10;
-	unsigned nvcpu = argc > 3 ? (unsigned)atoi(argv[3]) : 2;
+	unsigned ndom = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 5000;
+	double secs = argc > 2 ? strtod(argv[2], NULL) : 10;
+	unsigned nvcpu = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 2;
 	xt_opts o;
 	xt_machine m;
 	hv_err e = {0};

@@ -57,4 +57,5 @@ jq -e --argjson p "$pid" '.domains[] | select(.id == $p) | .llc_bytes == 2097152
 # every refresh after the first interval: 1e8 B/s within 10%
 n=$(jq --argjson p "$pid" '.domains[] | select(.id == $p) | .mbm_total_Bps | select(. != null and . > 0.9e8 and . < 1.1e8)' "$d/out" | wc -l)
 [ "$n" -ge 2 ] || fail "MBM rate not ~1e8 B/s in >=2 of 3 refreshes"
+jq -e --argjson p "$pid" '.domains[] | select(.id == $p) | .mbm_total_Bps != null' <(head -n1 "$d/out") >/dev/null || fail "first refresh has no rate"
 echo "hv-rdt monitor on a real guest: LLC and MBM as the fixture says"

@@ -10,7 +10,7 @@ command -v jq >/dev/null || { echo "jq missing"; exit 77; }
 T=$(mktemp -d)
 S="xt-tui-$$"
 TM() { tmux -L "$S" "$@"; }
-cleanup() { TM kill-server 2>/dev/null || true; rm -rf "$T"; }
+cleanup() { TM kill-server 2>/dev/null || true; tmux -L "xt-tui-$$" kill-server 2>/dev/null || true; rm -rf "$T"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- screen:"; TM capture-pane -p 2>/dev/null || true; exit 1; }
 screen() { TM capture-pane -p; }
@@ -124,7 +124,9 @@ grep -q 'nettx' "$conf" || fail "columns not saved"
 # A domain whose source missed its deadline is marked, with the reason.
 jq -c '.doms[0].stale = 2 | .doms[0].note = "qmp: no answer within 200 ms"' \
   "$T/rec.jsonl" > "$T/stale.jsonl"
+# a fresh tmux server (a killed one may still be exiting)
 TM kill-server 2>/dev/null || true
+S="$S-stale"
 TM new-session -d -x 160 -y 40 \
   "env NO_COLOR=1 $X --no-config --replay $T/stale.jsonl -d 0.4; echo EXITED; sleep 60"
 wait_for '^synth-00000 .* stale'

@@ -215,7 +215,9 @@ static bool t_nets(const xt_row *r, const xt_ctx *c, char *b, size_t l)
 static double n_nettx(const xt_row *r, const xt_ctx *c)
 {
 	(void)c;
-	return r->net_ok ? U(r->net_tx / 1024) : NAN;
+	/* whole KiB, as xentop prints and sorts */
+	uint64_t kib = r->net_tx / 1024;
+	return r->net_ok ? U(kib) : NAN;
 }
 static bool t_nettx(const xt_row *r, const xt_ctx *c, char *b, size_t l)
 {
@@ -228,7 +230,9 @@ static bool t_nettx(const xt_row *r, const xt_ctx *c, char *b, size_t l)
 static double n_netrx(const xt_row *r, const xt_ctx *c)
 {
 	(void)c;
-	return r->net_ok ? U(r->net_rx / 1024) : NAN;
+	/* whole KiB, as xentop prints and sorts */
+	uint64_t kib = r->net_rx / 1024;
+	return r->net_ok ? U(kib) : NAN;
 }
 static bool t_netrx(const xt_row *r, const xt_ctx *c, char *b, size_t l)
 {

@@ -364,7 +364,8 @@ int xt_config_load(xt_opts *o, const char *path, char *msg, size_t msglen)
 		else if (!strcmp(k, "mouse"))
 			ok = parse_bool(v, &o->mouse);
 		else if (!strcmp(k, "heatmap"))
-			ok = (o->heatmap = atoi(v)) >= 0 && o->heatmap <= 2;
+			ok = strlen(v) == 1 && v[0] >= '0' && v[0] <= '2' &&
+			     (o->heatmap = v[0] - '0', true);
 		else
 			ok = false;
 		if (!ok)

@@ -1138,7 +1138,26 @@ int xt_tui_run(xt_machine *m, xt_opts *o, const char *config_path)
 	 * without a new sample or a key costs one mutex and no drawing. */
 	timeout(100);
 	bool need = true;
+	/* With xentop's 3 s default the first rates would take 3 s: take one
+	 * extra sample half a second in (once; a slow source is bounded by
+	 * the backend's own deadlines), so CPU(%) shows almost at once. */
+	bool warm = o->replay || o->delay_s <= 0.75;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
+		if (!warm) {
+			struct timespec t1;
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if ((double)(t1.tv_sec - t0.tv_sec) +
+			        (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 >=
+			    0.5) {
+				warm = true;
+				const hv_rates *r =
+				    m->cur ? hv_snap_rates(m->cur) : NULL;
+				if (m->cur && (!r || isnan(hv_rates_dt(r))))
+					(void)hv_collector_step(m->col, NULL);
+			}
+		}
 		if (xt_machine_poll(m)) {
 			u->dirty = true;
 			need = true;
