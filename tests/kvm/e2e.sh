@@ -6,6 +6,7 @@
 #    burner >= 90 % when the host had a CPU to spare;
 #  - disk bytes read (QMP blockstats) vs what the guest's dd read (+-10 %);
 #  - tap bytes (guest view) vs the frames the guest's ping sent (+-10 %);
+#  - a vCPU thread pinned with taskset shows that affinity;
 #  - QMP stop/cont shows paused/running; a stopped guest disappears.
 # Exit 77 (skip) without root, QEMU or a guest build.
 set -euo pipefail
@@ -110,6 +111,22 @@ else:
           f"{pct[burn]:.1f}%, absolute check skipped")
 check(d1[burn]["state"] & (32 | 4) and not d1[burn]["state"] & 16,
       f"{burn}: running state {d1[burn]['state']}")
+
+# ---- affinity: pin the burner's vCPU thread with taskset ----
+if j1.get("nr_pcpu", 0) >= 2:
+    pid, tid = tids[burn]
+    subprocess.run(["taskset", "-p", "-c", "1", str(tid)], check=True,
+                   capture_output=True)
+    _, d = sample()
+    v = d[burn]["vcpu"][0]
+    check(v["pinned"] and v["aff0"] == 2,
+          f"{burn}: vCPU pinned to pCPU 1 by taskset shows affinity {v.get('aff0')}")
+    subprocess.run(["taskset", "-p", "-c", f"0-{ncpu - 1}", str(tid)],
+                   check=True, capture_output=True)
+    _, d = sample()
+    check(not d[burn]["vcpu"][0]["pinned"], f"{burn}: unpinned shows no affinity")
+else:
+    print("note: no pCPUs from the platform layer: affinity check skipped")
 
 # ---- pause through QMP ----
 hv("qmp", idle, '{"execute":"stop"}')

@@ -77,6 +77,17 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hvweb-http-")
     rundir = os.path.join(tmp, "run")
     os.mkdir(rundir)
+    # hv-powerd's files as docs/arch/powerd.md describes them.
+    with open(os.path.join(rundir, "state.json"), "w") as f:
+        json.dump({"version": 1, "pid": os.getpid(), "updated": "2026-11-23T12:00:00.000Z", "dry_run": False,
+                   "journal": os.path.join(rundir, "journal.jsonl"),
+                   "held": [{"knob": "cpu/7/online", "orig": "1", "cur": "0", "policy": "hwerr"}],
+                   "parked": [6], "hwerr_offlined": [7], "demand_cpus": 0.8, "pkg_watts": 41.5, "domains": []}, f)
+    with open(os.path.join(rundir, "journal.jsonl"), "w") as f:
+        f.write(json.dumps({"time": "2026-11-23T12:00:00.000Z", "event": "set", "policy": "hwerr",
+                            "knob": "cpu/7/online", "old": "1", "new": "0", "orig": "1",
+                            "reason": "<script>ce rose by 12</script>"}) + "\n")
+        f.write('{"torn": \n')
     base = f"backend = synth\nsynth_domains = 20\nsynth_vcpus = 2\nconnection_timeout = 3\nrundir = {rundir}\n"
     p, port = start(base + "per_ip_limit = 12\n", tmp, "ro")
     try:
@@ -92,6 +103,13 @@ def main():
             check(h.get("x-content-type-options") == "nosniff", f"{path} nosniff")
             j = json.loads(body)
             check(j.get("schema") == 1 and key in j, f"{path} schema/key {key}")
+        st, _, body = req(port, "GET", "/api/v1/powerd")
+        pj = json.loads(body)
+        check(pj["running"] is True and pj["state"]["hwerr_offlined"] == [7], "powerd state")
+        check(len(pj["journal"]) == 1 and pj["journal"][0]["knob"] == "cpu/7/online", "powerd journal (torn line skipped)")
+        st, _, body = req(port, "GET", "/metrics")
+        check(b'hv_powerd_cpu_offlined_for_errors{cpu="7"} 1\n' in body and b"hv_powerd_up 1\n" in body
+              and b"hv_powerd_held_knobs 1\n" in body and b'hv_powerd_cpu_parked{cpu="6"} 1\n' in body, "powerd metrics")
         st, _, body = req(port, "GET", "/api/v1/domains")
         doms = json.loads(body)["domains"]
         check(len(doms) == 20, "20 domains")

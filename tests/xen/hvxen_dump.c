@@ -167,9 +167,19 @@ static int cmd_pcpu(hv_backend *b)
 		for (uint32_t j = 0; j < c->nr_cstate; j++)
 			printf(" %s=%" PRIu64 "/%" PRIu64, c->cstate[j].name,
 			       u(c->cstate[j].time_ns), u(c->cstate[j].usage));
-		printf(" nr_pstate=%u cur_khz=%s governor=%s\n", c->nr_pstate,
-		       hv_ok(c->cur_khz) ? "ok" : hv_why_str(c->cur_khz.why),
-		       c->governor[0] ? c->governor : "-");
+		printf(" nr_pstate=%u", c->nr_pstate);
+		for (uint32_t j = 0; j < c->nr_pstate; j++)
+			printf(" P%u=%" PRIu64 "/%" PRIu64, j, c->pstate[j].khz,
+			       u(c->pstate[j].time_ns));
+		if (hv_ok(c->cur_khz))
+			printf(" cur_khz=%" PRIu64 " min_khz=%" PRIu64
+			       " max_khz=%" PRIu64,
+			       c->cur_khz.v, u(c->min_khz), u(c->max_khz));
+		else
+			printf(" cur_khz=%s", hv_why_str(c->cur_khz.why));
+		printf(" governor=%s driver=%s\n",
+		       c->governor[0] ? c->governor : "-",
+		       c->driver[0] ? c->driver : "-");
 	}
 	for (uint32_t i = 0; i < h->nr_pcpu && i < 2; i++) {
 		char knob[32];

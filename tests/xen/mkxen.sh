@@ -85,7 +85,7 @@ pack "$u" "$out/domu.img"
 r="$tmp/dom0"
 base_root "$r"
 cp "$here/img/dom0-init" "$r/init"
-modules_into "$r" xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback loop bridge
+modules_into "$r" xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback loop bridge xen-acpi-processor
 mkdir -p "$r$xbin" "$r/etc/xen/scripts" "$r/hvkit/bin"
 bins=()
 for t in xl xentop xenpm xen-hptool xen-init-dom0 xenconsoled xenstored; do
@@ -112,4 +112,11 @@ done
 cp "$out/vmlinuz" "$r/boot/vmlinuz"
 cp "$out/domu.img" "$r/boot/domu.img"
 pack "$r" "$out/dom0.img"
+# P-state tables for QEMU's CPUs (the guest area's SSDT generator), used by
+# the P-state scenario; without iasl that scenario is skipped.
+if command -v iasl >/dev/null; then
+  "$src/tests/guest/ssdt.sh" 4 >"$tmp/ssdt.asl" &&
+    iasl -p "$tmp/ssdt" "$tmp/ssdt.asl" >/dev/null 2>&1 &&
+    cp "$tmp/ssdt.aml" "$out/ssdt.aml" || log "could not compile the SSDT"
+fi
 log "built $out ($(du -sh "$out/dom0.img" | cut -f1) dom0 initramfs, kernel $krel)"

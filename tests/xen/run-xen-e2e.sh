@@ -26,6 +26,13 @@ avail=$(awk '/MemAvailable/{print int($2/1024)}' /proc/meminfo)
 [ "$(id -u)" = 0 ] || [ -w "${HVKIT_GUEST_CACHE:-/var/cache/hvkit-guest}" ] ||
   skip "cannot write the guest kernel cache"
 
+# HVKIT_XEN_MODE=pstates: a second scenario with P-states (QEMU Intel CPU
+# model + an SSDT with _PSS): xenpm vs hvkit's P-state figures, and the
+# governor / max_khz / max_cstate knobs checked with xenpm.
+mode=${HVKIT_XEN_MODE:-domains}
+if [ "$mode" = pstates ] && [ -z "${HVKIT_XEN_REPLAY:-}" ]; then
+  command -v iasl >/dev/null || skip "iasl (acpica-tools) not installed: no SSDT with P-states"
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/hvkit-xen.XXXXXX")
 qpid=
 cleanup() {
@@ -48,11 +55,16 @@ if ! HVKIT_BUILD=$build HVKIT_SRC=$src "$here/mkxen.sh" "$work/img" >"$work/mkxe
 fi
 t1=$(date +%s)
 log=$work/serial.log
-qemu-system-x86_64 -M pc -accel tcg,thread=multi -cpu max -m 2048 -smp 4 \
+cpu=max acpi=() d0arg=
+if [ "$mode" = pstates ]; then
+  [ -s "$work/img/ssdt.aml" ] || skip "SSDT with P-states could not be built"
+  cpu=Skylake-Client acpi=(-acpitable "file=$work/img/ssdt.aml") d0arg=" hvxen=pstates"
+fi
+qemu-system-x86_64 -M pc -accel tcg,thread=multi -cpu $cpu "${acpi[@]}" -m 2048 -smp 4 \
   -nodefaults -no-user-config -display none -vga none -no-reboot \
   -serial "file:$log" -kernel "$work/img/xen" \
   -append "console=com1 com1=115200,8n1 smap=0 bootscrub=false dom0_mem=512M,max:512M dom0_max_vcpus=2 noreboot" \
-  -initrd "$work/img/vmlinuz console=hvc0 earlyprintk=xen quiet,$work/img/dom0.img" \
+  -initrd "$work/img/vmlinuz console=hvc0 earlyprintk=xen quiet$d0arg,$work/img/dom0.img" \
   >"$work/qemu.out" 2>&1 &
 qpid=$!
 limit=${HVKIT_XEN_TIMEOUT:-600}
@@ -70,7 +82,7 @@ sleep 1
 kill "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; qpid=
 tr -d '\r' <"$log" >"$work/console.log"
 # Kept for the xentop-ng verdict (xen_e2e_xentop_ng replays it).
-cp "$work/console.log" "$build/xen-e2e-console.log" 2>/dev/null
+[ "$mode" = pstates ] || cp "$work/console.log" "$build/xen-e2e-console.log" 2>/dev/null
 echo "xen-e2e: images $((t1 - t0))s, boot to results $((t2 - t1))s, QEMU peak RSS ${rss} MB"
 fi
 grep '^@@ ' "$work/console.log"
@@ -89,6 +101,38 @@ check() { # description, condition result (0 ok)
   if [ "$2" = 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
 }
 grep -q '^@@ FAIL' "$work/console.log" && { tail -n 80 "$work/console.log"; die "dom0 reported a failure"; }
+
+if [ "$mode" = pstates ]; then
+  section pstates >"$work/p.txt"
+  echo "--- P-state scenario"; cat "$work/p.txt"
+  grep -q 'failed to get cpufreq parameter' "$work/p.txt" &&
+    skip "Xen registered no P-states even with the SSDT (xen-acpi-processor: $(grep -c 'xen-acpi-processor loaded' "$work/p.txt"))"
+  # xenpm get-cpufreq-states: "total P-states : 3" and "P0 [2600 MHz]"
+  xt_n=$(awk -F: '/total P-states/{gsub(/ /, "", $2); print $2; exit}' "$work/p.txt")
+  xt_f=$(grep -o 'P[0-9]* *\[ *[0-9]* MHz\]' "$work/p.txt" | grep -o '[0-9]* MHz' | awk '{printf "%d ", $1 * 1000}')
+  hv_line=$(grep '^pcpu 1 ' "$work/p.txt" | head -n 1)
+  hv_n=$(echo "$hv_line" | grep -o 'nr_pstate=[0-9]*' | cut -d= -f2)
+  hv_f=$(echo "$hv_line" | grep -o ' P[0-9]*=[0-9]*' | cut -d= -f2 | awk '{printf "%d ", $1}')
+  check "P-states of cpu1: hvkit $hv_n ($hv_f) vs xenpm $xt_n ($xt_f)" \
+    "$([ -n "$xt_n" ] && [ "$hv_n" = "$xt_n" ] && [ "$hv_f" = "$xt_f" ] && echo 0 || echo 1)"
+  # P0 residency: xenpm (ms) just before hvkit (ns): within 10 % + 1.5 s
+  xt_r=$(awk '/^\*?P0 /{f=1; next} f && /residency/{gsub(/[^0-9]/, "", $0); print; exit}' "$work/p.txt")
+  hv_r=$(echo "$hv_line" | grep -o ' P0=[0-9]*/[0-9]*' | cut -d/ -f2 | awk '{printf "%d", $1 / 1e6}')
+  check "P0 residency of cpu1: hvkit ${hv_r} ms vs xenpm ${xt_r} ms" \
+    "$(awk -v a="$hv_r" -v b="$xt_r" 'BEGIN{d = a - b; if (d < 0) d = -d; print (b != "" && d <= b * 0.1 + 1500) ? 0 : 1}')"
+  gov=$(awk -F: '/current_governor/{gsub(/ /, "", $2); print $2; exit}' "$work/p.txt")
+  check "governor of cpu1: hvkit $(echo "$hv_line" | grep -o 'governor=[a-z]*') vs xenpm $gov" \
+    "$(echo "$hv_line" | grep -q "governor=$gov " && echo 0 || echo 1)"
+  check "cpu/1/governor -> performance: xenpm shows it" \
+    "$(grep -q 'setgov rc=0' "$work/p.txt" && grep -Eq 'current_governor *: *performance' "$work/p.txt" && echo 0 || echo 1)"
+  check "cpu/1/max_khz -> 2000000: xenpm scaling max and the knob read back agree" \
+    "$(grep -q 'setmax rc=0' "$work/p.txt" && grep -Eq 'scaling frequency *: *max \[2000000\]' "$work/p.txt" && grep -q '^cpu/1/max_khz=2000000' "$work/p.txt" && echo 0 || echo 1)"
+  check "xen/max_cstate 0 then unlimited: xenpm follows" \
+    "$(grep -q 'setcst rc=0' "$work/p.txt" && grep -q 'unsetcst rc=0' "$work/p.txt" && grep -q 'Max possible C-state: C0' "$work/p.txt" && grep -q 'All C-states allowed' "$work/p.txt" && echo 0 || echo 1)"
+  [ "$fails" -gt 0 ] && die "$fails check(s) failed"
+  echo "PASS: xen e2e P-states"
+  exit 0
+fi
 
 # ---- 1. domains: last iteration of each, by name ----
 lastiter() { # normalise "no limit"/"n/a" to one token each; keep the last table
