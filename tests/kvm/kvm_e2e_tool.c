@@ -69,8 +69,9 @@ int main(int argc, char **argv)
 				cost[k] = cost[k - 1];
 				cost[k - 1] = t;
 			}
+		int mid = 1 + (ns - 1) / 2;
 		cJSON_AddNumberToObject(root, "steady_cost_ns",
-		                        (double)cost[1 + (ns - 1) / 2]);
+		                        (double)cost[mid]);
 	}
 	doms = cJSON_AddArrayToObject(root, "doms");
 	for (size_t i = 0; i < hv_snap_ndom(s); i++) {
