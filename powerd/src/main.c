@@ -36,7 +36,7 @@ static const char usage[] =
     "  -c, --config FILE   policy configuration (required; see hv-powerd(8))\n"
     "  -n, --dry-run       compute and journal decisions, change nothing\n"
     "  -1, --once          run one decision round, restore, and exit\n"
-    "  -b, --backend NAME  kvm, xen, synth or replay (default: auto-detect)\n"
+    "  -b, --backend NAME  kvm, xen or synth (default: auto-detect)\n"
     "  -t, --check         validate the configuration and exit\n"
     "  -h, --help          show this help\n"
     "  -V, --version       show the version\n"
@@ -315,6 +315,7 @@ int main(int argc, char **argv)
 	double next = mono() + (once ? (cfg.period_s < 1 ? cfg.period_s : 1)
 	                             : cfg.period_s);
 	bool stop = false;
+	unsigned failed_rounds = 0;
 	while (!stop) {
 		double wait = next - mono();
 		struct pollfd pfd = {sfd, POLLIN, 0};
@@ -357,7 +358,25 @@ int main(int argc, char **argv)
 		next += cfg.period_s;
 		if (next < mono())
 			next = mono() + cfg.period_s;
-		round_once(col, &cfg, mem, act, &out, &last_energy, dry);
+		if (round_once(col, &cfg, mem, act, &out, &last_energy, dry)) {
+			/* Blind: with no samples, parked CPUs could not come
+			 * back when load returns. After 10 s (at least 3
+			 * rounds) without one, give everything back. */
+			failed_rounds++;
+			size_t nh;
+			pd_act_held(act, &nh);
+			if (nh && failed_rounds * cfg.period_s >= 10 &&
+			    failed_rounds >= 3) {
+				pd_log(PD_LOG_ERR,
+				       "no samples for %u rounds: restoring "
+				       "every knob (fail safe)",
+				       failed_rounds);
+				pd_act_restore_all(act,
+				                   "no samples: fail safe");
+			}
+		} else {
+			failed_rounds = 0;
+		}
 		if (once)
 			break;
 	}
