@@ -30,8 +30,11 @@ struct xt_ui {
 	SCREEN *scr;
 	bool own_term; /* newterm() on a caller's FILEs */
 	xt_table t;
-	int vis[MAX_VIS];
+	int vis[MAX_VIS]; /* chosen columns */
 	int nvis;
+	int dvis[MAX_VIS]; /* drawn this frame */
+	int ndvis;
+	bool custom; /* columns chosen by the user (config, flag, chooser) */
 	long sel, top;
 	uint64_t exp[MAX_EXP];
 	int nexp;
@@ -97,6 +100,7 @@ static void set_columns(xt_ui *u)
 				u->vis[u->nvis++] = i;
 		}
 	}
+	u->custom = u->nvis > 0;
 	if (!u->nvis)
 		for (size_t i = 0; i < xt_ncols && u->nvis < MAX_VIS; i++)
 			if (xt_cols[i].flags & XT_COL_DEFAULT)
@@ -106,6 +110,8 @@ static void set_columns(xt_ui *u)
 static void save_columns(xt_ui *u)
 {
 	size_t l = 0;
+	if (!u->custom)
+		return; /* keep following the defaults */
 	u->o->columns[0] = 0;
 	for (int i = 0; i < u->nvis; i++)
 		l += (size_t)snprintf(u->o->columns + l,
@@ -491,9 +497,21 @@ static void draw_table(xt_ui *u, int y0)
 	hv_snap *hist[SPARK_N + 1];
 	size_t nh = 0;
 	bool spark = false;
+	/* With the default columns, hide IPC/LLC/MBW/WATTS while no domain
+	 * has the figure (no perf, resctrl or RAPL here); chosen columns are
+	 * always drawn. */
+	u->ndvis = 0;
 	for (int i = 0; i < u->nvis; i++) {
-		wid[i] = col_width(u, u->vis[i]);
-		spark |= (xt_cols[u->vis[i]].flags & XT_COL_SPARK) != 0;
+		const xt_col *col = &xt_cols[u->vis[i]];
+		bool any = !(col->flags & XT_COL_AUTO) || u->custom;
+		for (size_t k = 0; !any && k < u->t.nshow && k < 256; k++)
+			any = !isnan(col->num(&u->t.rows[u->t.order[k]], &c));
+		if (any)
+			u->dvis[u->ndvis++] = u->vis[i];
+	}
+	for (int i = 0; i < u->ndvis; i++) {
+		wid[i] = col_width(u, u->dvis[i]);
+		spark |= (xt_cols[u->dvis[i]].flags & XT_COL_SPARK) != 0;
 	}
 	if (spark)
 		nh = hv_collector_history(u->m->col, hist, SPARK_N);
@@ -504,8 +522,8 @@ static void draw_table(xt_ui *u, int y0)
 	move(y0, 0);
 	hline(' ', COLS);
 	int x = 0;
-	for (int i = 0; i < u->nvis && x < COLS; i++) {
-		int ci = u->vis[i];
+	for (int i = 0; i < u->ndvis && x < COLS; i++) {
+		int ci = u->dvis[i];
 		bool sorted = ci == u->t.sort_col;
 		u->hdr_x[i] = x;
 		if (sorted)
@@ -522,7 +540,7 @@ static void draw_table(xt_ui *u, int y0)
 		}
 		x += wid[i] + 1;
 	}
-	u->hdr_x[u->nvis] = x;
+	u->hdr_x[u->ndvis] = x;
 	attroff(A_REVERSE);
 
 	for (int i = 0; i < 512; i++)
@@ -554,8 +572,8 @@ static void draw_table(xt_ui *u, int y0)
 		if (is_sel)
 			hline(' ', COLS);
 		x = 0;
-		for (int i = 0; i < u->nvis && x < COLS; i++) {
-			int ci = u->vis[i];
+		for (int i = 0; i < u->ndvis && x < COLS; i++) {
+			int ci = u->dvis[i];
 			const xt_col *col = &xt_cols[ci];
 			if (col->flags & XT_COL_SPARK) {
 				draw_spark(u, r->d, hist, nh, y, x, wid[i]);
@@ -871,6 +889,7 @@ static void chooser_key(xt_ui *u, int ch)
 			u->vis[at] = u->csel;
 			u->nvis++;
 		}
+		u->custom = true;
 		save_columns(u);
 	} else if (ch == 27 || ch == '\n' || ch == '\r' || ch == 'q' ||
 	           ch == KEY_ENTER) {
@@ -927,9 +946,9 @@ static void mouse_key(xt_ui *u)
 	} else if (ev.bstate & (BUTTON5_PRESSED)) {
 		u->sel += 3;
 	} else if (ev.y == u->hdr_y) {
-		for (int i = 0; i < u->nvis; i++)
+		for (int i = 0; i < u->ndvis; i++)
 			if (ev.x >= u->hdr_x[i] && ev.x < u->hdr_x[i + 1])
-				sort_by(u, u->vis[i]);
+				sort_by(u, u->dvis[i]);
 	} else if (ev.y >= 0 && ev.y < 512 && u->row_at[ev.y] >= 0) {
 		if (u->sel == u->row_at[ev.y] &&
 		    (ev.bstate & BUTTON1_DOUBLE_CLICKED))

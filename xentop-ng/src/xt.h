@@ -100,6 +100,7 @@ enum xt_col_flags {
 	XT_COL_DEFAULT = 1 << 3, /* shown on screen by default */
 	XT_COL_TEXT = 1 << 4,    /* sorts as text, ascending */
 	XT_COL_SPARK = 1 << 5,   /* drawn by the screen (history) */
+	XT_COL_AUTO = 1 << 6, /* default column hidden while no domain has it */
 };
 
 typedef struct xt_col {
