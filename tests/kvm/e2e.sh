@@ -85,6 +85,10 @@ for n in (burn, idle):
     check(d0[n]["mem_kib"] == 128 * 1024, f"{n}: mem 128 MiB from -m")
     check(d0[n]["sources"] & 2 and not d0[n]["stale"], f"{n}: QMP answered")
     tids[n] = (d0[n]["id"], want[0])
+    with open(f"/proc/{d0[n]['id']}/statm") as f:
+        statm = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    check(abs(d0[n]["rss_kib"] - statm) <= 0.05 * statm,
+          f"{n}: rss {d0[n]['rss_kib']} KiB vs statm's {statm} KiB (+-5%)")
 k0 = {n: ticks(*tids[n]) for n in tids}
 t0 = time.monotonic()
 h0 = host_idle()

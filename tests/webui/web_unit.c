@@ -76,10 +76,10 @@ static void t_prom_text(void **st)
 	                          "0\",path=\"intel-rapl:0\"} 1.234567\n"));
 	assert_non_null(
 	    strstr(t, "hv_pcpu_frequency_hertz{cpu=\"0\"} 2400000000\n"));
-	assert_non_null(
-	    strstr(t, "hv_domain_block_read_time_seconds_total{domain="
-	              "\"web\\\"01\",uuid=\"00000000-0000-0000-0000-"
-	              "000000000000\",device=\"vda\"} 0.0000015\n"));
+	assert_non_null(strstr(t,
+	                       "hv_domain_block_read_time_seconds_total{domain="
+	                       "\"web\\\"01\",uuid=\"00000000-0000-0000-0000-"
+	                       "000000000000\",device=\"vda\"} 0.0000015\n"));
 	assert_non_null(strstr(t, "hv_pcpu_online{cpu=\"1\"} 0\n"));
 	/* missing values are omitted, not 0 */
 	assert_null(strstr(t, "hv_host_memory_free_bytes"));
@@ -355,6 +355,50 @@ static void t_rrd(void **st)
 	assert_int_equal(system(cmd), 0);
 }
 
+static void t_hist(void **st)
+{
+	(void)st;
+	web_hist *h = NULL;
+	hv_err e = {0};
+	web_buf o;
+	assert_int_equal(web_hist_new(2, &h, &e), 0);
+	hv_snap *a = fixture_snap_at(1700000000000000000ll, 1);
+	hv_snap *b = fixture_snap_at(1700000001000000000ll, 2);
+	hv_snap *c = fixture_snap_at(1700000002000000000ll, 3);
+	web_hist_add(h, a);
+	web_hist_add(h, b);
+	web_hist_add(h, c); /* ring of 2: a falls out */
+	web_buf_init(&o);
+	assert_int_equal(web_hist_json(h, c, "plain", 600, &o, &e), 0);
+	cJSON *j = parse_ok(&o);
+	cJSON *t = cJSON_GetObjectItem(j, "t");
+	assert_int_equal(cJSON_GetArraySize(t), 2);
+	assert_true(fabs(cJSON_GetArrayItem(t, 0)->valuedouble - 1700000001.0) <
+	            1e-3);
+	cJSON *mem =
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(j, "series"), "mem_bytes");
+	assert_true(
+	    fabs(cJSON_GetArrayItem(mem, 1)->valuedouble - 1073741824.0) < 1);
+	/* no rates attached outside a collector: null, never 0 */
+	assert_true(cJSON_IsNull(cJSON_GetArrayItem(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(j, "series"), "cpu_pct"),
+	    0)));
+	cJSON_Delete(j);
+	web_buf_free(&o);
+	assert_int_equal(web_hist_json(h, c, NULL, 1.5, &o, &e),
+	                 0); /* host, last 1.5 s */
+	j = parse_ok(&o);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "t")), 2);
+	cJSON_Delete(j);
+	web_buf_free(&o);
+	assert_int_equal(web_hist_json(h, c, "nope", 600, &o, &e), -ENOENT);
+	web_buf_free(&o);
+	web_hist_free(h);
+	hv_snap_unref(a);
+	hv_snap_unref(b);
+	hv_snap_unref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +406,7 @@ int main(void)
 	    cmocka_unit_test(t_prom_om), cmocka_unit_test(t_negotiate),
 	    cmocka_unit_test(t_json),    cmocka_unit_test(t_config),
 	    cmocka_unit_test(t_auth),    cmocka_unit_test(t_rrd),
+	    cmocka_unit_test(t_hist),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -168,7 +168,9 @@ int main(int argc, char **argv)
 	};
 	if (hv_backend_open(&env, &bo, &be, &err))
 		goto fail;
-	hv_collector_opts co = {.period_s = cfg.period_s, .ring = cfg.ring};
+	/* History lives in hv-webd's compact ring (hist.c); the collector
+	 * keeps only a few whole snapshots. */
+	hv_collector_opts co = {.period_s = cfg.period_s, .ring = 4};
 	if (hv_collector_new(be, &co, &col, &err))
 		goto fail;
 	if (dump) {

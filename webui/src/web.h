@@ -121,6 +121,15 @@ int web_json_ring_history(hv_snap *const *ring, size_t n, const char *id,
 const hv_dom *web_find_dom(const hv_snap *s, const char *id);
 void web_json_error(web_buf *o, int status, const char *msg);
 
+/* ---- compact in-memory history (hist.c) ---- */
+typedef struct web_hist web_hist;
+int web_hist_new(size_t cap, web_hist **out, hv_err *err);
+void web_hist_free(web_hist *h); /* NULL allowed */
+void web_hist_add(web_hist *h, const hv_snap *s);
+/* Same JSON as web_json_ring_history; id NULL = host. */
+int web_hist_json(web_hist *h, const hv_snap *s, const char *id, double range_s,
+                  web_buf *o, hv_err *err);
+
 /* ---- RRD history (rrdstore.c) ---- */
 typedef struct web_rrd web_rrd;
 int web_rrd_open(const web_config *c, hv_collector *col, web_rrd **out,

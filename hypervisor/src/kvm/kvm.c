@@ -62,7 +62,7 @@ struct kguest {
 	uint64_t starttime;
 	uint64_t key;
 	int dfd; /* /proc/PID: openat through it never reaches a new process */
-	int fd_stat, fd_statm, fd_io;
+	int fd_stat, fd_io;
 	struct hv_kvm_cmd cmd;
 	struct kvcpu *vcpu;
 	uint32_t nvcpu;
@@ -240,7 +240,6 @@ static void guest_free(struct kvm *k, struct kguest *g)
 		net_close(k, &g->net[i]);
 	free(g->net);
 	kclose(k, &g->fd_stat);
-	kclose(k, &g->fd_statm);
 	kclose(k, &g->fd_io);
 	if (g->dfd >= 0) {
 		close(g->dfd);
@@ -306,7 +305,7 @@ static struct kguest *guest_new(struct kvm *k, uint32_t pid,
 	g->key = hv_kvm_key(pid, st->starttime);
 	g->dfd = dfd;
 	k->nfds++;
-	g->fd_stat = g->fd_statm = g->fd_io = -1;
+	g->fd_stat = g->fd_io = -1;
 	g->st = *st;
 	g->threads_at = k->seq; /* scan now */
 	g->net_at = k->seq;
@@ -1500,31 +1499,35 @@ static int kvm_sample(void *priv, hv_snap *s, hv_err *err)
 	}
 	for (size_t i = 0; i < k->nlive; i++) {
 		struct kguest *g = k->live[i];
-		char buf[512];
 		ssize_t n;
-		uint64_t sz, res;
+		bool gone = false;
 
 		g->alive = true;
-		n = kread(k, &g->fd_statm, g->dfd, "statm", buf, sizeof(buf));
-		if (vanished(n)) {
-			g->alive = false;
-			continue;
-		}
-		g->rss_kib = hv_na(HV_NA_ERROR);
-		if (n > 0 && hv_kvm_parse_schedstat(buf, &sz, &res) == 0)
-			g->rss_kib = hv_val(res * k->page_kib); /* 2nd field */
+		/* Resident pages: stat field 24, the same count statm gives,
+		 * so no extra file. */
+		g->rss_kib = g->st.rss_ok ? hv_val(g->st.rss * k->page_kib)
+		                          : hv_na(HV_NA_ERROR);
 		g->io_ok = false;
 		if (!g->qmp || !g->qmp_last_ok) {
 			char iob[1024];
 			n = kread(k, &g->fd_io, g->dfd, "io", iob, sizeof(iob));
 			g->io_ok = n > 0 && hv_kvm_parse_io(iob, &g->io) == 0;
+			gone |= vanished(n);
 		}
 		if (k->seq >= g->threads_at)
 			scan_threads(k, g);
 		if (k->hook)
 			k->hook(k->hook_arg, 2);
-		for (uint32_t v = 0; v < g->nvcpu; v++)
+		for (uint32_t v = 0; v < g->nvcpu; v++) {
 			read_vcpu(k, g, &g->vcpu[v]);
+			gone |= !g->vcpu[v].ok;
+		}
+		/* A failed read may mean the process exited after the
+		 * listing: then it is left out, never half-filled. */
+		if (gone && !guest_stat(k, g)) {
+			g->alive = false;
+			continue;
+		}
 		if (!g->net_scanned || k->seq >= g->net_at)
 			scan_net(k, g);
 		for (uint32_t t = 0; t < g->nnet; t++)
