@@ -628,6 +628,25 @@ static void test_two_netns(void **state)
 	assert_int_equal(fds0, count_fds());
 }
 
+/* A procfs with no process at all: nothing to sort, no domain. */
+static void test_empty_proc(void **state)
+{
+	struct fx f;
+	hv_snap *s;
+	char empty[] = "/tmp/hvkit-kvm-empty.XXXXXX";
+	(void)state;
+
+	fx_build(&f);
+	assert_non_null(mkdtemp(empty));
+	snprintf(f.env.proc, sizeof(f.env.proc), "%s", empty);
+	fx_open(&f, NULL);
+	s = fx_sample(&f);
+	assert_int_equal(0, hv_snap_ndom(s));
+	hv_snap_unref(s);
+	fx_free(&f);
+	assert_int_equal(0, rmdir(empty));
+}
+
 static void test_fd_budget(void **state)
 {
 	struct fx f;
@@ -1157,6 +1176,7 @@ int main(void)
 	    cmocka_unit_test(test_sample_exact),
 	    cmocka_unit_test(test_netdev),
 	    cmocka_unit_test(test_two_netns),
+	    cmocka_unit_test(test_empty_proc),
 	    cmocka_unit_test(test_fd_budget),
 	    cmocka_unit_test(test_exec_into_qemu),
 	    cmocka_unit_test(test_host_and_knobs),
