@@ -877,8 +877,11 @@ static void read_netdev(struct kvm *k, int fd, struct kns *e)
 		if ((size_t)n < k->ndcap - 1)
 			break;
 		{
-			char *nb = realloc(k->ndbuf, k->ndcap * 2);
-			if (!nb || k->ndcap > (64u << 20))
+			char *nb;
+			if (k->ndcap > (64u << 20)) /* not a net/dev */
+				return;
+			nb = realloc(k->ndbuf, k->ndcap * 2);
+			if (!nb)
 				return;
 			k->ndbuf = nb;
 			k->ndcap *= 2;
