@@ -13,6 +13,7 @@ TM() { tmux -L "$S" "$@"; }
 cleanup() {
 	for s in "xt-tui-$$" "xt-tui-$$-big" "xt-tui-$$-big-stale"; do
 		tmux -L "$s" kill-server 2>/dev/null || true
+		rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$s"
 	done
 	rm -rf "$T"
 }
