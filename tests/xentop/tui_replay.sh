@@ -110,6 +110,12 @@ w=$(screen | perl -CSD -ne 'chomp; $m = length if length > $m; END { print $m + 
 [ "$w" -le 90 ] || fail "line wider than the window after resize ($w)"
 screen | grep -q '^30 domains' || fail "summary after resize"
 
+# Z freezes the display while the recording plays on
+TM send-keys Z
+wait_for 'PAUSED'
+TM send-keys Z
+wait_gone 'PAUSED'
+
 # help and column chooser
 TM send-keys h
 wait_for 'keys \(any key returns\)'
