@@ -870,7 +870,7 @@ out:
 /* ---- command table ---- */
 
 static const cmd cmds[] = {
-    {"cpu list", cmd_cpu_list, "cpu list [--interval S]",
+    {"cpu list", cmd_cpu_list, "cpu [list] [--interval S]",
      "pCPUs: online state, package/core, MHz, governor, busy and "
      "C-state residency"},
     {"cpu offline", cmd_cpu_offline, "cpu offline N", "take pCPU N offline"},
@@ -992,7 +992,7 @@ int main(int argc, char **argv)
 			consumed = 2;
 			break;
 		}
-		if (!strcmp(sp + 1, "show") &&
+		if ((!strcmp(sp + 1, "show") || !strcmp(sp + 1, "list")) &&
 		    (nrest == 1 || !hit)) { /* default subcommand */
 			if (nrest == 1) {
 				hit = &cmds[i];

@@ -43,4 +43,11 @@ shots=${HVKIT_WEB_SHOTS:-$B/tests/webui/shots}
 mkdir -p "$shots"
 node "$S/tests/webui/page_check.js" "http://127.0.0.1:$(cat "$tmp/port")/" "$names" "$shots"
 echo "screenshots in $shots"
+# 1,000 domains: the page stays fast.
+kill "$pid"; wait "$pid" 2>/dev/null || true
+rm -f "$tmp/port"
+"$B/webui/hv-webd" --backend synth --synth-domains 1000 --synth-vcpus 4 --listen 127.0.0.1:0 --port-file "$tmp/port" 2>>"$tmp/webd.log" &
+pid=$!
+for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+node "$S/tests/webui/page_perf.js" "http://127.0.0.1:$(cat "$tmp/port")/"
 echo "1 passed, 0 failed"

@@ -99,7 +99,8 @@ wait_gone '^  vCPU1 '
 TM resize-window -x 90 -y 24
 sleep 0.5
 wait_for '^NAME'
-w=$(screen | awk '{ if (length($0) > m) m = length($0) } END { print m }')
+# characters, not bytes (sparklines are UTF-8)
+w=$(screen | perl -CSD -ne 'chomp; $m = length if length > $m; END { print $m + 0 }')
 [ "$w" -le 90 ] || fail "line wider than the window after resize ($w)"
 screen | grep -q '^30 domains' || fail "summary after resize"
 

@@ -400,6 +400,8 @@ static void draw_spark(xt_ui *u, const hv_dom *d, hv_snap **hist, size_t nh,
                        int y, int x, int w)
 {
 	double scale = (d->nr_vcpus ? d->nr_vcpus : 1) * 100.0;
+	if (w <= 0)
+		return;
 	size_t start = nh > (size_t)w ? nh - (size_t)w : 0;
 	move(y, x);
 	for (size_t j = start; j < nh; j++) {
@@ -576,7 +578,9 @@ static void draw_table(xt_ui *u, int y0)
 			int ci = u->dvis[i];
 			const xt_col *col = &xt_cols[ci];
 			if (col->flags & XT_COL_SPARK) {
-				draw_spark(u, r->d, hist, nh, y, x, wid[i]);
+				draw_spark(u, r->d, hist, nh, y, x,
+				           wid[i] < COLS - x ? wid[i]
+				                             : COLS - x);
 			} else {
 				xt_cell(col, r, &c, wid[i],
 				        col->flags & XT_COL_LEFT, cell,
