@@ -110,6 +110,16 @@ w=$(screen | perl -CSD -ne 'chomp; $m = length if length > $m; END { print $m + 
 [ "$w" -le 90 ] || fail "line wider than the window after resize ($w)"
 screen | grep -q '^30 domains' || fail "summary after resize"
 
+# D changes the delay (fractional) through a prompt
+TM send-keys D
+wait_for 'Delay\(sec\) \[0.4\]:'
+TM send-keys 0 . 3 Enter
+wait_gone 'Delay\(sec\)'
+TM send-keys D
+wait_for 'Delay\(sec\) \[0.3\]:'
+TM send-keys Escape
+wait_gone 'Delay\(sec\)'
+
 # Z freezes the display while the recording plays on
 TM send-keys Z
 wait_for 'PAUSED'
