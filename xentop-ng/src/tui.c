@@ -35,6 +35,7 @@ struct xt_ui {
 	int dvis[MAX_VIS]; /* drawn this frame */
 	int ndvis;
 	bool custom; /* columns chosen by the user (config, flag, chooser) */
+	bool paused; /* Z: keep showing this sample; the collector goes on */
 	long sel, top;
 	uint64_t exp[MAX_EXP];
 	int nexp;
@@ -400,6 +401,8 @@ static void draw_spark(xt_ui *u, const hv_dom *d, hv_snap **hist, size_t nh,
                        int y, int x, int w)
 {
 	double scale = (d->nr_vcpus ? d->nr_vcpus : 1) * 100.0;
+	if (w <= 0)
+		return;
 	size_t start = nh > (size_t)w ? nh - (size_t)w : 0;
 	move(y, x);
 	for (size_t j = start; j < nh; j++) {
@@ -576,7 +579,9 @@ static void draw_table(xt_ui *u, int y0)
 			int ci = u->dvis[i];
 			const xt_col *col = &xt_cols[ci];
 			if (col->flags & XT_COL_SPARK) {
-				draw_spark(u, r->d, hist, nh, y, x, wid[i]);
+				draw_spark(u, r->d, hist, nh, y, x,
+				           wid[i] < COLS - x ? wid[i]
+				                             : COLS - x);
 			} else {
 				xt_cell(col, r, &c, wid[i],
 				        col->flags & XT_COL_LEFT, cell,
@@ -725,6 +730,10 @@ static void k_pct(xt_ui *u)
 	u->o->host_pct = !u->o->host_pct;
 	u->dirty = true;
 }
+static void k_pause(xt_ui *u)
+{
+	u->paused = !u->paused;
+}
 static void k_heat(xt_ui *u)
 {
 	u->o->heatmap = (u->o->heatmap + 1) % 3;
@@ -798,6 +807,7 @@ static const struct key {
     {'/', '\\', KEY_F(4), "/ F4", "filter by name, id or UUID", k_filter},
     {'%', 0, 0, "%", "CPU(%): one pCPU = 100% / whole host = 100%", k_pct},
     {'m', 0, 0, "m", "heatmap: busy, frequency, deepest C-state", k_heat},
+    {'Z', 'z', 0, "Z", "pause/resume the display (sampling goes on)", k_pause},
     {'\n', '\r', KEY_ENTER, "Enter", "expand/collapse the selected domain",
      k_expand},
     {'e', ' ', 0, "e Space", "expand/collapse the selected domain", k_expand},
@@ -1013,7 +1023,12 @@ static void draw_bottom(xt_ui *u)
 	hv_collector_stats st;
 	hv_collector_stats_get(u->m->col, &st);
 	const xt_row *r = sel_row(u);
-	if (u->status[0]) {
+	if (u->paused) {
+		attron(A_BOLD);
+		cprintw("PAUSED (Z resumes)");
+		attroff(A_BOLD);
+		cprintw("  %zu/%zu shown", u->t.nshow, u->t.n);
+	} else if (u->status[0]) {
 		cprintw("%s", u->status);
 	} else if (st.last_err.code) {
 		cattr(u, C_STALE, true);
@@ -1177,7 +1192,9 @@ int xt_tui_run(xt_machine *m, xt_opts *o, const char *config_path)
 					(void)hv_collector_step(m->col, NULL);
 			}
 		}
-		if (xt_machine_poll(m)) {
+		if (u->paused)
+			xt_machine_record(m);
+		else if (xt_machine_poll(m)) {
 			u->dirty = true;
 			need = true;
 			shown++;
