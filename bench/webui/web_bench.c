@@ -67,8 +67,8 @@ static long http_get(unsigned port, const char *path, const char *accept)
 
 int main(int argc, char **argv)
 {
-	unsigned ndom = argc > 1 ? (unsigned)atoi(argv[1]) : 1000;
-	unsigned nvcpu = argc > 2 ? (unsigned)atoi(argv[2]) : 4;
+	unsigned ndom = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000;
+	unsigned nvcpu = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 4;
 	hv_env env;
 	hv_err err = {0};
 	hv_backend *be = NULL;

@@ -21,7 +21,7 @@ HVKIT_GUEST_RUN=$(mktemp -d /tmp/hvkit-xt.XXXXXX)
 T=$(mktemp -d)
 S="xt-e2e-$$"
 TM() { tmux -L "$S" "$@"; }
-cleanup() { TM kill-server 2>/dev/null || true; "$H" stop-all || true; rm -rf "$HVKIT_GUEST_RUN" "$T"; }
+cleanup() { TM kill-server 2>/dev/null || true; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$S"; "$H" stop-all || true; rm -rf "$HVKIT_GUEST_RUN" "$T"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; TM capture-pane -p 2>/dev/null | head -40 || true; exit 1; }
 screen() { TM capture-pane -p; }

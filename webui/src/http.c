@@ -483,12 +483,14 @@ static enum MHD_Result h_graph(web_server *sv, struct MHD_Connection *c)
 /* ---- control ---- */
 static int knob_allowed(const char *knob, const char *val)
 {
-	unsigned cpu;
 	char what[16];
-	int n = 0;
-	if (sscanf(knob, "cpu/%u/%15[a-z]%n", &cpu, what, &n) != 2 || knob[n] ||
-	    cpu > 8191)
+	char *end = NULL;
+	if (strncmp(knob, "cpu/", 4) || !isdigit((unsigned char)knob[4]))
 		return 0;
+	unsigned long cpu = strtoul(knob + 4, &end, 10);
+	if (cpu > 8191 || *end != '/' || strlen(end + 1) >= sizeof(what))
+		return 0;
+	snprintf(what, sizeof(what), "%s", end + 1);
 	if (!strcmp(what, "online"))
 		return !strcmp(val, "0") || !strcmp(val, "1");
 	if (!strcmp(what, "governor")) {
