@@ -112,13 +112,13 @@ static char **file_list(const char *proc, const char *sys, int n, int nv,
 	static const char *const nf[8] = {
 	    "rx_bytes", "rx_packets", "rx_errors", "rx_dropped",
 	    "tx_bytes", "tx_packets", "tx_errors", "tx_dropped"};
-	size_t per = 3 + 3 * (size_t)nv + 8, k = 0;
+	size_t per = 2 + 3 * (size_t)nv + 8, k = 0;
 	char **v = calloc((size_t)n * per + 1, sizeof(*v));
 
 	for (int d = 0; d < n; d++) {
 		int pid = 10000 + d * 100;
-		const char *f3[3] = {"stat", "statm", "io"};
-		for (int i = 0; i < 3; i++)
+		const char *f3[2] = {"stat", "io"};
+		for (int i = 0; i < 2; i++)
 			if (asprintf(&v[k++], "%s/%d/%s", proc, pid, f3[i]) < 0)
 				return NULL;
 		for (int c = 0; c < nv; c++) {
@@ -321,7 +321,7 @@ int main(int argc, char **argv)
 	       "/proc/net/dev); floorB: one pread of each of those files on "
 	       "fds opened beforehand. fds: descriptors the backend keeps "
 	       "open (budget: RLIMIT_NOFILE - 1024).\n",
-	       3 + 3 * nv + 8, 3 + 3 * nv);
+	       2 + 3 * nv + 8, 2 + 3 * nv);
 	free(lcopy);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)

@@ -100,13 +100,17 @@ int hv_backend_open(const hv_env *env, const hv_backend_opts *opts,
 		hv_err_prefix(err, "%s backend", b->ops->name);
 		goto out;
 	}
+	/* Enrichers read the live host: not for recorded or synthetic data.
+	 * They are optional: a host without resctrl just lacks them. */
+	int live =
+	    strcmp(b->ops->name, "replay") && strcmp(b->ops->name, "synth");
+	(void)live;
 #ifdef HV_HAVE_RDTMON
-	/* Enrichers are optional: a host without resctrl just lacks them. */
-	if (strcmp(b->ops->name, "replay") && strcmp(b->ops->name, "synth"))
+	if (live)
 		(void)hv_rdtmon_open(&b->env, &b->rdt, NULL);
 #endif
 #ifdef HV_HAVE_PMUHOOK
-	if (opts->pmu_events && *opts->pmu_events) {
+	if (live && opts->pmu_events && *opts->pmu_events) {
 		rc = hv_pmu_open(&b->env, opts->pmu_events, &b->pmu, err);
 		if (rc)
 			goto out;

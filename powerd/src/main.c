@@ -36,7 +36,7 @@ static const char usage[] =
     "  -c, --config FILE   policy configuration (required; see hv-powerd(8))\n"
     "  -n, --dry-run       compute and journal decisions, change nothing\n"
     "  -1, --once          run one decision round, restore, and exit\n"
-    "  -b, --backend NAME  kvm, xen, synth or replay (default: auto-detect)\n"
+    "  -b, --backend NAME  kvm, xen or synth (default: auto-detect)\n"
     "  -t, --check         validate the configuration and exit\n"
     "  -h, --help          show this help\n"
     "  -V, --version       show the version\n"
@@ -135,7 +135,8 @@ static double mono(void)
 
 /* One round: sample, decide, act. */
 static int round_once(hv_collector *col, const pd_config *cfg, pd_mem *mem,
-                      pd_act *act, pd_out *out, double *last_energy, bool dry)
+                      pd_act *act, pd_out *out, double *last_energy,
+                      bool *energy_noted, bool dry)
 {
 	hv_err e = {0};
 	hv_snap *s = NULL;
@@ -171,6 +172,25 @@ static int round_once(hv_collector *col, const pd_config *cfg, pd_mem *mem,
 	    (isnan(*last_energy) ||
 	     v.t - *last_energy >= cfg->energy.interval_s)) {
 		pd_act_energy(act, &v);
+		/* Say once why figures are missing, not every interval. */
+		bool attributed = false;
+		for (unsigned i = 0; i < v.ndom; i++)
+			attributed |= !isnan(v.dom[i].watts);
+		if (!isnan(*last_energy) && !*energy_noted &&
+		    !isnan(v.pkg_watts) && v.ndom && !attributed) {
+			*energy_noted = true;
+			pd_act_event(act, "note",
+			             "energy: package power is known but libhv "
+			             "attributed none of it to domains");
+		}
+		if (!isnan(*last_energy) && !*energy_noted &&
+		    isnan(v.pkg_watts)) {
+			*energy_noted = true;
+			pd_act_event(
+			    act, "note",
+			    "energy: no package power (RAPL) from this "
+			    "backend: per-domain energy unavailable");
+		}
 		*last_energy = v.t;
 	}
 	pd_act_write_state(act, mem, &v);
@@ -206,6 +226,7 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	int sfd = -1, opt, ret = 1;
 	double last_energy = NAN;
+	bool energy_noted = false;
 
 	memset(&ctx, 0, sizeof(ctx));
 	while ((opt = getopt_long(argc, argv, "c:n1b:thV", lo, NULL)) != -1) {
@@ -276,7 +297,7 @@ int main(int argc, char **argv)
 	ctx.be = be;
 	ctx.env = &env;
 	pd_knob_ops ops = {&ctx, kget, kset, kundo};
-	pd_act_opts ao = {env.run, dry, cfg_path};
+	pd_act_opts ao = {env.run, dry, cfg_path, 0};
 	if (pd_act_open(&ao, &ops, &act, &e)) {
 		pd_log(PD_LOG_ERR, "%s", e.msg);
 		goto out;
@@ -288,7 +309,8 @@ int main(int argc, char **argv)
 		       "restored %d knob(s) left by a previous run", n);
 	if (failed) {
 		pd_log(PD_LOG_ERR,
-		       "%u knob(s) of a previous run could not be restored; "
+		       "%u knob(s) of a previous run could not be "
+		       "restored; "
 		       "see %s",
 		       failed, pd_act_state_path(act));
 		goto out;
@@ -315,6 +337,7 @@ int main(int argc, char **argv)
 	double next = mono() + (once ? (cfg.period_s < 1 ? cfg.period_s : 1)
 	                             : cfg.period_s);
 	bool stop = false;
+	unsigned failed_rounds = 0;
 	while (!stop) {
 		double wait = next - mono();
 		struct pollfd pfd = {sfd, POLLIN, 0};
@@ -327,12 +350,12 @@ int main(int argc, char **argv)
 					hv_err re = {0};
 					if (pd_config_load(cfg_path, &nc,
 					                   &re)) {
-						pd_log(
-						    PD_LOG_ERR,
-						    "reload refused, keeping "
-						    "the running "
-						    "configuration: %s",
-						    re.msg);
+						pd_log(PD_LOG_ERR,
+						       "reload refused, "
+						       "keeping "
+						       "the running "
+						       "configuration: %s",
+						       re.msg);
 						pd_act_event(act,
 						             "reload-failed",
 						             re.msg);
@@ -342,9 +365,9 @@ int main(int argc, char **argv)
 						    col, cfg.period_s);
 						pd_act_event(act, "reload",
 						             cfg_path);
-						pd_log(
-						    PD_LOG_INFO,
-						    "configuration reloaded");
+						pd_log(PD_LOG_INFO,
+						       "configuration "
+						       "reloaded");
 					}
 				} else {
 					stop = true;
@@ -357,7 +380,27 @@ int main(int argc, char **argv)
 		next += cfg.period_s;
 		if (next < mono())
 			next = mono() + cfg.period_s;
-		round_once(col, &cfg, mem, act, &out, &last_energy, dry);
+		if (round_once(col, &cfg, mem, act, &out, &last_energy,
+		               &energy_noted, dry)) {
+			/* Blind: with no samples, parked CPUs could not come
+			 * back when load returns. After 10 s (at least 3
+			 * rounds) without one, give everything back. */
+			failed_rounds++;
+			size_t nh;
+			pd_act_held(act, &nh);
+			if (nh && failed_rounds * cfg.period_s >= 10 &&
+			    failed_rounds >= 3) {
+				pd_log(PD_LOG_ERR,
+				       "no samples for %u rounds: "
+				       "restoring "
+				       "every knob (fail safe)",
+				       failed_rounds);
+				pd_act_restore_all(act,
+				                   "no samples: fail safe");
+			}
+		} else {
+			failed_rounds = 0;
+		}
 		if (once)
 			break;
 	}
@@ -367,7 +410,8 @@ out:
 		unsigned bad = pd_act_restore_all(act, "stop");
 		if (bad) {
 			pd_log(PD_LOG_ERR,
-			       "%u knob(s) could not be restored: they stay in "
+			       "%u knob(s) could not be restored: they "
+			       "stay in "
 			       "%s for the next start",
 			       bad, pd_act_state_path(act));
 			ret = 1;

@@ -363,30 +363,6 @@ static int policy_freq(const pd_config *c, pd_mem *m, const pd_view *v,
 
 /* ---- core parking ------------------------------------------------- */
 
-/* The SMT group of cpu (same pkg+core), every member online and safe to
- * park. Returns its size, or 0 when the group may not be parked. */
-static unsigned park_group(const pd_view *v, const pd_mem *m, const pd_cpu *p,
-                           group *g)
-{
-	g->n = 0;
-	for (unsigned i = 0; i < v->ncpu; i++) {
-		const pd_cpu *q = &v->cpu[i];
-		bool same =
-		    q->id == p->id || (p->pkg >= 0 && p->core >= 0 &&
-		                       q->pkg == p->pkg && q->core == p->core);
-		if (!same)
-			continue;
-		if (q->id == 0 || !q->hotplug || q->online != 1 || q->pinned ||
-		    g->n == PD_SMT_MAX)
-			return 0;
-		if (q->id < m->ncpu && (m->cpu[q->id].backoff_until > v->t ||
-		                        m->cpu[q->id].hw_off))
-			return 0;
-		g->cpu[g->n++] = q->id;
-	}
-	return g->n;
-}
-
 static bool group_member_seen(const group *g, unsigned id)
 {
 	for (unsigned i = 0; i < g->n; i++)
@@ -398,33 +374,83 @@ static bool group_member_seen(const group *g, unsigned id)
 /* Xen core parking's "power" order: from the package with the fewest online
  * CPUs (packs load onto few packages), then the highest-numbered core, so
  * unparking in reverse (LIFO) brings back the most recent first. */
+static bool topo_known(const pd_cpu *p)
+{
+	return p->pkg >= 0 && p->core >= 0;
+}
+
+static int cmp_topo(const void *a, const void *b)
+{
+	const pd_cpu *x = *(const pd_cpu *const *)a;
+	const pd_cpu *y = *(const pd_cpu *const *)b;
+	bool kx = topo_known(x), ky = topo_known(y);
+
+	if (kx != ky)
+		return kx ? -1 : 1;
+	if (kx && x->pkg != y->pkg)
+		return x->pkg < y->pkg ? -1 : 1;
+	if (kx && x->core != y->core)
+		return x->core < y->core ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static bool park_ok(const pd_view *v, const pd_mem *m, const pd_cpu *q)
+{
+	if (q->id == 0 || !q->hotplug || q->online != 1 || q->pinned)
+		return false;
+	return !(q->id < m->ncpu &&
+	         (m->cpu[q->id].backoff_until > v->t || m->cpu[q->id].hw_off));
+}
+
+/* Groups come from one sort by (pkg, core), so picking is O(n log n) even
+ * on hosts with thousands of CPUs. */
 static bool pick_park(const pd_view *v, const pd_mem *m, group *out)
 {
 	unsigned pkg_online[PD_MAX_PKG] = {0};
+	const pd_cpu **idx = malloc((v->ncpu ? v->ncpu : 1) * sizeof(*idx));
 	bool found = false;
 	unsigned best_pkg_on = 0, best_id = 0;
 
+	if (!idx)
+		return false;
 	for (unsigned i = 0; i < v->ncpu; i++) {
 		const pd_cpu *p = &v->cpu[i];
+		idx[i] = p;
 		if (p->online == 1 && p->pkg >= 0 && p->pkg < PD_MAX_PKG)
 			pkg_online[p->pkg]++;
 	}
-	for (unsigned i = 0; i < v->ncpu; i++) {
-		const pd_cpu *p = &v->cpu[i];
-		group g;
-		unsigned on;
-		if (!park_group(v, m, p, &g))
+	qsort(idx, v->ncpu, sizeof(*idx), cmp_topo);
+	for (unsigned i = 0; i < v->ncpu;) {
+		const pd_cpu *p = idx[i];
+		unsigned j = i + 1, on, top = p->id;
+		bool ok = park_ok(v, m, p);
+		group g = {0};
+		if (topo_known(p))
+			while (j < v->ncpu && topo_known(idx[j]) &&
+			       idx[j]->pkg == p->pkg && idx[j]->core == p->core)
+				j++;
+		if (j - i > PD_SMT_MAX)
+			ok = false;
+		for (unsigned k = i; k < j && ok; k++) {
+			ok = park_ok(v, m, idx[k]);
+			g.cpu[g.n++] = idx[k]->id;
+			if (idx[k]->id > top)
+				top = idx[k]->id;
+		}
+		i = j;
+		if (!ok)
 			continue;
 		on =
 		    p->pkg >= 0 && p->pkg < PD_MAX_PKG ? pkg_online[p->pkg] : 0;
 		if (!found || on < best_pkg_on ||
-		    (on == best_pkg_on && p->id > best_id)) {
+		    (on == best_pkg_on && top > best_id)) {
 			found = true;
 			best_pkg_on = on;
-			best_id = p->id;
+			best_id = top;
 			*out = g;
 		}
 	}
+	free(idx);
 	return found;
 }
 
@@ -586,15 +612,27 @@ static int policy_lat(const pd_config *c, pd_mem *m, const pd_view *v,
 			known = true;
 			if (d->cpu_pct > c->lat.busy_pct && !busy) {
 				busy = true;
-				snprintf(m->lat_reason, PD_REASON_LEN,
-				         "latency-critical domain %s busy "
-				         "(%.1f%% > %g%%): %s %u us",
-				         d->name, d->cpu_pct, c->lat.busy_pct,
-				         c->lat.method == PD_LAT_QOS
-				             ? "PM QoS CPU latency limit"
-				             : "C-states disabled above exit "
-				               "latency",
-				         c->lat.max_latency_us);
+				if (c->lat.method == PD_LAT_XEN)
+					snprintf(
+					    m->lat_reason, PD_REASON_LEN,
+					    "latency-critical domain %s busy "
+					    "(%.1f%% > %g%%): Xen max_cstate "
+					    "%u",
+					    d->name, d->cpu_pct,
+					    c->lat.busy_pct,
+					    c->lat.xen_max_cstate);
+				else
+					snprintf(
+					    m->lat_reason, PD_REASON_LEN,
+					    "latency-critical domain %s busy "
+					    "(%.1f%% > %g%%): %s %u us",
+					    d->name, d->cpu_pct,
+					    c->lat.busy_pct,
+					    c->lat.method == PD_LAT_QOS
+					        ? "PM QoS CPU latency limit"
+					        : "C-states disabled above "
+					          "exit latency",
+					    c->lat.max_latency_us);
 			}
 		}
 	if (busy) {
@@ -629,6 +667,12 @@ static int policy_lat(const pd_config *c, pd_mem *m, const pd_view *v,
 	}
 	if (!m->lat_on)
 		return 0;
+	if (c->lat.method == PD_LAT_XEN) {
+		char val[PD_VAL_LEN];
+		snprintf(val, sizeof(val), "%u", c->lat.xen_max_cstate);
+		return add_claim(cl, "xen/max_cstate", val, "latency",
+		                 m->lat_reason);
+	}
 	if (c->lat.method == PD_LAT_QOS) {
 		char val[PD_VAL_LEN];
 		snprintf(val, sizeof(val), "%u", c->lat.max_latency_us);
@@ -875,12 +919,34 @@ static bool wins(const claim *a, const claim *b)
 	return false; /* first claim (highest priority policy) wins */
 }
 
-static const pd_hold *find_held(const pd_hold *h, size_t n, const char *knob)
+static int cmp_holdp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(h[i].knob, knob))
-			return &h[i];
-	return NULL;
+	const pd_hold *const *x = a, *const *y = b;
+
+	return strcmp((*x)->knob, (*y)->knob);
+}
+
+static int cmp_key_holdp(const void *k, const void *b)
+{
+	const pd_hold *const *y = b;
+
+	return strcmp(k, (*y)->knob);
+}
+
+/* O(log n) lookups: thousands of CPUs x C-states are thousands of knobs. */
+static const pd_hold *find_held(const pd_hold **idx, size_t n, const char *knob)
+{
+	const pd_hold *const *r =
+	    n ? bsearch(knob, idx, n, sizeof(*idx), cmp_key_holdp) : NULL;
+
+	return r ? *r : NULL;
+}
+
+static int cmp_key_claim(const void *k, const void *b)
+{
+	const claim *y = b;
+
+	return strcmp(k, y->knob);
 }
 
 /* Ordering for the actuator: bring CPUs back first, then other releases,
@@ -912,6 +978,7 @@ int pd_decide(const pd_config *c, pd_mem *m, const pd_view *v,
               const pd_hold *held, size_t nheld, pd_out *o)
 {
 	claims cl = {0};
+	const pd_hold **hidx = NULL;
 	char(*freason)[PD_REASON_LEN] = NULL;
 	char park_reason[PD_REASON_LEN] = "";
 	unsigned maxid = 0;
@@ -960,6 +1027,16 @@ int pd_decide(const pd_config *c, pd_mem *m, const pd_view *v,
 
 	if (cl.n)
 		qsort(cl.c, cl.n, sizeof(*cl.c), cmp_claim);
+	if (nheld) {
+		hidx = malloc(nheld * sizeof(*hidx));
+		if (!hidx) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < nheld; i++)
+			hidx[i] = &held[i];
+		qsort(hidx, nheld, sizeof(*hidx), cmp_holdp);
+	}
 	for (size_t i = 0; i < cl.n && !rc;) {
 		size_t j = i + 1;
 		const claim *w = &cl.c[i];
@@ -970,7 +1047,7 @@ int pd_decide(const pd_config *c, pd_mem *m, const pd_view *v,
 			if (wins(w, &cl.c[j]))
 				w = &cl.c[j];
 		i = j;
-		h = find_held(held, nheld, w->knob);
+		h = find_held(hidx, nheld, w->knob);
 		if (h && !strcmp(h->cur, w->value))
 			continue;
 		if (failed_recently(m, w->knob, v->t))
@@ -998,13 +1075,8 @@ int pd_decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		const char *why = NULL;
 		int cpu = pd_knob_cpu(h->knob);
 		const pd_cpu *p = cpu >= 0 ? find_cpu(v, (unsigned)cpu) : NULL;
-		claim key;
-		snprintf(key.knob, sizeof(key.knob), "%s", h->knob);
-		for (size_t j = 0; j < cl.n; j++)
-			if (!strcmp(cl.c[j].knob, h->knob)) {
-				claimed = true;
-				break;
-			}
+		claimed = cl.n && bsearch(h->knob, cl.c, cl.n, sizeof(*cl.c),
+		                          cmp_key_claim);
 		if (claimed || failed_recently(m, h->knob, v->t))
 			continue;
 		if (!ends_with(h->knob, "/online") && p && p->online != 1)
@@ -1026,6 +1098,7 @@ int pd_decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		qsort(o->d, o->n, sizeof(*o->d), cmp_dec);
 out:
 	free(cl.c);
+	free(hidx);
 	free(freason);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #    burner >= 90 % when the host had a CPU to spare;
 #  - disk bytes read (QMP blockstats) vs what the guest's dd read (+-10 %);
 #  - tap bytes (guest view) vs the frames the guest's ping sent (+-10 %);
+#  - a vCPU thread pinned with taskset shows that affinity;
 #  - QMP stop/cont shows paused/running; a stopped guest disappears.
 # Exit 77 (skip) without root, QEMU or a guest build.
 set -euo pipefail
@@ -84,6 +85,10 @@ for n in (burn, idle):
     check(d0[n]["mem_kib"] == 128 * 1024, f"{n}: mem 128 MiB from -m")
     check(d0[n]["sources"] & 2 and not d0[n]["stale"], f"{n}: QMP answered")
     tids[n] = (d0[n]["id"], want[0])
+    with open(f"/proc/{d0[n]['id']}/statm") as f:
+        statm = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    check(abs(d0[n]["rss_kib"] - statm) <= 0.05 * statm,
+          f"{n}: rss {d0[n]['rss_kib']} KiB vs statm's {statm} KiB (+-5%)")
 k0 = {n: ticks(*tids[n]) for n in tids}
 t0 = time.monotonic()
 h0 = host_idle()
@@ -110,6 +115,22 @@ else:
           f"{pct[burn]:.1f}%, absolute check skipped")
 check(d1[burn]["state"] & (32 | 4) and not d1[burn]["state"] & 16,
       f"{burn}: running state {d1[burn]['state']}")
+
+# ---- affinity: pin the burner's vCPU thread with taskset ----
+if j1.get("nr_pcpu", 0) >= 2:
+    pid, tid = tids[burn]
+    subprocess.run(["taskset", "-p", "-c", "1", str(tid)], check=True,
+                   capture_output=True)
+    _, d = sample()
+    v = d[burn]["vcpu"][0]
+    check(v["pinned"] and v["aff0"] == 2,
+          f"{burn}: vCPU pinned to pCPU 1 by taskset shows affinity {v.get('aff0')}")
+    subprocess.run(["taskset", "-p", "-c", f"0-{ncpu - 1}", str(tid)],
+                   check=True, capture_output=True)
+    _, d = sample()
+    check(not d[burn]["vcpu"][0]["pinned"], f"{burn}: unpinned shows no affinity")
+else:
+    print("note: no pCPUs from the platform layer: affinity check skipped")
 
 # ---- pause through QMP ----
 hv("qmp", idle, '{"execute":"stop"}')

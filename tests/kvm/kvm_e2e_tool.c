@@ -60,6 +60,7 @@ int main(int argc, char **argv)
 	cJSON_AddNumberToObject(root, "mono_ns", (double)hv_snap_mono_ns(s));
 	cJSON_AddNumberToObject(root, "cost_ns", (double)hv_snap_cost_ns(s));
 	cJSON_AddStringToObject(root, "backend", hv_snap_host(s)->backend);
+	cJSON_AddNumberToObject(root, "nr_pcpu", hv_snap_host(s)->nr_pcpu);
 	if (ns > 2) {
 		/* median of samples 1..ns-1 (insertion sort, tiny) */
 		for (int i = 2; i < ns; i++)
@@ -68,8 +69,9 @@ int main(int argc, char **argv)
 				cost[k] = cost[k - 1];
 				cost[k - 1] = t;
 			}
+		int mid = 1 + (ns - 1) / 2;
 		cJSON_AddNumberToObject(root, "steady_cost_ns",
-		                        (double)cost[1 + (ns - 1) / 2]);
+		                        (double)cost[mid]);
 	}
 	doms = cJSON_AddArrayToObject(root, "doms");
 	for (size_t i = 0; i < hv_snap_ndom(s); i++) {

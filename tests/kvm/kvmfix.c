@@ -64,16 +64,16 @@ int kf_putf(const char *root, const char *rel, const char *fmt, ...)
 int kf_stat_line(char *buf, size_t len, int pid, const char *comm, char state,
                  uint64_t flags, uint64_t utime, uint64_t stime,
                  uint64_t starttime, int nthreads, int processor,
-                 uint64_t guest)
+                 uint64_t guest, uint64_t rss)
 {
 	int n = snprintf(
 	    buf, len,
 	    "%d (%s) %c 1 %d %d 0 -1 %llu 1000 0 3 0 %llu %llu 0 0 20 0 "
-	    "%d 0 %llu 4000000000 5000 18446744073709551615 1 1 0 0 0 0 0 "
+	    "%d 0 %llu 4000000000 %llu 18446744073709551615 1 1 0 0 0 0 0 "
 	    "4096 17003 0 0 0 17 %d 0 0 0 %llu 0 0 0 0 0 0 0 0 0\n",
 	    pid, comm, state ? state : 'S', pid, pid, (unsigned long long)flags,
 	    (unsigned long long)utime, (unsigned long long)stime, nthreads,
-	    (unsigned long long)starttime, processor,
+	    (unsigned long long)starttime, (unsigned long long)rss, processor,
 	    (unsigned long long)guest);
 	return n < 0 || (size_t)n >= len ? -EOVERFLOW : 0;
 }
@@ -119,7 +119,7 @@ static int write_counters(const char *root, const kf_proc *p)
 	snprintf(rel, sizeof(rel), "%d/stat", p->pid);
 	if ((rc = kf_stat_line(line, sizeof(line), p->pid, p->comm, p->state,
 	                       p->flags, p->utime, p->stime, p->starttime, nthr,
-	                       0, 0)) ||
+	                       0, 0, p->rss_pages)) ||
 	    (rc = kf_putf(root, rel, "%s", line)))
 		return rc;
 	snprintf(rel, sizeof(rel), "%d/statm", p->pid);
@@ -149,7 +149,7 @@ static int write_counters(const char *root, const kf_proc *p)
 		if ((rc = kf_stat_line(line, sizeof(line), v->tid, comm,
 		                       v->state, 0x40, v->utime, v->stime,
 		                       p->starttime + 5, nthr, v->processor,
-		                       v->guest)) ||
+		                       v->guest, p->rss_pages)) ||
 		    (rc = kf_putf(root, rel, "%s", line)))
 			return rc;
 		snprintf(rel, sizeof(rel), "%d/task/%d/schedstat", p->pid,
@@ -214,7 +214,8 @@ int kf_write_proc(const char *root, const kf_proc *p)
 			return rc;
 		snprintf(rel, sizeof(rel), "%d/task/%d/stat", p->pid, tid);
 		if ((rc = kf_stat_line(line, sizeof(line), tid, tc, 'S', 0x40,
-		                       1, 1, p->starttime, nthr, 0, 0)) ||
+		                       1, 1, p->starttime, nthr, 0, 0,
+		                       p->rss_pages)) ||
 		    (rc = kf_putf(root, rel, "%s", line)))
 			return rc;
 	}

@@ -42,11 +42,12 @@ int kf_put(const char *root, const char *rel, const void *data, size_t len);
 int kf_putf(const char *root, const char *rel, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* A stat line as the kernel prints it (52 fields). */
+/* A stat line as the kernel prints it (52 fields; rss = field 24,
+ * pages). */
 int kf_stat_line(char *buf, size_t len, int pid, const char *comm, char state,
                  uint64_t flags, uint64_t utime, uint64_t stime,
                  uint64_t starttime, int nthreads, int processor,
-                 uint64_t guest);
+                 uint64_t guest, uint64_t rss);
 
 /* proc/PID/{stat,cmdline,statm,io,status,comm,exe,task/TID/...,fdinfo/N,
  * fd/} for p under procroot. */

@@ -472,6 +472,16 @@ int hvt_build_procmisc(const hvt_host *h)
 	                   "Hugepagesize:       2048 kB\n")) ||
 	    (rc = hvt_proc(h, "uptime", "12345.67 23456.78\n")))
 		return rc;
+	/* A real /proc always has pid 1: an init that is not a guest. */
+	if ((rc = hvt_proc(
+	         h, "1/stat",
+	         "1 (systemd) S 0 1 1 0 -1 4194560 55583 27216874 0 "
+	         "4607 390 1309 260345 22202 20 0 1 0 22 46223360 "
+	         "3619 18446744073709551615 1 1 0 0 0 0 671173123 "
+	         "4096 1260 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n")) ||
+	    (rc = hvt_proc(h, "1/comm", "systemd\n")) ||
+	    (rc = hvt_write(h->proc, "1/cmdline", "%s%c", "/sbin/init", 0)))
+		return rc;
 	return hvt_proc(h, "sys/kernel/hostname", "fixture-host\n");
 }
 

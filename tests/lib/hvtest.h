@@ -111,7 +111,8 @@ int hvt_build_procstat(const hvt_host *h, unsigned ncpu, const hvt_cputimes *t,
                        const uint8_t *online);
 /* proc/meminfo (MemTotal 16384000 kB, MemFree 8000000 kB, MemAvailable
  * 12000000 kB, ... the usual lines), proc/uptime "12345.67 23456.78\n",
- * proc/sys/kernel/hostname "fixture-host\n". */
+ * proc/sys/kernel/hostname "fixture-host\n", and pid 1 (systemd: stat,
+ * comm, cmdline) as every real /proc has. */
 int hvt_build_procmisc(const hvt_host *h);
 
 /* cpufreq, intel_pstate active: devices/system/cpu/cpufreq/policyN/ with

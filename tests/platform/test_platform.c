@@ -331,6 +331,19 @@ static void test_cpu_vanishes(void **state)
 	                 hv_plat_knob_set(f->p, "cpu/3/online", "0", &err));
 	assert_non_null(strstr(err.msg, "no such CPU"));
 	hv_snap_unref(s);
+	/* a RAPL zone vanishes after listing: marked, then rediscovered */
+	assert_int_equal(0, hvt_rm(f->h->sys, "class/powercap/intel-rapl:0:1"));
+	s = sample(f);
+	h = hv_snap_host(s);
+	assert_int_equal(h->nr_rapl, 3);
+	assert_int_equal(h->rapl[2].energy_uj.why, HV_NA_UNAVAILABLE);
+	assert_int_equal(h->rapl[0].energy_uj.v, 1000000);
+	hv_snap_unref(s);
+	s = sample(f);
+	h = hv_snap_host(s);
+	assert_int_equal(h->nr_rapl, 2);
+	assert_string_equal(h->rapl[1].name, "core");
+	hv_snap_unref(s);
 	fx_free(f);
 }
 

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "hvtest.h"
+#include "kvmfix.h"
 
 #define NCPU 8
 
@@ -35,6 +37,8 @@ typedef struct fx {
 	unsigned nfile;
 	uint64_t tick;
 	uint64_t energy;
+	bool dom; /* a QEMU domain "db" is running */
+	uint64_t dom_ticks;
 } fx;
 
 static void add_file(fx *f, const char *fmt, unsigned a, unsigned b)
@@ -56,6 +60,40 @@ static void advance(fx *f)
 		t[c].user += f->tick / 100; /* 1 % busy */
 	}
 	assert_int_equal(0, hvt_build_procstat(f->h, NCPU, t, NULL));
+	if (f->dom) {
+		/* "db": vCPU 0 pinned to cpu3 and busy (8 of 10 ticks),
+		 * vCPU 1 free to run anywhere. */
+		static const char *const argv[] = {"qemu-system-x86_64",
+		                                   "-name",
+		                                   "guest=db,debug-threads=on",
+		                                   "-smp",
+		                                   "2",
+		                                   NULL};
+		kf_vcpu vc[2] = {{0}, {0}};
+		kf_proc p = {0};
+		f->dom_ticks += 8;
+		vc[0].tid = 4243;
+		vc[0].state = 'R';
+		vc[0].utime = f->dom_ticks;
+		vc[0].guest = f->dom_ticks;
+		vc[0].processor = 3;
+		vc[0].run_ns = f->dom_ticks * 10000000ull;
+		vc[0].cpus_allowed = "3";
+		vc[1].tid = 4244;
+		vc[1].processor = 1;
+		vc[1].cpus_allowed = "0-7";
+		p.pid = 4242;
+		p.comm = "qemu-system-x86";
+		p.starttime = 500;
+		p.utime = f->dom_ticks;
+		p.argv = argv;
+		p.rss_pages = 1000;
+		p.nvcpu = 2;
+		p.vcpu = vc;
+		assert_int_equal(0, f->dom_ticks == 8
+		                        ? kf_write_proc(f->h->proc, &p)
+		                        : kf_update_proc(f->h->proc, &p));
+	}
 	f->energy += 10000000; /* 10 J per 100 ms */
 	assert_int_equal(
 	    0, hvt_rapl_set_energy(f->h, "intel-rapl:0", 1000000 + f->energy));
@@ -282,6 +320,71 @@ static void test_dry_run_writes_nothing(void **st)
 	free(j);
 }
 
+/* Through the kvm backend: a vCPU pinned to cpu3 keeps cpu3 and its
+ * sibling cpu2 online; the busy latency-critical domain disables the deep
+ * C-state (intel_idle C6, 133 us > 20 us) on the online CPUs, not C1E
+ * (10 us); SIGTERM restores every file. */
+static void test_pinned_domain_and_latency(void **st)
+{
+	fx *f = *st;
+	int off = 0, cap = 0, status;
+	char conf[PATH_MAX + 16];
+	FILE *fp;
+	pid_t pid;
+
+	snprintf(conf, sizeof(conf), "%s/dom.conf", f->h->root);
+	fp = fopen(conf, "w");
+	assert_non_null(fp);
+	fputs("[daemon]\nperiod = 0.2\nbackend = kvm\n"
+	      "[parking]\nenabled = yes\nmin_online = 2\nhold = 0\n"
+	      "cooldown = 0\n"
+	      "[latency]\nenabled = yes\ndomains = db\nbusy = 10\n"
+	      "max_latency_us = 20\nhold = 1s\n",
+	      fp);
+	fclose(fp);
+	f->dom = true;
+	advance(f);
+	pid = spawn(f, conf, NULL);
+	char *c6 = NULL, *c1e = NULL, *on2 = NULL, *on3 = NULL;
+	for (int i = 0; i < 200; i++) {
+		advance(f);
+		nap();
+		count_changed(f, &off, &cap);
+		free(c6);
+		c6 = hvt_read(f->h->sys,
+		              "devices/system/cpu/cpu0/cpuidle/state3/disable");
+		if (off >= 4 && c6 && c6[0] == '1')
+			break;
+	}
+	c1e = hvt_read(f->h->sys,
+	               "devices/system/cpu/cpu0/cpuidle/state2/disable");
+	on2 = hvt_read(f->h->sys, "devices/system/cpu/cpu2/online");
+	on3 = hvt_read(f->h->sys, "devices/system/cpu/cpu3/online");
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		advance(f);
+		nap();
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+	}
+	if (!c6 || c6[0] != '1' || off != 4) {
+		char *j = journal(f);
+		fail_msg("c6 %s offline %d; journal:\n%s", c6 ? c6 : "?", off,
+		         j);
+	}
+	assert_true(c1e && c1e[0] == '0');
+	assert_true(on2 && on2[0] == '1' && on3 && on3[0] == '1');
+	char *j = journal(f);
+	assert_non_null(strstr(j, "latency-critical domain db busy"));
+	free(j);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(0, count_changed(f, &off, &cap));
+	free(c6);
+	free(c1e);
+	free(on2);
+	free(on3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -289,6 +392,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_sigterm_restores, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_pinned_domain_and_latency,
+	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup,
 	                                    teardown),
 	};

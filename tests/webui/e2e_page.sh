@@ -31,6 +31,11 @@ if [ "${HVKIT_WEB_E2E_GUESTS:-1}" = 1 ] && "$B/webui/hv-webd" --backend kvm --du
 else
   echo "kvm backend or guests not available: synth backend"
 fi
+# A live hv-powerd's files (docs/arch/powerd.md), with hostile text.
+export HVKIT_RUNDIR=$tmp/run HVKIT_WEB_EXPECT_POWERD=1
+mkdir -p "$HVKIT_RUNDIR"
+printf '{"version":1,"pid":%d,"updated":"2026-11-23T12:00:00.000Z","dry_run":false,"held":[{"knob":"cpu/3/online","orig":"1","cur":"0","policy":"parking"}],"parked":[3],"hwerr_offlined":[],"demand_cpus":0.4,"pkg_watts":41.5,"domains":[]}\n' $$ > "$HVKIT_RUNDIR/state.json"
+printf '{"time":"2026-11-23T12:00:00.000Z","event":"set","policy":"parking","knob":"cpu/3/online","old":"1","new":"0","reason":"<script>alert(1)</script> demand 0.4"}\n' > "$HVKIT_RUNDIR/journal.jsonl"
 "$B/webui/hv-webd" "${args[@]}" --listen 127.0.0.1:0 --port-file "$tmp/port" --rrd-dir "$tmp/rrd" 2>"$tmp/webd.log" &
 pid=$!
 for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
@@ -38,4 +43,11 @@ shots=${HVKIT_WEB_SHOTS:-$B/tests/webui/shots}
 mkdir -p "$shots"
 node "$S/tests/webui/page_check.js" "http://127.0.0.1:$(cat "$tmp/port")/" "$names" "$shots"
 echo "screenshots in $shots"
+# 1,000 domains: the page stays fast.
+kill "$pid"; wait "$pid" 2>/dev/null || true
+rm -f "$tmp/port"
+"$B/webui/hv-webd" --backend synth --synth-domains 1000 --synth-vcpus 4 --listen 127.0.0.1:0 --port-file "$tmp/port" 2>>"$tmp/webd.log" &
+pid=$!
+for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+node "$S/tests/webui/page_perf.js" "http://127.0.0.1:$(cat "$tmp/port")/"
 echo "1 passed, 0 failed"

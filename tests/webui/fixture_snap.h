@@ -43,16 +43,18 @@ static hv_snap *fixture_snap_at(int64_t wall_ns, uint64_t mul)
 	h->rapl = r;
 	h->nr_rapl = 1;
 
-	const char *names[] = {"web\"01", "line\nbreak", "back\\slash", "plain"};
+	const char *names[] = {"web\"01", "line\nbreak", "back\\slash",
+	                       "plain"};
 	for (unsigned i = 0; i < 4; i++) {
 		hv_dom *d = hv_snap_add_dom(s);
 		d->key = 100 + i;
 		d->id = 10 + i;
 		snprintf(d->name, sizeof(d->name), "%s", names[i]);
 		snprintf(d->uuid, sizeof(d->uuid),
-			 "00000000-0000-0000-0000-00000000000%u", i);
+		         "00000000-0000-0000-0000-00000000000%u", i);
 		d->state = HV_DS_RUNNING | (i == 1 ? HV_DS_BLOCKED : 0);
-		d->cpu_ns = i == 3 ? hv_na(HV_NA_STALE) : hv_val(2000000000ull * (i + 1) * mul);
+		d->cpu_ns = i == 3 ? hv_na(HV_NA_STALE)
+		                   : hv_val(2000000000ull * (i + 1) * mul);
 		d->mem_kib = hv_val(1048576);
 		d->nr_vcpus = 2;
 		hv_vcpu *v = hv_snap_vcpus(s, d, 2);
@@ -73,12 +75,16 @@ static hv_snap *fixture_snap_at(int64_t wall_ns, uint64_t mul)
 		if (i == 3)
 			d->stale = HV_SRC_QMP;
 	}
-	hv_snap_set_time(s, (uint64_t)(wall_ns - 1690000000000000000ll), wall_ns, 1000);
+	hv_snap_set_time(s, (uint64_t)(wall_ns - 1690000000000000000ll),
+	                 wall_ns, 1000);
 	if (hv_snap_seal(s, &e)) {
 		hv_snap_unref(s);
 		return NULL;
 	}
 	return s;
 }
-static inline hv_snap *fixture_snap(void) { return fixture_snap_at(1700000000123456789ll, 1); }
+static inline hv_snap *fixture_snap(void)
+{
+	return fixture_snap_at(1700000000123456789ll, 1);
+}
 #endif

@@ -77,8 +77,20 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hvweb-http-")
     rundir = os.path.join(tmp, "run")
     os.mkdir(rundir)
+    # hv-powerd's files as docs/arch/powerd.md describes them.
+    with open(os.path.join(rundir, "state.json"), "w") as f:
+        json.dump({"version": 1, "pid": os.getpid(), "updated": "2026-11-23T12:00:00.000Z", "dry_run": False,
+                   "journal": os.path.join(rundir, "journal.jsonl"),
+                   "held": [{"knob": "cpu/7/online", "orig": "1", "cur": "0", "policy": "hwerr"}],
+                   "parked": [6], "hwerr_offlined": [7], "demand_cpus": 0.8, "pkg_watts": 41.5, "domains": []}, f)
+    with open(os.path.join(rundir, "journal.jsonl"), "w") as f:
+        f.write(json.dumps({"time": "2026-11-23T12:00:00.000Z", "event": "set", "policy": "hwerr",
+                            "knob": "cpu/7/online", "old": "1", "new": "0", "orig": "1",
+                            "reason": "<script>ce rose by 12</script>"}) + "\n")
+        f.write('{"torn": \n')
     base = f"backend = synth\nsynth_domains = 20\nsynth_vcpus = 2\nconnection_timeout = 3\nrundir = {rundir}\n"
-    p, port = start(base + "per_ip_limit = 12\n", tmp, "ro")
+    rrd = os.path.join(tmp, "rrd")
+    p, port = start(base + f"per_ip_limit = 12\nrrd_dir = {rrd}\nrrd_step = 1\n", tmp, "ro")
     try:
         time.sleep(1.5)
         # ---- contract ----
@@ -92,6 +104,13 @@ def main():
             check(h.get("x-content-type-options") == "nosniff", f"{path} nosniff")
             j = json.loads(body)
             check(j.get("schema") == 1 and key in j, f"{path} schema/key {key}")
+        st, _, body = req(port, "GET", "/api/v1/powerd")
+        pj = json.loads(body)
+        check(pj["running"] is True and pj["state"]["hwerr_offlined"] == [7], "powerd state")
+        check(len(pj["journal"]) == 1 and pj["journal"][0]["knob"] == "cpu/7/online", "powerd journal (torn line skipped)")
+        st, _, body = req(port, "GET", "/metrics")
+        check(b'hv_powerd_cpu_offlined_for_errors{cpu="7"} 1\n' in body and b"hv_powerd_up 1\n" in body
+              and b"hv_powerd_held_knobs 1\n" in body and b'hv_powerd_cpu_parked{cpu="6"} 1\n' in body, "powerd metrics")
         st, _, body = req(port, "GET", "/api/v1/domains")
         doms = json.loads(body)["domains"]
         check(len(doms) == 20, "20 domains")
@@ -116,8 +135,23 @@ def main():
         for path in ["/api/v1/history?range=abc", "/api/v1/history?range=-5", "/api/v1/history?range=999d"]:
             st, _, body = req(port, "GET", path)
             check(st == 400 and "error" in json.loads(body), f"{path} -> 400")
-        st, _, body = req(port, "GET", "/api/v1/history?range=2d")
-        check(st == 404, "RRD history without rrd_dir is a 404")
+        # RRD beyond the ring: one file per domain + host, written by the
+        # writer thread (rrd_step = 1 here so a few seconds are enough).
+        time.sleep(3)
+        files = sorted(os.listdir(rrd))
+        check("host.rrd" in files and len([f for f in files if f.startswith("dom-")]) == 20, f"rrd files {len(files)}")
+        st, _, body = req(port, "GET", "/api/v1/history?id=synth-00003&range=2h")
+        check(st == 200 and json.loads(body)["source"] == "rrd", "rrd history answers")
+        st, _, body = req(port, "GET", "/api/v1/history?range=1d&cf=MAX")
+        check(st == 200 and "busy_pct" in json.loads(body)["series"], "host rrd history (MAX)")
+        st, _, body = req(port, "GET", "/api/v1/history?range=1d&cf=LAST")
+        check(st == 400, "bad cf -> 400")
+        st, h, body = req(port, "GET", "/api/v1/graph?id=synth-00003&what=cpu&range=1h")
+        check(st == 200 and h["content-type"] == "image/png" and body[1:4] == b"PNG", "PNG graph")
+        st, h, body = req(port, "GET", "/api/v1/graph?what=power&range=1d&format=svg")
+        check(st == 200 and b"<svg" in body, "SVG host graph")
+        st, _, body = req(port, "GET", "/api/v1/graph?what=bogus")
+        check(st == 400, "unknown graph -> 400")
         # ---- /metrics ----
         st, h, body = req(port, "GET", "/metrics")
         check(st == 200 and h["content-type"] == "text/plain; version=0.0.4; charset=utf-8", "metrics text")
@@ -206,6 +240,15 @@ def main():
         time.sleep(0.5)
         st, _, _ = req(port, "GET", "/healthz")
         check(st == 200, "still up after abuse")
+        # The finest archive has 10 s rows: wait for complete ones. synth
+        # domain 3 runs (21 + 34) % + 1 % = 56 % of a pCPU.
+        vals, t0 = [], time.time()
+        while not vals and time.time() - t0 < 30:
+            st, _, body = req(port, "GET", "/api/v1/history?id=synth-00003&range=2h")
+            vals = [v for v in json.loads(body)["series"]["cpu_pct"] if v is not None]
+            if not vals:
+                time.sleep(2)
+        check(vals and all(abs(v - 56) < 1 for v in vals), f"rrd cpu_pct rows {vals[-3:]} vs synth's 56")
         check(p.poll() is None, "process alive")
     finally:
         p.send_signal(signal.SIGTERM)

@@ -81,7 +81,19 @@ const fail = (m) => { console.error('FAIL: ' + m); process.exitCode = 1; };
     const t0 = await page.evaluate(() => window.performance.now());
     await page.waitForTimeout(2500);
     if (shots) await page.screenshot({ path: path.join(shots, 'domain.png'), fullPage: true });
-    // 5. the other theme renders too
+    // 5. the power page shows hv-powerd's state and journal when present
+    await page.click('header nav a[href="#/power"]');
+    await page.waitForSelector('#pcpus table', { timeout: 15000 }).catch(() => fail('pCPU table missing'));
+    if (process.env.HVKIT_WEB_EXPECT_POWERD) {
+      await page.waitForFunction(() => document.querySelector('#pd-journal table') &&
+        document.querySelector('#pd-state').textContent.includes('running'), null, { timeout: 15000 })
+        .catch(() => fail('powerd state/journal not shown'));
+      const xss = await page.evaluate(() => !!document.querySelector('#pd-journal script'));
+      if (xss) fail('journal text was injected as HTML');
+    }
+    if (shots) await page.screenshot({ path: path.join(shots, 'power.png'), fullPage: true });
+    await page.goBack();
+    // 6. the other theme renders too
     await page.click('#theme');
     await page.waitForTimeout(300);
     if (shots) await page.screenshot({ path: path.join(shots, 'domain-theme2.png') });

@@ -36,6 +36,10 @@ awk -v h="$hdr" '/^ *synth-/ { if (NF != 19 || length($0) != length(h)) { print 
 awk 'NR==2 { if ($4 != "-") exit 1 }' "$T/r1.txt" || fail "first CPU(%) should be -"
 # -r repeats the header before every domain
 [ "$("$X" -b -r -i 1 --replay "$T/rec.jsonl" | grep -c 'STATE')" -eq 12 ] || fail "-r"
+# -z keeps Domain-0 first whatever the sort
+jq -c '.doms[5].name = "Domain-0"' "$T/rec.jsonl" > "$T/dom0.jsonl"
+"$X" -b -z -i 1 --reverse --replay "$T/dom0.jsonl" | awk 'NR==2 {exit !($1=="Domain-0")}' || fail "-z"
+"$X" -b -i 1 --reverse --replay "$T/dom0.jsonl" | awk 'NR==2 {exit ($1=="Domain-0")}' || fail "Domain-0 sorted by name without -z"
 # -i stops after N samples
 [ "$("$X" -b -i 2 --replay "$T/rec.jsonl" | grep -c 'STATE')" -eq 2 ] || fail "-i"
 # -f widens NAME to the longest name
@@ -53,6 +57,14 @@ jq -r -s '.[3] as $a | .[4] as $b | $b.doms[] | . as $d |
 join "$T/want.txt" "$T/got.txt" | awk '{ d=$2-$3; if (d<0) d=-d; if (d > 0.11) { print "cpu% mismatch", $0; bad=1 } } END { exit bad }' \
   || fail "CPU(%) disagrees with the recorded counters"
 [ "$(wc -l < "$T/got.txt")" -eq 12 ] || fail "12 domains in last sample"
+
+# NETTX(k)/NETRX(k) are the host side of the vif, as xentop: NETTX = KiB
+# the guest received. From the recording's raw counters:
+jq -r -s '.[4].doms[] | "\(.name) \(([.nets[].rx_bytes] | add) / 1024 | floor) \(([.nets[].tx_bytes] | add) / 1024 | floor)"' \
+  "$T/rec.jsonl" | sort > "$T/wantnet.txt"
+"$X" -b -f --replay "$T/rec.jsonl" |
+  awk 'BEGIN{n=0} /STATE/ {n++} n==5 && /^ *synth-/ {print $1, $11, $12}' | sort > "$T/gotnet.txt"
+cmp "$T/wantnet.txt" "$T/gotnet.txt" || fail "NETTX/NETRX vs recorded counters"
 
 # 5. JSON Lines: valid, versioned, ISO 8601, libvirt names, rates match
 "$X" --json --replay "$T/rec.jsonl" > "$T/out.jsonl"
@@ -78,6 +90,11 @@ cmp <(awk -F, '$4=="cpu.time" {print $2, $5}' "$T/out.csv") \
 
 # 7. command line
 "$X" --help | grep -q -- '--replay=FILE' || fail "--help"
+# --help and the man page list the same long options
+man=$(dirname "$0")/../../xentop-ng/xentop-ng.1
+for opt in $("$X" --help | grep -oE -- '--[a-z0-9-]+' | sort -u); do
+  grep -qF -- "$(echo "$opt" | sed 's/-/\\-/g')" "$man" || fail "option $opt missing from the man page"
+done
 "$X" -V | grep -q '^xentop-ng ' || fail "-V"
 set +e
 "$X" --bogus >/dev/null 2>&1; [ $? -eq 2 ] || fail "bad option exit code"

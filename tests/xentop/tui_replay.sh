@@ -10,7 +10,13 @@ command -v jq >/dev/null || { echo "jq missing"; exit 77; }
 T=$(mktemp -d)
 S="xt-tui-$$"
 TM() { tmux -L "$S" "$@"; }
-cleanup() { TM kill-server 2>/dev/null || true; tmux -L "xt-tui-$$" kill-server 2>/dev/null || true; rm -rf "$T"; }
+cleanup() {
+	for s in "xt-tui-$$" "xt-tui-$$-big" "xt-tui-$$-big-stale"; do
+		tmux -L "$s" kill-server 2>/dev/null || true
+		rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$s"
+	done
+	rm -rf "$T"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- screen:"; TM capture-pane -p 2>/dev/null || true; exit 1; }
 screen() { TM capture-pane -p; }
@@ -99,9 +105,26 @@ wait_gone '^  vCPU1 '
 TM resize-window -x 90 -y 24
 sleep 0.5
 wait_for '^NAME'
-w=$(screen | awk '{ if (length($0) > m) m = length($0) } END { print m }')
+# characters, not bytes (sparklines are UTF-8)
+w=$(screen | perl -CSD -ne 'chomp; $m = length if length > $m; END { print $m + 0 }')
 [ "$w" -le 90 ] || fail "line wider than the window after resize ($w)"
 screen | grep -q '^30 domains' || fail "summary after resize"
+
+# D changes the delay (fractional) through a prompt
+TM send-keys D
+wait_for 'Delay\(sec\) \[0.4\]:'
+TM send-keys 0 . 3 Enter
+wait_gone 'Delay\(sec\)'
+TM send-keys D
+wait_for 'Delay\(sec\) \[0.3\]:'
+TM send-keys Escape
+wait_gone 'Delay\(sec\)'
+
+# Z freezes the display while the recording plays on
+TM send-keys Z
+wait_for 'PAUSED'
+TM send-keys Z
+wait_gone 'PAUSED'
 
 # help and column chooser
 TM send-keys h
@@ -121,12 +144,26 @@ conf="$T/cfg/hvkit/xentop-ng.conf"
 grep -q '^sort = cpu_pct' "$conf" || fail "sort not saved"
 grep -q 'nettx' "$conf" || fail "columns not saved"
 
+# 300 pCPUs: the heatmap groups pCPUs per cell and stays within 3 lines;
+# -p lists every pCPU (xentop stops at 128).
+jq -c '.host.pcpus |= [range(300) as $i | .[$i % 8] | .id = $i]' "$T/rec.jsonl" > "$T/big.jsonl"
+[ "$("$X" -b -p -i 1 --replay "$T/big.jsonl" | grep -cE '^ *[0-9]+ +yes ')" -eq 300 ] || fail "-p with 300 pCPUs"
+TM kill-server 2>/dev/null || true
+S="$S-big"
+TM new-session -d -x 80 -y 30 \
+  "env NO_COLOR=1 $X --no-config --replay $T/big.jsonl -d 0.4; echo EXITED; sleep 60"
+wait_for '\(2 pCPUs/cell\)'
+screen | grep -q '^30 domains' || fail "summary with 300 pCPUs"
+screen | grep -q 'CPUs: 300 online' || fail "300 pCPUs online"
+TM send-keys q
+wait_for 'EXITED'
+
 # A domain whose source missed its deadline is marked, with the reason.
 jq -c '.doms[0].stale = 2 | .doms[0].note = "qmp: no answer within 200 ms"' \
   "$T/rec.jsonl" > "$T/stale.jsonl"
 # a fresh tmux server (a killed one may still be exiting)
 TM kill-server 2>/dev/null || true
-S="$S-stale"
+S="$S-stale"  # (suffixes accumulate: each check has its own server)
 TM new-session -d -x 160 -y 40 \
   "env NO_COLOR=1 $X --no-config --replay $T/stale.jsonl -d 0.4; echo EXITED; sleep 60"
 wait_for '^synth-00000 .* stale'

@@ -24,8 +24,7 @@ static void num(web_buf *b, const char *k, double v, int comma)
 	web_buf_json_num(b, v);
 }
 
-static void u64v(web_buf *b, const char *k, hv_u64 v, double scale,
-		 int comma)
+static void u64v(web_buf *b, const char *k, hv_u64 v, double scale, int comma)
 {
 	num(b, k, hv_ok(v) ? (double)v.v * scale : NAN, comma);
 }
@@ -67,8 +66,9 @@ static void head(web_buf *o, const hv_snap *s)
 
 void web_json_error(web_buf *o, int status, const char *msg)
 {
-	web_buf_printf(o, "{\"schema\":%d,\"error\":{\"status\":%d,\"message\":",
-		       WEB_SCHEMA, status);
+	web_buf_printf(o,
+	               "{\"schema\":%d,\"error\":{\"status\":%d,\"message\":",
+	               WEB_SCHEMA, status);
 	web_buf_json_str(o, msg);
 	web_buf_puts(o, "}}");
 }
@@ -154,12 +154,13 @@ void web_json_host(const hv_snap *s, const hv_collector_stats *st, web_buf *o)
 		num(o, "last_cost_s", st->last_cost_ns / 1e9, 1);
 		web_buf_puts(o, ",\"last_ok_time\":");
 		if (st->last_ok_wall_ns > 0)
-			web_buf_fixed(o, (uint64_t)st->last_ok_wall_ns / 1000000u, 3);
+			web_buf_fixed(
+			    o, (uint64_t)st->last_ok_wall_ns / 1000000u, 3);
 		else
 			web_buf_puts(o, "null");
 		web_buf_puts(o, ",\"ok\":");
 		web_buf_puts(o, st->samples && !st->last_err.code ? "true"
-								   : "false");
+		                                                  : "false");
 		str(o, "error", st->last_err.code ? st->last_err.msg : "", 1);
 		web_buf_putc(o, '}');
 	}
@@ -295,8 +296,8 @@ void web_json_pcpus(const hv_snap *s, web_buf *o)
 		for (uint32_t i = 0; i < h->nr_pcpu; i++) {
 			const hv_pcpu *p = &h->pcpu[i];
 			const hv_pcpu_rate *pr =
-				hr && hr->pcpu && i < hr->nr_pcpu ? &hr->pcpu[i]
-								  : NULL;
+			    hr && hr->pcpu && i < hr->nr_pcpu ? &hr->pcpu[i]
+			                                      : NULL;
 			web_buf_puts(o, i ? ",{" : "{");
 			num(o, "id", p->id, 0);
 			num(o, "online", p->online >= 0 ? p->online : NAN, 1);
@@ -316,8 +317,8 @@ void web_json_pcpus(const hv_snap *s, web_buf *o)
 			num(o, "deep_idle_pct", deep_pct(pr, p), 1);
 			u64v(o, "ce_count", p->ce_count, 1, 1);
 			web_buf_puts(o, ",\"cstates\":[");
-			for (uint32_t j = 0; j < p->nr_cstate && j < HV_CSTATE_MAX;
-			     j++) {
+			for (uint32_t j = 0;
+			     j < p->nr_cstate && j < HV_CSTATE_MAX; j++) {
 				const hv_cstate *c = &p->cstate[j];
 				web_buf_puts(o, j ? ",{" : "{");
 				str(o, "name", c->name, 0);
@@ -358,14 +359,14 @@ void web_json_live(const hv_snap *s, web_buf *o)
 	for (uint32_t i = 0; i < h->nr_pcpu; i++) {
 		const hv_pcpu *p = &h->pcpu[i];
 		const hv_pcpu_rate *pr =
-			hr && hr->pcpu && i < hr->nr_pcpu ? &hr->pcpu[i] : NULL;
+		    hr && hr->pcpu && i < hr->nr_pcpu ? &hr->pcpu[i] : NULL;
 		web_buf_puts(o, i ? ",[" : "[");
 		web_buf_u64(o, p->id);
 		web_buf_putc(o, ',');
 		web_buf_json_num(o, p->online >= 0 ? p->online : NAN);
 		web_buf_putc(o, ',');
 		web_buf_json_num(o, hv_ok(p->cur_khz) ? p->cur_khz.v * 1000.0
-						       : NAN);
+		                                      : NAN);
 		web_buf_putc(o, ',');
 		web_buf_json_num(o, pr ? pr->busy_pct : NAN);
 		web_buf_putc(o, ',');
@@ -388,14 +389,14 @@ void web_json_live(const hv_snap *s, web_buf *o)
 		web_buf_putc(o, ',');
 		web_buf_u64(o, d->nr_vcpus);
 		const double v[] = {
-			dr ? dr->cpu_pct : NAN,
-			dr ? dr->steal_pct : NAN,
-			hv_ok(d->mem_kib) ? d->mem_kib.v * 1024.0 : NAN,
-			dr ? dr->net_rx_Bps : NAN,
-			dr ? dr->net_tx_Bps : NAN,
-			dr ? dr->blk_rd_Bps : NAN,
-			dr ? dr->blk_wr_Bps : NAN,
-			dr ? dr->watts : NAN,
+		    dr ? dr->cpu_pct : NAN,
+		    dr ? dr->steal_pct : NAN,
+		    hv_ok(d->mem_kib) ? d->mem_kib.v * 1024.0 : NAN,
+		    dr ? dr->net_rx_Bps : NAN,
+		    dr ? dr->net_tx_Bps : NAN,
+		    dr ? dr->blk_rd_Bps : NAN,
+		    dr ? dr->blk_wr_Bps : NAN,
+		    dr ? dr->watts : NAN,
 		};
 		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
 			web_buf_putc(o, ',');
@@ -407,7 +408,7 @@ void web_json_live(const hv_snap *s, web_buf *o)
 }
 
 int web_json_ring_history(hv_snap *const *ring, size_t n, const char *id,
-			  double range_s, web_buf *o, hv_err *err)
+                          double range_s, web_buf *o, hv_err *err)
 {
 	const hv_snap *last = n ? ring[n - 1] : NULL;
 	const hv_dom *d0 = NULL;
@@ -426,12 +427,11 @@ int web_json_ring_history(hv_snap *const *ring, size_t n, const char *id,
 		while (first < n && hv_snap_wall_ns(ring[first]) < lim)
 			first++;
 	}
-	static const char *const dnames[] = {"cpu_pct",    "steal_pct",
-					     "mem_bytes",  "net_rx_Bps",
-					     "net_tx_Bps", "blk_rd_Bps",
-					     "blk_wr_Bps", "watts"};
+	static const char *const dnames[] = {
+	    "cpu_pct",    "steal_pct",  "mem_bytes",  "net_rx_Bps",
+	    "net_tx_Bps", "blk_rd_Bps", "blk_wr_Bps", "watts"};
 	static const char *const hnames[] = {"busy_pct", "power_watts",
-					     "mem_free_bytes", "domains"};
+	                                     "mem_free_bytes", "domains"};
 	const char *const *names = id ? dnames : hnames;
 	size_t ns = id ? 8 : 4;
 	size_t cnt = n - first;
@@ -449,8 +449,9 @@ int web_json_ring_history(hv_snap *const *ring, size_t n, const char *id,
 			const hv_host_rate *hr = r ? hv_rates_host(r) : NULL;
 			v[0] = hr ? hr->busy_pct : NAN;
 			v[1] = hr ? hr->pkg_watts : NAN;
-			v[2] = hv_ok(h->mem_free_kib) ? h->mem_free_kib.v * 1024.0
-						      : NAN;
+			v[2] = hv_ok(h->mem_free_kib)
+			           ? h->mem_free_kib.v * 1024.0
+			           : NAN;
 			v[3] = (double)hv_snap_ndom(s);
 			continue;
 		}
@@ -478,8 +479,9 @@ int web_json_ring_history(hv_snap *const *ring, size_t n, const char *id,
 	for (size_t i = 0; i < cnt; i++) {
 		if (i)
 			web_buf_putc(o, ',');
-		web_buf_fixed(o, (uint64_t)hv_snap_wall_ns(ring[first + i]) /
-					 1000000u, 3);
+		web_buf_fixed(
+		    o, (uint64_t)hv_snap_wall_ns(ring[first + i]) / 1000000u,
+		    3);
 	}
 	web_buf_puts(o, "],\"series\":{");
 	for (size_t k = 0; k < ns; k++) {

@@ -65,9 +65,11 @@ int web_auth_check(const web_config *c, const char *authz)
 		return 0;
 	if (!strncmp(authz, "Bearer ", 7) && c->token_hash[0])
 		return hash_ok(authz + 7, c->token_hash);
-	if (!strncmp(authz, "Basic ", 6) && c->auth_user[0] && c->auth_hash[0]) {
+	if (!strncmp(authz, "Basic ", 6) && c->auth_user[0] &&
+	    c->auth_hash[0]) {
 		char dec[256];
-		if (strlen(authz + 6) > 340 || web_b64_decode(authz + 6, dec, sizeof(dec)) < 0)
+		if (strlen(authz + 6) > 340 ||
+		    web_b64_decode(authz + 6, dec, sizeof(dec)) < 0)
 			return 0;
 		char *colon = strchr(dec, ':');
 		if (!colon)

@@ -10,7 +10,10 @@
 
 #include "web.h"
 
-void web_buf_init(web_buf *b) { memset(b, 0, sizeof(*b)); }
+void web_buf_init(web_buf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
 
 void web_buf_free(web_buf *b)
 {
@@ -46,7 +49,10 @@ void web_buf_put(web_buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-void web_buf_puts(web_buf *b, const char *s) { web_buf_put(b, s, strlen(s)); }
+void web_buf_puts(web_buf *b, const char *s)
+{
+	web_buf_put(b, s, strlen(s));
+}
 
 void web_buf_putc(web_buf *b, char c)
 {
@@ -90,8 +96,9 @@ void web_buf_u64(web_buf *b, uint64_t v)
 
 void web_buf_fixed(web_buf *b, uint64_t v, unsigned decimals)
 {
-	static const uint64_t pow10[] = {1ull, 10ull, 100ull, 1000ull, 10000ull,
-		100000ull, 1000000ull, 10000000ull, 100000000ull, 1000000000ull};
+	static const uint64_t pow10[] = {
+	    1ull,      10ull,      100ull,      1000ull,      10000ull,
+	    100000ull, 1000000ull, 10000000ull, 100000000ull, 1000000000ull};
 	if (decimals == 0 || decimals > 9) {
 		web_buf_u64(b, v);
 		return;
@@ -151,12 +158,24 @@ void web_buf_json_str(web_buf *b, const char *s)
 	web_buf_putc(b, '"');
 	for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
 		switch (*u) {
-		case '"': web_buf_put(b, "\\\"", 2); break;
-		case '\\': web_buf_put(b, "\\\\", 2); break;
-		case '\n': web_buf_put(b, "\\n", 2); break;
-		case '\r': web_buf_put(b, "\\r", 2); break;
-		case '\t': web_buf_put(b, "\\t", 2); break;
-		case '<': web_buf_put(b, "\\u003c", 6); break; /* safe in HTML */
+		case '"':
+			web_buf_put(b, "\\\"", 2);
+			break;
+		case '\\':
+			web_buf_put(b, "\\\\", 2);
+			break;
+		case '\n':
+			web_buf_put(b, "\\n", 2);
+			break;
+		case '\r':
+			web_buf_put(b, "\\r", 2);
+			break;
+		case '\t':
+			web_buf_put(b, "\\t", 2);
+			break;
+		case '<':
+			web_buf_put(b, "\\u003c", 6);
+			break; /* safe in HTML */
 		default:
 			if (*u < 0x20)
 				web_buf_printf(b, "\\u%04x", *u);

@@ -12,7 +12,8 @@
 void web_config_defaults(web_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	snprintf(c->listen_addr, sizeof(c->listen_addr), "%s", WEB_DEFAULT_ADDR);
+	snprintf(c->listen_addr, sizeof(c->listen_addr), "%s",
+	         WEB_DEFAULT_ADDR);
 	c->port = WEB_DEFAULT_PORT;
 	c->period_s = 1.0;
 	c->ring = 600;
@@ -25,7 +26,7 @@ void web_config_defaults(web_config *c)
 }
 
 static int cp(char *dst, size_t len, const char *v, const char *key,
-	      hv_err *err)
+              hv_err *err)
 {
 	if (strlen(v) >= len)
 		return hv_err_set(err, EINVAL, "%s: value too long", key);
@@ -34,27 +35,29 @@ static int cp(char *dst, size_t len, const char *v, const char *key,
 }
 
 static int num_u(const char *key, const char *v, unsigned lo, unsigned hi,
-		 unsigned *out, hv_err *err)
+                 unsigned *out, hv_err *err)
 {
 	char *end = NULL;
 	errno = 0;
 	unsigned long x = strtoul(v, &end, 10);
 	if (errno || !end || *end || end == v || x < lo || x > hi)
-		return hv_err_set(err, EINVAL, "%s: '%s' is not an integer in %u..%u",
-				  key, v, lo, hi);
+		return hv_err_set(err, EINVAL,
+		                  "%s: '%s' is not an integer in %u..%u", key,
+		                  v, lo, hi);
 	*out = (unsigned)x;
 	return 0;
 }
 
 static int num_d(const char *key, const char *v, double lo, double hi,
-		 double *out, hv_err *err)
+                 double *out, hv_err *err)
 {
 	char *end = NULL;
 	errno = 0;
 	double x = strtod(v, &end);
 	if (errno || !end || *end || end == v || !(x >= lo && x <= hi))
-		return hv_err_set(err, EINVAL, "%s: '%s' is not a number in %g..%g",
-				  key, v, lo, hi);
+		return hv_err_set(err, EINVAL,
+		                  "%s: '%s' is not a number in %g..%g", key, v,
+		                  lo, hi);
 	*out = x;
 	return 0;
 }
@@ -82,18 +85,21 @@ int web_parse_listen(web_config *c, const char *s, hv_err *err)
 	if (s[0] == '[') {
 		const char *e = strchr(s, ']');
 		if (!e || (size_t)(e - s - 1) >= sizeof(addr))
-			return hv_err_set(err, EINVAL, "listen: bad address '%s'", s);
+			return hv_err_set(err, EINVAL,
+			                  "listen: bad address '%s'", s);
 		memcpy(addr, s + 1, (size_t)(e - s - 1));
 		addr[e - s - 1] = '\0';
 		if (e[1] == ':')
 			port = e + 2;
 		else if (e[1])
-			return hv_err_set(err, EINVAL, "listen: bad address '%s'", s);
+			return hv_err_set(err, EINVAL,
+			                  "listen: bad address '%s'", s);
 	} else {
 		const char *colon = strrchr(s, ':');
 		size_t alen = colon ? (size_t)(colon - s) : strlen(s);
 		if (alen >= sizeof(addr))
-			return hv_err_set(err, EINVAL, "listen: address too long");
+			return hv_err_set(err, EINVAL,
+			                  "listen: address too long");
 		memcpy(addr, s, alen);
 		addr[alen] = '\0';
 		if (colon)
@@ -150,8 +156,10 @@ int web_config_set(web_config *c, const char *k, const char *v, hv_err *err)
 	if (!strcmp(k, "token_hash"))
 		return cp(c->token_hash, sizeof(c->token_hash), v, k, err);
 	if (!strcmp(k, "theme")) {
-		if (strcmp(v, "auto") && strcmp(v, "dark") && strcmp(v, "light"))
-			return hv_err_set(err, EINVAL, "theme: auto, dark or light");
+		if (strcmp(v, "auto") && strcmp(v, "dark") &&
+		    strcmp(v, "light"))
+			return hv_err_set(err, EINVAL,
+			                  "theme: auto, dark or light");
 		return cp(c->theme, sizeof(c->theme), v, k, err);
 	}
 	if (!strcmp(k, "power_budget_watts"))
@@ -184,8 +192,8 @@ int web_config_load(web_config *c, const char *path, hv_err *err)
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {
-			rc = hv_err_set(err, EINVAL, "%s:%u: line too long", path,
-					lineno);
+			rc = hv_err_set(err, EINVAL, "%s:%u: line too long",
+			                path, lineno);
 			goto out;
 		}
 		char *hash = strchr(line, '#');
@@ -198,8 +206,9 @@ int web_config_load(web_config *c, const char *path, hv_err *err)
 			continue;
 		char *eq = strchr(s, '=');
 		if (!eq) {
-			rc = hv_err_set(err, EINVAL, "%s:%u: expected key = value",
-					path, lineno);
+			rc = hv_err_set(err, EINVAL,
+			                "%s:%u: expected key = value", path,
+			                lineno);
 			goto out;
 		}
 		*eq = '\0';

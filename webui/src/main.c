@@ -14,45 +14,55 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-"Usage: hv-webd [OPTION]...\n"
-"Serve this host's hypervisor state over HTTP: a dashboard, a JSON API,\n"
-"Prometheus /metrics and RRD history.\n"
-"\n"
-"  -l, --listen ADDR:PORT    listen address (default 127.0.0.1:8463)\n"
-"  -c, --config FILE         configuration file (key = value lines)\n"
-"  -b, --backend NAME        kvm, xen, replay or synth (default: auto)\n"
-"      --synth-domains N     synth backend: number of domains\n"
-"      --synth-vcpus N       synth backend: vCPUs per domain\n"
-"      --period SECONDS      sampling period (default 1)\n"
-"      --rrd-dir DIR         keep RRD history in DIR (default: none)\n"
-"      --rrdcached ADDR      send RRD updates through rrdcached at ADDR\n"
-"      --port-file FILE      write the bound port to FILE once listening\n"
-"      --dump-metrics        take two samples, print /metrics and exit\n"
-"  -h, --help                show this help and exit\n"
-"  -V, --version             show the version and exit\n"
-"\n"
-"Endpoints: / (dashboard), /metrics, /api/v1/{host,domains,domains/ID,pcpus,\n"
-"history,graph,powerd,events,config,csrf,control}, /healthz.\n"
-"Control actions are off unless the configuration enables them.\n");
+	fprintf(
+	    f,
+	    "Usage: hv-webd [OPTION]...\n"
+	    "Serve this host's hypervisor state over HTTP: a dashboard, a JSON "
+	    "API,\n"
+	    "Prometheus /metrics and RRD history.\n"
+	    "\n"
+	    "  -l, --listen ADDR:PORT    listen address (default "
+	    "127.0.0.1:8463)\n"
+	    "  -c, --config FILE         configuration file (key = value "
+	    "lines)\n"
+	    "  -b, --backend NAME        kvm, xen, replay or synth (default: "
+	    "auto)\n"
+	    "      --synth-domains N     synth backend: number of domains\n"
+	    "      --synth-vcpus N       synth backend: vCPUs per domain\n"
+	    "      --period SECONDS      sampling period (default 1)\n"
+	    "      --rrd-dir DIR         keep RRD history in DIR (default: "
+	    "none)\n"
+	    "      --rrdcached ADDR      send RRD updates through rrdcached at "
+	    "ADDR\n"
+	    "      --port-file FILE      write the bound port to FILE once "
+	    "listening\n"
+	    "      --dump-metrics        take two samples, print /metrics and "
+	    "exit\n"
+	    "  -h, --help                show this help and exit\n"
+	    "  -V, --version             show the version and exit\n"
+	    "\n"
+	    "Endpoints: / (dashboard), /metrics, "
+	    "/api/v1/{host,domains,domains/ID,pcpus,\n"
+	    "history,graph,powerd,events,config,csrf,control}, /healthz.\n"
+	    "Control actions are off unless the configuration enables them.\n");
 }
 
 enum { O_SYNTH_D = 256, O_SYNTH_V, O_PERIOD, O_RRD, O_RRDC, O_PORTF, O_DUMP };
 
 static const struct option opts[] = {
-	{"listen", required_argument, NULL, 'l'},
-	{"config", required_argument, NULL, 'c'},
-	{"backend", required_argument, NULL, 'b'},
-	{"synth-domains", required_argument, NULL, O_SYNTH_D},
-	{"synth-vcpus", required_argument, NULL, O_SYNTH_V},
-	{"period", required_argument, NULL, O_PERIOD},
-	{"rrd-dir", required_argument, NULL, O_RRD},
-	{"rrdcached", required_argument, NULL, O_RRDC},
-	{"port-file", required_argument, NULL, O_PORTF},
-	{"dump-metrics", no_argument, NULL, O_DUMP},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+    {"listen", required_argument, NULL, 'l'},
+    {"config", required_argument, NULL, 'c'},
+    {"backend", required_argument, NULL, 'b'},
+    {"synth-domains", required_argument, NULL, O_SYNTH_D},
+    {"synth-vcpus", required_argument, NULL, O_SYNTH_V},
+    {"period", required_argument, NULL, O_PERIOD},
+    {"rrd-dir", required_argument, NULL, O_RRD},
+    {"rrdcached", required_argument, NULL, O_RRDC},
+    {"port-file", required_argument, NULL, O_PORTF},
+    {"dump-metrics", no_argument, NULL, O_DUMP},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 int main(int argc, char **argv)
@@ -90,16 +100,35 @@ int main(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "l:c:b:hV", opts, NULL)) != -1) {
 		const char *key = NULL;
 		switch (o) {
-		case 'l': key = "listen"; break;
-		case 'b': key = "backend"; break;
-		case O_SYNTH_D: key = "synth_domains"; break;
-		case O_SYNTH_V: key = "synth_vcpus"; break;
-		case O_PERIOD: key = "period"; break;
-		case O_RRD: key = "rrd_dir"; break;
-		case O_RRDC: key = "rrdcached"; break;
-		case O_PORTF: port_file = optarg; break;
-		case O_DUMP: dump = 1; break;
-		case 'c': break;
+		case 'l':
+			key = "listen";
+			break;
+		case 'b':
+			key = "backend";
+			break;
+		case O_SYNTH_D:
+			key = "synth_domains";
+			break;
+		case O_SYNTH_V:
+			key = "synth_vcpus";
+			break;
+		case O_PERIOD:
+			key = "period";
+			break;
+		case O_RRD:
+			key = "rrd_dir";
+			break;
+		case O_RRDC:
+			key = "rrdcached";
+			break;
+		case O_PORTF:
+			port_file = optarg;
+			break;
+		case O_DUMP:
+			dump = 1;
+			break;
+		case 'c':
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -110,11 +139,14 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "hv-webd: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "hv-webd: unexpected argument '%s'\n",
+		        argv[optind]);
 		return 2;
 	}
 	if (cfg.control && !cfg.auth_hash[0] && !cfg.token_hash[0]) {
-		fprintf(stderr, "hv-webd: control = yes needs auth_hash or token_hash\n");
+		fprintf(
+		    stderr,
+		    "hv-webd: control = yes needs auth_hash or token_hash\n");
 		return 2;
 	}
 
@@ -129,25 +161,30 @@ int main(int argc, char **argv)
 	if (hv_env_init(&env, &err))
 		goto fail;
 	hv_backend_opts bo = {
-		.name = cfg.backend[0] ? cfg.backend : NULL,
-		.qmp_dirs = cfg.qmp_dirs[0] ? cfg.qmp_dirs : NULL,
-		.synth_domains = cfg.synth_domains,
-		.synth_vcpus = cfg.synth_vcpus,
+	    .name = cfg.backend[0] ? cfg.backend : NULL,
+	    .qmp_dirs = cfg.qmp_dirs[0] ? cfg.qmp_dirs : NULL,
+	    .synth_domains = cfg.synth_domains,
+	    .synth_vcpus = cfg.synth_vcpus,
 	};
 	if (hv_backend_open(&env, &bo, &be, &err))
 		goto fail;
-	hv_collector_opts co = {.period_s = cfg.period_s, .ring = cfg.ring};
+	/* History lives in hv-webd's compact ring (hist.c); the collector
+	 * keeps only a few whole snapshots. */
+	hv_collector_opts co = {.period_s = cfg.period_s, .ring = 4};
 	if (hv_collector_new(be, &co, &col, &err))
 		goto fail;
 	if (dump) {
 		web_buf b;
 		hv_collector_stats st;
-		if (hv_collector_step(col, &err) || hv_collector_step(col, &err))
-			goto fail;
+		/* Two samples, so that rates exist. */
+		for (int i = 0; i < 2; i++)
+			if (hv_collector_step(col, &err))
+				goto fail;
 		hv_snap *s = hv_collector_latest(col);
 		hv_collector_stats_get(col, &st);
-		web_prom_extra x = {.st = &st, .power_budget_w = cfg.power_budget_w,
-				    .powerd_running = -1};
+		web_prom_extra x = {.st = &st,
+		                    .power_budget_w = cfg.power_budget_w,
+		                    .powerd_running = -1};
 		web_buf_init(&b);
 		web_prom_render(s, &x, WEB_PROM_TEXT, &b);
 		fwrite(b.p, 1, b.len, stdout);
@@ -159,16 +196,17 @@ int main(int argc, char **argv)
 	if (hv_collector_start(col, &err))
 		goto fail;
 	if (cfg.rrd_dir[0]) {
-		if (web_rrd_open(&cfg, col, &rrd, &err) || web_rrd_start(rrd, &err))
+		if (web_rrd_open(&cfg, col, &rrd, &err) ||
+		    web_rrd_start(rrd, &err))
 			goto fail;
 	}
 	if (web_server_start(&cfg, col, rrd, &sv, &err))
 		goto fail;
 	fprintf(stderr, "hv-webd: listening on %s://%s%s%s:%u/ (backend %s)\n",
-		cfg.tls_key[0] ? "https" : "http",
-		strchr(cfg.listen_addr, ':') ? "[" : "", cfg.listen_addr,
-		strchr(cfg.listen_addr, ':') ? "]" : "", web_server_port(sv),
-		hv_backend_name(be));
+	        cfg.tls_key[0] ? "https" : "http",
+	        strchr(cfg.listen_addr, ':') ? "[" : "", cfg.listen_addr,
+	        strchr(cfg.listen_addr, ':') ? "]" : "", web_server_port(sv),
+	        hv_backend_name(be));
 	if (port_file) {
 		FILE *f = fopen(port_file, "we");
 		if (f) {
@@ -182,7 +220,8 @@ int main(int argc, char **argv)
 	rc = 0;
 	goto out;
 fail:
-	fprintf(stderr, "hv-webd: %s\n", err.msg[0] ? err.msg : strerror(err.code));
+	fprintf(stderr, "hv-webd: %s\n",
+	        err.msg[0] ? err.msg : strerror(err.code));
 	rc = 1;
 out:
 	web_server_stop(sv);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* hv-powerd's files under HVKIT_RUNDIR: a state file (JSON) and a JSON
- * Lines journal. hv-webd only reads them; each is passed through cJSON so a
- * torn or hostile line never reaches the page as raw text. */
+/* hv-powerd's files under HVKIT_RUNDIR (docs/arch/powerd.md): state.json,
+ * replaced atomically every round, and journal.jsonl (path also given in
+ * the state's "journal" field). hv-webd only reads them; each is passed
+ * through cJSON so a torn or hostile line never reaches the page raw. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <signal.h>
@@ -12,8 +13,8 @@
 
 #include "web.h"
 
-#define STATE_NAME "powerd.state.json"
-#define JOURNAL_NAME "powerd.journal.jsonl"
+#define STATE_NAME "state.json"
+#define JOURNAL_NAME "journal.jsonl"
 #define MAX_FILE (4u << 20)
 
 static char *slurp_tail(const char *path, size_t max, size_t *len)
@@ -43,26 +44,68 @@ static void path_of(const char *rundir, const char *name, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s", rundir, name);
 }
 
-int web_powerd_running(const char *rundir)
+static int pid_alive(const cJSON *j)
+{
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(j, "pid");
+	if (!cJSON_IsNumber(pid) || pid->valuedouble <= 0)
+		return 0;
+	/* kill(pid, 0): alive check only; EPERM still means alive. */
+	return kill((pid_t)pid->valuedouble, 0) == 0 || errno == EPERM;
+}
+
+static cJSON *read_state(const char *rundir)
 {
 	char p[1024];
 	size_t len = 0;
 	path_of(rundir, STATE_NAME, p, sizeof(p));
 	char *txt = slurp_tail(p, MAX_FILE, &len);
-	if (!txt)
-		return -1;
-	int running = 0;
-	cJSON *j = cJSON_Parse(txt);
-	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(j, "pid");
-	if (cJSON_IsNumber(pid) && pid->valuedouble > 0) {
-		/* kill(pid, 0): alive check only; EPERM still means alive. */
-		running = kill((pid_t)pid->valuedouble, 0) == 0 || errno == EPERM;
-	} else if (j) {
-		running = 1;
-	}
-	cJSON_Delete(j);
+	cJSON *j = txt ? cJSON_Parse(txt) : NULL;
 	free(txt);
-	return running;
+	if (j && !cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		j = NULL;
+	}
+	return j;
+}
+
+int web_powerd_running(const char *rundir)
+{
+	cJSON *j = read_state(rundir);
+	int r = j ? pid_alive(j) : -1;
+	cJSON_Delete(j);
+	return r;
+}
+
+static unsigned cpu_list(const cJSON *a, uint32_t *out)
+{
+	unsigned n = 0;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, a)
+	{
+		if (cJSON_IsNumber(e) && e->valuedouble >= 0 &&
+		    e->valuedouble < 65536 && n < WEB_POWERD_MAX_CPUS)
+			out[n++] = (uint32_t)e->valuedouble;
+	}
+	return n;
+}
+
+void web_powerd_read(const char *rundir, web_powerd_info *pi)
+{
+	memset(pi, 0, sizeof(*pi));
+	pi->running = -1;
+	pi->held = -1;
+	cJSON *j = read_state(rundir);
+	if (!j)
+		return;
+	pi->running = pid_alive(j);
+	const cJSON *held = cJSON_GetObjectItemCaseSensitive(j, "held");
+	if (cJSON_IsArray(held))
+		pi->held = cJSON_GetArraySize(held);
+	pi->nhwerr = cpu_list(
+	    cJSON_GetObjectItemCaseSensitive(j, "hwerr_offlined"), pi->hwerr);
+	pi->nparked =
+	    cpu_list(cJSON_GetObjectItemCaseSensitive(j, "parked"), pi->parked);
+	cJSON_Delete(j);
 }
 
 void web_powerd_json(const char *rundir, unsigned max_lines, web_buf *o)
@@ -76,25 +119,29 @@ void web_powerd_json(const char *rundir, unsigned max_lines, web_buf *o)
 	web_buf_puts(o, ",\"running\":");
 	web_buf_puts(o, run > 0 ? "true" : run == 0 ? "false" : "null");
 
-	path_of(rundir, STATE_NAME, p, sizeof(p));
-	char *txt = slurp_tail(p, MAX_FILE, &len);
-	cJSON *j = txt ? cJSON_Parse(txt) : NULL;
+	cJSON *j = read_state(rundir);
 	web_buf_puts(o, ",\"state\":");
 	char *s = j ? cJSON_PrintUnformatted(j) : NULL;
 	web_buf_puts(o, s ? s : "null");
 	free(s);
+	/* The journal hv-powerd names in its state, else the default one. */
+	const cJSON *jp =
+	    j ? cJSON_GetObjectItemCaseSensitive(j, "journal") : NULL;
+	if (cJSON_IsString(jp) && jp->valuestring[0] == '/')
+		snprintf(p, sizeof(p), "%s", jp->valuestring);
+	else
+		path_of(rundir, JOURNAL_NAME, p, sizeof(p));
 	cJSON_Delete(j);
-	free(txt);
 
 	/* Last max_lines complete journal lines, oldest first. */
-	path_of(rundir, JOURNAL_NAME, p, sizeof(p));
-	txt = slurp_tail(p, 256u << 10, &len);
+	char *txt = slurp_tail(p, 256u << 10, &len);
 	web_buf_puts(o, ",\"journal\":[");
 	if (txt) {
 		size_t nl = 0;
 		char *start = txt;
 		for (size_t i = len; i > 0; i--) {
-			if (txt[i - 1] == '\n' && i != len && ++nl > max_lines) {
+			if (txt[i - 1] == '\n' && i != len &&
+			    ++nl > max_lines) {
 				start = txt + i;
 				break;
 			}

@@ -39,14 +39,17 @@ struct web_rrd {
 };
 
 static const char *const dom_ds[] = {"cpu_pct",    "steal_pct",  "mem_bytes",
-				     "net_rx_Bps", "net_tx_Bps", "blk_rd_Bps",
-				     "blk_wr_Bps", "watts"};
+                                     "net_rx_Bps", "net_tx_Bps", "blk_rd_Bps",
+                                     "blk_wr_Bps", "watts"};
 static const char *const host_ds[] = {"busy_pct", "power_watts",
-				      "mem_free_bytes", "domains"};
+                                      "mem_free_bytes", "domains"};
 #define NDOM_DS (sizeof(dom_ds) / sizeof(dom_ds[0]))
 #define NHOST_DS (sizeof(host_ds) / sizeof(host_ds[0]))
 
-const char *web_rrd_dir(const web_rrd *r) { return r->dir; }
+const char *web_rrd_dir(const web_rrd *r)
+{
+	return r->dir;
+}
 
 void web_rrd_dom_file(const hv_dom *d, char *buf, size_t len)
 {
@@ -56,7 +59,7 @@ void web_rrd_dom_file(const hv_dom *d, char *buf, size_t len)
 	for (const char *p = src; *p && n + 5 < len; p++) {
 		char ch = *p;
 		int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			 (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+		         (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
 		buf[n++] = ok ? ch : '_';
 	}
 	snprintf(buf + n, len - n, ".rrd");
@@ -71,7 +74,7 @@ static int rrd_fail(hv_err *err, const char *what, const char *file)
 }
 
 static int ensure_file(web_rrd *r, const char *path, const char *const *ds,
-		       size_t nds, time_t start, hv_err *err)
+                       size_t nds, time_t start, hv_err *err)
 {
 	struct stat st;
 	if (stat(path, &st) == 0)
@@ -79,14 +82,15 @@ static int ensure_file(web_rrd *r, const char *path, const char *const *ds,
 	/* 10 s / 3 h, 1 min / 1 d, 5 min / 7 d, 1 h / 1 y (or the nearest
 	 * multiple of the step). */
 	static const unsigned res[] = {10, 60, 300, 3600};
-	static const unsigned span[] = {3 * 3600, 86400, 7 * 86400, 365 * 86400};
+	static const unsigned span[] = {3 * 3600, 86400, 7 * 86400,
+	                                365 * 86400};
 	char dsbuf[NDOM_DS][64];
 	char rrabuf[8][64];
 	const char *argv[NDOM_DS + 8];
 	int argc = 0;
 	for (size_t i = 0; i < nds; i++) {
-		snprintf(dsbuf[i], sizeof(dsbuf[i]), "DS:%s:GAUGE:%u:U:U", ds[i],
-			 r->step * 2);
+		snprintf(dsbuf[i], sizeof(dsbuf[i]), "DS:%s:GAUGE:%u:U:U",
+		         ds[i], r->step * 2);
 		argv[argc++] = dsbuf[i];
 	}
 	for (int k = 0; k < 4; k++) {
@@ -107,22 +111,23 @@ static int ensure_file(web_rrd *r, const char *path, const char *const *ds,
 	if (rename(tmp, path) != 0) {
 		unlink(tmp);
 		return hv_err_set(err, errno, "rename %s: %s", path,
-				  strerror(errno));
+		                  strerror(errno));
 	}
 	return 0;
 }
 
 static int update(web_rrd *r, const char *path, time_t t, const double *v,
-		  size_t n, hv_err *err)
+                  size_t n, hv_err *err)
 {
 	char line[512];
 	size_t off = (size_t)snprintf(line, sizeof(line), "%lld", (long long)t);
 	for (size_t i = 0; i < n && off < sizeof(line) - 32; i++) {
 		if (isfinite(v[i]))
 			off += (size_t)snprintf(line + off, sizeof(line) - off,
-						":%.6g", v[i]);
+			                        ":%.6g", v[i]);
 		else
-			off += (size_t)snprintf(line + off, sizeof(line) - off, ":U");
+			off += (size_t)snprintf(line + off, sizeof(line) - off,
+			                        ":U");
 	}
 	const char *argv[1] = {line};
 	rrd_clear_error();
@@ -140,7 +145,7 @@ static int update(web_rrd *r, const char *path, time_t t, const double *v,
 }
 
 int web_rrd_write(web_rrd *r, const hv_snap *prev, const hv_snap *cur,
-		  hv_err *err)
+                  hv_err *err)
 {
 	hv_rates *rt = hv_rates_compute(prev, cur, err);
 	char path[1024], name[128];
@@ -153,9 +158,9 @@ int web_rrd_write(web_rrd *r, const hv_snap *prev, const hv_snap *cur,
 	const hv_host_rate *hr = hv_rates_host(rt);
 	const hv_host *h = hv_snap_host(cur);
 	double hv[NHOST_DS] = {
-		hr ? hr->busy_pct : NAN, hr ? hr->pkg_watts : NAN,
-		hv_ok(h->mem_free_kib) ? h->mem_free_kib.v * 1024.0 : NAN,
-		(double)hv_snap_ndom(cur)};
+	    hr ? hr->busy_pct : NAN, hr ? hr->pkg_watts : NAN,
+	    hv_ok(h->mem_free_kib) ? h->mem_free_kib.v * 1024.0 : NAN,
+	    (double)hv_snap_ndom(cur)};
 	snprintf(path, sizeof(path), "%s/host.rrd", r->dir);
 	rc = ensure_file(r, path, host_ds, NHOST_DS, t, err);
 	if (!rc)
@@ -167,12 +172,15 @@ int web_rrd_write(web_rrd *r, const hv_snap *prev, const hv_snap *cur,
 	for (size_t i = 0; i < n; i++) {
 		const hv_dom *d = hv_snap_dom(cur, i);
 		const hv_dom_rate *dr = hv_rates_dom(rt, i);
-		double v[NDOM_DS] = {
-			dr ? dr->cpu_pct : NAN,    dr ? dr->steal_pct : NAN,
-			hv_ok(d->mem_kib) ? d->mem_kib.v * 1024.0 : NAN,
-			dr ? dr->net_rx_Bps : NAN, dr ? dr->net_tx_Bps : NAN,
-			dr ? dr->blk_rd_Bps : NAN, dr ? dr->blk_wr_Bps : NAN,
-			dr ? dr->watts : NAN};
+		double v[NDOM_DS] = {dr ? dr->cpu_pct : NAN,
+		                     dr ? dr->steal_pct : NAN,
+		                     hv_ok(d->mem_kib) ? d->mem_kib.v * 1024.0
+		                                       : NAN,
+		                     dr ? dr->net_rx_Bps : NAN,
+		                     dr ? dr->net_tx_Bps : NAN,
+		                     dr ? dr->blk_rd_Bps : NAN,
+		                     dr ? dr->blk_wr_Bps : NAN,
+		                     dr ? dr->watts : NAN};
 		web_rrd_dom_file(d, name, sizeof(name));
 		snprintf(path, sizeof(path), "%s/%s", r->dir, name);
 		/* One domain's failure does not stop the others. */
@@ -224,13 +232,13 @@ static void *writer(void *arg)
 }
 
 int web_rrd_open(const web_config *c, hv_collector *col, web_rrd **out,
-		 hv_err *err)
+                 hv_err *err)
 {
 	if (strchr(c->rrd_dir, ':'))
 		return hv_err_set(err, EINVAL, "rrd_dir must not contain ':'");
 	if (mkdir(c->rrd_dir, 0750) != 0 && errno != EEXIST)
 		return hv_err_set(err, errno, "rrd_dir %s: %s", c->rrd_dir,
-				  strerror(errno));
+		                  strerror(errno));
 	web_rrd *r = calloc(1, sizeof(*r));
 	if (!r)
 		return hv_err_set(err, ENOMEM, "out of memory");
@@ -281,7 +289,7 @@ void web_rrd_close(web_rrd *r)
 }
 
 static int resolve(web_rrd *r, const hv_snap *s, const char *id, char *path,
-		   size_t len, hv_err *err)
+                   size_t len, hv_err *err)
 {
 	if (!id) {
 		snprintf(path, len, "%s/host.rrd", r->dir);
@@ -303,7 +311,7 @@ static int resolve(web_rrd *r, const hv_snap *s, const char *id, char *path,
 	struct stat st;
 	if (stat(path, &st) != 0)
 		return hv_err_set(err, ENOENT, "no history for '%s' yet",
-				  id ? id : "host");
+		                  id ? id : "host");
 	if (r->cached[0]) {
 		pthread_mutex_lock(&r->client_mu);
 		rrdc_flush(path); /* rrd_fetch_r reads the file directly */
@@ -313,7 +321,7 @@ static int resolve(web_rrd *r, const hv_snap *s, const char *id, char *path,
 }
 
 int web_rrd_fetch_json(web_rrd *r, const hv_snap *s, const char *id,
-		       double range_s, const char *cf, web_buf *o, hv_err *err)
+                       double range_s, const char *cf, web_buf *o, hv_err *err)
 {
 	char path[1024];
 	int rc = resolve(r, s, id, path, sizeof(path), err);
@@ -329,12 +337,13 @@ int web_rrd_fetch_json(web_rrd *r, const hv_snap *s, const char *id,
 	rrd_value_t *data = NULL;
 	rrd_clear_error();
 	if (rrd_fetch_r(path, cf, &start, &end, &step, &ds_cnt, &ds_names,
-			&data) != 0)
+	                &data) != 0)
 		return rrd_fail(err, "fetch", path);
 	size_t rows = step ? (size_t)((end - start) / (time_t)step) : 0;
-	web_buf_printf(o, "{\"schema\":%d,\"source\":\"rrd\",\"cf\":\"%s\","
-			  "\"step\":%lu,\"t\":[",
-		       WEB_SCHEMA, cf, step);
+	web_buf_printf(o,
+	               "{\"schema\":%d,\"source\":\"rrd\",\"cf\":\"%s\","
+	               "\"step\":%lu,\"t\":[",
+	               WEB_SCHEMA, cf, step);
 	for (size_t i = 0; i < rows; i++) {
 		if (i)
 			web_buf_putc(o, ',');
@@ -361,29 +370,32 @@ int web_rrd_fetch_json(web_rrd *r, const hv_snap *s, const char *id,
 }
 
 int web_rrd_graph(web_rrd *r, const hv_snap *s, const char *id,
-		  const char *what, double range_s, bool svg,
-		  unsigned char **img, size_t *len, hv_err *err)
+                  const char *what, double range_s, bool svg,
+                  unsigned char **img, size_t *len, hv_err *err)
 {
 	char path[1024];
 	struct {
 		const char *what;
 		const char *ds[2];
 		const char *label;
-	} const dg[] = {
-		{"cpu", {"cpu_pct", "steal_pct"}, "percent of one CPU"},
-		{"net", {"net_rx_Bps", "net_tx_Bps"}, "bytes/s"},
-		{"blk", {"blk_rd_Bps", "blk_wr_Bps"}, "bytes/s"},
-		{"mem", {"mem_bytes", NULL}, "bytes"},
-		{"power", {"watts", NULL}, "watts"},
-	}, hg[] = {
-		{"cpu", {"busy_pct", NULL}, "percent busy"},
-		{"power", {"power_watts", NULL}, "watts"},
-		{"mem", {"mem_free_bytes", NULL}, "bytes free"},
-		{"domains", {"domains", NULL}, "domains"},
-	};
+	} const dg[] =
+	    {
+	        {"cpu", {"cpu_pct", "steal_pct"}, "percent of one CPU"},
+	        {"net", {"net_rx_Bps", "net_tx_Bps"}, "bytes/s"},
+	        {"blk", {"blk_rd_Bps", "blk_wr_Bps"}, "bytes/s"},
+	        {"mem", {"mem_bytes", NULL}, "bytes"},
+	        {"power", {"watts", NULL}, "watts"},
+	    },
+	        hg[] = {
+	            {"cpu", {"busy_pct", NULL}, "percent busy"},
+	            {"power", {"power_watts", NULL}, "watts"},
+	            {"mem", {"mem_free_bytes", NULL}, "bytes free"},
+	            {"domains", {"domains", NULL}, "domains"},
+	        };
 	const char *const *ds = NULL;
 	const char *label = NULL;
-	size_t ng = id ? sizeof(dg) / sizeof(dg[0]) : sizeof(hg) / sizeof(hg[0]);
+	size_t ng =
+	    id ? sizeof(dg) / sizeof(dg[0]) : sizeof(hg) / sizeof(hg[0]);
 	for (size_t i = 0; i < ng; i++) {
 		if (!strcmp(what, id ? dg[i].what : hg[i].what)) {
 			ds = id ? dg[i].ds : hg[i].ds;
@@ -391,27 +403,43 @@ int web_rrd_graph(web_rrd *r, const hv_snap *s, const char *id,
 		}
 	}
 	if (!ds)
-		return hv_err_set(err, EINVAL, "what: unknown graph '%s'", what);
+		return hv_err_set(err, EINVAL, "what: unknown graph '%s'",
+		                  what);
 	int rc = resolve(r, s, id, path, sizeof(path), err);
 	if (rc)
 		return rc;
 	char start[32], title[160], def[2][1100], line[2][96];
 	snprintf(start, sizeof(start), "-%lld", (long long)range_s);
 	snprintf(title, sizeof(title), "%s %s", id ? id : "host", what);
-	for (char *p = title; *p; p++) /* rrd_graph treats ':' and '\' specially */
+	for (char *p = title; *p;
+	     p++) /* rrd_graph treats ':' and '\' specially */
 		if (*p == ':' || *p == '\\')
 			*p = '_';
-	const char *argv[32] = {"graph", "-", "--imgformat", svg ? "SVG" : "PNG",
-				"--start", start, "--end", "now", "--width", "640",
-				"--height", "200", "--title", title,
-				"--vertical-label", label, "--lower-limit", "0"};
+	const char *argv[32] = {"graph",
+	                        "-",
+	                        "--imgformat",
+	                        svg ? "SVG" : "PNG",
+	                        "--start",
+	                        start,
+	                        "--end",
+	                        "now",
+	                        "--width",
+	                        "640",
+	                        "--height",
+	                        "200",
+	                        "--title",
+	                        title,
+	                        "--vertical-label",
+	                        label,
+	                        "--lower-limit",
+	                        "0"};
 	int argc = 18;
 	static const char *const colors[] = {"#3b82f6", "#ef4444"};
 	for (int k = 0; k < 2 && ds[k]; k++) {
-		snprintf(def[k], sizeof(def[k]), "DEF:v%d=%s:%s:AVERAGE", k, path,
-			 ds[k]);
-		snprintf(line[k], sizeof(line[k]), "LINE1:v%d%s:%s", k, colors[k],
-			 ds[k]);
+		snprintf(def[k], sizeof(def[k]), "DEF:v%d=%s:%s:AVERAGE", k,
+		         path, ds[k]);
+		snprintf(line[k], sizeof(line[k]), "LINE1:v%d%s:%s", k,
+		         colors[k], ds[k]);
 		argv[argc++] = def[k];
 		argv[argc++] = line[k];
 	}

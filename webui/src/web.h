@@ -33,7 +33,7 @@ void web_buf_put(web_buf *b, const char *s, size_t n);
 void web_buf_puts(web_buf *b, const char *s);
 void web_buf_putc(web_buf *b, char c);
 void web_buf_printf(web_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void web_buf_u64(web_buf *b, uint64_t v);
 /* v / 10^decimals printed exactly, trailing zeros trimmed ("1.5", "3"). */
 void web_buf_fixed(web_buf *b, uint64_t v, unsigned decimals);
@@ -51,45 +51,57 @@ char *web_buf_steal(web_buf *b, size_t *len);
 typedef struct web_config {
 	char listen_addr[64];
 	unsigned port;
-	char backend[16];       /* "" = auto */
+	char backend[16]; /* "" = auto */
 	unsigned synth_domains, synth_vcpus;
 	char qmp_dirs[512];
-	double period_s;        /* collector period */
-	unsigned ring;          /* collector ring (snapshots) */
-	char rrd_dir[512];      /* "" = no RRD history */
-	unsigned rrd_step;      /* seconds, default 10 */
-	char rrdcached[256];    /* "" = write files directly */
+	double period_s;     /* collector period */
+	unsigned ring;       /* collector ring (snapshots) */
+	char rrd_dir[512];   /* "" = no RRD history */
+	unsigned rrd_step;   /* seconds, default 10 */
+	char rrdcached[256]; /* "" = write files directly */
 	unsigned conn_limit, per_ip_limit, conn_timeout_s;
 	char tls_key[512], tls_cert[512];
-	bool control;           /* allow knob changes */
+	bool control; /* allow knob changes */
 	char auth_user[64];
-	char auth_hash[160];    /* crypt(3) hash of the Basic password */
-	char token_hash[160];   /* crypt(3) hash of the bearer token */
-	char theme[8];          /* auto | dark | light */
-	double power_budget_w;  /* 0 = none */
-	char rundir[512];       /* "" = HVKIT_RUNDIR */
-	char journal[512];      /* control journal, "" = <rundir>/webd-journal.jsonl */
+	char auth_hash[160];   /* crypt(3) hash of the Basic password */
+	char token_hash[160];  /* crypt(3) hash of the bearer token */
+	char theme[8];         /* auto | dark | light */
+	double power_budget_w; /* 0 = none */
+	char rundir[512];      /* "" = HVKIT_RUNDIR */
+	char journal
+	    [512]; /* control journal, "" = <rundir>/webd-journal.jsonl */
 } web_config;
 
 void web_config_defaults(web_config *c);
 /* Parse "key = value" lines; unknown keys and bad values are errors. */
 int web_config_load(web_config *c, const char *path, hv_err *err);
 int web_config_set(web_config *c, const char *key, const char *val,
-		   hv_err *err);
+                   hv_err *err);
 int web_parse_listen(web_config *c, const char *s, hv_err *err);
 
 /* ---- Prometheus exposition (prom.c) ---- */
 enum web_prom_fmt { WEB_PROM_TEXT = 0, WEB_PROM_OPENMETRICS = 1 };
 
+#define WEB_POWERD_MAX_CPUS 256
+/* What hv-powerd's state.json says (docs/arch/powerd.md). */
+typedef struct web_powerd_info {
+	int running; /* -1: no state file, 0: stale pid, 1: running */
+	int held;    /* knobs held, -1 unknown */
+	unsigned nhwerr, nparked;
+	uint32_t hwerr[WEB_POWERD_MAX_CPUS];  /* CPUs offlined for errors */
+	uint32_t parked[WEB_POWERD_MAX_CPUS]; /* CPUs parked for power */
+} web_powerd_info;
+
 typedef struct web_prom_extra {
 	const hv_collector_stats *st; /* NULL: omit collector families */
 	double power_budget_w;        /* <= 0: omitted */
 	int powerd_running;           /* -1 unknown/omitted */
+	const web_powerd_info *pd;    /* NULL or running < 0: omitted */
 } web_prom_extra;
 
 /* Render snap (may be NULL before the first sample) into out. */
 void web_prom_render(const hv_snap *snap, const web_prom_extra *x,
-		     enum web_prom_fmt fmt, web_buf *out);
+                     enum web_prom_fmt fmt, web_buf *out);
 /* Choose a format from an Accept header (NULL = text). */
 enum web_prom_fmt web_prom_negotiate(const char *accept);
 const char *web_prom_ctype(enum web_prom_fmt fmt);
@@ -105,27 +117,35 @@ void web_json_pcpus(const hv_snap *s, web_buf *o);
 void web_json_live(const hv_snap *s, web_buf *o);
 /* History of one domain (id) or the host (id NULL) from ring snapshots. */
 int web_json_ring_history(hv_snap *const *ring, size_t n, const char *id,
-			  double range_s, web_buf *o, hv_err *err);
+                          double range_s, web_buf *o, hv_err *err);
 const hv_dom *web_find_dom(const hv_snap *s, const char *id);
 void web_json_error(web_buf *o, int status, const char *msg);
+
+/* ---- compact in-memory history (hist.c) ---- */
+typedef struct web_hist web_hist;
+int web_hist_new(size_t cap, web_hist **out, hv_err *err);
+void web_hist_free(web_hist *h); /* NULL allowed */
+void web_hist_add(web_hist *h, const hv_snap *s);
+/* Same JSON as web_json_ring_history; id NULL = host. */
+int web_hist_json(web_hist *h, const hv_snap *s, const char *id, double range_s,
+                  web_buf *o, hv_err *err);
 
 /* ---- RRD history (rrdstore.c) ---- */
 typedef struct web_rrd web_rrd;
 int web_rrd_open(const web_config *c, hv_collector *col, web_rrd **out,
-		 hv_err *err);
+                 hv_err *err);
 int web_rrd_start(web_rrd *r, hv_err *err); /* writer thread */
-void web_rrd_close(web_rrd *r);              /* NULL allowed */
+void web_rrd_close(web_rrd *r);             /* NULL allowed */
 /* Write one step now from the given snapshots (tests, and the thread). */
 int web_rrd_write(web_rrd *r, const hv_snap *prev, const hv_snap *cur,
-		  hv_err *err);
+                  hv_err *err);
 /* JSON {t:[], series:{}} of a domain file (id = name/uuid) or the host. */
 int web_rrd_fetch_json(web_rrd *r, const hv_snap *s, const char *id,
-		       double range_s, const char *cf, web_buf *o,
-		       hv_err *err);
+                       double range_s, const char *cf, web_buf *o, hv_err *err);
 /* PNG or SVG graph; *img malloc'd. */
 int web_rrd_graph(web_rrd *r, const hv_snap *s, const char *id,
-		  const char *what, double range_s, bool svg,
-		  unsigned char **img, size_t *len, hv_err *err);
+                  const char *what, double range_s, bool svg,
+                  unsigned char **img, size_t *len, hv_err *err);
 const char *web_rrd_dir(const web_rrd *r);
 /* File name (without directory) for a domain. */
 void web_rrd_dom_file(const hv_dom *d, char *buf, size_t len);
@@ -134,6 +154,7 @@ void web_rrd_dom_file(const hv_dom *d, char *buf, size_t len);
 /* {running, state, journal:[...]} from HVKIT_RUNDIR; never fails hard. */
 void web_powerd_json(const char *rundir, unsigned max_lines, web_buf *o);
 int web_powerd_running(const char *rundir);
+void web_powerd_read(const char *rundir, web_powerd_info *pi);
 
 /* ---- auth (auth.c) ---- */
 /* 1 when the Authorization header value matches the configured secrets. */
@@ -144,7 +165,7 @@ int web_b64_decode(const char *in, char *out, size_t outlen);
 /* ---- server (http.c) ---- */
 typedef struct web_server web_server;
 int web_server_start(const web_config *c, hv_collector *col, web_rrd *rrd,
-		     web_server **out, hv_err *err);
+                     web_server **out, hv_err *err);
 void web_server_stop(web_server *s); /* NULL allowed */
 unsigned web_server_port(const web_server *s);
 

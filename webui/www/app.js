@@ -314,11 +314,24 @@
       <div class="panel" style="margin-top:12px"><h2>Physical CPUs</h2><div id="pcpus">…</div></div>`;
     try {
       const p = await getJSON('/api/v1/powerd');
-      $('#pd-state').innerHTML = `<h2>hv-powerd <span class="badge ${p.running ? 'ok' : 'bad'}">${p.running === null ? 'not running (no state file)' : p.running ? 'running' : 'stopped'}</span></h2>` +
-        (p.state ? `<pre>${esc(JSON.stringify(p.state, null, 2))}</pre>` : `<p class="muted">No state file in ${esc(p.rundir)}.</p>`);
+      const st = p.state;
+      const badge = p.running === null ? '<span class="badge">no state file</span>'
+        : p.running ? '<span class="badge ok">running</span>' : '<span class="badge bad">not running</span>';
+      let html = `<h2>hv-powerd ${badge}</h2>`;
+      if (st) {
+        if (!p.running && (st.held || []).length) html += '<p class="err">A previous run left knobs held; the next start restores them.</p>';
+        html += `<p>updated ${esc(st.updated || '-')}${st.dry_run ? ' · <b>dry run</b>' : ''} · package ${fmt.w(st.pkg_watts)} · demand ${nn(st.demand_cpus) ? st.demand_cpus.toFixed(2) + ' CPUs' : '-'}</p>
+          <p>parked CPUs: ${esc((st.parked || []).join(', ') || 'none')} · offlined for errors: <span class="${(st.hwerr_offlined || []).length ? 'err' : ''}">${esc((st.hwerr_offlined || []).join(', ') || 'none')}</span></p>`;
+        const held = st.held || [];
+        html += held.length ? '<table class="plain"><tr><th>held knob</th><th>original</th><th>now</th><th>policy</th></tr>' +
+          held.map((h) => `<tr><td>${esc(h.knob)}</td><td>${esc(h.orig)}</td><td>${esc(h.cur)}</td><td>${esc(h.policy)}</td></tr>`).join('') + '</table>'
+          : '<p class="muted">No knob held.</p>';
+      } else html += `<p class="muted">No state file in ${esc(p.rundir)}.</p>`;
+      $('#pd-state').innerHTML = html;
       const rows = (p.journal || []).slice().reverse();
-      $('#pd-journal').innerHTML = rows.length ? '<table class="plain"><tr><th>time</th><th>entry</th></tr>' + rows.map((e) =>
-        `<tr><td>${nn(e.time) ? new Date(e.time * 1000).toLocaleString() : esc(e.time || '-')}</td><td><code>${esc(JSON.stringify(e))}</code></td></tr>`).join('') + '</table>'
+      $('#pd-journal').innerHTML = rows.length ? '<table class="plain"><tr><th>time</th><th>event</th><th>policy</th><th>knob</th><th>change</th><th>reason</th></tr>' + rows.map((e) =>
+        `<tr><td>${esc(nn(e.time) ? new Date(e.time * 1000).toISOString() : (e.time || '-'))}</td><td>${esc(e.event || '')}</td><td>${esc(e.policy || '')}</td><td>${esc(e.knob || '')}</td>` +
+        `<td>${e.old !== undefined || e.new !== undefined ? esc((e.old ?? '') + ' → ' + (e.new ?? '')) : ''}</td><td style="white-space:normal">${esc(e.reason || e.error || '')}</td></tr>`).join('') + '</table>'
         : '<p class="muted">No journal entries.</p>';
     } catch (e) { $('#pd-state').innerHTML = `<p class="err">${esc(e.message)}</p>`; }
     try {

@@ -61,17 +61,10 @@ static void do_vcpu(FILE *f, const hv_dom *d)
 
 static void do_network(FILE *f, const hv_dom *d)
 {
+	/* Host side of the vif, as xentop: its RX is what the guest sent. */
 	for (uint32_t i = 0; i < d->nr_net; i++) {
 		const hv_net *n = &d->net[i];
 		fprintf(f, "Net%u RX: ", i);
-		hv_print(f, NULL, 8, n->rx_bytes);
-		fputs("bytes ", f);
-		hv_print(f, NULL, 8, n->rx_pkts);
-		fputs("pkts ", f);
-		hv_print(f, NULL, 8, n->rx_errs);
-		fputs("err ", f);
-		hv_print(f, NULL, 8, n->rx_drop);
-		fputs("drop  TX: ", f);
 		hv_print(f, NULL, 8, n->tx_bytes);
 		fputs("bytes ", f);
 		hv_print(f, NULL, 8, n->tx_pkts);
@@ -79,6 +72,14 @@ static void do_network(FILE *f, const hv_dom *d)
 		hv_print(f, NULL, 8, n->tx_errs);
 		fputs("err ", f);
 		hv_print(f, NULL, 8, n->tx_drop);
+		fputs("drop  TX: ", f);
+		hv_print(f, NULL, 8, n->rx_bytes);
+		fputs("bytes ", f);
+		hv_print(f, NULL, 8, n->rx_pkts);
+		fputs("pkts ", f);
+		hv_print(f, NULL, 8, n->rx_errs);
+		fputs("err ", f);
+		hv_print(f, NULL, 8, n->rx_drop);
 		fputs("drop\n", f);
 	}
 }

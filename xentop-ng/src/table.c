@@ -27,13 +27,16 @@ static void sums(xt_row *r)
 	/* xentop: no interfaces sums to 0; we show "-" only when every
 	 * interface's counter is missing. */
 	r->net_ok = d->nr_net == 0;
+	/* xentop's NETTX/NETRX are the host side of the vif (checked against
+	 * xentop on Xen): NETTX is what the host sent to the guest, i.e. the
+	 * guest's rx; hv_net counts from the guest's side. */
 	for (uint32_t i = 0; i < d->nr_net; i++) {
 		if (hv_ok(d->net[i].tx_bytes) || hv_ok(d->net[i].rx_bytes))
 			r->net_ok = true;
-		if (hv_ok(d->net[i].tx_bytes))
-			r->net_tx += d->net[i].tx_bytes.v;
 		if (hv_ok(d->net[i].rx_bytes))
-			r->net_rx += d->net[i].rx_bytes.v;
+			r->net_tx += d->net[i].rx_bytes.v;
+		if (hv_ok(d->net[i].tx_bytes))
+			r->net_rx += d->net[i].tx_bytes.v;
 	}
 	/* xentop: a VBD in error is skipped; all in error prints "-". */
 	r->vbd_ok = d->nr_blk == 0;

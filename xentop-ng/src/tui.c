@@ -30,8 +30,12 @@ struct xt_ui {
 	SCREEN *scr;
 	bool own_term; /* newterm() on a caller's FILEs */
 	xt_table t;
-	int vis[MAX_VIS];
+	int vis[MAX_VIS]; /* chosen columns */
 	int nvis;
+	int dvis[MAX_VIS]; /* drawn this frame */
+	int ndvis;
+	bool custom; /* columns chosen by the user (config, flag, chooser) */
+	bool paused; /* Z: keep showing this sample; the collector goes on */
 	long sel, top;
 	uint64_t exp[MAX_EXP];
 	int nexp;
@@ -97,6 +101,7 @@ static void set_columns(xt_ui *u)
 				u->vis[u->nvis++] = i;
 		}
 	}
+	u->custom = u->nvis > 0;
 	if (!u->nvis)
 		for (size_t i = 0; i < xt_ncols && u->nvis < MAX_VIS; i++)
 			if (xt_cols[i].flags & XT_COL_DEFAULT)
@@ -106,6 +111,8 @@ static void set_columns(xt_ui *u)
 static void save_columns(xt_ui *u)
 {
 	size_t l = 0;
+	if (!u->custom)
+		return; /* keep following the defaults */
 	u->o->columns[0] = 0;
 	for (int i = 0; i < u->nvis; i++)
 		l += (size_t)snprintf(u->o->columns + l,
@@ -394,6 +401,8 @@ static void draw_spark(xt_ui *u, const hv_dom *d, hv_snap **hist, size_t nh,
                        int y, int x, int w)
 {
 	double scale = (d->nr_vcpus ? d->nr_vcpus : 1) * 100.0;
+	if (w <= 0)
+		return;
 	size_t start = nh > (size_t)w ? nh - (size_t)w : 0;
 	move(y, x);
 	for (size_t j = start; j < nh; j++) {
@@ -491,9 +500,21 @@ static void draw_table(xt_ui *u, int y0)
 	hv_snap *hist[SPARK_N + 1];
 	size_t nh = 0;
 	bool spark = false;
+	/* With the default columns, hide IPC/LLC/MBW/WATTS while no domain
+	 * has the figure (no perf, resctrl or RAPL here); chosen columns are
+	 * always drawn. */
+	u->ndvis = 0;
 	for (int i = 0; i < u->nvis; i++) {
-		wid[i] = col_width(u, u->vis[i]);
-		spark |= (xt_cols[u->vis[i]].flags & XT_COL_SPARK) != 0;
+		const xt_col *col = &xt_cols[u->vis[i]];
+		bool any = !(col->flags & XT_COL_AUTO) || u->custom;
+		for (size_t k = 0; !any && k < u->t.nshow && k < 256; k++)
+			any = !isnan(col->num(&u->t.rows[u->t.order[k]], &c));
+		if (any)
+			u->dvis[u->ndvis++] = u->vis[i];
+	}
+	for (int i = 0; i < u->ndvis; i++) {
+		wid[i] = col_width(u, u->dvis[i]);
+		spark |= (xt_cols[u->dvis[i]].flags & XT_COL_SPARK) != 0;
 	}
 	if (spark)
 		nh = hv_collector_history(u->m->col, hist, SPARK_N);
@@ -504,8 +525,8 @@ static void draw_table(xt_ui *u, int y0)
 	move(y0, 0);
 	hline(' ', COLS);
 	int x = 0;
-	for (int i = 0; i < u->nvis && x < COLS; i++) {
-		int ci = u->vis[i];
+	for (int i = 0; i < u->ndvis && x < COLS; i++) {
+		int ci = u->dvis[i];
 		bool sorted = ci == u->t.sort_col;
 		u->hdr_x[i] = x;
 		if (sorted)
@@ -522,7 +543,7 @@ static void draw_table(xt_ui *u, int y0)
 		}
 		x += wid[i] + 1;
 	}
-	u->hdr_x[u->nvis] = x;
+	u->hdr_x[u->ndvis] = x;
 	attroff(A_REVERSE);
 
 	for (int i = 0; i < 512; i++)
@@ -554,11 +575,13 @@ static void draw_table(xt_ui *u, int y0)
 		if (is_sel)
 			hline(' ', COLS);
 		x = 0;
-		for (int i = 0; i < u->nvis && x < COLS; i++) {
-			int ci = u->vis[i];
+		for (int i = 0; i < u->ndvis && x < COLS; i++) {
+			int ci = u->dvis[i];
 			const xt_col *col = &xt_cols[ci];
 			if (col->flags & XT_COL_SPARK) {
-				draw_spark(u, r->d, hist, nh, y, x, wid[i]);
+				draw_spark(u, r->d, hist, nh, y, x,
+				           wid[i] < COLS - x ? wid[i]
+				                             : COLS - x);
 			} else {
 				xt_cell(col, r, &c, wid[i],
 				        col->flags & XT_COL_LEFT, cell,
@@ -707,6 +730,10 @@ static void k_pct(xt_ui *u)
 	u->o->host_pct = !u->o->host_pct;
 	u->dirty = true;
 }
+static void k_pause(xt_ui *u)
+{
+	u->paused = !u->paused;
+}
 static void k_heat(xt_ui *u)
 {
 	u->o->heatmap = (u->o->heatmap + 1) % 3;
@@ -780,6 +807,7 @@ static const struct key {
     {'/', '\\', KEY_F(4), "/ F4", "filter by name, id or UUID", k_filter},
     {'%', 0, 0, "%", "CPU(%): one pCPU = 100% / whole host = 100%", k_pct},
     {'m', 0, 0, "m", "heatmap: busy, frequency, deepest C-state", k_heat},
+    {'Z', 'z', 0, "Z", "pause/resume the display (sampling goes on)", k_pause},
     {'\n', '\r', KEY_ENTER, "Enter", "expand/collapse the selected domain",
      k_expand},
     {'e', ' ', 0, "e Space", "expand/collapse the selected domain", k_expand},
@@ -871,6 +899,7 @@ static void chooser_key(xt_ui *u, int ch)
 			u->vis[at] = u->csel;
 			u->nvis++;
 		}
+		u->custom = true;
 		save_columns(u);
 	} else if (ch == 27 || ch == '\n' || ch == '\r' || ch == 'q' ||
 	           ch == KEY_ENTER) {
@@ -927,9 +956,9 @@ static void mouse_key(xt_ui *u)
 	} else if (ev.bstate & (BUTTON5_PRESSED)) {
 		u->sel += 3;
 	} else if (ev.y == u->hdr_y) {
-		for (int i = 0; i < u->nvis; i++)
+		for (int i = 0; i < u->ndvis; i++)
 			if (ev.x >= u->hdr_x[i] && ev.x < u->hdr_x[i + 1])
-				sort_by(u, u->vis[i]);
+				sort_by(u, u->dvis[i]);
 	} else if (ev.y >= 0 && ev.y < 512 && u->row_at[ev.y] >= 0) {
 		if (u->sel == u->row_at[ev.y] &&
 		    (ev.bstate & BUTTON1_DOUBLE_CLICKED))
@@ -994,7 +1023,12 @@ static void draw_bottom(xt_ui *u)
 	hv_collector_stats st;
 	hv_collector_stats_get(u->m->col, &st);
 	const xt_row *r = sel_row(u);
-	if (u->status[0]) {
+	if (u->paused) {
+		attron(A_BOLD);
+		cprintw("PAUSED (Z resumes)");
+		attroff(A_BOLD);
+		cprintw("  %zu/%zu shown", u->t.nshow, u->t.n);
+	} else if (u->status[0]) {
 		cprintw("%s", u->status);
 	} else if (st.last_err.code) {
 		cattr(u, C_STALE, true);
@@ -1158,7 +1192,9 @@ int xt_tui_run(xt_machine *m, xt_opts *o, const char *config_path)
 					(void)hv_collector_step(m->col, NULL);
 			}
 		}
-		if (xt_machine_poll(m)) {
+		if (u->paused)
+			xt_machine_record(m);
+		else if (xt_machine_poll(m)) {
 			u->dirty = true;
 			need = true;
 			shown++;

@@ -73,6 +73,8 @@ int xt_machine_step(xt_machine *m, hv_err *err);
 /* Threaded: pick up the latest snapshot; true when it is new. Never
  * blocks on the backend. */
 bool xt_machine_poll(xt_machine *m);
+/* --record: write samples taken since the last call (while paused). */
+void xt_machine_record(xt_machine *m);
 void xt_machine_close(xt_machine *m);
 
 /* ---- Rows and columns ---- */
@@ -100,6 +102,7 @@ enum xt_col_flags {
 	XT_COL_DEFAULT = 1 << 3, /* shown on screen by default */
 	XT_COL_TEXT = 1 << 4,    /* sorts as text, ascending */
 	XT_COL_SPARK = 1 << 5,   /* drawn by the screen (history) */
+	XT_COL_AUTO = 1 << 6, /* default column hidden while no domain has it */
 };
 
 typedef struct xt_col {

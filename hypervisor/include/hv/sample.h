@@ -231,8 +231,9 @@ const hv_dom *hv_snap_find_key(const hv_snap *s, uint64_t key);
 const hv_dom *hv_snap_find_id(const hv_snap *s, uint32_t id);
 /* Index of a domain record in this snapshot (for rates), or -1. */
 long hv_snap_index(const hv_snap *s, const hv_dom *d);
-/* Rates against the previous sample, attached by the collector; NULL for
- * the first sample or a snapshot built outside a collector. */
+/* Rates against the previous sample, attached by the collector. The first
+ * sample (and a domain's first) has rates too: every value NAN, `fresh`
+ * set. NULL only for a snapshot that never went through a collector. */
 const struct hv_rates *hv_snap_rates(const hv_snap *s);
 
 hv_snap *hv_snap_ref(hv_snap *s);

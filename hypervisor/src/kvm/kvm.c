@@ -24,49 +24,6 @@
 #include "hv/sysio.h"
 #include "kvm/kvm_int.h"
 
-/* The platform layer (src/linux/) is built beside this backend; a tree
- * without it (a partial checkout) still gets domains, with no host part. */
-#if defined(__has_include)
-#if __has_include("linux/plat.c")
-#define KVM_WITH_PLAT 1
-#endif
-#endif
-#ifdef KVM_WITH_PLAT
-#define kvm_plat_open hv_plat_open
-#define kvm_plat_close hv_plat_close
-#define kvm_plat_sample hv_plat_sample
-#define kvm_plat_knob_get hv_plat_knob_get
-#define kvm_plat_knob_set hv_plat_knob_set
-#else
-static int kvm_plat_open(const hv_env *env, hv_plat **out, hv_err *err)
-{
-	(void)env;
-	*out = NULL;
-	return hv_err_set(err, ENOTSUP, "platform layer not built");
-}
-static void kvm_plat_close(hv_plat *p)
-{
-	(void)p;
-}
-static int kvm_plat_sample(hv_plat *p, hv_snap *s, hv_err *err)
-{
-	(void)p, (void)s, (void)err;
-	return 0;
-}
-static int kvm_plat_knob_get(hv_plat *p, const char *knob, char *val,
-                             size_t len, hv_err *err)
-{
-	(void)p, (void)val, (void)len;
-	return hv_err_set(err, ENOTSUP, "%s: platform layer not built", knob);
-}
-static int kvm_plat_knob_set(hv_plat *p, const char *knob, const char *val,
-                             hv_err *err)
-{
-	(void)p, (void)val;
-	return hv_err_set(err, ENOTSUP, "%s: platform layer not built", knob);
-}
-#endif
-
 #define PF_KTHREAD 0x00200000u
 #define NET_NSTAT 8
 #define RESCAN_PERIOD 64 /* samples between thread/tap re-discovery */
@@ -105,7 +62,7 @@ struct kguest {
 	uint64_t starttime;
 	uint64_t key;
 	int dfd; /* /proc/PID: openat through it never reaches a new process */
-	int fd_stat, fd_statm, fd_io;
+	int fd_stat, fd_io;
 	struct hv_kvm_cmd cmd;
 	struct kvcpu *vcpu;
 	uint32_t nvcpu;
@@ -283,7 +240,6 @@ static void guest_free(struct kvm *k, struct kguest *g)
 		net_close(k, &g->net[i]);
 	free(g->net);
 	kclose(k, &g->fd_stat);
-	kclose(k, &g->fd_statm);
 	kclose(k, &g->fd_io);
 	if (g->dfd >= 0) {
 		close(g->dfd);
@@ -349,7 +305,7 @@ static struct kguest *guest_new(struct kvm *k, uint32_t pid,
 	g->key = hv_kvm_key(pid, st->starttime);
 	g->dfd = dfd;
 	k->nfds++;
-	g->fd_stat = g->fd_statm = g->fd_io = -1;
+	g->fd_stat = g->fd_io = -1;
 	g->st = *st;
 	g->threads_at = k->seq; /* scan now */
 	g->net_at = k->seq;
@@ -485,6 +441,7 @@ static bool guest_stat(struct kvm *k, struct kguest *g)
 static int discover(struct kvm *k)
 {
 	struct ptab nt = {0};
+	bool holes = false;
 	int rc = list_pids(k);
 
 	if (rc)
@@ -530,6 +487,7 @@ static int discover(struct kvm *k)
 		if (check && classify(k, e) < 0) {
 			/* Gone between listing and reading. */
 			memset(e, 0, sizeof(*e));
+			holes = true;
 			continue;
 		}
 		if (e->g && live_push(k, e->g)) {
@@ -544,7 +502,7 @@ static int discover(struct kvm *k)
 	free(k->tab.e);
 	k->tab = nt;
 	/* Empty slots left by vanished pids break probing chains: rebuild. */
-	if (rc == 0) {
+	if (rc == 0 && holes) {
 		struct ptab t2 = {.cap = nt.cap};
 		t2.e = calloc(t2.cap, sizeof(*t2.e));
 		if (!t2.e)
@@ -1277,8 +1235,15 @@ static int fill_dom(struct kvm *k, hv_snap *s, struct kguest *g)
 	} else if (g->qmp) {
 		qo = hv_kvm_qmp_outcome(g->qmp, &qwhy);
 		if (qo == HV_QMP_O_STALE) {
+			char why[80];
 			d->stale |= HV_SRC_QMP;
-			note_add(d, qwhy);
+			if (strstr(qwhy,
+			           "deadline")) /* say how long we waited */
+				snprintf(why, sizeof(why), "%s (%d ms)", qwhy,
+				         k->qmp_timeout_ms);
+			else
+				snprintf(why, sizeof(why), "%s", qwhy);
+			note_add(d, why);
 		} else if (qo == HV_QMP_O_UNAVAILABLE) {
 			note_add(d, qwhy);
 		}
@@ -1406,7 +1371,7 @@ static void kvm_close(void *priv)
 		close(k->netdev_fd);
 	free(k->ndbuf);
 	free(k->nd);
-	kvm_plat_close(k->plat);
+	hv_plat_close(k->plat);
 	free(k);
 }
 
@@ -1464,7 +1429,7 @@ static int kvm_open(const hv_env *env, const hv_backend_opts *opts, void **priv,
 		k->netdev_fd = open(path, O_RDONLY | O_CLOEXEC);
 	/* The host part comes from the platform layer; without it the
 	 * domains are still worth reporting. */
-	if (kvm_plat_open(env, &k->plat, &k->plat_err))
+	if (hv_plat_open(env, &k->plat, &k->plat_err))
 		k->plat = NULL;
 	*priv = k;
 	return 0;
@@ -1484,7 +1449,7 @@ static int kvm_sample(void *priv, hv_snap *s, hv_err *err)
 
 	k->seq++;
 	if (k->plat) {
-		rc = kvm_plat_sample(k->plat, s, err);
+		rc = hv_plat_sample(k->plat, s, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -1534,31 +1499,35 @@ static int kvm_sample(void *priv, hv_snap *s, hv_err *err)
 	}
 	for (size_t i = 0; i < k->nlive; i++) {
 		struct kguest *g = k->live[i];
-		char buf[512];
 		ssize_t n;
-		uint64_t sz, res;
+		bool gone = false;
 
 		g->alive = true;
-		n = kread(k, &g->fd_statm, g->dfd, "statm", buf, sizeof(buf));
-		if (vanished(n)) {
-			g->alive = false;
-			continue;
-		}
-		g->rss_kib = hv_na(HV_NA_ERROR);
-		if (n > 0 && hv_kvm_parse_schedstat(buf, &sz, &res) == 0)
-			g->rss_kib = hv_val(res * k->page_kib); /* 2nd field */
+		/* Resident pages: stat field 24, the same count statm gives,
+		 * so no extra file. */
+		g->rss_kib = g->st.rss_ok ? hv_val(g->st.rss * k->page_kib)
+		                          : hv_na(HV_NA_ERROR);
 		g->io_ok = false;
 		if (!g->qmp || !g->qmp_last_ok) {
 			char iob[1024];
 			n = kread(k, &g->fd_io, g->dfd, "io", iob, sizeof(iob));
 			g->io_ok = n > 0 && hv_kvm_parse_io(iob, &g->io) == 0;
+			gone |= vanished(n);
 		}
 		if (k->seq >= g->threads_at)
 			scan_threads(k, g);
 		if (k->hook)
 			k->hook(k->hook_arg, 2);
-		for (uint32_t v = 0; v < g->nvcpu; v++)
+		for (uint32_t v = 0; v < g->nvcpu; v++) {
 			read_vcpu(k, g, &g->vcpu[v]);
+			gone |= !g->vcpu[v].ok;
+		}
+		/* A failed read may mean the process exited after the
+		 * listing: then it is left out, never half-filled. */
+		if (gone && !guest_stat(k, g)) {
+			g->alive = false;
+			continue;
+		}
 		if (!g->net_scanned || k->seq >= g->net_at)
 			scan_net(k, g);
 		for (uint32_t t = 0; t < g->nnet; t++)
@@ -1600,7 +1569,7 @@ static int kvm_knob_get(void *priv, const char *knob, char *val, size_t len,
 	if (!k->plat)
 		return hv_err_set(err, ENOTSUP, "%s: no platform layer: %s",
 		                  knob, k->plat_err.msg);
-	return kvm_plat_knob_get(k->plat, knob, val, len, err);
+	return hv_plat_knob_get(k->plat, knob, val, len, err);
 }
 
 static int kvm_knob_set(void *priv, const char *knob, const char *val,
@@ -1611,7 +1580,7 @@ static int kvm_knob_set(void *priv, const char *knob, const char *val,
 	if (!k->plat)
 		return hv_err_set(err, ENOTSUP, "%s: no platform layer: %s",
 		                  knob, k->plat_err.msg);
-	return kvm_plat_knob_set(k->plat, knob, val, err);
+	return hv_plat_knob_set(k->plat, knob, val, err);
 }
 
 void hv_kvm_set_hook(void *priv, void (*fn)(void *arg, int phase), void *arg)

@@ -24,9 +24,11 @@ struct hv_kvm_stat {
 	uint64_t flags;
 	uint64_t utime, stime; /* clock ticks */
 	uint64_t starttime;    /* clock ticks since boot */
-	int32_t processor;     /* -1 when the kernel is too old */
-	uint64_t guest_time;   /* clock ticks */
-	bool has_guest;        /* field 43 present */
+	uint64_t rss;          /* resident pages (field 24, as statm's) */
+	bool rss_ok;
+	int32_t processor;   /* -1 when the kernel is too old */
+	uint64_t guest_time; /* clock ticks */
+	bool has_guest;      /* field 43 present */
 };
 
 /* Parse a stat line: comm may hold spaces and parentheses, so it ends at

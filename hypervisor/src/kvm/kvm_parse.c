@@ -12,7 +12,16 @@
 
 /* Unsigned decimal at *p (an optional '-' makes it 0: stat's signed fields
  * we do not use). Advances *p past the token. */
+static int next_field_neg(const char **p, uint64_t *v, bool *negp);
+
 static int next_field(const char **p, uint64_t *v)
+{
+	bool neg;
+
+	return next_field_neg(p, v, &neg);
+}
+
+static int next_field_neg(const char **p, uint64_t *v, bool *negp)
 {
 	const char *s = *p;
 	uint64_t x = 0;
@@ -37,6 +46,7 @@ static int next_field(const char **p, uint64_t *v)
 		return -EINVAL;
 	*p = s;
 	*v = neg ? 0 : x;
+	*negp = neg;
 	return 0;
 }
 
@@ -47,6 +57,7 @@ int hv_kvm_parse_stat(const char *buf, struct hv_kvm_stat *st)
 	const char *p;
 	size_t n;
 	uint64_t v;
+	bool neg = false;
 	int field;
 
 	memset(st, 0, sizeof(*st));
@@ -70,7 +81,7 @@ int hv_kvm_parse_stat(const char *buf, struct hv_kvm_stat *st)
 			p++;
 		if (!*p || *p == '\n')
 			break;
-		if (next_field(&p, &v))
+		if (next_field_neg(&p, &v, &neg))
 			return -EINVAL;
 		switch (field) {
 		case 4:
@@ -87,6 +98,10 @@ int hv_kvm_parse_stat(const char *buf, struct hv_kvm_stat *st)
 			break;
 		case 22:
 			st->starttime = v;
+			break;
+		case 24:
+			st->rss = v;
+			st->rss_ok = !neg;
 			break;
 		case 39:
 			st->processor = (int32_t)v;
