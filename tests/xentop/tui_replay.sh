@@ -45,7 +45,7 @@ top=$(jq -r -s '.[10] as $a | .[11] as $b | [ $b.doms[] | . as $d |
 
 mkdir -p "$T/cfg"
 TM new-session -d -x 160 -y 40 \
-  "env XDG_CONFIG_HOME=$T/cfg NO_COLOR=1 LANG=C.UTF-8 $X --replay $T/rec.jsonl -d 0.4; echo EXITED; sleep 60"
+  "env XDG_CONFIG_HOME=$T/cfg NO_COLOR=1 LANG=C.UTF-8 $X --mouse --replay $T/rec.jsonl -d 0.4; echo EXITED; sleep 60"
 wait_for 'synth-00000'
 # rates need a second sample
 wait_for '^synth-00000 +-----r +[0-9]+ +[0-9]+\.[0-9]'
@@ -63,6 +63,16 @@ wait_first() {
 	done
 	fail "first row $(first_row), want $1 $2"
 }
+# mouse: a click on the CPU(%) header sorts by it (X10 mouse sequence)
+hx=$(screen | awk '/^NAME/ { print index($0, "CPU(%)"); exit }')
+click() { # x y (0-based)
+	for b in 0 3; do
+		TM send-keys -l "$(printf '\033[M%b%b%b' "\\$(printf %o $((32 + b)))" \
+			"\\$(printf %o $((33 + $1)))" "\\$(printf %o $((33 + $2)))")"
+	done
+}
+click "$hx" "$(screen | awk '/^NAME/ { print NR - 1; exit }')"
+wait_first = "$top"
 TM send-keys P
 wait_first = "$top"
 # I inverts: the top domain leaves the first row
@@ -109,6 +119,16 @@ wait_for '^NAME'
 w=$(screen | perl -CSD -ne 'chomp; $m = length if length > $m; END { print $m + 0 }')
 [ "$w" -le 90 ] || fail "line wider than the window after resize ($w)"
 screen | grep -q '^30 domains' || fail "summary after resize"
+
+# D changes the delay (fractional) through a prompt
+TM send-keys D
+wait_for 'Delay\(sec\) \[0.4\]:'
+TM send-keys 0 . 3 Enter
+wait_gone 'Delay\(sec\)'
+TM send-keys D
+wait_for 'Delay\(sec\) \[0.3\]:'
+TM send-keys Escape
+wait_gone 'Delay\(sec\)'
 
 # Z freezes the display while the recording plays on
 TM send-keys Z
