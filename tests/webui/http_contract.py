@@ -160,6 +160,11 @@ def main():
         check(h["content-type"].startswith("application/openmetrics-text; version=1.0.0"), "metrics OM ctype")
         check(body.endswith(b"# EOF\n"), "OM ends with # EOF")
         check(b"# TYPE hv_domain_cpu_seconds counter" in body, "OM counter family without _total")
+        import gzip
+        st, h, gz = req(port, "GET", "/metrics", headers={"Accept-Encoding": "gzip"})
+        check(h.get("content-encoding") == "gzip" and gzip.decompress(gz).startswith(b"# HELP hv_collector_success"), "gzip /metrics")
+        st, h, _ = req(port, "GET", "/metrics", headers={"Accept-Encoding": "gzip;q=0, identity"})
+        check("content-encoding" not in h, "gzip;q=0 is refused")
         # ---- static ----
         st, h, body = req(port, "GET", "/")
         check(st == 200 and b"<title>hv-webd</title>" in body and "content-security-policy" in h, "index")
