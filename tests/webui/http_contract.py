@@ -12,6 +12,9 @@ import base64, crypt, json, os, signal, socket, subprocess, sys, tempfile, time 
 import http.client  # noqa: E402
 B = os.environ["HVKIT_BUILD"]
 WEBD = os.path.join(B, "webui", "hv-webd")
+# Sanitizer builds: librrd's graph font cache and error context are not ours.
+os.environ.setdefault("LSAN_OPTIONS", "suppressions=" + os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "lsan.supp") + ":print_suppressions=0")
 fails = 0
 passed = 0
 
@@ -160,6 +163,11 @@ def main():
         check(h["content-type"].startswith("application/openmetrics-text; version=1.0.0"), "metrics OM ctype")
         check(body.endswith(b"# EOF\n"), "OM ends with # EOF")
         check(b"# TYPE hv_domain_cpu_seconds counter" in body, "OM counter family without _total")
+        import gzip
+        st, h, gz = req(port, "GET", "/metrics", headers={"Accept-Encoding": "gzip"})
+        check(h.get("content-encoding") == "gzip" and gzip.decompress(gz).startswith(b"# HELP hv_collector_success"), "gzip /metrics")
+        st, h, _ = req(port, "GET", "/metrics", headers={"Accept-Encoding": "gzip;q=0, identity"})
+        check("content-encoding" not in h, "gzip;q=0 is refused")
         # ---- static ----
         st, h, body = req(port, "GET", "/")
         check(st == 200 and b"<title>hv-webd</title>" in body and "content-security-policy" in h, "index")
@@ -296,6 +304,11 @@ def main():
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=10)
+    if fails:
+        for n in ("ro", "rw"):
+            lp = os.path.join(tmp, n + ".log")
+            if os.path.exists(lp):
+                print(f"--- {n}.log ---\n" + open(lp).read()[-6000:])
     subprocess.run(["rm", "-rf", tmp])
     print(f"{passed} passed, {fails} failed")
     return 1 if fails else 0

@@ -11,7 +11,7 @@ T=$(mktemp -d)
 S="xt-tui-$$"
 TM() { tmux -L "$S" "$@"; }
 cleanup() {
-	for s in "xt-tui-$$" "xt-tui-$$-big" "xt-tui-$$-big-stale"; do
+	for s in "xt-tui-$$" "xt-tui-$$-big" "xt-tui-$$-big-keys" "xt-tui-$$-big-keys-stale"; do
 		tmux -L "$s" kill-server 2>/dev/null || true
 		rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$s"
 	done
@@ -45,7 +45,7 @@ top=$(jq -r -s '.[10] as $a | .[11] as $b | [ $b.doms[] | . as $d |
 
 mkdir -p "$T/cfg"
 TM new-session -d -x 160 -y 40 \
-  "env XDG_CONFIG_HOME=$T/cfg NO_COLOR=1 LANG=C.UTF-8 $X --replay $T/rec.jsonl -d 0.4; echo EXITED; sleep 60"
+  "env XDG_CONFIG_HOME=$T/cfg NO_COLOR=1 LANG=C.UTF-8 $X --mouse --replay $T/rec.jsonl -d 0.4; echo EXITED; sleep 60"
 wait_for 'synth-00000'
 # rates need a second sample
 wait_for '^synth-00000 +-----r +[0-9]+ +[0-9]+\.[0-9]'
@@ -63,6 +63,16 @@ wait_first() {
 	done
 	fail "first row $(first_row), want $1 $2"
 }
+# mouse: a click on the CPU(%) header sorts by it (X10 mouse sequence)
+hx=$(screen | awk '/^NAME/ { print index($0, "CPU(%)"); exit }')
+click() { # x y (0-based)
+	for b in 0 3; do
+		TM send-keys -l "$(printf '\033[M%b%b%b' "\\$(printf %o $((32 + b)))" \
+			"\\$(printf %o $((33 + $1)))" "\\$(printf %o $((33 + $2)))")"
+	done
+}
+click "$hx" "$(screen | awk '/^NAME/ { print NR - 1; exit }')"
+wait_first = "$top"
 TM send-keys P
 wait_first = "$top"
 # I inverts: the top domain leaves the first row
@@ -157,6 +167,23 @@ screen | grep -q '^30 domains' || fail "summary with 300 pCPUs"
 screen | grep -q 'CPUs: 300 online' || fail "300 pCPUs online"
 TM send-keys q
 wait_for 'EXITED'
+
+# A key press redraws and never resamples (xentop resamples on every key):
+# 40 keys in ~2 s at a 1 s period still give about one sample per second.
+TM kill-server 2>/dev/null || true
+S="$S-keys"
+TM new-session -d -x 160 -y 40 \
+  "env NO_COLOR=1 $X --no-config --backend synth -d 1 --record $T/keys.jsonl; echo EXITED; sleep 60"
+wait_for '^synth-00000'
+start=$(date +%s%N)
+for _ in $(seq 20); do TM send-keys j k; sleep 0.1; done
+TM send-keys q
+wait_for 'EXITED'
+el=$(( ($(date +%s%N) - start) / 1000000 ))
+n=$(wc -l < "$T/keys.jsonl")
+echo "40 keys over ${el} ms: $n samples recorded"
+# first sample + one early sample for quick rates + one per second
+[ "$n" -le $(( el / 1000 + 3 )) ] || fail "keys caused resampling ($n samples in $el ms)"
 
 # A domain whose source missed its deadline is marked, with the reason.
 jq -c '.doms[0].stale = 2 | .doms[0].note = "qmp: no answer within 200 ms"' \
