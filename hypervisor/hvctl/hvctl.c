@@ -257,7 +257,7 @@ out:
 /* Apply knob=val on each selected CPU; on the first failure undo what was
  * done, so a refusal leaves nothing changed. */
 static int apply(ctx *c, const char *fmt, const char *val, bool all_online,
-                 const char *only_unit, unsigned single)
+                 unsigned single)
 {
 	uint64_t bits[MAXCPU / 64] = {0};
 	hv_change *chg = NULL;
@@ -267,17 +267,13 @@ static int apply(ctx *c, const char *fmt, const char *val, bool all_online,
 	cJSON *arr = NULL;
 	int rc = 0;
 
-	(void)only_unit;
-	if (!all_online) {
-		memset(bits, 0, sizeof(bits));
-		bits[single / 64] |= 1ull << (single % 64);
-	} else if ((rc = parse_cpus(c, bits))) {
+	if (all_online && (rc = parse_cpus(c, bits)))
 		return rc;
-	}
-	if ((rc = take(c, &s)))
+	/* One CPU needs no sample (a kvm sample also polls QMP). */
+	if (all_online && (rc = take(c, &s)))
 		return rc;
-	const hv_host *h = hv_snap_host(s);
-	chg = calloc(h->nr_pcpu + 1, sizeof(*chg));
+	const hv_host *h = s ? hv_snap_host(s) : NULL;
+	chg = calloc(h ? h->nr_pcpu + 1 : 1, sizeof(*chg));
 	if (!chg) {
 		rc = fail("out of memory");
 		goto out;
@@ -290,7 +286,7 @@ static int apply(ctx *c, const char *fmt, const char *val, bool all_online,
 			goto out;
 		}
 		n = 1;
-	} else {
+	} else if (h) {
 		for (uint32_t i = 0; i < h->nr_pcpu; i++) {
 			char knob[HV_KNOB_LEN];
 			if (!(c->cpus ? cpu_selected(c, bits, &h->pcpu[i])
@@ -357,7 +353,7 @@ static int cpu_onoff(ctx *c, int argc, char **argv, const char *val)
 		            val[0] == '1' ? "online" : "offline");
 	if (parse_uint(argv[0], &cpu, "CPU number"))
 		return 1;
-	return apply(c, "cpu/%u/online", val, false, NULL, cpu);
+	return apply(c, "cpu/%u/online", val, false, cpu);
 }
 
 static int cmd_cpu_offline(ctx *c, int argc, char **argv)
@@ -462,7 +458,7 @@ static int cmd_freq_set(ctx *c, int argc, char **argv)
 		            "min KHZ | max KHZ | epp PREF");
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (!strcmp(argv[0], map[i].word))
-			return apply(c, map[i].knob, argv[1], true, NULL, 0);
+			return apply(c, map[i].knob, argv[1], true, 0);
 	return fail("freq set: unknown setting \"%s\" (governor, min, max, "
 	            "epp)",
 	            argv[0]);
@@ -571,7 +567,7 @@ static int idle_toggle(ctx *c, int argc, char **argv, const char *val)
 		return fail("no idle state \"%s\" (see hvctl idle show)",
 		            argv[0]);
 	snprintf(fmt, sizeof(fmt), "cpu/%%u/cstate/%u/disable", st);
-	return apply(c, fmt, val, true, NULL, 0);
+	return apply(c, fmt, val, true, 0);
 }
 
 static int cmd_idle_disable(ctx *c, int argc, char **argv)

@@ -297,7 +297,7 @@ int main(int argc, char **argv)
 	ctx.be = be;
 	ctx.env = &env;
 	pd_knob_ops ops = {&ctx, kget, kset, kundo};
-	pd_act_opts ao = {env.run, dry, cfg_path};
+	pd_act_opts ao = {env.run, dry, cfg_path, 0};
 	if (pd_act_open(&ao, &ops, &act, &e)) {
 		pd_log(PD_LOG_ERR, "%s", e.msg);
 		goto out;

@@ -24,6 +24,7 @@ struct pd_act {
 	char state[PATH_MAX];
 	char config[PATH_MAX];
 	int jfd, lockfd;
+	size_t journal_max;
 	size_t n, cap;
 	pd_hold *held; /* in the order they were first set (undo is LIFO) */
 	unsigned long long seq;
@@ -66,10 +67,14 @@ static int write_all(int fd, const char *s, size_t n)
 
 /* Append one record and fsync it: the record must be on disk before the
  * change it announces is made. */
-static int journal(pd_act *a, cJSON *rec)
+static int fsync_dir(const char *dir);
+
+/* Stamp and append one record, fsynced. */
+static int write_rec(pd_act *a, int fd, cJSON *rec)
 {
 	char ts[40];
 	char *txt = NULL;
+	size_t n;
 	int rc = 0;
 
 	iso_now(ts, sizeof(ts));
@@ -80,23 +85,73 @@ static int journal(pd_act *a, cJSON *rec)
 	if (a->dry_run)
 		cJSON_AddBoolToObject(rec, "dry_run", 1);
 	txt = cJSON_PrintUnformatted(rec);
-	if (!txt) {
-		rc = -ENOMEM;
-		goto out;
+	if (!txt)
+		return -ENOMEM;
+	n = strlen(txt);
+	txt[n] = '\n'; /* replaces the NUL: written with its length */
+	rc = write_all(fd, txt, n + 1);
+	if (!rc && fsync(fd))
+		rc = -errno;
+	free(txt);
+	return rc;
+}
+
+/* Keep the journal bounded (it lives in RAM under /run): the full file
+ * becomes journal.jsonl.1 and the new one starts with a "held" record per
+ * held knob, so a replay of the new file alone still knows every original. */
+static int rotate(pd_act *a)
+{
+	char old[PATH_MAX + 8];
+	int fd, rc = 0;
+
+	snprintf(old, sizeof(old), "%s.1", a->journal);
+	if (rename(a->journal, old))
+		return -errno;
+	fd = open(a->journal, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	for (size_t i = 0; i < a->n && !rc; i++) {
+		cJSON *r = cJSON_CreateObject();
+		if (!r) {
+			rc = -ENOMEM;
+			break;
+		}
+		cJSON_AddStringToObject(r, "event", "held");
+		cJSON_AddStringToObject(r, "policy", a->held[i].policy);
+		cJSON_AddStringToObject(r, "knob", a->held[i].knob);
+		cJSON_AddStringToObject(r, "new", a->held[i].cur);
+		cJSON_AddStringToObject(r, "orig", a->held[i].orig);
+		cJSON_AddStringToObject(r, "reason", "journal rotated");
+		rc = write_rec(a, fd, r);
+		cJSON_Delete(r);
 	}
+	if (!rc)
+		rc = fsync_dir(a->rundir);
+	close(a->jfd);
+	a->jfd = fd;
+	return rc;
+}
+
+/* Append one record and fsync it: the record must be on disk before the
+ * change it announces is made. */
+static int journal(pd_act *a, cJSON *rec)
+{
+	struct stat st;
+	int rc = 0;
+
+	if (!rec)
+		return -ENOMEM;
 	if (a->jfd < 0) {
 		rc = -EBADF;
 		goto out;
 	}
-	size_t n = strlen(txt);
-	txt[n] = '\n'; /* replaces the NUL: written with its length */
-	rc = write_all(a->jfd, txt, n + 1);
-	if (!rc && fsync(a->jfd))
-		rc = -errno;
+	if (!a->dry_run && !fstat(a->jfd, &st) &&
+	    (size_t)st.st_size > a->journal_max && (rc = rotate(a)))
+		goto out;
+	rc = write_rec(a, a->jfd, rec);
 out:
 	if (rc)
 		pd_log(PD_LOG_ERR, "journal %s: %s", a->journal, strerror(-rc));
-	free(txt);
 	cJSON_Delete(rec);
 	return rc;
 }
@@ -308,6 +363,7 @@ int pd_act_open(const pd_act_opts *o, const pd_knob_ops *ops, pd_act **out,
 	a->jfd = a->lockfd = -1;
 	a->ops = *ops;
 	a->dry_run = o->dry_run;
+	a->journal_max = o->journal_max ? o->journal_max : 8u << 20;
 	snprintf(a->rundir, sizeof(a->rundir), "%s", o->rundir);
 	snprintf(a->config, sizeof(a->config), "%s",
 	         o->config_path ? o->config_path : "");
@@ -428,8 +484,8 @@ static int load_previous(pd_act *a, pd_act *prev)
 			const char *e = ev->valuestring;
 			if (!strcmp(e, "clean"))
 				prev->n = 0;
-			else if (!strcmp(e, "set") && cJSON_IsString(k) &&
-			         cJSON_IsString(o)) {
+			else if ((!strcmp(e, "set") || !strcmp(e, "held")) &&
+			         cJSON_IsString(k) && cJSON_IsString(o)) {
 				pd_hold *h = find(prev, k->valuestring);
 				if (!h)
 					push_held(prev, k->valuestring,

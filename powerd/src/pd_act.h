@@ -31,6 +31,7 @@ typedef struct pd_act_opts {
 	const char *rundir;      /* journal.jsonl, state.json, powerd.lock */
 	bool dry_run;            /* journal decisions, touch nothing */
 	const char *config_path; /* recorded in the state file */
+	size_t journal_max;      /* rotate beyond this many bytes; 0 = 8 MiB */
 } pd_act_opts;
 
 /* Open the run directory (created 0755 if missing), take the lock (a live

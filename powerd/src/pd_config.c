@@ -55,6 +55,7 @@ static const key_def keys[] = {
     {"latency", "max_latency_us", KT_UINT, O(lat.max_latency_us), 0, 1000000},
     {"latency", "hold", KT_SECS, O(lat.hold_s), 0, 86400},
     {"latency", "method", KT_METHOD, O(lat.method), 0, 0},
+    {"latency", "xen_max_cstate", KT_UINT, O(lat.xen_max_cstate), 0, 15},
     {"hwerr", "enabled", KT_BOOL, O(hwerr.enabled), 0, 0},
     {"hwerr", "threshold", KT_UINT, O(hwerr.threshold), 0, 1000000000},
     {"hwerr", "window", KT_SECS, O(hwerr.window_s), 1, 30 * 86400},
@@ -94,6 +95,7 @@ void pd_config_defaults(pd_config *c)
 	c->lat.busy_pct = 5;
 	c->lat.max_latency_us = 20;
 	c->lat.hold_s = 30;
+	c->lat.xen_max_cstate = 1;
 	c->hwerr.threshold = 18; /* rasdaemon's CPU_CE_THRESHOLD per 24 h */
 	c->hwerr.window_s = 86400;
 	c->hwerr.max_offline = 2;
@@ -256,9 +258,12 @@ static int set_value(const key_def *k, char *base, char *v, char *why,
 			*(int *)(base + k->off) = PD_LAT_CSTATE;
 		else if (!strcmp(v, "qos"))
 			*(int *)(base + k->off) = PD_LAT_QOS;
+		else if (!strcmp(v, "xen"))
+			*(int *)(base + k->off) = PD_LAT_XEN;
 		else {
 			snprintf(why, wlen,
-			         "expected 'cstate' or 'qos', got '%s'", v);
+			         "expected 'cstate', 'qos' or 'xen', got '%s'",
+			         v);
 			return -EINVAL;
 		}
 		return 0;

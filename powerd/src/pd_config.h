@@ -23,9 +23,10 @@ typedef struct pd_khz {
 
 enum pd_freq_action { PD_FREQ_GOVERNOR = 0, PD_FREQ_CAP = 1 };
 /* How the latency guard limits idle depth: per-CPU C-state disable knobs,
- * or a global PM QoS request (/dev/cpu_dma_latency, dropped by the kernel
- * when hv-powerd's fd closes, even on a crash). */
-enum pd_lat_method { PD_LAT_CSTATE = 0, PD_LAT_QOS = 1 };
+ * a global PM QoS request (/dev/cpu_dma_latency, dropped by the kernel
+ * when hv-powerd's fd closes, even on a crash), or on Xen the hypervisor's
+ * max_cstate (Xen reports no exit latencies, so the depth is given). */
+enum pd_lat_method { PD_LAT_CSTATE = 0, PD_LAT_QOS = 1, PD_LAT_XEN = 2 };
 
 typedef struct pd_config {
 	/* [daemon] */
@@ -60,6 +61,7 @@ typedef struct pd_config {
 		unsigned max_latency_us; /* deeper states are disabled */
 		double hold_s;           /* idle this long before release */
 		int method;              /* enum pd_lat_method */
+		unsigned xen_max_cstate; /* method = xen */
 	} lat;
 	/* [hwerr] */
 	struct {

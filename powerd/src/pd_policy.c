@@ -612,15 +612,27 @@ static int policy_lat(const pd_config *c, pd_mem *m, const pd_view *v,
 			known = true;
 			if (d->cpu_pct > c->lat.busy_pct && !busy) {
 				busy = true;
-				snprintf(m->lat_reason, PD_REASON_LEN,
-				         "latency-critical domain %s busy "
-				         "(%.1f%% > %g%%): %s %u us",
-				         d->name, d->cpu_pct, c->lat.busy_pct,
-				         c->lat.method == PD_LAT_QOS
-				             ? "PM QoS CPU latency limit"
-				             : "C-states disabled above exit "
-				               "latency",
-				         c->lat.max_latency_us);
+				if (c->lat.method == PD_LAT_XEN)
+					snprintf(
+					    m->lat_reason, PD_REASON_LEN,
+					    "latency-critical domain %s busy "
+					    "(%.1f%% > %g%%): Xen max_cstate "
+					    "%u",
+					    d->name, d->cpu_pct,
+					    c->lat.busy_pct,
+					    c->lat.xen_max_cstate);
+				else
+					snprintf(
+					    m->lat_reason, PD_REASON_LEN,
+					    "latency-critical domain %s busy "
+					    "(%.1f%% > %g%%): %s %u us",
+					    d->name, d->cpu_pct,
+					    c->lat.busy_pct,
+					    c->lat.method == PD_LAT_QOS
+					        ? "PM QoS CPU latency limit"
+					        : "C-states disabled above "
+					          "exit latency",
+					    c->lat.max_latency_us);
 			}
 		}
 	if (busy) {
@@ -655,6 +667,12 @@ static int policy_lat(const pd_config *c, pd_mem *m, const pd_view *v,
 	}
 	if (!m->lat_on)
 		return 0;
+	if (c->lat.method == PD_LAT_XEN) {
+		char val[PD_VAL_LEN];
+		snprintf(val, sizeof(val), "%u", c->lat.xen_max_cstate);
+		return add_claim(cl, "xen/max_cstate", val, "latency",
+		                 m->lat_reason);
+	}
 	if (c->lat.method == PD_LAT_QOS) {
 		char val[PD_VAL_LEN];
 		snprintf(val, sizeof(val), "%u", c->lat.max_latency_us);

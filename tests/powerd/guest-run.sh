@@ -41,6 +41,9 @@ echo "PD-STOP rc=$rc online=$(on) gov=$(gov)"
 j=$HVKIT_RUNDIR/journal.jsonl
 echo "PD-JOURNAL parks=$(grep -c '"event":"set","policy":"parking"' "$j") unparks=$(grep -c '"event":"released","policy":"parking"' "$j") restored=$(grep -c '"event":"restored"' "$j") clean=$(tail -n 2 "$j" | grep -c '"event":"clean"')"
 grep -m1 '"event":"set","policy":"parking"' "$j" | sed 's/^/PD-SAMPLE /'
+# The last unpark under load: its demand figure against the three loops.
+grep '"event":"release","policy":"parking"' "$j" | tail -n 1 |
+	sed -n 's/.*"reason":"demand \([0-9.]*\) CPUs > [0-9.]*% of \([0-9]*\) online.*/PD-DEMAND cpus=\1 online=\2/p'
 echo "PD-LOG-START"
 tail -n 20 /tmp/pd.log
 echo "PD-LOG-END"

@@ -63,4 +63,9 @@ gov0=$(val PD-BEFORE gov)
 parks=$(val PD-JOURNAL parks); unparks=$(val PD-JOURNAL unparks)
 [ "$parks" -ge 4 ] && [ "$unparks" -ge 3 ] || fail "journal: parks=$parks unparks=$unparks"
 [ "$(val PD-JOURNAL clean)" = "1" ] || fail "journal does not end clean"
+# Independent check of the demand figure: the last unpark happened with
+# three CPUs online running the three busy loops, so demand is ~3 CPUs.
+d=$(val PD-DEMAND cpus); n=$(val PD-DEMAND online)
+[ "$n" = 3 ] && awk -v d="$d" 'BEGIN { exit !(d >= 2.7 && d <= 3.1) }' ||
+  fail "demand at the last unpark: $d CPUs with $n online, want ~3 with 3"
 echo "PASS in $((SECONDS - t0)) s"

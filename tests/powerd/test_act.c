@@ -205,7 +205,7 @@ static void assert_changed(const fx *f)
 static pd_act *open_act(fx *f, bool dry)
 {
 	pd_knob_ops ops = {f, fget, fset, fundo};
-	pd_act_opts o = {f->run, dry, "test.conf"};
+	pd_act_opts o = {f->run, dry, "test.conf", 0};
 	pd_act *a = NULL;
 	hv_err e = {0};
 	assert_int_equal(0, pd_act_open(&o, &ops, &a, &e));
@@ -303,11 +303,50 @@ static void test_kill9_damaged_state_uses_journal(void **st)
 	pd_act_close(a);
 }
 
+/* A journal rotated many times over (tiny limit) still rebuilds every
+ * held knob after a crash with a torn state file. */
+static void test_rotation_keeps_recovery(void **st)
+{
+	fx *f = *st;
+	pd_knob_ops ops = {f, fget, fset, fundo};
+	pd_act_opts o = {f->run, false, "test.conf", 600};
+	unsigned bad = 0;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pd_out out = {0};
+		pd_mem *m = pd_mem_new();
+		pd_act *a = NULL;
+		if (pd_act_open(&o, &ops, &a, NULL))
+			_exit(1);
+		pd_act_recover(a, &bad, NULL);
+		decisions(&out);
+		pd_act_apply(a, &out, m, &f->cfg, 1.0);
+		for (int i = 0; i < 30; i++) /* filler: forces rotations */
+			pd_act_event(a, "reload", "padding padding padding");
+		raise(SIGKILL);
+		_exit(0);
+	}
+	int stt;
+	waitpid(pid, &stt, 0);
+	assert_changed(f);
+	char sp[512], jp[512];
+	snprintf(sp, sizeof(sp), "%s/state.json", f->run);
+	put(sp, "garbage");
+	snprintf(jp, sizeof(jp), "%s/journal.jsonl.1", f->run);
+	assert_true(access(jp, F_OK) == 0); /* it did rotate */
+	pd_act *a = NULL;
+	assert_int_equal(0, pd_act_open(&o, &ops, &a, NULL));
+	assert_int_equal(5, pd_act_recover(a, &bad, NULL));
+	assert_original(f);
+	pd_act_close(a);
+}
+
 static void test_single_instance(void **st)
 {
 	fx *f = *st;
 	pd_knob_ops ops = {f, fget, fset, fundo};
-	pd_act_opts o = {f->run, false, NULL};
+	pd_act_opts o = {f->run, false, NULL, 0};
 	pd_act *a = open_act(f, false), *b = NULL;
 	hv_err e = {0};
 	assert_int_equal(-EBUSY, pd_act_open(&o, &ops, &b, &e));
@@ -376,6 +415,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_kill9_damaged_state_uses_journal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rotation_keeps_recovery, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_single_instance, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_dry_run_touches_nothing, setup,

@@ -89,6 +89,9 @@ static void test_errors(void **st)
 	expect_err("[latency]\nenabled = yes\n",
 	           "t.conf:2: [latency] is enabled but lists no domains");
 	expect_err("[latency]\ndomains = a,,b\n", "empty domain name");
+	expect_err("[latency]\nmethod = magic\n",
+	           "t.conf:2: method: expected 'cstate', 'qos' or 'xen'");
+	expect_err("[latency]\nxen_max_cstate = 99\n", "out of range");
 	expect_err("[hwerr]\nwindow = 3 weeks\n", "t.conf:2: window");
 	expect_err("[budget]\nwatts =\n", "t.conf:2: 'watts' has no value");
 }

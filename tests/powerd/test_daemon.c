@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,7 +38,8 @@ typedef struct fx {
 	unsigned nfile;
 	uint64_t tick;
 	uint64_t energy;
-	bool dom; /* a QEMU domain "db" is running */
+	pid_t pid; /* the daemon under test, 0 when none */
+	bool dom;  /* a QEMU domain "db" is running */
 	uint64_t dom_ticks;
 } fx;
 
@@ -161,6 +163,11 @@ static int setup(void **st)
 static int teardown(void **st)
 {
 	fx *f = *st;
+	/* A failed assertion skips the test's own stop: kill it here. */
+	if (f->pid > 0 && waitpid(f->pid, NULL, WNOHANG) == 0) {
+		kill(f->pid, SIGKILL);
+		waitpid(f->pid, NULL, 0);
+	}
 	for (unsigned i = 0; i < f->nfile; i++)
 		free(f->orig[i]);
 	hvt_host_free(f->h);
@@ -175,11 +182,17 @@ static pid_t spawn(fx *f, const char *conf, const char *extra)
 	if (pid == 0) {
 		char log[PATH_MAX + 16];
 		snprintf(log, sizeof(log), "%s/daemon.log", f->h->root);
+		/* A test that dies (timeout, failed assertion) takes the
+		 * daemon with it: no orphan keeps running. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(125);
 		if (!freopen(log, "a", stderr))
 			_exit(126);
 		execl(f->bin, f->bin, "--config", conf, extra, (char *)NULL);
 		_exit(127);
 	}
+	f->pid = pid;
 	return pid;
 }
 

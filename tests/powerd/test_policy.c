@@ -717,6 +717,14 @@ static void test_latency_qos(void **st)
 	assert_string_equal(m.out.d[0].knob, PD_QOS_KNOB);
 	assert_string_equal(m.out.d[0].value, "20");
 	assert_non_null(strstr(m.out.d[0].reason, "PM QoS"));
+	/* Xen: the hypervisor's max_cstate, one global knob */
+	m.cfg.lat.method = PD_LAT_XEN;
+	m.cfg.lat.xen_max_cstate = 1;
+	v.t += 1;
+	assert_int_equal(0, pd_decide(&m.cfg, m.mem, &v, NULL, 0, &m.out));
+	assert_int_equal(m.out.n, 1);
+	assert_string_equal(m.out.d[0].knob, "xen/max_cstate");
+	assert_string_equal(m.out.d[0].value, "1");
 	model_free(&m);
 }
 

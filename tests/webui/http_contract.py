@@ -12,6 +12,9 @@ import base64, crypt, json, os, signal, socket, subprocess, sys, tempfile, time 
 import http.client  # noqa: E402
 B = os.environ["HVKIT_BUILD"]
 WEBD = os.path.join(B, "webui", "hv-webd")
+# Sanitizer builds: librrd's graph font cache and error context are not ours.
+os.environ.setdefault("LSAN_OPTIONS", "suppressions=" + os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "lsan.supp") + ":print_suppressions=0")
 fails = 0
 passed = 0
 
@@ -89,7 +92,8 @@ def main():
                             "reason": "<script>ce rose by 12</script>"}) + "\n")
         f.write('{"torn": \n')
     base = f"backend = synth\nsynth_domains = 20\nsynth_vcpus = 2\nconnection_timeout = 3\nrundir = {rundir}\n"
-    p, port = start(base + "per_ip_limit = 12\n", tmp, "ro")
+    rrd = os.path.join(tmp, "rrd")
+    p, port = start(base + f"per_ip_limit = 12\nrrd_dir = {rrd}\nrrd_step = 1\n", tmp, "ro")
     try:
         time.sleep(1.5)
         # ---- contract ----
@@ -134,8 +138,23 @@ def main():
         for path in ["/api/v1/history?range=abc", "/api/v1/history?range=-5", "/api/v1/history?range=999d"]:
             st, _, body = req(port, "GET", path)
             check(st == 400 and "error" in json.loads(body), f"{path} -> 400")
-        st, _, body = req(port, "GET", "/api/v1/history?range=2d")
-        check(st == 404, "RRD history without rrd_dir is a 404")
+        # RRD beyond the ring: one file per domain + host, written by the
+        # writer thread (rrd_step = 1 here so a few seconds are enough).
+        time.sleep(3)
+        files = sorted(os.listdir(rrd))
+        check("host.rrd" in files and len([f for f in files if f.startswith("dom-")]) == 20, f"rrd files {len(files)}")
+        st, _, body = req(port, "GET", "/api/v1/history?id=synth-00003&range=2h")
+        check(st == 200 and json.loads(body)["source"] == "rrd", "rrd history answers")
+        st, _, body = req(port, "GET", "/api/v1/history?range=1d&cf=MAX")
+        check(st == 200 and "busy_pct" in json.loads(body)["series"], "host rrd history (MAX)")
+        st, _, body = req(port, "GET", "/api/v1/history?range=1d&cf=LAST")
+        check(st == 400, "bad cf -> 400")
+        st, h, body = req(port, "GET", "/api/v1/graph?id=synth-00003&what=cpu&range=1h")
+        check(st == 200 and h["content-type"] == "image/png" and body[1:4] == b"PNG", "PNG graph")
+        st, h, body = req(port, "GET", "/api/v1/graph?what=power&range=1d&format=svg")
+        check(st == 200 and b"<svg" in body, "SVG host graph")
+        st, _, body = req(port, "GET", "/api/v1/graph?what=bogus")
+        check(st == 400, "unknown graph -> 400")
         # ---- /metrics ----
         st, h, body = req(port, "GET", "/metrics")
         check(st == 200 and h["content-type"] == "text/plain; version=0.0.4; charset=utf-8", "metrics text")
@@ -144,6 +163,11 @@ def main():
         check(h["content-type"].startswith("application/openmetrics-text; version=1.0.0"), "metrics OM ctype")
         check(body.endswith(b"# EOF\n"), "OM ends with # EOF")
         check(b"# TYPE hv_domain_cpu_seconds counter" in body, "OM counter family without _total")
+        import gzip
+        st, h, gz = req(port, "GET", "/metrics", headers={"Accept-Encoding": "gzip"})
+        check(h.get("content-encoding") == "gzip" and gzip.decompress(gz).startswith(b"# HELP hv_collector_success"), "gzip /metrics")
+        st, h, _ = req(port, "GET", "/metrics", headers={"Accept-Encoding": "gzip;q=0, identity"})
+        check("content-encoding" not in h, "gzip;q=0 is refused")
         # ---- static ----
         st, h, body = req(port, "GET", "/")
         check(st == 200 and b"<title>hv-webd</title>" in body and "content-security-policy" in h, "index")
@@ -224,6 +248,15 @@ def main():
         time.sleep(0.5)
         st, _, _ = req(port, "GET", "/healthz")
         check(st == 200, "still up after abuse")
+        # The finest archive has 10 s rows: wait for complete ones. synth
+        # domain 3 runs (21 + 34) % + 1 % = 56 % of a pCPU.
+        vals, t0 = [], time.time()
+        while not vals and time.time() - t0 < 30:
+            st, _, body = req(port, "GET", "/api/v1/history?id=synth-00003&range=2h")
+            vals = [v for v in json.loads(body)["series"]["cpu_pct"] if v is not None]
+            if not vals:
+                time.sleep(2)
+        check(vals and all(abs(v - 56) < 1 for v in vals), f"rrd cpu_pct rows {vals[-3:]} vs synth's 56")
         check(p.poll() is None, "process alive")
     finally:
         p.send_signal(signal.SIGTERM)
@@ -271,6 +304,11 @@ def main():
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=10)
+    if fails:
+        for n in ("ro", "rw"):
+            lp = os.path.join(tmp, n + ".log")
+            if os.path.exists(lp):
+                print(f"--- {n}.log ---\n" + open(lp).read()[-6000:])
     subprocess.run(["rm", "-rf", tmp])
     print(f"{passed} passed, {fails} failed")
     return 1 if fails else 0

@@ -9,7 +9,9 @@
  *                                    (xentop's collection) in this process
  * Exit 0 on success, 1 on a refused/failed operation, 2 on usage. */
 #include <errno.h>
+#include <execinfo.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,8 +235,23 @@ static int cmd_cost(hv_backend *b, int n)
 	return 0;
 }
 
+/* A crash inside dom0 leaves no core to look at: print the stack. */
+static void on_fault(int sig)
+{
+	void *bt[32];
+	/* Not async-signal-safe, but the process is dying anyway. */
+	int n = backtrace(bt, 32); /* NOLINT(bugprone-signal-handler) */
+
+	(void)sig;
+	(void)!write(2, "hvxen-dump: fatal signal, backtrace:\n", 37);
+	backtrace_symbols_fd(bt, n, 2); /* NOLINT(bugprone-signal-handler) */
+	_exit(3);
+}
+
 int main(int argc, char **argv)
 {
+	signal(SIGSEGV, on_fault);
+	signal(SIGABRT, on_fault);
 	hv_backend *b = NULL;
 	hv_err err = {0};
 	int rc = 2;

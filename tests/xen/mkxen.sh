@@ -109,6 +109,8 @@ gcc_s=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ && !f {print $NF; f = 1}')
 for l in $libs $gcc_s /lib64/ld-linux-x86-64.so.2; do
   mkdir -p "$r$(dirname "$l")"; cp -L "$l" "$r$l"
 done
+# Developing: HVKIT_XEN_DEBUG_SCRIPT runs in dom0 right after the tool stack.
+[ -n "${HVKIT_XEN_DEBUG_SCRIPT:-}" ] && cp "$HVKIT_XEN_DEBUG_SCRIPT" "$r/hvkit/debug.sh"
 cp "$out/vmlinuz" "$r/boot/vmlinuz"
 cp "$out/domu.img" "$r/boot/domu.img"
 pack "$r" "$out/dom0.img"

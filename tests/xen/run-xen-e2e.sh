@@ -46,7 +46,7 @@ if [ -n "${HVKIT_XEN_REPLAY:-}" ]; then
   [ -s "$HVKIT_XEN_REPLAY" ] || skip "no console log at $HVKIT_XEN_REPLAY (xen_e2e did not boot)"
   cp "$HVKIT_XEN_REPLAY" "$work/console.log"
 else
-rm -f "$build/xen-e2e-console.log"
+[ "$mode" = pstates ] || rm -f "$build/xen-e2e-console.log"
 t0=$(date +%s)
 if ! HVKIT_BUILD=$build HVKIT_SRC=$src "$here/mkxen.sh" "$work/img" >"$work/mkxen.log" 2>&1; then
   cat "$work/mkxen.log"

@@ -21,7 +21,7 @@ HVKIT_GUEST_RUN=$(mktemp -d /tmp/hvkit-xt.XXXXXX)
 T=$(mktemp -d)
 S="xt-e2e-$$"
 TM() { tmux -L "$S" "$@"; }
-cleanup() { TM kill-server 2>/dev/null || true; "$H" stop-all || true; rm -rf "$HVKIT_GUEST_RUN" "$T"; }
+cleanup() { TM kill-server 2>/dev/null || true; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$S"; "$H" stop-all || true; rm -rf "$HVKIT_GUEST_RUN" "$T"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; TM capture-pane -p 2>/dev/null | head -40 || true; exit 1; }
 screen() { TM capture-pane -p; }
@@ -90,6 +90,9 @@ grep -q "$idle" "$T/live.txt" || fail "idle guest in batch"
 TM new-session -d -x 180 -y 40 "env NO_COLOR=1 $X --backend kvm --no-config -d 1; echo EXITED; sleep 60"
 wait_for "^$burn "
 wait_for "^$burn +-----r +[0-9]+ +[0-9]+\.[0-9]"
+# Other guests may run on this shared host: look at ours (names share $$).
+TM send-keys / "$$" Enter
+wait_for '2/[0-9]+ shown'
 TM send-keys P
 for _ in $(seq 50); do
 	first=$(screen | awk '/^NAME/ {getline; print $1; exit}')
@@ -97,6 +100,7 @@ for _ in $(seq 50); do
 	sleep 0.2
 done
 [ "$first" = "$burn" ] || fail "P: burner not on top ($first)"
+TM send-keys / Escape
 TM send-keys / "$idle" Enter
 wait_for '1/[0-9]+ shown'
 [ "$(screen | grep -c "^xt")" -eq 1 ] || fail "filter"

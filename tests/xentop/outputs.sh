@@ -36,6 +36,10 @@ awk -v h="$hdr" '/^ *synth-/ { if (NF != 19 || length($0) != length(h)) { print 
 awk 'NR==2 { if ($4 != "-") exit 1 }' "$T/r1.txt" || fail "first CPU(%) should be -"
 # -r repeats the header before every domain
 [ "$("$X" -b -r -i 1 --replay "$T/rec.jsonl" | grep -c 'STATE')" -eq 12 ] || fail "-r"
+# -z keeps Domain-0 first whatever the sort
+jq -c '.doms[5].name = "Domain-0"' "$T/rec.jsonl" > "$T/dom0.jsonl"
+"$X" -b -z -i 1 --reverse --replay "$T/dom0.jsonl" | awk 'NR==2 {exit !($1=="Domain-0")}' || fail "-z"
+"$X" -b -i 1 --reverse --replay "$T/dom0.jsonl" | awk 'NR==2 {exit ($1=="Domain-0")}' || fail "Domain-0 sorted by name without -z"
 # -i stops after N samples
 [ "$("$X" -b -i 2 --replay "$T/rec.jsonl" | grep -c 'STATE')" -eq 2 ] || fail "-i"
 # -f widens NAME to the longest name

@@ -10,7 +10,13 @@ command -v jq >/dev/null || { echo "jq missing"; exit 77; }
 T=$(mktemp -d)
 S="xt-tui-$$"
 TM() { tmux -L "$S" "$@"; }
-cleanup() { TM kill-server 2>/dev/null || true; tmux -L "xt-tui-$$" kill-server 2>/dev/null || true; rm -rf "$T"; }
+cleanup() {
+	for s in "xt-tui-$$" "xt-tui-$$-big" "xt-tui-$$-big-keys" "xt-tui-$$-big-keys-stale"; do
+		tmux -L "$s" kill-server 2>/dev/null || true
+		rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$s"
+	done
+	rm -rf "$T"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- screen:"; TM capture-pane -p 2>/dev/null || true; exit 1; }
 screen() { TM capture-pane -p; }
@@ -39,7 +45,7 @@ top=$(jq -r -s '.[10] as $a | .[11] as $b | [ $b.doms[] | . as $d |
 
 mkdir -p "$T/cfg"
 TM new-session -d -x 160 -y 40 \
-  "env XDG_CONFIG_HOME=$T/cfg NO_COLOR=1 LANG=C.UTF-8 $X --replay $T/rec.jsonl -d 0.4; echo EXITED; sleep 60"
+  "env XDG_CONFIG_HOME=$T/cfg NO_COLOR=1 LANG=C.UTF-8 $X --mouse --replay $T/rec.jsonl -d 0.4; echo EXITED; sleep 60"
 wait_for 'synth-00000'
 # rates need a second sample
 wait_for '^synth-00000 +-----r +[0-9]+ +[0-9]+\.[0-9]'
@@ -57,6 +63,16 @@ wait_first() {
 	done
 	fail "first row $(first_row), want $1 $2"
 }
+# mouse: a click on the CPU(%) header sorts by it (X10 mouse sequence)
+hx=$(screen | awk '/^NAME/ { print index($0, "CPU(%)"); exit }')
+click() { # x y (0-based)
+	for b in 0 3; do
+		TM send-keys -l "$(printf '\033[M%b%b%b' "\\$(printf %o $((32 + b)))" \
+			"\\$(printf %o $((33 + $1)))" "\\$(printf %o $((33 + $2)))")"
+	done
+}
+click "$hx" "$(screen | awk '/^NAME/ { print NR - 1; exit }')"
+wait_first = "$top"
 TM send-keys P
 wait_first = "$top"
 # I inverts: the top domain leaves the first row
@@ -104,6 +120,22 @@ w=$(screen | perl -CSD -ne 'chomp; $m = length if length > $m; END { print $m + 
 [ "$w" -le 90 ] || fail "line wider than the window after resize ($w)"
 screen | grep -q '^30 domains' || fail "summary after resize"
 
+# D changes the delay (fractional) through a prompt
+TM send-keys D
+wait_for 'Delay\(sec\) \[0.4\]:'
+TM send-keys 0 . 3 Enter
+wait_gone 'Delay\(sec\)'
+TM send-keys D
+wait_for 'Delay\(sec\) \[0.3\]:'
+TM send-keys Escape
+wait_gone 'Delay\(sec\)'
+
+# Z freezes the display while the recording plays on
+TM send-keys Z
+wait_for 'PAUSED'
+TM send-keys Z
+wait_gone 'PAUSED'
+
 # help and column chooser
 TM send-keys h
 wait_for 'keys \(any key returns\)'
@@ -122,12 +154,43 @@ conf="$T/cfg/hvkit/xentop-ng.conf"
 grep -q '^sort = cpu_pct' "$conf" || fail "sort not saved"
 grep -q 'nettx' "$conf" || fail "columns not saved"
 
+# 300 pCPUs: the heatmap groups pCPUs per cell and stays within 3 lines;
+# -p lists every pCPU (xentop stops at 128).
+jq -c '.host.pcpus |= [range(300) as $i | .[$i % 8] | .id = $i]' "$T/rec.jsonl" > "$T/big.jsonl"
+[ "$("$X" -b -p -i 1 --replay "$T/big.jsonl" | grep -cE '^ *[0-9]+ +yes ')" -eq 300 ] || fail "-p with 300 pCPUs"
+TM kill-server 2>/dev/null || true
+S="$S-big"
+TM new-session -d -x 80 -y 30 \
+  "env NO_COLOR=1 $X --no-config --replay $T/big.jsonl -d 0.4; echo EXITED; sleep 60"
+wait_for '\(2 pCPUs/cell\)'
+screen | grep -q '^30 domains' || fail "summary with 300 pCPUs"
+screen | grep -q 'CPUs: 300 online' || fail "300 pCPUs online"
+TM send-keys q
+wait_for 'EXITED'
+
+# A key press redraws and never resamples (xentop resamples on every key):
+# 40 keys in ~2 s at a 1 s period still give about one sample per second.
+TM kill-server 2>/dev/null || true
+S="$S-keys"
+TM new-session -d -x 160 -y 40 \
+  "env NO_COLOR=1 $X --no-config --backend synth -d 1 --record $T/keys.jsonl; echo EXITED; sleep 60"
+wait_for '^synth-00000'
+start=$(date +%s%N)
+for _ in $(seq 20); do TM send-keys j k; sleep 0.1; done
+TM send-keys q
+wait_for 'EXITED'
+el=$(( ($(date +%s%N) - start) / 1000000 ))
+n=$(wc -l < "$T/keys.jsonl")
+echo "40 keys over ${el} ms: $n samples recorded"
+# first sample + one early sample for quick rates + one per second
+[ "$n" -le $(( el / 1000 + 3 )) ] || fail "keys caused resampling ($n samples in $el ms)"
+
 # A domain whose source missed its deadline is marked, with the reason.
 jq -c '.doms[0].stale = 2 | .doms[0].note = "qmp: no answer within 200 ms"' \
   "$T/rec.jsonl" > "$T/stale.jsonl"
 # a fresh tmux server (a killed one may still be exiting)
 TM kill-server 2>/dev/null || true
-S="$S-stale"
+S="$S-stale"  # (suffixes accumulate: each check has its own server)
 TM new-session -d -x 160 -y 40 \
   "env NO_COLOR=1 $X --no-config --replay $T/stale.jsonl -d 0.4; echo EXITED; sleep 60"
 wait_for '^synth-00000 .* stale'

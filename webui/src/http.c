@@ -22,6 +22,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "web.h"
 
@@ -71,12 +72,12 @@ struct web_server {
 	char journal[600];
 	atomic_int stopping;
 	pthread_mutex_t mu; /* caches */
-	shared *prom[2];
+	shared *prom[4];    /* [fmt + 2 * gzip] */
 	shared *live;
 	pthread_mutex_t knob_mu;
 	unsigned port;
-	atomic_llong last_scrape[2]; /* CLOCK_MONOTONIC s of the last scrape */
-	uint64_t rendering[2];       /* tag being rendered, 0 = none (mu) */
+	atomic_llong last_scrape[4]; /* CLOCK_MONOTONIC s of the last scrape */
+	uint64_t rendering[4];       /* tag being rendered, 0 = none (mu) */
 	pthread_cond_t rendered;
 	pthread_t pre;
 	int pre_started;
@@ -140,23 +141,6 @@ static enum MHD_Result send_err(struct MHD_Connection *c, unsigned status,
 	return send_json(c, status, &b);
 }
 
-static enum MHD_Result send_shared(struct MHD_Connection *c, shared *s,
-                                   const char *ctype)
-{
-	struct MHD_Response *r =
-	    MHD_create_response_from_buffer_with_free_callback(s->len, s->data,
-	                                                       shared_free_cb);
-	if (!r) {
-		shared_unref(s);
-		return MHD_NO;
-	}
-	common_headers(r, ctype);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
 static const char *hdr(struct MHD_Connection *c, const char *name)
 {
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
@@ -177,8 +161,43 @@ static int64_t mono_s(void)
 
 /* The exposition of the latest snapshot in format fmt, referenced; rendered
  * once per snapshot (and per collector failure) and shared. */
-static shared *prom_get(web_server *sv, enum web_prom_fmt fmt)
+/* gzip of a rendered exposition (level 1: ~30 ms and 16x smaller for
+ * 1,000 domains), NULL on failure. */
+static shared *gzip_of(const shared *in)
 {
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
+		return NULL;
+	size_t cap = deflateBound(&z, in->len);
+	shared *out = malloc(sizeof(*out) + cap + 1);
+	if (!out) {
+		deflateEnd(&z);
+		return NULL;
+	}
+	z.next_in = (Bytef *)in->data;
+	z.avail_in = (uInt)in->len;
+	z.next_out = (Bytef *)out->data;
+	z.avail_out = (uInt)cap;
+	int r = deflate(&z, Z_FINISH);
+	out->len = z.total_out;
+	deflateEnd(&z);
+	if (r != Z_STREAM_END) {
+		free(out);
+		return NULL;
+	}
+	atomic_init(&out->ref, 1);
+	out->tag = in->tag;
+	return out;
+}
+
+/* The exposition of the latest snapshot (idx = format + 2 when gzipped),
+ * referenced; rendered once per snapshot (and per collector failure) and
+ * shared between concurrent scrapes. */
+static shared *prom_get(web_server *sv, int idx)
+{
+	enum web_prom_fmt fmt = (enum web_prom_fmt)(idx & 1);
 	hv_collector_stats st;
 	hv_collector_stats_get(sv->col, &st);
 	hv_snap *s = hv_collector_latest(sv->col);
@@ -189,36 +208,43 @@ static shared *prom_get(web_server *sv, enum web_prom_fmt fmt)
 	pthread_mutex_lock(&sv->mu);
 	/* Someone (the pre-renderer) is rendering this very snapshot: wait
 	 * for it instead of rendering it twice. */
-	while (sv->rendering[fmt] == tag &&
-	       !(sv->prom[fmt] && sv->prom[fmt]->tag == tag))
+	while (sv->rendering[idx] == tag &&
+	       !(sv->prom[idx] && sv->prom[idx]->tag == tag))
 		pthread_cond_wait(&sv->rendered, &sv->mu);
-	if (sv->prom[fmt] && sv->prom[fmt]->tag == tag) {
-		out = sv->prom[fmt];
+	if (sv->prom[idx] && sv->prom[idx]->tag == tag) {
+		out = sv->prom[idx];
 		atomic_fetch_add(&out->ref, 1);
 	} else {
-		sv->rendering[fmt] = tag;
+		sv->rendering[idx] = tag;
 	}
 	pthread_mutex_unlock(&sv->mu);
 	if (!out) {
-		web_buf b;
-		web_buf_init(&b);
-		web_powerd_info pd;
-		web_powerd_read(sv->rundir, &pd);
-		web_prom_extra x = {.st = &st,
-		                    .power_budget_w = sv->cfg->power_budget_w,
-		                    .powerd_running = pd.running,
-		                    .pd = &pd};
-		web_prom_render(s, &x, fmt, &b);
-		out = b.oom ? NULL : shared_new(&b, tag);
-		web_buf_free(&b);
+		if (idx >= 2) {
+			shared *plain = prom_get(sv, fmt);
+			out = plain ? gzip_of(plain) : NULL;
+			shared_unref(plain);
+		} else {
+			web_buf b;
+			web_buf_init(&b);
+			web_powerd_info pd;
+			web_powerd_read(sv->rundir, &pd);
+			web_prom_extra x = {.st = &st,
+			                    .power_budget_w =
+			                        sv->cfg->power_budget_w,
+			                    .powerd_running = pd.running,
+			                    .pd = &pd};
+			web_prom_render(s, &x, fmt, &b);
+			out = b.oom ? NULL : shared_new(&b, tag);
+			web_buf_free(&b);
+		}
 		pthread_mutex_lock(&sv->mu);
 		if (out) {
-			shared_unref(sv->prom[fmt]);
-			sv->prom[fmt] = out;
+			shared_unref(sv->prom[idx]);
+			sv->prom[idx] = out;
 			atomic_fetch_add(&out->ref, 1); /* cache + caller */
 		}
-		if (sv->rendering[fmt] == tag)
-			sv->rendering[fmt] = 0;
+		if (sv->rendering[idx] == tag)
+			sv->rendering[idx] = 0;
 		pthread_cond_broadcast(&sv->rendered);
 		pthread_mutex_unlock(&sv->mu);
 	}
@@ -226,14 +252,42 @@ static shared *prom_get(web_server *sv, enum web_prom_fmt fmt)
 	return out;
 }
 
+static int accepts_gzip(struct MHD_Connection *c)
+{
+	const char *ae = hdr(c, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	const char *g = ae ? strstr(ae, "gzip") : NULL;
+	if (!g)
+		return 0;
+	const char *q = strstr(g, "q=");
+	const char *comma = strchr(g, ',');
+	return !(q && (!comma || q < comma) && strtod(q + 2, NULL) <= 0);
+}
+
 static enum MHD_Result h_metrics(web_server *sv, struct MHD_Connection *c)
 {
 	enum web_prom_fmt fmt = web_prom_negotiate(hdr(c, "Accept"));
-	atomic_store(&sv->last_scrape[fmt], mono_s());
-	shared *out = prom_get(sv, fmt);
+	int idx = (int)fmt + (accepts_gzip(c) ? 2 : 0);
+	atomic_store(&sv->last_scrape[idx], mono_s());
+	shared *out = prom_get(sv, idx);
 	if (!out)
 		return send_err(c, 500, "out of memory");
-	return send_shared(c, out, web_prom_ctype(fmt));
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer_with_free_callback(
+	        out->len, out->data, shared_free_cb);
+	if (!r) {
+		shared_unref(out);
+		return MHD_NO;
+	}
+	common_headers(r, web_prom_ctype(fmt));
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
+	                        "Accept, Accept-Encoding");
+	if (idx >= 2)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
+		                        "gzip");
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 /* Follows the collector: each new snapshot goes into the compact history,
@@ -251,11 +305,10 @@ static void *follower(void *arg)
 		seq = hv_snap_seq(s);
 		web_hist_add(sv->hist, s);
 		hv_snap_unref(s);
-		for (int f = 0; f < 2; f++) {
-			int64_t last = atomic_load(&sv->last_scrape[f]);
+		for (int i = 0; i < 4; i++) {
+			int64_t last = atomic_load(&sv->last_scrape[i]);
 			if (last && mono_s() - last < 120)
-				shared_unref(
-				    prom_get(sv, (enum web_prom_fmt)f));
+				shared_unref(prom_get(sv, i));
 		}
 	}
 	return NULL;
@@ -483,12 +536,14 @@ static enum MHD_Result h_graph(web_server *sv, struct MHD_Connection *c)
 /* ---- control ---- */
 static int knob_allowed(const char *knob, const char *val)
 {
-	unsigned cpu;
 	char what[16];
-	int n = 0;
-	if (sscanf(knob, "cpu/%u/%15[a-z]%n", &cpu, what, &n) != 2 || knob[n] ||
-	    cpu > 8191)
+	char *end = NULL;
+	if (strncmp(knob, "cpu/", 4) || !isdigit((unsigned char)knob[4]))
 		return 0;
+	unsigned long cpu = strtoul(knob + 4, &end, 10);
+	if (cpu > 8191 || *end != '/' || strlen(end + 1) >= sizeof(what))
+		return 0;
+	snprintf(what, sizeof(what), "%s", end + 1);
 	if (!strcmp(what, "online"))
 		return !strcmp(val, "0") || !strcmp(val, "1");
 	if (!strcmp(what, "governor")) {
@@ -967,8 +1022,8 @@ void web_server_stop(web_server *sv)
 		pthread_join(sv->pre, NULL);
 	if (sv->d)
 		MHD_stop_daemon(sv->d);
-	shared_unref(sv->prom[0]);
-	shared_unref(sv->prom[1]);
+	for (int i = 0; i < 4; i++)
+		shared_unref(sv->prom[i]);
 	shared_unref(sv->live);
 	pthread_mutex_destroy(&sv->mu);
 	pthread_mutex_destroy(&sv->knob_mu);

@@ -176,9 +176,10 @@ int main(int argc, char **argv)
 	if (dump) {
 		web_buf b;
 		hv_collector_stats st;
-		if (hv_collector_step(col, &err) ||
-		    hv_collector_step(col, &err))
-			goto fail;
+		/* Two samples, so that rates exist. */
+		for (int i = 0; i < 2; i++)
+			if (hv_collector_step(col, &err))
+				goto fail;
 		hv_snap *s = hv_collector_latest(col);
 		hv_collector_stats_get(col, &st);
 		web_prom_extra x = {.st = &st,

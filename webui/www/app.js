@@ -81,6 +81,9 @@
                { stroke: css('--muted'), grid: { stroke: css('--line') }, size: 84,
                  values: (u, vals) => vals.map((v) => series[1].value ? series[1].value(u, v) : v) }],
       };
+      /* A series on its own scale (watts next to bytes) gets a right axis. */
+      const own = series.slice(1).find((x) => x.scale && x.scale !== 'y');
+      if (own) opts.axes.push({ scale: own.scale, side: 1, stroke: css('--muted'), grid: { show: false }, size: 50 });
       return new window.uPlot(opts, data, el);
     }
     const t = document.createElement('div'); t.textContent = title; t.className = 'muted'; el.appendChild(t);
@@ -381,6 +384,10 @@
       await loadScript('/uPlot.iife.min.js');
     }
     try { const h = await getJSON('/api/v1/host'); $('#hostname').textContent = h.host.hostname + ' · ' + h.host.backend; } catch (e) { /* shown by status */ }
+    try { /* the power chart starts with the last minutes, not empty */
+      const hh = await getJSON('/api/v1/history?range=' + HOST_N);
+      S.hostHist = hh.t.map((t, i) => [t, hh.series.power_watts[i], hh.series.busy_pct[i]]);
+    } catch (e) { /* live updates fill it */ }
     addEventListener('hashchange', route);
     route();
     connect();

@@ -67,6 +67,11 @@ static void record_new(xt_machine *m)
 	}
 }
 
+void xt_machine_record(xt_machine *m)
+{
+	record_new(m);
+}
+
 static void set_cur(xt_machine *m, hv_snap *s)
 {
 	hv_snap_unref(m->cur);

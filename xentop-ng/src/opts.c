@@ -145,7 +145,7 @@ int xt_opts_parse(xt_opts *o, int argc, char **argv, FILE *out, FILE *err)
 	};
 	int c;
 	long l;
-	optind = 1;
+	optind = 0; /* 0: full re-initialisation (glibc), for a second parse */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":hVnxrvd:bi:fzp", lo, NULL)) !=
 	       -1) {
@@ -324,6 +324,8 @@ int xt_config_load(xt_opts *o, const char *path, char *msg, size_t msglen)
 	FILE *f = fopen(path, "re");
 	char line[700];
 	int ln = 0, bad = 0;
+	if (msglen)
+		msg[0] = 0;
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
 	msg[0] = 0;

@@ -35,6 +35,7 @@ struct xt_ui {
 	int dvis[MAX_VIS]; /* drawn this frame */
 	int ndvis;
 	bool custom; /* columns chosen by the user (config, flag, chooser) */
+	bool paused; /* Z: keep showing this sample; the collector goes on */
 	long sel, top;
 	uint64_t exp[MAX_EXP];
 	int nexp;
@@ -729,6 +730,10 @@ static void k_pct(xt_ui *u)
 	u->o->host_pct = !u->o->host_pct;
 	u->dirty = true;
 }
+static void k_pause(xt_ui *u)
+{
+	u->paused = !u->paused;
+}
 static void k_heat(xt_ui *u)
 {
 	u->o->heatmap = (u->o->heatmap + 1) % 3;
@@ -802,6 +807,7 @@ static const struct key {
     {'/', '\\', KEY_F(4), "/ F4", "filter by name, id or UUID", k_filter},
     {'%', 0, 0, "%", "CPU(%): one pCPU = 100% / whole host = 100%", k_pct},
     {'m', 0, 0, "m", "heatmap: busy, frequency, deepest C-state", k_heat},
+    {'Z', 'z', 0, "Z", "pause/resume the display (sampling goes on)", k_pause},
     {'\n', '\r', KEY_ENTER, "Enter", "expand/collapse the selected domain",
      k_expand},
     {'e', ' ', 0, "e Space", "expand/collapse the selected domain", k_expand},
@@ -1017,7 +1023,12 @@ static void draw_bottom(xt_ui *u)
 	hv_collector_stats st;
 	hv_collector_stats_get(u->m->col, &st);
 	const xt_row *r = sel_row(u);
-	if (u->status[0]) {
+	if (u->paused) {
+		attron(A_BOLD);
+		cprintw("PAUSED (Z resumes)");
+		attroff(A_BOLD);
+		cprintw("  %zu/%zu shown", u->t.nshow, u->t.n);
+	} else if (u->status[0]) {
 		cprintw("%s", u->status);
 	} else if (st.last_err.code) {
 		cattr(u, C_STALE, true);
@@ -1181,7 +1192,9 @@ int xt_tui_run(xt_machine *m, xt_opts *o, const char *config_path)
 					(void)hv_collector_step(m->col, NULL);
 			}
 		}
-		if (xt_machine_poll(m)) {
+		if (u->paused)
+			xt_machine_record(m);
+		else if (xt_machine_poll(m)) {
 			u->dirty = true;
 			need = true;
 			shown++;

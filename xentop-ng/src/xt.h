@@ -73,6 +73,8 @@ int xt_machine_step(xt_machine *m, hv_err *err);
 /* Threaded: pick up the latest snapshot; true when it is new. Never
  * blocks on the backend. */
 bool xt_machine_poll(xt_machine *m);
+/* --record: write samples taken since the last call (while paused). */
+void xt_machine_record(xt_machine *m);
 void xt_machine_close(xt_machine *m);
 
 /* ---- Rows and columns ---- */

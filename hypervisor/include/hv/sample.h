@@ -98,8 +98,9 @@ typedef struct hv_vcpu {
 } hv_vcpu;
 
 /* Network counters are from the domain's point of view (rx = received by
- * the guest), as xentop and libvirt domstats report them; a tap device's
- * host-side tx is the guest's rx. */
+ * the guest), as libvirt domstats reports them: a tap's or vif's host-side
+ * tx is the guest's rx. Xen's xentop prints the backend's side instead
+ * (NETRX = what the guest sent); xentop-ng maps its columns accordingly. */
 typedef struct hv_net {
 	char name[HV_IFNAME_LEN]; /* tap0, vif3.0 */
 	uint32_t id;

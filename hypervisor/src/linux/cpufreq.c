@@ -124,8 +124,10 @@ void plat_cpufreq_sample(hv_plat *p, unsigned cpu, hv_pcpu *pc)
 	if (!fpath(p, cpu, path, sizeof(path), "scaling_governor")) {
 		rc =
 		    hv_read_str(path, pc->governor, sizeof(pc->governor), NULL);
-		if (rc == -ENOENT)
-			p->rediscover = 1; /* policy gone: CPU removed */
+		/* Gone on an online CPU: removed. Old kernels drop an
+		 * offline CPU's policy link: no rescan for that. */
+		if (rc == -ENOENT && pc->online != 0)
+			p->rediscover = 1;
 		if (rc)
 			pc->governor[0] = '\0';
 	}

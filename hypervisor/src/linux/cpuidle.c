@@ -63,7 +63,7 @@ void plat_cpuidle_sample(hv_plat *p, unsigned cpu, hv_pcpu *pc)
 			cs->usage = plat_u64(path, HV_NA_UNAVAILABLE);
 		if (!spath(p, cpu, k, path, sizeof(path), "time")) {
 			rc = hv_read_u64(path, &v, NULL);
-			if (rc == -ENOENT)
+			if (rc == -ENOENT && pc->online != 0)
 				p->rediscover = 1; /* CPU or driver gone */
 			/* µs; saturating so a garbage value cannot wrap */
 			cs->time_ns =

@@ -30,6 +30,7 @@
 #define HOTPLUG_SLEEP_MS 100
 #define PX_REPROBE 16 /* samples between retries of absent P-states */
 #define CC_MAX 16
+#define CX_ARR 64
 
 typedef void *(*xs_open_fn)(unsigned long);
 typedef void *(*xs_read_fn)(void *, uint32_t, const char *, unsigned int *);
@@ -432,6 +433,35 @@ out:
 }
 
 /* ---- host ---- */
+/* Which pCPUs are online: every cpupool's CPUs plus the free ones (an
+ * offline CPU is in no pool and not free). The topology is no proof: Xen
+ * keeps a valid core id for some offlined CPUs. on[] gets n entries. */
+static int online_map(struct xen_priv *p, uint32_t n, uint8_t *on)
+{
+	uint32_t pool = 0;
+	xc_cpumap_t free_map;
+
+	memset(on, 0, n);
+	for (int guard = 0; guard < 4096; guard++) {
+		xc_cpupoolinfo_t *ci = xc_cpupool_getinfo(p->xch, pool);
+		if (!ci)
+			break;
+		for (uint32_t i = 0; i < n; i++)
+			if (xc_cpumap_testcpu((int)i, ci->cpumap))
+				on[i] = 1;
+		pool = ci->cpupool_id + 1;
+		xc_cpupool_infofree(p->xch, ci);
+	}
+	free_map = xc_cpupool_freeinfo(p->xch);
+	if (!free_map)
+		return pool ? 0 : -(errno ? errno : EIO);
+	for (uint32_t i = 0; i < n; i++)
+		if (xc_cpumap_testcpu((int)i, free_map))
+			on[i] = 1;
+	free(free_map);
+	return 0;
+}
+
 static int pcpu_state_grow(struct xen_priv *p, size_t n)
 {
 	if (n <= p->npc)
@@ -448,7 +478,9 @@ static int pcpu_state_grow(struct xen_priv *p, size_t n)
 static void fill_cstates(struct xen_priv *p, hv_pcpu *pc)
 {
 	struct pcpu_state *st = &p->pc[pc->id];
-	uint64_t trig[HV_CSTATE_MAX + 1], res[HV_CSTATE_MAX + 1];
+	/* Sized well past Xen's ACPI_PROCESSOR_MAX_POWER (8): some libxc
+	 * versions size their copy-out by Xen's own count, not ours. */
+	uint64_t trig[CX_ARR], res[CX_ARR];
 	uint64_t pcs[CC_MAX], ccs[CC_MAX];
 	struct xc_cx_stat cx = {0};
 
@@ -458,9 +490,9 @@ static void fill_cstates(struct xen_priv *p, hv_pcpu *pc)
 			return;
 		st->max_cx = m;
 	}
+	if (st->max_cx > CX_ARR)
+		return; /* more than any Xen reports: do not trust it */
 	cx.nr = (uint32_t)st->max_cx;
-	if (cx.nr > HV_CSTATE_MAX + 1)
-		cx.nr = HV_CSTATE_MAX + 1;
 	cx.triggers = trig;
 	cx.residencies = res;
 	cx.nr_pc = cx.nr_cc = CC_MAX;
@@ -476,8 +508,8 @@ static void fill_cstates(struct xen_priv *p, hv_pcpu *pc)
 	 * than our wall-minus-idle estimate; not an idle state. */
 	if (cx.nr >= 1)
 		pc->busy_ns = hv_val(res[0]);
-	uint32_t n = 0;
-	for (uint32_t i = 1; i < cx.nr && n < HV_CSTATE_MAX; i++, n++) {
+	uint32_t n = 0, got = cx.nr < CX_ARR ? cx.nr : CX_ARR;
+	for (uint32_t i = 1; i < got && n < HV_CSTATE_MAX; i++, n++) {
 		hv_cstate *c = &pc->cstate[n];
 		snprintf(c->name, sizeof(c->name), "C%u", i);
 		snprintf(c->desc, sizeof(c->desc), "Xen C%u", i);
@@ -534,10 +566,13 @@ static int fill_pstates(struct xen_priv *p, hv_pcpu *pc)
 
 	if (xc_pm_get_max_px(p->xch, (int)pc->id, &maxpx) < 0 || maxpx <= 0)
 		return -ENODEV;
-	if (maxpx > HV_PSTATE_MAX)
-		maxpx = HV_PSTATE_MAX;
-	uint64_t *trans = calloc((size_t)maxpx * (size_t)maxpx, sizeof(*trans));
-	struct xc_px_val *pt = calloc((size_t)maxpx, sizeof(*pt));
+	if (maxpx > 255)
+		return -ERANGE; /* Xen's count is a uint8_t */
+	/* libxc sizes its copy-out by Xen's count at the time of the call,
+	 * not by ours: leave room in case it grew in between. */
+	size_t room = (size_t)maxpx + 8;
+	uint64_t *trans = calloc(room * room, sizeof(*trans));
+	struct xc_px_val *pt = calloc(room, sizeof(*pt));
 	if (!trans || !pt)
 		goto done;
 	px.total = (uint8_t)maxpx;
@@ -545,6 +580,8 @@ static int fill_pstates(struct xen_priv *p, hv_pcpu *pc)
 	px.pt = pt;
 	if (xc_pm_get_pxstat(p->xch, (int)pc->id, &px) == 0) {
 		uint32_t n = px.total < maxpx ? px.total : (uint32_t)maxpx;
+		if (n > HV_PSTATE_MAX)
+			n = HV_PSTATE_MAX;
 		for (uint32_t i = 0; i < n; i++) {
 			pc->pstate[i].khz = pt[i].freq * 1000; /* MHz */
 			pc->pstate[i].time_ns = hv_val(pt[i].residency);
@@ -581,6 +618,8 @@ static int sample_host(struct xen_priv *p, hv_snap *s, hv_err *err)
 	xc_physinfo_t pi = {0};
 	xc_cputopo_t *topo = NULL;
 	xc_cpuinfo_t *ci = NULL;
+	uint8_t *on = NULL;
+	int have_on = 0;
 	unsigned ntopo;
 	int nci = 0, rc = 0;
 	bool px_try;
@@ -603,7 +642,8 @@ static int sample_host(struct xen_priv *p, hv_snap *s, hv_err *err)
 	hv_pcpu *pc = hv_snap_pcpus(s, n);
 	topo = calloc(n, sizeof(*topo));
 	ci = calloc(n, sizeof(*ci));
-	if (!pc || !topo || !ci) {
+	on = calloc(n, 1);
+	if (!pc || !topo || !ci || !on) {
 		rc = hv_err_set(err, ENOMEM, "xen: out of memory");
 		goto out;
 	}
@@ -612,6 +652,7 @@ static int sample_host(struct xen_priv *p, hv_snap *s, hv_err *err)
 	ntopo = n;
 	if (xc_cputopoinfo(p->xch, &ntopo, topo) < 0)
 		ntopo = 0;
+	have_on = online_map(p, n, on) == 0;
 	/* No 128-CPU cap: the buffer is sized from physinfo. */
 	if (xc_getcpuinfo(p->xch, (int)n, ci, &nci) < 0)
 		nci = 0;
@@ -628,8 +669,10 @@ static int sample_host(struct xen_priv *p, hv_snap *s, hv_err *err)
 		c->hotplug = i != 0;
 		if (i < ntopo) {
 			bool off = topo[i].core == XEN_INVALID_CORE_ID;
+			if (have_on)
+				off = !on[i];
 			c->online = off ? 0 : 1;
-			if (!off) {
+			if (!off && topo[i].core != XEN_INVALID_CORE_ID) {
 				c->pkg = (int32_t)topo[i].socket;
 				c->core = (int32_t)topo[i].core;
 			}
@@ -669,6 +712,7 @@ static int sample_host(struct xen_priv *p, hv_snap *s, hv_err *err)
 out:
 	free(topo);
 	free(ci);
+	free(on);
 	return rc;
 }
 
@@ -752,6 +796,15 @@ static int cpu_is_online(struct xen_priv *p, unsigned cpu, hv_err *err)
 		return hv_err_set(err, ENOENT, "cpu%u: no such pCPU (max %u)",
 		                  cpu, pi.max_cpu_id);
 	unsigned n = pi.max_cpu_id + 1;
+	uint8_t *on = calloc(n, 1);
+	if (!on)
+		return hv_err_set(err, ENOMEM, "xen: out of memory");
+	if (online_map(p, n, on) == 0) {
+		int r = on[cpu];
+		free(on);
+		return r;
+	}
+	free(on);
 	xc_cputopo_t *t = calloc(n, sizeof(*t));
 	if (!t)
 		return hv_err_set(err, ENOMEM, "xen: out of memory");
