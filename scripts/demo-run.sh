@@ -46,7 +46,7 @@ else
   # Nothing of hvkit built yet: show the host kernel's own view.
   echo "== (xentop-ng and hvctl not built) host counters per guest, every 2 s for ${secs} s"
   hz=$(getconf CLK_TCK)
-  snap() { # NAME -> "cpu_ticks read_bytes tap_rx"
+  snap() { # NAME -> "cpu_ticks read_bytes tap_rx uptime"
     local g=$1 p t s=0 f tap rx=0
     p=$("$H" pid "$g")
     for t in /proc/"$p"/task/*; do
@@ -56,7 +56,7 @@ else
     tap=$("$H" info "$g" | sed -n 's/^tap=//p')
     # The tap lives in the run's network namespace, not the root one.
     [ -n "$tap" ] && rx=$(ip netns exec "$("$H" netns)" cat "/sys/class/net/$tap/statistics/rx_bytes")
-    echo "$s $(awk '/^read_bytes/{print $2}' "/proc/$p/io") $rx"
+    echo "$s $(awk '/^read_bytes/{print $2}' "/proc/$p/io") $rx $(cut -d' ' -f1 /proc/uptime)"
   }
   declare -A prev=()
   for g in demo-burn demo-disk demo-net; do prev[$g]=$(snap "$g"); done
@@ -66,9 +66,11 @@ else
     printf '%-10s %8s %12s %12s\n' NAME 'vCPU%' 'disk MB/s' 'net KB/s'
     for g in demo-burn demo-disk demo-net; do
       now=$(snap "$g")
-      read -r c0 r0 n0 <<<"${prev[$g]}"; read -r c1 r1 n1 <<<"$now"
-      awk -v n="$g" -v c=$((c1 - c0)) -v r=$((r1 - r0)) -v x=$((n1 - n0)) -v hz="$hz" \
-        'BEGIN { printf "%-10s %8.1f %12.1f %12.1f\n", n, 100 * c / hz / 2, r / 2 / 1048576, x / 2 / 1024 }'
+      read -r c0 r0 n0 u0 <<<"${prev[$g]}"; read -r c1 r1 n1 u1 <<<"$now"
+      # Rates over the real interval between the two reads, not the sleep.
+      awk -v n="$g" -v c=$((c1 - c0)) -v r=$((r1 - r0)) -v x=$((n1 - n0)) -v hz="$hz" -v u0="$u0" -v u1="$u1" \
+        'BEGIN { d = u1 - u0; if (d <= 0) d = 0.01
+                 printf "%-10s %8.1f %12.1f %12.1f\n", n, 100 * c / hz / d, r / d / 1048576, x / d / 1024 }'
       prev[$g]=$now
     done
   done
