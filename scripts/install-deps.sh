@@ -4,10 +4,18 @@
 # installed by the areas that need them (webui/).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# A line "pkg?cmd" means: install pkg unless the command cmd already exists
+# (Node.js and npm may come from outside Debian, as on the CI image, where
+# Debian's npm package would conflict with them).
 pkgs=$(cat "$here"/deps/*.txt | sed 's/#.*//' | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
 missing=()
-for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+for entry in $pkgs; do
+  p=${entry%%\?*}
+  if [ "$p" != "$entry" ] && command -v "${entry#*\?}" >/dev/null 2>&1; then
+    continue
+  fi
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' && continue
+  case " ${missing[*]} " in *" $p "*) ;; *) missing+=("$p") ;; esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
