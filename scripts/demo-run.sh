@@ -9,7 +9,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 H=$src/tests/guest/hvguest
 build=${HVKIT_BUILD:-$src/build}
 secs=${DEMO_SECONDS:-10}
-[ "$(id -u)" = 0 ] || { echo "demo-run: run as root (QEMU guests with tap devices)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "demo-run: run as root (QEMU guests, a network namespace with a tap)" >&2; exit 1; }
 
 export HVKIT_GUEST_RUN
 HVKIT_GUEST_RUN=$(mktemp -d /tmp/hvkit-demo.XXXXXX)
@@ -26,7 +26,7 @@ cat <<TXT
 == guests ready; their known work:
    demo-burn  2 vCPUs, one busy loop       -> ~100% of one CPU (vCPU 0 busy, vCPU 1 idle)
    demo-disk  reads 32 MiB of /dev/vda with O_DIRECT, then sleeps 1 s, repeat
-   demo-net   200 x 1442-byte pings to the host end of tap $("$H" info demo-net | sed -n 's/^tap=//p'), then sleeps 1 s, repeat
+   demo-net   200 x 1442-byte pings to the far end of tap $("$H" info demo-net | sed -n 's/^tap=//p') (in netns $("$H" netns)), then sleeps 1 s, repeat
 TXT
 sleep 2
 
@@ -54,7 +54,8 @@ else
       f=$(sed 's/^.*) //' "$t/stat"); set -- $f; s=$((s + ${12} + ${13}))
     done
     tap=$("$H" info "$g" | sed -n 's/^tap=//p')
-    [ -n "$tap" ] && rx=$(cat "/sys/class/net/$tap/statistics/rx_bytes")
+    # The tap lives in the run's network namespace, not the root one.
+    [ -n "$tap" ] && rx=$(ip netns exec "$("$H" netns)" cat "/sys/class/net/$tap/statistics/rx_bytes")
     echo "$s $(awk '/^read_bytes/{print $2}' "/proc/$p/io") $rx"
   }
   declare -A prev=()

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # e2e smoke test of the guest helper: a burning and an idle guest, and one
 # reading its disk and pinging over a tap, each checked against the host
-# kernel's own counters over the same interval; then stop-all leaves nothing.
+# kernel's own counters over the same interval (the tap's inside the run's
+# network namespace); then stop-all leaves nothing, namespace included.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 H=$here/hvguest
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; "$H" console "$io" 2>/dev/null | tail -n 20 || true; exit 1; }
-[ "$(id -u)" = 0 ] || skip "needs root (tap devices, /proc/PID/io)"
+[ "$(id -u)" = 0 ] || skip "needs root (network namespace, tap devices, /proc/PID/io)"
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing (scripts/deps/guest.txt)"
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
 
@@ -69,14 +70,23 @@ echo "CPU over the same window: burner vCPU thread ${bpct}%, idle vCPU thread ${
 
 # --- Disk and net: host counters around the guest's known work.
 p=$("$H" pid "$io"); tap=$("$H" info "$io" | sed -n 's/^tap=//p')
-[ -n "$tap" ] && [ -d "/sys/class/net/$tap" ] || fail "no tap for $io"
+ns=$("$H" info "$io" | sed -n 's/^netns=//p')
+[ -n "$ns" ] && [ "$ns" = "$("$H" netns)" ] || fail "no netns for $io"
+[ -n "$tap" ] && ip netns exec "$ns" test -d "/sys/class/net/$tap" || fail "no tap $tap in $ns"
+# Nothing of it in the root namespace: neither the tap nor its address.
+[ ! -e "/sys/class/net/$tap" ] || fail "tap $tap visible in the root namespace"
+hip=$("$H" info "$io" | sed -n 's/^host_ip=//p')
+! ip -o addr show | grep -qF " $hip/" || fail "$hip assigned in the root namespace"
+# QEMU itself runs in the namespace.
+[ "$(stat -L -c %i "/proc/$p/ns/net")" = "$(stat -c %i "/run/netns/$ns")" ] || fail "QEMU $p is not in $ns"
+tap_rx() { ip netns exec "$ns" cat "/sys/class/net/$tap/statistics/rx_bytes"; }
 rd0=$(awk '/^read_bytes/{print $2}' "/proc/$p/io")
-rx0=$(cat "/sys/class/net/$tap/statistics/rx_bytes")
+rx0=$(tap_rx)
 "$H" go "$io"
 dline=$("$H" wait-for "$io" 'HVKIT-DISK-DONE' 120) || fail "no disk result"
 rd1=$(awk '/^read_bytes/{print $2}' "/proc/$p/io")
 nline=$("$H" wait-for "$io" 'HVKIT-NET-DONE' 120) || fail "no net result"
-rx1=$(cat "/sys/class/net/$tap/statistics/rx_bytes")
+rx1=$(tap_rx)
 echo "guest: $dline"
 echo "guest: $nline"
 want=$((disk_mb * 1048576))
@@ -89,7 +99,7 @@ echo "host /proc/$p/io read_bytes grew by $got (guest read $want)"
 nwant=$(echo "$nline" | sed -n 's/.* bytes=\([0-9]*\).*/\1/p')
 [ "$nwant" = $((pings * 1442)) ] || fail "guest reports $nwant bytes sent"
 ngot=$((rx1 - rx0))
-echo "host $tap rx_bytes grew by $ngot (guest sent $nwant)"
+echo "$tap rx_bytes (in netns $ns) grew by $ngot (guest sent $nwant)"
 [ $((ngot * 10)) -ge $((nwant * 9)) ] && [ $((ngot * 10)) -le $((nwant * 11)) ] ||
   fail "rx_bytes delta $ngot not within 10% of $nwant"
 
@@ -103,7 +113,7 @@ echo "$out" | grep -qx 'add-ok' || fail "--add: hvsocat (with its libraries) did
 diskf=$("$H" info "$io" | sed -n 's/^disk=//p')
 "$H" stop-all
 for q in "$bp" "$ip_" "$p"; do [ ! -d "/proc/$q" ] || fail "QEMU $q still running"; done
-[ ! -e "/sys/class/net/$tap" ] || fail "tap $tap left behind"
+! ip netns list | grep -q "^$ns\b" || fail "netns $ns left behind"
 [ ! -e "$diskf" ] || fail "disk $diskf left behind"
 [ -z "$(ls -A "$HVKIT_GUEST_RUN")" ] || fail "run dir not empty: $(ls "$HVKIT_GUEST_RUN")"
 "$H" stop-all # idempotent

@@ -5,7 +5,9 @@
 #    the kernel's utime+stime of the same threads (+-10 pts); idle < 5 %;
 #    burner >= 90 % when the host had a CPU to spare;
 #  - disk bytes read (QMP blockstats) vs what the guest's dd read (+-10 %);
-#  - tap bytes (guest view) vs the frames the guest's ping sent (+-10 %);
+#  - tap bytes (guest view) vs the frames the guest's ping sent (+-10 %),
+#    and vs the tap's own counters read inside the run's network namespace
+#    (hvguest puts the tap and its QEMU there, never in the root one);
 #  - a vCPU thread pinned with taskset shows that affinity;
 #  - QMP stop/cont shows paused/running; a stopped guest disappears.
 # Exit 77 (skip) without root, QEMU or a guest build.
@@ -152,13 +154,27 @@ rd0, tx0, rx0, g = io_counts(d)
 check(any(b["src"] == 0 for b in g["blk"]), f"{io}: block devices from QMP {[b['name'] for b in g['blk']]}")
 tap = hv("info", io)
 tapn = [l.split("=", 1)[1] for l in tap.splitlines() if l.startswith("tap=")][0]
+ns = [l.split("=", 1)[1] for l in tap.splitlines() if l.startswith("netns=")][0]
 check([n["name"] for n in g["net"]] == [tapn], f"{io}: tap {tapn} found through fdinfo")
+check(not os.path.exists(f"/sys/class/net/{tapn}"),
+      f"{io}: tap {tapn} lives in netns {ns}, not in the root namespace")
+
+def ns_stat(f):
+    return int(subprocess.run(["ip", "netns", "exec", ns, "cat",
+                               f"/sys/class/net/{tapn}/statistics/{f}"],
+                              check=True, capture_output=True,
+                              text=True).stdout)
 hv("go", io)
 disk = hv("wait-for", io, "HVKIT-DISK-DONE", "300")
 net = hv("wait-for", io, "HVKIT-NET-DONE", "300")
 time.sleep(0.5)
 _, d = sample()
 rd1, tx1, rx1, g = io_counts(d)
+# Quiet tap now (IPv6 off, pings done): the namespace's own counters,
+# swapped to the guest's view, must match what we reported.
+nrx, ntx = ns_stat("rx_bytes"), ns_stat("tx_bytes")
+check(abs(tx1 - nrx) <= 1500 and abs(rx1 - ntx) <= 1500,
+      f"{io}: net tx/rx {tx1}/{rx1} B vs tap in {ns}: rx/tx {nrx}/{ntx} B")
 dbytes = int(disk.split("bytes=")[1].split()[0])
 nbytes = int(net.split(" bytes=")[1].split()[0])
 check(dbytes > 0 and abs((rd1 - rd0) - dbytes) <= 0.1 * dbytes,

@@ -162,6 +162,26 @@ static int write_counters(const char *root, const kf_proc *p)
 	return 0;
 }
 
+/* PID/ns/net (pid < 0: self/ns/net) -> target, replaced if present. */
+static int put_link(const char *root, int pid, const char *target)
+{
+	char rel[64], path[PATH_MAX];
+	int rc;
+
+	if (pid < 0)
+		snprintf(rel, sizeof(rel), "self/ns/x");
+	else
+		snprintf(rel, sizeof(rel), "%d/ns/x", pid);
+	if ((rc = kf_put(root, rel, "", 0))) /* creates ns/ */
+		return rc;
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	unlink(path);
+	path[strlen(path) - 1] = '\0';
+	strcat(path, "net");
+	unlink(path);
+	return symlink(target, path) < 0 ? -errno : 0;
+}
+
 int kf_update_proc(const char *procroot, const kf_proc *p)
 {
 	return write_counters(procroot, p);
@@ -205,6 +225,15 @@ int kf_write_proc(const char *root, const kf_proc *p)
 	}
 	if ((rc = write_counters(root, p)))
 		return rc;
+	if ((rc = put_link(root, p->pid, p->netns ? p->netns : KF_NETNS)))
+		return rc;
+	{
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/self/ns/net", root);
+		if (access(path, F_OK) < 0 &&
+		    (rc = put_link(root, -1, KF_NETNS)))
+			return rc;
+	}
 	/* The main thread and helpers are threads too. */
 	for (int i = 0; i <= p->nextra; i++) {
 		int tid = i == 0 ? p->pid : p->pid + 900 + i;
@@ -277,11 +306,11 @@ int kf_write_tap(const char *sysroot, const char *name, uint64_t base)
 	return 0;
 }
 
-int kf_write_netdev(const char *procroot, const char *const *names,
+int kf_write_netdev(const char *procroot, int pid, const char *const *names,
                     const uint64_t *bases, int n)
 {
-	size_t cap = 256 + (size_t)n * 200, len = 0;
-	char *buf = malloc(cap);
+	size_t cap = 512 + (size_t)n * 256, len = 0; /* lines <= 200 B */
+	char *buf = malloc(cap), rel[32];
 	int rc;
 
 	if (!buf)
@@ -306,7 +335,8 @@ int kf_write_netdev(const char *procroot, const char *const *names,
 		    names[i], b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7,
 		    b + 8);
 	}
-	rc = kf_put(procroot, "net/dev", buf, len);
+	snprintf(rel, sizeof(rel), "%d/net/dev", pid);
+	rc = kf_put(procroot, rel, buf, len);
 	free(buf);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* kvmfix: builds QEMU processes in a fixture procfs (and their taps in a
- * fixture sysfs) with the kernel's exact file formats. Shared by the kvm
+ * fixture sysfs or their PID/net/dev) with the kernel's exact file formats. Shared by the kvm
  * fixture tests and bench/kvm. Files are rewritten in place (O_TRUNC), as
  * the kernel regenerates them, so cached descriptors see new values. */
 #ifndef KVMFIX_H
@@ -35,7 +35,11 @@ typedef struct kf_proc {
 	const kf_vcpu *vcpu;
 	int nextra;              /* extra non-vCPU threads (main loop, rcu) */
 	const char *const *taps; /* NULL-terminated tap names (fdinfo iff) */
+	const char *netns;       /* ns/net link target, NULL = KF_NETNS */
 } kf_proc;
+
+/* The initial network namespace's ns/net link target. */
+#define KF_NETNS "net:[4026531840]"
 
 /* Write a whole file (binary safe), creating parents; in place. */
 int kf_put(const char *root, const char *rel, const void *data, size_t len);
@@ -50,7 +54,8 @@ int kf_stat_line(char *buf, size_t len, int pid, const char *comm, char state,
                  uint64_t guest, uint64_t rss);
 
 /* proc/PID/{stat,cmdline,statm,io,status,comm,exe,task/TID/...,fdinfo/N,
- * fd/} for p under procroot. */
+ * fd/,ns/net} for p under procroot, and proc/self/ns/net (KF_NETNS: the
+ * collector's namespace) when missing. */
 int kf_write_proc(const char *procroot, const kf_proc *p);
 /* Just the counters that change between samples (stat, task stat and
  * schedstat, io, statm). */
@@ -61,9 +66,10 @@ int kf_update_proc(const char *procroot, const kf_proc *p);
  * rx_dropped = base+4, tx_bytes = base+5, ... tx_dropped = base+8. */
 int kf_write_tap(const char *sysroot, const char *name, uint64_t base);
 
-/* proc/net/dev with one line per name, counters as kf_write_tap's for
- * the same base (rx fields 1-4, tx fields 9-12; fifo/frame/... 0). */
-int kf_write_netdev(const char *procroot, const char *const *names,
+/* proc/PID/net/dev (the network namespace of PID as it sees it) with lo
+ * and one line per name, counters as kf_write_tap's for the same base (rx
+ * fields 1-4, tx fields 9-12; fifo/frame/... 0). */
+int kf_write_netdev(const char *procroot, int pid, const char *const *names,
                     const uint64_t *bases, int n);
 
 #endif

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,9 +505,9 @@ static void test_netdev(void **state)
 	uint64_t bases[2] = {10, 70000};
 	(void)state;
 
-	/* With /proc/net/dev every tap comes from one read. */
+	/* With PID/net/dev every tap comes from one read. */
 	fx_build(&f);
-	assert_int_equal(0, kf_write_netdev(f.h->proc, names, bases, 2));
+	assert_int_equal(0, kf_write_netdev(f.h->proc, 4242, names, bases, 2));
 	fx_open(&f, NULL);
 	s = fx_sample(&f);
 	a = hv_snap_find_id(s, 4242);
@@ -520,17 +521,130 @@ static void test_netdev(void **state)
 	hv_snap_unref(s);
 	/* A tap missing from it falls back to sysfs. */
 	names[1] = "tapX";
-	assert_int_equal(0, kf_write_netdev(f.h->proc, names, bases, 2));
+	assert_int_equal(0, kf_write_netdev(f.h->proc, 4242, names, bases, 2));
 	s = fx_sample(&f);
 	assert_int_equal(1005, hv_snap_find_id(s, 4242)->net[0].rx_bytes.v);
 	hv_snap_unref(s);
 	/* Garbage lines are skipped, not misread. */
-	assert_int_equal(
-	    0, kf_putf(f.h->proc, "net/dev", "x\n  tap0: 1 2 3\n tap0 5 6\n"));
+	assert_int_equal(0, kf_putf(f.h->proc, "4242/net/dev",
+	                            "x\n  tap0: 1 2 3\n tap0 5 6\n"));
 	s = fx_sample(&f);
 	assert_int_equal(1005, hv_snap_find_id(s, 4242)->net[0].rx_bytes.v);
 	hv_snap_unref(s);
 	fx_free(&f);
+}
+
+/* Taps in two network namespaces, both named tap0 with different
+ * counters: each guest gets its own namespace's, never the collector's
+ * sysfs; guests sharing a namespace share one net/dev read. */
+static void test_two_netns(void **state)
+{
+	static const char *const tap0[] = {"tap0", NULL};
+	static const char *const argv_c[] = {"qemu-system-x86_64", "-name",
+	                                     "vm-c", NULL};
+	const char *names[1] = {"tap0"};
+	uint64_t base_a = 100, base_b = 900000, base_x = 5;
+	const char *ns2 = "net:[4026532999]";
+	kf_vcpu vc = {.tid = 5501, .utime = 1};
+	kf_proc c = {.pid = 5500,
+	             .comm = "qemu-system-x86",
+	             .starttime = 300000,
+	             .argv = argv_c,
+	             .rss_pages = 10,
+	             .nvcpu = 1,
+	             .vcpu = &vc,
+	             .taps = tap0,
+	             .netns = ns2};
+	struct fx f;
+	hv_snap *s;
+	const hv_dom *a, *b, *d;
+	int fds0 = count_fds();
+	(void)state;
+
+	fx_build(&f);
+	f.b.taps = tap0;
+	f.b.netns = ns2;
+	assert_int_equal(0, kf_write_proc(f.h->proc, &f.b));
+	assert_int_equal(0, kf_write_proc(f.h->proc, &c));
+	assert_int_equal(0,
+	                 kf_write_netdev(f.h->proc, 4242, names, &base_a, 1));
+	assert_int_equal(0,
+	                 kf_write_netdev(f.h->proc, 5000, names, &base_b, 1));
+	/* 5500 shares 5000's namespace: 5000's read (pid order) serves it,
+	 * so its own (deliberately different) file is never read. */
+	assert_int_equal(0,
+	                 kf_write_netdev(f.h->proc, 5500, names, &base_x, 1));
+	fx_open(&f, NULL);
+	s = fx_sample(&f);
+	a = hv_snap_find_id(s, 4242);
+	b = hv_snap_find_id(s, 5000);
+	d = hv_snap_find_id(s, 5500);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(d);
+	assert_int_equal(1, a->nr_net);
+	assert_int_equal(1, b->nr_net);
+	assert_int_equal(1, d->nr_net);
+	assert_string_equal("tap0", b->net[0].name);
+	assert_int_equal(105, a->net[0].rx_bytes.v); /* host tx, swapped */
+	assert_int_equal(101, a->net[0].tx_bytes.v);
+	assert_int_equal(900005, b->net[0].rx_bytes.v);
+	assert_int_equal(900001, b->net[0].tx_bytes.v);
+	assert_int_equal(900008, b->net[0].rx_drop.v);
+	assert_int_equal(900005, d->net[0].rx_bytes.v);
+	hv_snap_unref(s);
+	/* New counters through the cached descriptors. */
+	base_b = 1900000;
+	assert_int_equal(0,
+	                 kf_write_netdev(f.h->proc, 5000, names, &base_b, 1));
+	s = fx_sample(&f);
+	assert_int_equal(1900005, hv_snap_find_id(s, 5000)->net[0].rx_bytes.v);
+	assert_int_equal(1900005, hv_snap_find_id(s, 5500)->net[0].rx_bytes.v);
+	assert_int_equal(105, hv_snap_find_id(s, 4242)->net[0].rx_bytes.v);
+	hv_snap_unref(s);
+	hv_kvm_ops.close(f.priv);
+
+	/* Another namespace's net/dev unreadable: its taps are missing, not
+	 * read from the collector's sysfs (which has a tap0 of its own). */
+	{
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/5000/net/dev", f.h->proc);
+		assert_int_equal(0, unlink(path));
+		snprintf(path, sizeof(path), "%s/5500/net/dev", f.h->proc);
+		assert_int_equal(0, unlink(path));
+		snprintf(path, sizeof(path), "%s/4242/net/dev", f.h->proc);
+		assert_int_equal(0, unlink(path));
+	}
+	fx_open(&f, NULL);
+	s = fx_sample(&f);
+	b = hv_snap_find_id(s, 5000);
+	assert_int_equal(1, b->nr_net);
+	assert_false(hv_ok(b->net[0].rx_bytes));
+	assert_int_equal(HV_NA_UNAVAILABLE, b->net[0].rx_bytes.why);
+	/* The collector's own namespace falls back to sysfs. */
+	assert_int_equal(1005, hv_snap_find_id(s, 4242)->net[0].rx_bytes.v);
+	hv_snap_unref(s);
+	fx_free(&f);
+	assert_int_equal(fds0, count_fds());
+}
+
+/* A procfs with no process at all: nothing to sort, no domain. */
+static void test_empty_proc(void **state)
+{
+	struct fx f;
+	hv_snap *s;
+	char empty[] = "/tmp/hvkit-kvm-empty.XXXXXX";
+	(void)state;
+
+	fx_build(&f);
+	assert_non_null(mkdtemp(empty));
+	snprintf(f.env.proc, sizeof(f.env.proc), "%s", empty);
+	fx_open(&f, NULL);
+	s = fx_sample(&f);
+	assert_int_equal(0, hv_snap_ndom(s));
+	hv_snap_unref(s);
+	fx_free(&f);
+	assert_int_equal(0, rmdir(empty));
 }
 
 static void test_fd_budget(void **state)
@@ -1061,6 +1175,8 @@ int main(void)
 	    cmocka_unit_test(test_small_parsers),
 	    cmocka_unit_test(test_sample_exact),
 	    cmocka_unit_test(test_netdev),
+	    cmocka_unit_test(test_two_netns),
+	    cmocka_unit_test(test_empty_proc),
 	    cmocka_unit_test(test_fd_budget),
 	    cmocka_unit_test(test_exec_into_qemu),
 	    cmocka_unit_test(test_host_and_knobs),

@@ -28,6 +28,7 @@
 #define NET_NSTAT 8
 #define RESCAN_PERIOD 64 /* samples between thread/tap re-discovery */
 #define AFF_BITS 8192
+#define HV_NETNS_LEN 48
 
 static const char *const net_stat_file[NET_NSTAT] = {
     "rx_bytes", "rx_packets", "rx_errors", "rx_dropped",
@@ -73,6 +74,9 @@ struct kguest {
 	uint32_t nnet;
 	bool net_scanned;
 	uint64_t net_at;
+	char netns[HV_NETNS_LEN]; /* ns/net link target, "" = unknown */
+	int fd_netdev;            /* <procfs>/PID/net/dev: its own view */
+	int nsi;                  /* this sample's k->ns entry, -1 = none */
 	hv_kvm_qmp *qmp;
 	uint64_t qmp_find_at; /* next look in qmp_dirs */
 	bool qmp_last_ok;     /* last round answered: block from QMP */
@@ -105,6 +109,15 @@ struct ndent {
 	uint64_t v[NET_NSTAT];    /* in net_stat_file order */
 };
 
+/* One network namespace seen this sample: its net/dev, read once through
+ * the first guest in it. */
+struct kns {
+	char id[HV_NETNS_LEN]; /* "net:[4026531840]", or "?PID" if unknown */
+	struct ndent *nd;
+	size_t ndslots;
+	bool ok;
+};
+
 struct kvm {
 	hv_env env;
 	hv_plat *plat;
@@ -112,13 +125,13 @@ struct kvm {
 	int procfd; /* HVKIT_PROCFS root */
 	DIR *procdir;
 	int netdfd; /* <sysfs>/class/net, -1 if absent */
-	/* /proc/net/dev: one read gives every tap's counters */
-	int netdev_fd;
+	/* Taps live in their QEMU's network namespace: one read of a
+	 * PID/net/dev per namespace gives every tap's counters there. */
+	char self_ns[HV_NETNS_LEN]; /* ours, "" = unknown */
 	char *ndbuf;
 	size_t ndcap;
-	struct ndent *nd;
-	size_t ndslots;
-	bool nd_ok;
+	struct kns *ns; /* this sample's namespaces; slots reused */
+	size_t nns, ns_cap;
 	char qmp_dirs[1024];
 	int qmp_timeout_ms;
 	uint64_t tick_ns;
@@ -241,6 +254,7 @@ static void guest_free(struct kvm *k, struct kguest *g)
 	free(g->net);
 	kclose(k, &g->fd_stat);
 	kclose(k, &g->fd_io);
+	kclose(k, &g->fd_netdev);
 	if (g->dfd >= 0) {
 		close(g->dfd);
 		k->nfds--;
@@ -305,7 +319,8 @@ static struct kguest *guest_new(struct kvm *k, uint32_t pid,
 	g->key = hv_kvm_key(pid, st->starttime);
 	g->dfd = dfd;
 	k->nfds++;
-	g->fd_stat = g->fd_io = -1;
+	g->fd_stat = g->fd_io = g->fd_netdev = -1;
+	g->nsi = -1;
 	g->st = *st;
 	g->threads_at = k->seq; /* scan now */
 	g->net_at = k->seq;
@@ -446,7 +461,8 @@ static int discover(struct kvm *k)
 
 	if (rc)
 		return rc;
-	qsort(k->pids, k->npids, sizeof(*k->pids), cmp_u32);
+	if (k->npids > 1) /* k->pids is NULL until a pid was seen */
+		qsort(k->pids, k->npids, sizeof(*k->pids), cmp_u32);
 	nt.cap = 64;
 	while (nt.cap < k->npids * 2)
 		nt.cap *= 2;
@@ -759,8 +775,17 @@ static void scan_net(struct kvm *k, struct kguest *g)
 	struct knet *nn = NULL;
 	uint32_t n = 0, cap = 0;
 
+	char ns[HV_NETNS_LEN];
+	ssize_t nl = readlinkat(g->dfd, "ns/net", ns, sizeof(ns) - 1);
+
 	g->net_scanned = true;
 	g->net_at = k->seq + RESCAN_PERIOD + g->pid % RESCAN_PERIOD;
+	ns[nl > 0 ? nl : 0] = '\0';
+	if (strcmp(ns, g->netns) != 0) {
+		/* Moved (setns): its net/dev view must be reopened. */
+		kclose(k, &g->fd_netdev);
+		snprintf(g->netns, sizeof(g->netns), "%s", ns);
+	}
 	if (dfd < 0)
 		return;
 	d = fdopendir(dfd);
@@ -819,27 +844,25 @@ static void scan_net(struct kvm *k, struct kguest *g)
 
 static uint32_t str_hash(const char *s);
 
-static struct ndent *nd_slot(struct kvm *k, const char *name)
+static struct ndent *nd_slot(struct kns *e, const char *name)
 {
-	size_t m = k->ndslots - 1;
+	size_t m = e->ndslots - 1;
 
 	for (size_t i = str_hash(name) & m;; i = (i + 1) & m)
-		if (!k->nd[i].name[0] || strcmp(k->nd[i].name, name) == 0)
-			return &k->nd[i];
+		if (!e->nd[i].name[0] || strcmp(e->nd[i].name, name) == 0)
+			return &e->nd[i];
 }
 
-/* Parse /proc/net/dev into the name table. Lines are
+/* Parse a net/dev (read through fd) into e's name table. Lines are
  * "  name: rx_bytes packets errs drop fifo frame compressed multicast
  * tx_bytes packets errs drop fifo colls carrier compressed". */
-static void read_netdev(struct kvm *k)
+static void read_netdev(struct kvm *k, int fd, struct kns *e)
 {
 	ssize_t n;
 	size_t lines = 0;
 	char *p;
 
-	k->nd_ok = false;
-	if (k->netdev_fd < 0)
-		return;
+	e->ok = false;
 	for (;;) {
 		if (!k->ndbuf || k->ndcap < 65536) {
 			char *nb = realloc(k->ndbuf, 65536);
@@ -848,15 +871,17 @@ static void read_netdev(struct kvm *k)
 			k->ndbuf = nb;
 			k->ndcap = 65536;
 		}
-		n = hv_pread_all(k->netdev_fd, k->ndbuf, k->ndcap, "net/dev",
-		                 NULL);
+		n = hv_pread_all(fd, k->ndbuf, k->ndcap, "net/dev", NULL);
 		if (n < 0)
 			return;
 		if ((size_t)n < k->ndcap - 1)
 			break;
 		{
-			char *nb = realloc(k->ndbuf, k->ndcap * 2);
-			if (!nb || k->ndcap > (64u << 20))
+			char *nb;
+			if (k->ndcap > (64u << 20)) /* not a net/dev */
+				return;
+			nb = realloc(k->ndbuf, k->ndcap * 2);
+			if (!nb)
 				return;
 			k->ndbuf = nb;
 			k->ndcap *= 2;
@@ -864,17 +889,17 @@ static void read_netdev(struct kvm *k)
 	}
 	for (p = k->ndbuf; *p; p++)
 		lines += *p == '\n';
-	if (k->ndslots < lines * 2 || k->ndslots > lines * 8 + 64) {
+	if (e->ndslots < lines * 2 || e->ndslots > lines * 8 + 64) {
 		size_t c = 64;
 		while (c < lines * 2)
 			c *= 2;
-		free(k->nd);
-		k->nd = calloc(c, sizeof(*k->nd));
-		k->ndslots = k->nd ? c : 0;
-		if (!k->nd)
+		free(e->nd);
+		e->nd = calloc(c, sizeof(*e->nd));
+		e->ndslots = e->nd ? c : 0;
+		if (!e->nd)
 			return;
 	} else {
-		memset(k->nd, 0, k->ndslots * sizeof(*k->nd));
+		memset(e->nd, 0, e->ndslots * sizeof(*e->nd));
 	}
 	for (p = k->ndbuf; p && *p;) {
 		char *nl = strchr(p, '\n'), *colon, *name;
@@ -902,26 +927,84 @@ static void read_netdev(struct kvm *k)
 				q = end;
 			}
 			if (i == 16) {
-				struct ndent *e = nd_slot(k, name);
-				snprintf(e->name, sizeof(e->name), "%s", name);
-				e->v[0] = f[0], e->v[1] = f[1];
-				e->v[2] = f[2], e->v[3] = f[3];
-				e->v[4] = f[8], e->v[5] = f[9];
-				e->v[6] = f[10], e->v[7] = f[11];
+				struct ndent *d = nd_slot(e, name);
+				snprintf(d->name, sizeof(d->name), "%s", name);
+				d->v[0] = f[0], d->v[1] = f[1];
+				d->v[2] = f[2], d->v[3] = f[3];
+				d->v[4] = f[8], d->v[5] = f[9];
+				d->v[6] = f[10], d->v[7] = f[11];
 			}
 		}
 		p = nl ? nl + 1 : NULL;
 	}
-	k->nd_ok = true;
+	e->ok = true;
+}
+
+/* This sample's entry for g's namespace: the first guest seen in a
+ * namespace reads its net/dev, the others share it. Unknown namespaces
+ * ("?PID") are never shared. */
+static void guest_ns(struct kvm *k, struct kguest *g)
+{
+	char id[HV_NETNS_LEN];
+	struct kns *e;
+	ssize_t n;
+	int fd;
+
+	g->nsi = -1;
+	if (g->netns[0])
+		snprintf(id, sizeof(id), "%s", g->netns);
+	else
+		snprintf(id, sizeof(id), "?%u", g->pid);
+	for (size_t i = 0; i < k->nns; i++)
+		if (strcmp(k->ns[i].id, id) == 0) {
+			g->nsi = (int)i;
+			return;
+		}
+	if (k->nns == k->ns_cap) {
+		size_t nc = k->ns_cap ? k->ns_cap * 2 : 4;
+		struct kns *t = realloc(k->ns, nc * sizeof(*t));
+		if (!t)
+			return;
+		memset(t + k->ns_cap, 0, (nc - k->ns_cap) * sizeof(*t));
+		k->ns = t;
+		k->ns_cap = nc;
+	}
+	e = &k->ns[k->nns];
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	e->ok = false;
+	g->nsi = (int)k->nns++;
+	fd = g->fd_netdev;
+	if (fd < 0) {
+		fd = openat(g->dfd, "net/dev", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return;
+	}
+	read_netdev(k, fd, e);
+	n = e->ok ? 0 : -1;
+	if (fd == g->fd_netdev)
+		return;
+	/* Keep it like kread does: within the budget, and only if good. */
+	if (n == 0 && k->nfds + k->nqmp < k->fd_budget) {
+		g->fd_netdev = fd;
+		k->nfds++;
+	} else {
+		close(fd);
+	}
 }
 
 static void read_net(struct kvm *k, struct kguest *g, struct knet *t)
 {
 	char rel[HV_IFNAME_LEN + 40], buf[64];
 
+	struct kns *ns = g->nsi >= 0 ? &k->ns[g->nsi] : NULL;
+	/* Sysfs shows the collector's namespace: another namespace may have
+	 * a different device of the same name there. */
+	bool own =
+	    g->netns[0] && k->self_ns[0] && strcmp(g->netns, k->self_ns) == 0;
+
 	t->gone = false;
-	if (k->nd_ok) {
-		struct ndent *e = nd_slot(k, t->name);
+	if (ns && ns->ok) {
+		struct ndent *e = nd_slot(ns, t->name);
 		if (e->name[0]) {
 			/* Found: no per-tap files (and no fds) needed. */
 			for (int s = 0; s < NET_NSTAT; s++) {
@@ -931,6 +1014,15 @@ static void read_net(struct kvm *k, struct kguest *g, struct knet *t)
 			}
 			return;
 		}
+	}
+	if (!own) {
+		for (int s = 0; s < NET_NSTAT; s++)
+			t->ok[s] = false;
+		if (ns && ns->ok) { /* not in its namespace: deleted */
+			t->gone = true;
+			g->net_at = k->seq + 1;
+		}
+		return;
 	}
 	for (int s = 0; s < NET_NSTAT; s++) {
 		ssize_t n;
@@ -1367,10 +1459,10 @@ static void kvm_close(void *priv)
 		closedir(k->procdir);
 	if (k->netdfd >= 0)
 		close(k->netdfd);
-	if (k->netdev_fd >= 0)
-		close(k->netdev_fd);
 	free(k->ndbuf);
-	free(k->nd);
+	for (size_t i = 0; i < k->ns_cap; i++)
+		free(k->ns[i].nd);
+	free(k->ns);
 	hv_plat_close(k->plat);
 	free(k);
 }
@@ -1389,7 +1481,6 @@ static int kvm_open(const hv_env *env, const hv_backend_opts *opts, void **priv,
 	k->env = *env;
 	k->procfd = -1;
 	k->netdfd = -1;
-	k->netdev_fd = -1;
 	k->tick_ns = tck > 0 ? 1000000000ULL / (uint64_t)tck : 10000000ULL;
 	k->page_kib = pg > 0 ? (uint64_t)pg / 1024 : 4;
 	k->qmp_timeout_ms =
@@ -1425,8 +1516,11 @@ static int kvm_open(const hv_env *env, const hv_backend_opts *opts, void **priv,
 	k->procfd = dirfd(k->procdir);
 	if (hv_env_path(env, HV_ROOT_SYS, path, sizeof(path), "class/net") == 0)
 		k->netdfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (hv_env_path(env, HV_ROOT_PROC, path, sizeof(path), "net/dev") == 0)
-		k->netdev_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (hv_env_path(env, HV_ROOT_PROC, path, sizeof(path), "self/ns/net") ==
+	    0) {
+		ssize_t n = readlink(path, k->self_ns, sizeof(k->self_ns) - 1);
+		k->self_ns[n > 0 ? n : 0] = '\0';
+	}
 	/* The host part comes from the platform layer; without it the
 	 * domains are still worth reporting. */
 	if (hv_plat_open(env, &k->plat, &k->plat_err))
@@ -1489,14 +1583,7 @@ static int kvm_sample(void *priv, hv_snap *s, hv_err *err)
 	}
 
 	/* procfs and sysfs */
-	{
-		bool taps = false;
-		for (size_t i = 0; i < k->nlive && !taps; i++)
-			taps = k->live[i]->nnet || !k->live[i]->net_scanned;
-		k->nd_ok = false;
-		if (taps)
-			read_netdev(k);
-	}
+	k->nns = 0;
 	for (size_t i = 0; i < k->nlive; i++) {
 		struct kguest *g = k->live[i];
 		ssize_t n;
@@ -1530,6 +1617,9 @@ static int kvm_sample(void *priv, hv_snap *s, hv_err *err)
 		}
 		if (!g->net_scanned || k->seq >= g->net_at)
 			scan_net(k, g);
+		g->nsi = -1;
+		if (g->nnet)
+			guest_ns(k, g);
 		for (uint32_t t = 0; t < g->nnet; t++)
 			read_net(k, g, &g->net[t]);
 	}
