@@ -3,6 +3,7 @@
 #include "hv/backend.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,10 @@
 #include "hv/enrich.h"
 
 struct hv_backend {
+	/* Backends keep per-instance caches (fds, QMP connections): their
+	 * ops run one at a time, whichever thread calls (the collector's
+	 * sampling, a control request, hvctl). */
+	pthread_mutex_t lock;
 	const struct hv_backend_ops *ops;
 	void *priv;
 	hv_env env;
@@ -78,6 +83,7 @@ int hv_backend_open(const hv_env *env, const hv_backend_opts *opts,
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return hv_err_set(err, ENOMEM, "backend: out of memory");
+	pthread_mutex_init(&b->lock, NULL);
 	b->env = *env;
 	if (opts->name && *opts->name) {
 		b->ops = find_ops(opts->name);
@@ -135,6 +141,7 @@ void hv_backend_close(hv_backend *b)
 #endif
 	if (b->ops && b->ops->close && b->priv)
 		b->ops->close(b->priv);
+	pthread_mutex_destroy(&b->lock);
 	free(b);
 }
 
@@ -165,9 +172,12 @@ int hv_backend_sample(hv_backend *b, hv_snap **out, hv_err *err)
 	*out = NULL;
 	if (!s)
 		return hv_err_set(err, ENOMEM, "sample: out of memory");
+	pthread_mutex_lock(&b->lock);
 	rc = b->ops->sample(b->priv, s, err);
-	if (rc < 0)
+	if (rc < 0) {
+		pthread_mutex_unlock(&b->lock);
 		goto out;
+	}
 	h = hv_snap_host_mut(s);
 	if (!h->backend[0])
 		snprintf(h->backend, sizeof(h->backend), "%s", b->ops->name);
@@ -179,6 +189,7 @@ int hv_backend_sample(hv_backend *b, hv_snap **out, hv_err *err)
 	if (b->pmu)
 		hv_pmu_fill(b->pmu, s);
 #endif
+	pthread_mutex_unlock(&b->lock);
 	t1 = now_ns(CLOCK_MONOTONIC);
 	/* Counters were read across [t0, t1]: the midpoint is the fairest
 	 * single instant for them. Replay brings its own recorded time. */
@@ -204,8 +215,9 @@ static int valid_knob(const char *knob, const char *val, hv_err *err)
 	return 0;
 }
 
-int hv_knob_get(hv_backend *b, const char *knob, char *val, size_t len,
-                hv_err *err)
+/* Unlocked: callers hold b->lock. */
+static int knob_get(hv_backend *b, const char *knob, char *val, size_t len,
+                    hv_err *err)
 {
 	int rc = valid_knob(knob, NULL, err);
 
@@ -218,8 +230,8 @@ int hv_knob_get(hv_backend *b, const char *knob, char *val, size_t len,
 	return b->ops->knob_get(b->priv, knob, val, len, err);
 }
 
-int hv_knob_set(hv_backend *b, const char *knob, const char *val,
-                hv_change *chg, hv_err *err)
+static int knob_set(hv_backend *b, const char *knob, const char *val,
+                    hv_change *chg, hv_err *err)
 {
 	char old[HV_KNOB_VAL_LEN];
 	int rc = valid_knob(knob, val, err);
@@ -231,7 +243,7 @@ int hv_knob_set(hv_backend *b, const char *knob, const char *val,
 		                  "%s: not supported by the %s backend", knob,
 		                  b->ops->name);
 	/* No change without a value to undo it with. */
-	rc = hv_knob_get(b, knob, old, sizeof(old), err);
+	rc = knob_get(b, knob, old, sizeof(old), err);
 	if (rc)
 		return hv_err_prefix(err, "%s: cannot read old value", knob);
 	rc = b->ops->knob_set(b->priv, knob, val, err);
@@ -245,16 +257,41 @@ int hv_knob_set(hv_backend *b, const char *knob, const char *val,
 	return 0;
 }
 
+int hv_knob_get(hv_backend *b, const char *knob, char *val, size_t len,
+                hv_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&b->lock);
+	rc = knob_get(b, knob, val, len, err);
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+int hv_knob_set(hv_backend *b, const char *knob, const char *val,
+                hv_change *chg, hv_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&b->lock);
+	rc = knob_set(b, knob, val, chg, err);
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
 int hv_knob_undo(hv_backend *b, const hv_change *chg, hv_err *err)
 {
 	char cur[HV_KNOB_VAL_LEN];
+	int rc = 0;
 
 	if (!chg)
 		return hv_err_set(err, EINVAL, "undo: no change record");
+	pthread_mutex_lock(&b->lock);
 	/* Already at the old value (e.g. undo after a crash that happened
 	 * before the write): nothing to do. */
-	if (!hv_knob_get(b, chg->knob, cur, sizeof(cur), NULL) &&
-	    !strcmp(cur, chg->old))
-		return 0;
-	return hv_knob_set(b, chg->knob, chg->old, NULL, err);
+	if (knob_get(b, chg->knob, cur, sizeof(cur), NULL) ||
+	    strcmp(cur, chg->old))
+		rc = knob_set(b, chg->knob, chg->old, NULL, err);
+	pthread_mutex_unlock(&b->lock);
+	return rc;
 }

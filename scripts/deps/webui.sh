@@ -5,7 +5,11 @@
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$src/webui"
-command -v npm >/dev/null || { echo "webui.sh: npm missing"; exit 1; }
+if ! command -v npm >/dev/null; then
+  # Debian 12's nodejs ships without npm; a nodejs that bundles npm
+  # conflicts with Debian's npm package, so only install it when missing.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
+fi
 if [ -d node_modules/uplot ] && [ -d node_modules/playwright-core ] &&
    [ node_modules/.package-lock.json -nt package-lock.json ]; then
   echo "webui.sh: node_modules up to date"

@@ -125,6 +125,35 @@ static void test_knobs(void **st)
 	hv_backend_close(b);
 }
 
+/* Knob changes from another thread while the collector samples (hv-webd's
+ * control requests): serialised by the backend, nothing lost, no deadlock. */
+static void test_knobs_while_sampling(void **st)
+{
+	hv_err e;
+	hv_collector *c;
+	hv_change chg;
+	char v[64];
+	hv_backend *b = open_synth(200, 2);
+	(void)st;
+	hv_collector_opts co = {.period_s = 0.05, .ring = 4};
+	assert_int_equal(hv_collector_new(b, &co, &c, &e), 0);
+	assert_int_equal(hv_collector_start(c, &e), 0);
+	for (int i = 0; i < 300; i++) {
+		assert_int_equal(hv_knob_set(b, "cpu/2/max_khz",
+		                             i % 2 ? "1200000" : "2000000",
+		                             &chg, &e),
+		                 0);
+		assert_int_equal(hv_knob_undo(b, &chg, &e), 0);
+	}
+	assert_int_equal(hv_knob_get(b, "cpu/2/max_khz", v, sizeof(v), &e), 0);
+	assert_string_equal(v, "3000000");
+	hv_snap *s = hv_collector_wait(c, 2, 5000);
+	assert_non_null(s);
+	hv_snap_unref(s);
+	hv_collector_free(c);
+	hv_backend_close(b);
+}
+
 static void test_bad_backend(void **st)
 {
 	hv_env env;
@@ -144,6 +173,7 @@ int main(void)
 	    cmocka_unit_test(test_rates_exact),
 	    cmocka_unit_test(test_thread_ring),
 	    cmocka_unit_test(test_knobs),
+	    cmocka_unit_test(test_knobs_while_sampling),
 	    cmocka_unit_test(test_bad_backend),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

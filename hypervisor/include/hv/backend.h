@@ -64,6 +64,9 @@ struct hv_backend_ops {
 	void (*close)(void *priv);
 };
 
+/* An open backend. Safe to share between threads: its operations
+ * (sample, knob get/set/undo) run one at a time, so a knob change waits at
+ * most for a sample in progress, which the backends bound with deadlines. */
 typedef struct hv_backend hv_backend;
 
 /* The compiled-in backends: fills up to max entries, returns the count. */
