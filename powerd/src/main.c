@@ -24,6 +24,7 @@
 #include "pd_act.h"
 #include "pd_config.h"
 #include "pd_log.h"
+#include "pd_noisy.h"
 #include "pd_policy.h"
 #include "pd_view.h"
 
@@ -136,7 +137,7 @@ static double mono(void)
 /* One round: sample, decide, act. */
 static int round_once(hv_collector *col, const pd_config *cfg, pd_mem *mem,
                       pd_act *act, pd_out *out, double *last_energy,
-                      bool *energy_noted, bool dry)
+                      bool *energy_noted, bool dry, pd_noisy *nz)
 {
 	hv_err e = {0};
 	hv_snap *s = NULL;
@@ -168,6 +169,7 @@ static int round_once(hv_collector *col, const pd_config *cfg, pd_mem *mem,
 	}
 	pd_act_notes(act, out);
 	pd_act_apply(act, out, mem, cfg, v.t);
+	pd_noisy_step(nz, s, v.t);
 	if (cfg->energy.enabled &&
 	    (isnan(*last_energy) ||
 	     v.t - *last_energy >= cfg->energy.interval_s)) {
@@ -219,6 +221,7 @@ int main(int argc, char **argv)
 	hv_err e = {0};
 	hv_backend *be = NULL;
 	hv_collector *col = NULL;
+	pd_noisy *nz = NULL;
 	pd_ctx ctx;
 	pd_act *act = NULL;
 	pd_mem *mem = NULL;
@@ -315,6 +318,11 @@ int main(int argc, char **argv)
 		       failed, pd_act_state_path(act));
 		goto out;
 	}
+	if (cfg.noisy.enabled && pd_noisy_open(&env, &cfg, act, dry, &nz, &e)) {
+		pd_log(PD_LOG_ERR, "[noisy]: %s", e.msg);
+		pd_act_event(act, "error", e.msg);
+		goto out;
+	}
 	mem = pd_mem_new();
 	hv_collector_opts co = {cfg.period_s, 4};
 	if (!mem || hv_collector_new(be, &co, &col, &e)) {
@@ -381,7 +389,7 @@ int main(int argc, char **argv)
 		if (next < mono())
 			next = mono() + cfg.period_s;
 		if (round_once(col, &cfg, mem, act, &out, &last_energy,
-		               &energy_noted, dry)) {
+		               &energy_noted, dry, nz)) {
 			/* Blind: with no samples, parked CPUs could not come
 			 * back when load returns. After 10 s (at least 3
 			 * rounds) without one, give everything back. */
@@ -406,6 +414,15 @@ int main(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	if (nz && pd_noisy_restore(nz, "stop")) {
+		pd_log(PD_LOG_ERR,
+		       "[noisy]: restore incomplete: it stays in "
+		       "%s/noisy.undo for the next start",
+		       env.run);
+		ret = 1;
+	}
+	pd_noisy_free(nz);
+	nz = NULL;
 	if (act) {
 		unsigned bad = pd_act_restore_all(act, "stop");
 		if (bad) {

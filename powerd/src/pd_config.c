@@ -19,7 +19,8 @@ enum kt {
 	KT_KHZ,
 	KT_ACTION,
 	KT_LIST,
-	KT_METHOD
+	KT_METHOD,
+	KT_HEX
 };
 
 typedef struct key_def {
@@ -69,6 +70,16 @@ static const key_def keys[] = {
     {"budget", "floor", KT_KHZ, O(budget.floor), 0, 0},
     {"energy", "enabled", KT_BOOL, O(energy.enabled), 0, 0},
     {"energy", "interval", KT_SECS, O(energy.interval_s), 1, 86400},
+    {"noisy", "enabled", KT_BOOL, O(noisy.enabled), 0, 0},
+    {"noisy", "llc_bytes", KT_NUM, O(noisy.llc_bytes), 0, 1e12},
+    {"noisy", "mbm_bytes_per_s", KT_NUM, O(noisy.mbm_Bps), 0, 1e13},
+    {"noisy", "hold", KT_SECS, O(noisy.hold_s), 0, 86400},
+    {"noisy", "calm", KT_SECS, O(noisy.calm_s), 0, 86400},
+    {"noisy", "calm_ratio", KT_NUM, O(noisy.calm_ratio), 0.01, 1},
+    {"noisy", "l3_mask", KT_HEX, O(noisy.l3_mask), 0, 20},
+    {"noisy", "mb_percent", KT_UINT, O(noisy.mb_percent), 1, 100},
+    {"noisy", "max_restricted", KT_UINT, O(noisy.max_restricted), 0, 4096},
+    {"noisy", "class", KT_STR, O(noisy.class_name), 0, PD_NAME_LEN},
 };
 #undef O
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -106,6 +117,11 @@ void pd_config_defaults(pd_config *c)
 	c->budget.step_pct = 10;
 	c->budget.floor = (pd_khz){40, true};
 	c->energy.interval_s = 60;
+	c->noisy.hold_s = 10;
+	c->noisy.calm_s = 30;
+	c->noisy.calm_ratio = 0.8;
+	snprintf(c->noisy.class_name, sizeof(c->noisy.class_name),
+	         "hvkit-restricted");
 }
 
 unsigned long pd_khz_resolve(pd_khz k, unsigned long hw_max_khz)
@@ -267,6 +283,38 @@ static int set_value(const key_def *k, char *base, char *v, char *why,
 			return -EINVAL;
 		}
 		return 0;
+	case KT_HEX: {
+		/* A cache bit mask: hex digits, optional 0x, not zero. */
+		const char *h = v;
+		bool nz = false;
+		if (!strncmp(h, "0x", 2) || !strncmp(h, "0X", 2))
+			h += 2;
+		if (!*h || strlen(h) > 16) {
+			snprintf(why, wlen,
+			         "expected a hex mask of 1 to 16 digits "
+			         "(e.g. 0x3), got '%s'",
+			         v);
+			return -EINVAL;
+		}
+		for (const char *q = h; *q; q++) {
+			if (!isxdigit((unsigned char)*q)) {
+				snprintf(why, wlen,
+				         "'%s' is not a hex mask (e.g. 0x3)",
+				         v);
+				return -EINVAL;
+			}
+			nz |= *q != '0';
+		}
+		if (!nz) {
+			snprintf(why, wlen,
+			         "an empty mask (%s) allows no "
+			         "cache at all",
+			         v);
+			return -EINVAL;
+		}
+		snprintf(base + k->off, (size_t)k->max, "%s", h);
+		return 0;
+	}
 	case KT_LIST: {
 		pd_config *c = (pd_config *)base;
 		char *tok = v, *next;
@@ -310,7 +358,7 @@ int pd_config_parse(const char *name, const char *text, pd_config *out,
 	pd_config c;
 	unsigned seen_line[NKEYS] = {0};
 	char sect[32] = "";
-	char secseen[8][32];
+	char secseen[16][32];
 	unsigned nsec = 0;
 	unsigned lineno = 0;
 	const char *p = text;
@@ -366,7 +414,7 @@ int pd_config_parse(const char *name, const char *text, pd_config *out,
 				                "%s:%u: unknown section [%s] "
 				                "(known: daemon, frequency, "
 				                "parking, latency, hwerr, "
-				                "budget, energy)",
+				                "budget, energy, noisy)",
 				                name, lineno, s);
 				goto out;
 			}
@@ -379,7 +427,7 @@ int pd_config_parse(const char *name, const char *text, pd_config *out,
 					goto out;
 				}
 			snprintf(sect, sizeof(sect), "%s", s);
-			if (nsec < 8)
+			if (nsec < 16)
 				snprintf(secseen[nsec++], 32, "%s", s);
 			continue;
 		}
@@ -467,6 +515,25 @@ int pd_config_parse(const char *name, const char *text, pd_config *out,
 	if (c.budget.enabled && c.budget.floor.pct && c.budget.floor.v < 1) {
 		rc = hv_err_set(err, EINVAL, "%s:%u: [budget] floor too low",
 		                name, LINE_OF("budget", "floor"));
+		goto out;
+	}
+	if (c.noisy.enabled && c.noisy.llc_bytes <= 0 && c.noisy.mbm_Bps <= 0) {
+		rc = hv_err_set(err, EINVAL,
+		                "%s:%u: [noisy] is enabled but sets neither "
+		                "llc_bytes nor mbm_bytes_per_s",
+		                name, LINE_OF("noisy", "enabled"));
+		goto out;
+	}
+	if (c.noisy.enabled && !c.noisy.l3_mask[0] && !c.noisy.mb_percent) {
+		rc = hv_err_set(err, EINVAL,
+		                "%s:%u: [noisy] is enabled but the restricted "
+		                "class has neither l3_mask nor mb_percent",
+		                name, LINE_OF("noisy", "enabled"));
+		goto out;
+	}
+	if (c.noisy.enabled && !c.noisy.class_name[0]) {
+		rc = hv_err_set(err, EINVAL, "%s:%u: [noisy] class is empty",
+		                name, LINE_OF("noisy", "class"));
 		goto out;
 	}
 	*out = c;

@@ -86,6 +86,21 @@ typedef struct pd_config {
 		bool enabled;
 		double interval_s; /* journal an energy record this often */
 	} energy;
+	/* [noisy] noisy-neighbour policy (rdt_policy), acted on through
+	 * libhv's resctrl API */
+	struct {
+		bool enabled;
+		double llc_bytes;  /* occupancy threshold; 0 = unused */
+		double mbm_Bps;    /* total bandwidth threshold; 0 = unused */
+		double hold_s;     /* over this long → restricted */
+		double calm_s;     /* calm this long → released */
+		double calm_ratio; /* calm below ratio x threshold */
+		char
+		    l3_mask[20]; /* restricted class L3 mask (hex), "" = none */
+		unsigned mb_percent;     /* restricted class MB, 0 = none */
+		unsigned max_restricted; /* 0 = no limit */
+		char class_name[PD_NAME_LEN];
+	} noisy;
 } pd_config;
 
 void pd_config_defaults(pd_config *c);
