@@ -318,6 +318,13 @@ int main(int argc, char **argv)
 		       failed, pd_act_state_path(act));
 		goto out;
 	}
+	if (!dry && pd_noisy_recover(&env, act, &e)) {
+		pd_log(PD_LOG_ERR,
+		       "[noisy]: restoring a previous run's resctrl changes: "
+		       "%s (kept in %s/noisy.undo)",
+		       e.msg, env.run);
+		goto out;
+	}
 	if (cfg.noisy.enabled && pd_noisy_open(&env, &cfg, act, dry, &nz, &e)) {
 		pd_log(PD_LOG_ERR, "[noisy]: %s", e.msg);
 		pd_act_event(act, "error", e.msg);

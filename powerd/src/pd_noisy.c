@@ -143,6 +143,18 @@ static int recover(pd_noisy *z, hv_err *err)
 				    (rc = hv_rc_class_remove(z->rc, name, NULL,
 				                             err)))
 					goto out;
+		/* Killed mid-assignment: the class's removal put the tasks in
+		 * the root; the domain's monitoring group went with the
+		 * class, so make it again there (best effort: the process
+		 * may be gone, or the group may exist). */
+		const char *as = strstr(st, "\nassign ");
+		if (as) {
+			char *end;
+			unsigned long id = strtoul(as + 8, &end, 10);
+			if (end != as + 8 && id && id <= INT32_MAX)
+				(void)hv_rc_mon_start(z->rc, "", (uint32_t)id,
+				                      (pid_t)id, NULL);
+		}
 	}
 	put_file(z->undo_path, "");
 	put_file(z->state_path, "");
@@ -150,6 +162,34 @@ out:
 	hv_rc_undo_free(u);
 	free(text);
 	free(st);
+	return rc;
+}
+
+static void set_paths(pd_noisy *z, const hv_env *env)
+{
+	snprintf(z->undo_path, sizeof(z->undo_path), "%s/noisy.undo", env->run);
+	snprintf(z->state_path, sizeof(z->state_path), "%s/noisy.state",
+	         env->run);
+}
+
+int pd_noisy_recover(const hv_env *env, pd_act *act, hv_err *err)
+{
+	pd_noisy *z = calloc(1, sizeof(*z));
+	int rc = 0;
+
+	if (!z)
+		return hv_err_set(err, ENOMEM, "out of memory");
+	z->act = act;
+	set_paths(z, env);
+	/* Nothing left behind: resctrl need not even be mounted. */
+	if (access(z->undo_path, F_OK) && access(z->state_path, F_OK))
+		goto out;
+	if ((rc = hv_rc_open(env, &z->rc, err)))
+		goto out;
+	rc = recover(z, err);
+out:
+	hv_rc_close(z->rc);
+	free(z);
 	return rc;
 }
 
@@ -180,9 +220,7 @@ int pd_noisy_open(const hv_env *env, const pd_config *c, pd_act *act, bool dry,
 	z->cfg = &z->copy;
 	z->act = act;
 	z->dry = dry;
-	snprintf(z->undo_path, sizeof(z->undo_path), "%s/noisy.undo", env->run);
-	snprintf(z->state_path, sizeof(z->state_path), "%s/noisy.state",
-	         env->run);
+	set_paths(z, env);
 	pd_noisy_policy_cfg(c, &pc);
 	z->pol = rdt_policy_new(&pc);
 	if (!z->pol) {
@@ -190,8 +228,6 @@ int pd_noisy_open(const hv_env *env, const pd_config *c, pd_act *act, bool dry,
 		goto out;
 	}
 	if ((rc = hv_rc_open(env, &z->rc, err)))
-		goto out;
-	if (!dry && (rc = recover(z, err)))
 		goto out;
 out:
 	if (rc)

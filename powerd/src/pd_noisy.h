@@ -21,8 +21,10 @@ typedef struct pd_noisy pd_noisy;
 /* The [noisy] section as rdt_policy settings (pure). */
 void pd_noisy_policy_cfg(const pd_config *c, rdt_policy_cfg *pc);
 
-/* Open resctrl and restore what a crashed run left (noisy.undo,
- * noisy.state). With dry, resctrl is only read. */
+/* Restore what a crashed run left (noisy.undo, noisy.state), whatever
+ * the current configuration says. 0 when nothing was left. */
+int pd_noisy_recover(const hv_env *env, pd_act *act, hv_err *err);
+/* Open resctrl for the policy. With dry, resctrl is only read. */
 int pd_noisy_open(const hv_env *env, const pd_config *c, pd_act *act, bool dry,
                   pd_noisy **out, hv_err *err);
 /* One decision round on a snapshot with rates at monotonic time t. */
