@@ -83,7 +83,7 @@ out:
  * newest first on recovery). */
 static int save_undo(pd_noisy *z)
 {
-	size_t len = 1;
+	size_t len = 1, off = 0;
 	char *all;
 	int rc;
 
@@ -93,10 +93,13 @@ static int save_undo(pd_noisy *z)
 	all = calloc(len, 1);
 	if (!all)
 		return -ENOMEM;
-	if (z->class_undo)
-		strcat(all, z->class_undo);
-	for (size_t i = 0; i < z->ndom; i++)
-		strcat(all, z->dom[i].undo);
+	for (size_t i = 0; i <= z->ndom; i++) {
+		const char *t = i ? z->dom[i - 1].undo : z->class_undo;
+		size_t n = t ? strlen(t) : 0;
+		memcpy(all + off, t ? t : "", n);
+		off += n;
+	}
+	all[off] = '\0';
 	rc = put_file(z->undo_path, all);
 	free(all);
 	return rc;
