@@ -132,7 +132,7 @@ static int setup(void **st)
 	snprintf(f->conf, sizeof(f->conf), "%s/noisy.conf", f->h->root);
 	put(f->conf, "[daemon]\nperiod = 0.2\nbackend = kvm\n"
 	             "[noisy]\nenabled = yes\nllc_bytes = 20000000\n"
-	             "hold = 0.4s\ncalm = 1h\nl3_mask = 0x3\n");
+	             "hold = 0.4s\ncalm = 0.6s\nl3_mask = 0x3\n");
 	snprintf(f->idle_conf, sizeof(f->idle_conf), "%s/idle.conf",
 	         f->h->root);
 	put(f->idle_conf, "[daemon]\nperiod = 0.2\nbackend = kvm\n");
@@ -233,6 +233,26 @@ static void test_sigterm_restores(void **st)
 	char *j = hvt_read(f->h->run, "journal.jsonl");
 	assert_non_null(strstr(j, "restrict domain 4242"));
 	assert_non_null(strstr(j, "create class hvkit-restricted"));
+	free(j);
+	/* Calm (1 MB, read from the group's new place under the class) for
+	 * longer than calm: released, the monitoring group back at the
+	 * root; the class stays until exit. */
+	for (unsigned d = 0; d < 2; d++)
+		assert_int_equal(0,
+		                 rdtf_event(f->h,
+		                            "hvkit-restricted/mon_groups/"
+		                            "hvkit-4242",
+		                            d, "llc_occupancy", "1000000\n"));
+	for (int i = 0; i < 150 && !exists(f, RC "mon_groups/hvkit-4242");
+	     i++) {
+		advance(f);
+		nap();
+	}
+	if (!exists(f, RC "mon_groups/hvkit-4242"))
+		fail_with_log(f, "domain not released");
+	assert_false(exists(f, RC "hvkit-restricted/mon_groups/hvkit-4242"));
+	j = hvt_read(f->h->run, "journal.jsonl");
+	assert_non_null(strstr(j, "release domain 4242"));
 	free(j);
 	kill(f->pid, SIGTERM);
 	for (int i = 0; i < 100; i++) {
