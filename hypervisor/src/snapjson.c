@@ -663,7 +663,8 @@ static int get_host(struct pctx *c, hv_snap *s, const cJSON *ho)
 		if (!cJSON_IsString(e) ||
 		    strlen(e->valuestring) >= HV_HW_NAME_LEN)
 			return bad(c, "hw_name", "bad value");
-		strcpy(h->hw_name[h->nr_hw++], e->valuestring);
+		snprintf(h->hw_name[h->nr_hw++], HV_HW_NAME_LEN, "%s",
+		         e->valuestring);
 	}
 	/* 64 Ki pCPUs is far beyond any host; the bound keeps a hostile
 	 * file from asking for gigabytes. */

@@ -9,10 +9,14 @@
 
 int web_ct_equal(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b);
+	size_t la = strlen(a), lb = strlen(b), n = la > lb ? la : lb;
 	unsigned char d = (unsigned char)(la != lb);
-	for (size_t i = 0; i < la; i++)
-		d |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
+	/* Time depends only on the longer length, never on where they differ. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ca = i < la ? (unsigned char)a[i] : 0;
+		unsigned char cb = i < lb ? (unsigned char)b[i] : 0;
+		d |= (unsigned char)(ca ^ cb);
+	}
 	return d == 0;
 }
 
@@ -67,7 +71,7 @@ int web_auth_check(const web_config *c, const char *authz)
 		return hash_ok(authz + 7, c->token_hash);
 	if (!strncmp(authz, "Basic ", 6) && c->auth_user[0] &&
 	    c->auth_hash[0]) {
-		char dec[256];
+		char dec[256] = {0};
 		if (strlen(authz + 6) > 340 ||
 		    web_b64_decode(authz + 6, dec, sizeof(dec)) < 0)
 			return 0;

@@ -127,7 +127,8 @@ void web_powerd_json(const char *rundir, unsigned max_lines, web_buf *o)
 	/* The journal hv-powerd names in its state, else the default one. */
 	const cJSON *jp =
 	    j ? cJSON_GetObjectItemCaseSensitive(j, "journal") : NULL;
-	if (cJSON_IsString(jp) && jp->valuestring[0] == '/')
+	if (jp && cJSON_IsString(jp) && jp->valuestring &&
+	    jp->valuestring[0] == '/')
 		snprintf(p, sizeof(p), "%s", jp->valuestring);
 	else
 		path_of(rundir, JOURNAL_NAME, p, sizeof(p));

@@ -446,7 +446,6 @@ int web_rrd_graph(web_rrd *r, const hv_snap *s, const char *id,
 	pthread_mutex_lock(&r->graph_mu);
 	rrd_clear_error();
 	rrd_info_t *info = rrd_graph_v(argc, (char **)argv);
-	rc = 0;
 	if (!info) {
 		rc = rrd_fail(err, "graph", path);
 	} else {
