@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's demo: three real QEMU guests doing known work (one burning a
 # vCPU, one reading its disk, one pinging over its tap), watched by hvkit.
-# Runs xentop-ng if built, else `hvctl domains`, else a plain view from the
-# host's own counters. Guests are always stopped on exit.
+# Runs xentop-ng, then hvctl and hv-webd (metrics, API) when built; with
+# nothing built, a plain view from the host's own counters. Guests are
+# always stopped on exit.
 #   DEMO_SECONDS   how long the non-interactive views run (default 10)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -74,4 +75,32 @@ else
       prev[$g]=$now
     done
   done
+fi
+
+# The same guests through the other consumers of libhv.
+hvctl=$build/hypervisor/hvctl/hvctl
+webd=$build/webui/hv-webd
+if [ -x "$hvctl" ]; then
+  echo "== hvctl domains --interval 2 (per-second rates)"
+  "$hvctl" domains --interval 2 || true
+fi
+if [ -x "$webd" ]; then
+  port_file=$HVKIT_GUEST_RUN/webd.port
+  "$webd" --listen 127.0.0.1:0 --port-file "$port_file" >"$HVKIT_GUEST_RUN/webd.log" 2>&1 &
+  webd_pid=$!
+  trap 'kill $webd_pid 2>/dev/null; cleanup' EXIT
+  for _ in $(seq 50); do [ -s "$port_file" ] && break; sleep 0.1; done
+  if [ -s "$port_file" ]; then
+    url=http://127.0.0.1:$(cat "$port_file")
+    sleep 3 # two samples, so rates exist
+    echo "== hv-webd at $url : Prometheus /metrics for the demo guests"
+    curl -s "$url/metrics" | grep -E '^hv_domain_cpu_seconds_total\{.*demo-' || true
+    echo "== $url/api/v1/domains (names and CPU%)"
+    curl -s "$url/api/v1/domains" | jq -c '.domains[]? | {name, cpu_pct}' 2>/dev/null || true
+    if [ -t 0 ] && [ -t 1 ]; then
+      read -r -p "Dashboard at $url/ ; press Enter to stop the guests " _ || true
+    fi
+  else
+    echo "hv-webd did not start:"; cat "$HVKIT_GUEST_RUN/webd.log"
+  fi
 fi
