@@ -1039,6 +1039,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	hv_env_raise_nofile(); /* room for the kvm backend's fd cache */
 	if (hv_env_init(&env, &e)) {
 		fprintf(stderr, "hv-rdt: %s\n", e.msg);
 		return 1;

@@ -59,6 +59,7 @@ static int open_backend(ctx *c)
 	hv_backend_opts o = {.name = c->backend_name};
 	hv_err err = {0};
 
+	hv_env_raise_nofile(); /* room for the kvm backend's fd cache */
 	if (hv_env_init(&c->env, &err) ||
 	    hv_backend_open(&c->env, &o, &c->b, &err))
 		return fail("%s", err.msg);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static int root_from(char *dst, const char *var, const char *dflt, hv_err *err)
 {
@@ -71,4 +72,22 @@ int hv_env_path(const hv_env *env, hv_root root, char *buf, size_t len,
 	if (m < 0 || (size_t)m >= len - (size_t)n)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+unsigned long hv_env_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = {.rlim_cur = rl.rlim_max,
+		                    .rlim_max = rl.rlim_max};
+		/* A container may refuse an unlimited soft limit: keep what
+		 * was there then. */
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? (unsigned long)-1
+	                                    : (unsigned long)rl.rlim_cur;
 }

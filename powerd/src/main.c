@@ -275,6 +275,7 @@ int main(int argc, char **argv)
 		printf("%s: ok\n", cfg_path);
 		return 0;
 	}
+	hv_env_raise_nofile(); /* room for the kvm backend's fd cache */
 	if (hv_env_init(&env, &e)) {
 		fprintf(stderr, "hv-powerd: %s\n", e.msg);
 		return 2;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "hv/env.h"
@@ -97,13 +98,31 @@ static void test_files(void **st)
 	unsetenv("HVKIT_SYSFS");
 }
 
+/* The soft fd limit is raised to the hard one (for the kvm fd cache), and
+ * an already raised one is left as it is. */
+static void test_raise_nofile(void **st)
+{
+	struct rlimit rl, low;
+	(void)st;
+
+	assert_int_equal(0, getrlimit(RLIMIT_NOFILE, &rl));
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max < 64)
+		skip();
+	low = (struct rlimit){.rlim_cur = 32, .rlim_max = rl.rlim_max};
+	assert_int_equal(0, setrlimit(RLIMIT_NOFILE, &low));
+	assert_int_equal(rl.rlim_max, hv_env_raise_nofile());
+	assert_int_equal(0, getrlimit(RLIMIT_NOFILE, &low));
+	assert_int_equal(rl.rlim_max, low.rlim_cur);
+	assert_int_equal(rl.rlim_max, hv_env_raise_nofile());
+	assert_int_equal(0, setrlimit(RLIMIT_NOFILE, &rl));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse),
-	    cmocka_unit_test(test_cpulist),
-	    cmocka_unit_test(test_sanitize),
-	    cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_parse),        cmocka_unit_test(test_cpulist),
+	    cmocka_unit_test(test_sanitize),     cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_raise_nofile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

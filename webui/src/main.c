@@ -158,6 +158,7 @@ int main(int argc, char **argv)
 	/* Block before any thread exists so only sigwait() sees them. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+	hv_env_raise_nofile(); /* room for the kvm backend's fd cache */
 	if (hv_env_init(&env, &err))
 		goto fail;
 	hv_backend_opts bo = {

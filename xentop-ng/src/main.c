@@ -119,6 +119,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	hv_env_raise_nofile(); /* room for the kvm backend's fd cache */
 	if (xt_machine_open(&m, &o, &e)) {
 		fprintf(stderr, "xentop-ng: %s\n", e.msg);
 		return 1;

@@ -41,6 +41,15 @@ int hv_env_init(hv_env *env, hv_err *err);
 int hv_env_path(const hv_env *env, hv_root root, char *buf, size_t len,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* For main(), before opening a backend: raise the soft RLIMIT_NOFILE to
+ * the hard limit. The kvm backend keeps a descriptor open per counter file
+ * (about 15 per guest with 4 vCPUs) within RLIMIT_NOFILE - 1024 (half the
+ * limit when it is small): the usual soft limit of 1024 caches about 34
+ * guests. libhv never changes process limits by itself. Returns the soft
+ * limit now in force (RLIM_INFINITY as (unsigned long)-1), or 0 if it could
+ * not be read. */
+unsigned long hv_env_raise_nofile(void);
+
 #ifdef __cplusplus
 }
 #endif
