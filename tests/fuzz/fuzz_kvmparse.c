@@ -32,6 +32,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)hv_kvm_parse_io(s, &io);
 	(void)hv_kvm_parse_schedstat(s, &a, &b);
 	(void)hv_kvm_status_field(s, "Cpus_allowed_list", out, sizeof(out));
+	{
+		/* as read_netdev walks a line: never past the terminator */
+		const char *p = s;
+		while (hv_kvm_next_u64(&p, &a) == 0 && *p)
+			if (p < s || p > s + size)
+				abort();
+	}
 	free(s);
 	return 0;
 }

@@ -65,6 +65,12 @@ static void test_parse_stat(void **state)
 	assert_int_equal(9, st.guest_time);
 	assert_int_equal(0x40, st.flags);
 	assert_int_equal(44, st.rss);
+	/* A process's stat is read up to rss only. */
+	assert_int_equal(0, hv_kvm_parse_stat_to(line, &st, 24));
+	assert_int_equal(33, st.starttime);
+	assert_int_equal(44, st.rss);
+	assert_int_equal(-1, st.processor);
+	assert_false(st.has_guest);
 	/* Truncated before starttime, garbage, no parentheses. */
 	assert_int_equal(
 	    -EINVAL,
@@ -79,6 +85,26 @@ static void test_parse_stat(void **state)
 	assert_int_equal(19, st.starttime);
 	assert_false(st.has_guest);
 	assert_int_equal(-1, st.processor);
+	/* Fields the backend skips are still checked to be numbers ("-1"
+	 * is one: tty_pgrp); a 21-digit kept field is not a u64. */
+	assert_int_equal(0, hv_kvm_parse_stat("7 (a) S 1 2 -1 4 5 6 7 8 9 10 "
+	                                      "11 12 13 14 15 16 17 18 19 "
+	                                      "20 21 22\n",
+	                                      &st));
+	assert_int_equal(19, st.starttime);
+	assert_int_equal(
+	    -EINVAL, hv_kvm_parse_stat("7 (a) S 1 2 3 4 5 6 7 8 9 10 11 12 13 "
+	                               "14 15 16 17 18 19 20 2x 22\n",
+	                               &st));
+	assert_int_equal(
+	    -EINVAL, hv_kvm_parse_stat("7 (a) S 1 2 3 4 5 6 7 8 9 10 11 12 13 "
+	                               "14 15 16 17 18 19 20 21 - 23\n",
+	                               &st));
+	assert_int_equal(
+	    -EINVAL, hv_kvm_parse_stat("7 (a) S 1 2 3 4 5 6 7 8 9 10 "
+	                               "111111111111111111111 12 13 14 15 16 "
+	                               "17 18 19\n",
+	                               &st));
 }
 
 static void test_parse_size(void **state)
@@ -232,6 +258,39 @@ static void test_small_parsers(void **state)
 	                                          "read_bytes: 5\n"
 	                                          "write_bytes: 6\n",
 	                                          &io));
+	/* Values at the 64-bit limit and past it, signs, trailing text. */
+	assert_int_equal(0, hv_kvm_parse_io("rchar: 18446744073709551615\n"
+	                                    "wchar: 2\nsyscr: 3 \nsyscw: 4\n"
+	                                    "read_bytes: 5\nwrite_bytes: 6",
+	                                    &io));
+	assert_true(io.rchar == UINT64_MAX);
+	assert_int_equal(6, io.write_bytes); /* no final newline */
+	assert_int_equal(-EINVAL,
+	                 hv_kvm_parse_io("rchar: 18446744073709551616\n"
+	                                 "wchar: 2\nsyscr: 3\nsyscw: 4\n"
+	                                 "read_bytes: 5\nwrite_bytes: 6\n",
+	                                 &io));
+	assert_int_equal(-EINVAL, hv_kvm_parse_io("rchar: 1\nwchar: -2\n"
+	                                          "syscr: 3\nsyscw: 4\n"
+	                                          "read_bytes: 5\n"
+	                                          "write_bytes: 6\n",
+	                                          &io));
+	assert_int_equal(-EINVAL, hv_kvm_parse_io("rchar: 1\nwchar: 2kB\n"
+	                                          "syscr: 3\nsyscw: 4\n"
+	                                          "read_bytes: 5\n"
+	                                          "write_bytes: 6\n",
+	                                          &io));
+	{
+		const char *p = " 12 99999999999999999999 -3 7x";
+		uint64_t x;
+		assert_int_equal(0, hv_kvm_next_u64(&p, &x));
+		assert_int_equal(12, x);
+		assert_int_equal(-EINVAL, hv_kvm_next_u64(&p, &x));
+		p = " -3 7x";
+		assert_int_equal(-EINVAL, hv_kvm_next_u64(&p, &x));
+		p = "7x";
+		assert_int_equal(-EINVAL, hv_kvm_next_u64(&p, &x));
+	}
 	assert_int_equal(0, hv_kvm_parse_schedstat("123 456 7\n", &run, &wait));
 	assert_int_equal(456, wait);
 	assert_int_equal(-EINVAL, hv_kvm_parse_schedstat("123\n", &run, &wait));
@@ -494,6 +553,87 @@ static void test_sample_exact(void **state)
 	hv_snap_unref(s);
 	fx_free(&f);
 	assert_int_equal(fds0, count_fds()); /* nothing leaked */
+}
+
+/* Affinity (task/TID/status) is re-read in turn, every HV_KVM_AFF_PERIOD
+ * samples, and at once when the thread ran on a pCPU outside the mask last
+ * read. */
+static const hv_vcpu *fx_vcpu0(hv_snap *s)
+{
+	const hv_dom *a = hv_snap_find_id(s, 4242);
+
+	assert_non_null(a);
+	assert_true(a->nr_vcpu >= 1);
+	return &a->vcpu[0];
+}
+
+/* Samples (at most a period) until vCPU 0's mask word is want (0: no
+ * affinity, all pCPUs); any other sample must still show old. */
+static int samples_until(struct fx *f, uint64_t want, uint64_t old)
+{
+	int i;
+
+	for (i = 0; i < HV_KVM_AFF_PERIOD; i++) {
+		hv_snap *s = fx_sample(f);
+		const uint64_t *a = fx_vcpu0(s)->affinity;
+		uint64_t w = a ? a[0] : 0;
+		hv_snap_unref(s);
+		if (w == want)
+			break;
+		assert_true(w == old);
+	}
+	return i;
+}
+
+static void test_affinity_refresh(void **state)
+{
+	struct fx f;
+	hv_snap *s;
+	int i;
+	(void)state;
+
+	fx_build(&f);
+	fx_open(&f, NULL);
+	s = fx_sample(&f);
+	assert_non_null(fx_vcpu0(s)->affinity);
+	assert_int_equal(2, fx_vcpu0(s)->affinity[0]); /* "1" */
+	hv_snap_unref(s);
+
+	/* Re-pinned to pCPU 0 and ran there, outside {1}: read at once. */
+	f.va[0].cpus_allowed = "0";
+	f.va[0].processor = 0;
+	assert_int_equal(0, kf_write_proc(f.h->proc, &f.a));
+	s = fx_sample(&f);
+	assert_int_equal(0, fx_vcpu0(s)->pcpu);
+	assert_non_null(fx_vcpu0(s)->affinity);
+	assert_int_equal(1, fx_vcpu0(s)->affinity[0]);
+	hv_snap_unref(s);
+
+	/* Unpinned while it stays on pCPU 0 (inside both masks): nothing
+	 * tells, so the change shows at its turn, within one period. */
+	f.va[0].cpus_allowed = "0-1";
+	assert_int_equal(0, kf_write_proc(f.h->proc, &f.a));
+	i = samples_until(&f, 0, 1);
+	assert_true(i > 0); /* not re-read every sample */
+	assert_true(i < HV_KVM_AFF_PERIOD);
+
+	/* Pinned again while on pCPU 1, inside the "any" mask it had: shows
+	 * at its turn. */
+	f.va[0].cpus_allowed = "1";
+	f.va[0].processor = 1;
+	assert_int_equal(0, kf_write_proc(f.h->proc, &f.a));
+	i = samples_until(&f, 2, 0);
+	assert_true(i < HV_KVM_AFF_PERIOD);
+
+	/* Samples further apart than the age bound (here 0 ms): every
+	 * sample reads it. */
+	hv_kvm_set_aff_max_ms(f.priv, 0);
+	f.va[0].cpus_allowed = "0-1";
+	assert_int_equal(0, kf_write_proc(f.h->proc, &f.a));
+	s = fx_sample(&f);
+	assert_null(fx_vcpu0(s)->affinity);
+	hv_snap_unref(s);
+	fx_free(&f);
 }
 
 static void test_netdev(void **state)
@@ -1174,6 +1314,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_cmdline),
 	    cmocka_unit_test(test_small_parsers),
 	    cmocka_unit_test(test_sample_exact),
+	    cmocka_unit_test(test_affinity_refresh),
 	    cmocka_unit_test(test_netdev),
 	    cmocka_unit_test(test_two_netns),
 	    cmocka_unit_test(test_empty_proc),

@@ -27,6 +27,7 @@
 #define PF_KTHREAD 0x00200000u
 #define NET_NSTAT 8
 #define RESCAN_PERIOD 64 /* samples between thread/tap re-discovery */
+#define AFF_PERIOD HV_KVM_AFF_PERIOD
 #define AFF_BITS 8192
 #define HV_NETNS_LEN 48
 
@@ -44,7 +45,10 @@ struct kvcpu {
 	char state;
 	int32_t pcpu;
 	hv_u64 time, guest, wait;
-	/* affinity, reparsed only when the list text changes */
+	/* affinity: status is read when the thread is found, then once per
+	 * k->aff_period samples (staggered by tid), and at once when the
+	 * thread ran outside the mask; reparsed only when the text changes */
+	bool aff_read;
 	char aff_text[128];
 	bool aff_any, aff_ok;
 	uint64_t *aff; /* nbits = kvm->nbits */
@@ -56,6 +60,7 @@ struct knet {
 	uint64_t v[NET_NSTAT]; /* host side, in net_stat_file order */
 	bool ok[NET_NSTAT];
 	bool gone;
+	bool sysfs; /* last read from sysfs files (8 fds), not net/dev */
 };
 
 struct kguest {
@@ -138,8 +143,14 @@ struct kvm {
 	uint64_t page_kib;
 	uint64_t seq;
 	unsigned nfds, fd_budget;
-	unsigned nqmp;  /* monitor sockets open during a round (last sample) */
-	uint32_t nbits; /* affinity bitmap size = host nr_pcpu */
+	unsigned nqmp; /* monitor sockets open during a round (last sample) */
+	/* Keep status fds (read one sample in AFF_PERIOD) only when every
+	 * counter file of the sample fits the budget as well. */
+	bool keep_status;
+	uint64_t now_ns, prev_ns; /* this and the last sample's start */
+	uint64_t aff_max_ns;      /* oldest affinity shown */
+	uint32_t aff_period;      /* AFF_PERIOD, fewer if samples are slow */
+	uint32_t nbits;           /* affinity bitmap size = host nr_pcpu */
 	struct ptab tab;
 	struct kguest **live; /* guests of this sample, pid order */
 	size_t nlive, live_cap;
@@ -148,6 +159,16 @@ struct kvm {
 	void (*hook)(void *, int);
 	void *hook_arg;
 };
+
+/* snprintf(dst, size, "%s", src) without the format machinery: it ran
+ * several times per guest per sample. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t l = strnlen(src, size - 1);
+
+	memcpy(dst, src, l);
+	dst[l] = '\0';
+}
 
 /* ---- cached file reads within the fd budget ---- */
 
@@ -204,6 +225,19 @@ static ssize_t kread(struct kvm *k, int *fdp, int dirfd, const char *rel,
 		close(fd);
 	}
 	return n;
+}
+
+/* kread of task/TID/LEAF: the path is only formatted when no fd is
+ * cached (a steady sample formats none). */
+static ssize_t kread_task(struct kvm *k, int *fdp, const struct kguest *g,
+                          int32_t tid, const char *leaf, char *buf, size_t len)
+{
+	char rel[64];
+
+	if (*fdp >= 0)
+		return pread_once(*fdp, buf, len, leaf);
+	snprintf(rel, sizeof(rel), "task/%d/%s", tid, leaf);
+	return kread(k, fdp, g->dfd, rel, buf, len);
 }
 
 static ssize_t read_once(int dirfd, const char *rel, char *buf, size_t len)
@@ -345,7 +379,7 @@ static int classify(struct kvm *k, struct pent *e)
 
 	snprintf(rel, sizeof(rel), "%u/stat", e->pid);
 	if (read_once(k->procfd, rel, buf, sizeof(buf)) <= 0 ||
-	    hv_kvm_parse_stat(buf, &st))
+	    hv_kvm_parse_stat_to(buf, &st, 24))
 		return -ENOENT;
 	e->starttime = st.starttime;
 	if (st.flags & PF_KTHREAD) {
@@ -444,7 +478,7 @@ static bool guest_stat(struct kvm *k, struct kguest *g)
 	ssize_t n = kread(k, &g->fd_stat, g->dfd, "stat", buf, sizeof(buf));
 	struct hv_kvm_stat st;
 
-	if (n <= 0 || hv_kvm_parse_stat(buf, &st))
+	if (n <= 0 || hv_kvm_parse_stat_to(buf, &st, 24))
 		return false;
 	if (st.starttime != g->starttime)
 		return false;
@@ -707,9 +741,20 @@ static void read_affinity(struct kvm *k, struct kvcpu *v, const char *status)
 	         strlen(list) < sizeof(v->aff_text) ? list : "");
 }
 
+/* Did the thread last run on a pCPU its known mask excludes? Then the
+ * mask changed since it was read. */
+static bool ran_outside(const struct kvm *k, const struct kvcpu *v)
+{
+	uint32_t c = (uint32_t)v->pcpu;
+
+	if (!v->aff_ok || v->aff_any || !v->aff || v->pcpu < 0 || c >= k->nbits)
+		return false;
+	return !((v->aff[c / 64] >> (c % 64)) & 1);
+}
+
 static void read_vcpu(struct kvm *k, struct kguest *g, struct kvcpu *v)
 {
-	char rel[64], buf[4096];
+	char buf[4096];
 	struct hv_kvm_stat st;
 	uint64_t run, wait;
 	ssize_t n;
@@ -718,8 +763,7 @@ static void read_vcpu(struct kvm *k, struct kguest *g, struct kvcpu *v)
 	v->time = v->guest = v->wait = hv_na(HV_NA_UNAVAILABLE);
 	v->pcpu = -1;
 	v->state = 0;
-	snprintf(rel, sizeof(rel), "task/%d/stat", v->tid);
-	n = kread(k, &v->fd_stat, g->dfd, rel, buf, sizeof(buf));
+	n = kread_task(k, &v->fd_stat, g, v->tid, "stat", buf, sizeof(buf));
 	if (n <= 0 || hv_kvm_parse_stat(buf, &st)) {
 		if (n <= 0) {
 			g->threads_at = k->seq + 1; /* thread gone: rescan */
@@ -735,14 +779,25 @@ static void read_vcpu(struct kvm *k, struct kguest *g, struct kvcpu *v)
 	v->time = hv_val((st.utime + st.stime) * k->tick_ns);
 	v->guest = st.has_guest ? hv_val(st.guest_time * k->tick_ns)
 	                        : hv_na(HV_NA_UNSUPPORTED);
-	snprintf(rel, sizeof(rel), "task/%d/schedstat", v->tid);
-	n = kread(k, &v->fd_sched, g->dfd, rel, buf, sizeof(buf));
+	n = kread_task(k, &v->fd_sched, g, v->tid, "schedstat", buf,
+	               sizeof(buf));
 	if (n > 0 && !hv_kvm_parse_schedstat(buf, &run, &wait))
 		v->wait = hv_val(wait);
 	else
 		v->wait = hv_na(n > 0 ? HV_NA_ERROR : HV_NA_UNSUPPORTED);
-	snprintf(rel, sizeof(rel), "task/%d/status", v->tid);
-	n = kread(k, &v->fd_status, g->dfd, rel, buf, sizeof(buf));
+	if (v->aff_read && (k->seq + (uint32_t)v->tid) % k->aff_period &&
+	    !ran_outside(k, v))
+		return;
+	v->aff_read = true;
+	if (k->keep_status) {
+		n = kread_task(k, &v->fd_status, g, v->tid, "status", buf,
+		               sizeof(buf));
+	} else {
+		char rel[64];
+		kclose(k, &v->fd_status); /* the budget went to counters */
+		snprintf(rel, sizeof(rel), "task/%d/status", v->tid);
+		n = read_once(g->dfd, rel, buf, sizeof(buf));
+	}
 	if (n > 0)
 		read_affinity(k, v, buf);
 	else
@@ -917,18 +972,12 @@ static void read_netdev(struct kvm *k, int fd, struct kns *e)
 		    (size_t)(colon - name) < HV_IFNAME_LEN) {
 			*colon = '\0';
 			q = colon + 1;
-			for (i = 0; i < 16; i++) {
-				char *end;
-				while (*q == ' ')
-					q++;
-				if (*q < '0' || *q > '9')
+			for (i = 0; i < 16; i++)
+				if (hv_kvm_next_u64(&q, &f[i]))
 					break;
-				f[i] = strtoull(q, &end, 10);
-				q = end;
-			}
 			if (i == 16) {
 				struct ndent *d = nd_slot(e, name);
-				snprintf(d->name, sizeof(d->name), "%s", name);
+				copy_str(d->name, sizeof(d->name), name);
 				d->v[0] = f[0], d->v[1] = f[1];
 				d->v[2] = f[2], d->v[3] = f[3];
 				d->v[4] = f[8], d->v[5] = f[9];
@@ -952,7 +1001,7 @@ static void guest_ns(struct kvm *k, struct kguest *g)
 
 	g->nsi = -1;
 	if (g->netns[0])
-		snprintf(id, sizeof(id), "%s", g->netns);
+		copy_str(id, sizeof(id), g->netns);
 	else
 		snprintf(id, sizeof(id), "?%u", g->pid);
 	for (size_t i = 0; i < k->nns; i++)
@@ -970,7 +1019,7 @@ static void guest_ns(struct kvm *k, struct kguest *g)
 		k->ns_cap = nc;
 	}
 	e = &k->ns[k->nns];
-	snprintf(e->id, sizeof(e->id), "%s", id);
+	copy_str(e->id, sizeof(e->id), id);
 	e->ok = false;
 	g->nsi = (int)k->nns++;
 	fd = g->fd_netdev;
@@ -1003,6 +1052,7 @@ static void read_net(struct kvm *k, struct kguest *g, struct knet *t)
 	    g->netns[0] && k->self_ns[0] && strcmp(g->netns, k->self_ns) == 0;
 
 	t->gone = false;
+	t->sysfs = false;
 	if (ns && ns->ok) {
 		struct ndent *e = nd_slot(ns, t->name);
 		if (e->name[0]) {
@@ -1024,6 +1074,7 @@ static void read_net(struct kvm *k, struct kguest *g, struct knet *t)
 		}
 		return;
 	}
+	t->sysfs = k->netdfd >= 0;
 	for (int s = 0; s < NET_NSTAT; s++) {
 		ssize_t n;
 		t->ok[s] = false;
@@ -1152,7 +1203,11 @@ static void note_add(hv_dom *d, const char *s)
 
 	if (!s[0] || strstr(d->note, s))
 		return;
-	snprintf(d->note + l, sizeof(d->note) - l, "%s%s", l ? "; " : "", s);
+	if (l) {
+		copy_str(d->note + l, sizeof(d->note) - l, "; ");
+		l = strlen(d->note);
+	}
+	copy_str(d->note + l, sizeof(d->note) - l, s);
 }
 
 static uint32_t qmp_state(const char *st)
@@ -1243,7 +1298,7 @@ static int fill_blk_procio(hv_snap *s, hv_dom *d, struct kguest *g)
 	b = hv_snap_blks(s, d, 1);
 	if (!b)
 		return -ENOMEM;
-	snprintf(b->name, sizeof(b->name), "process-io");
+	copy_str(b->name, sizeof(b->name), "process-io");
 	b->src = HV_BLK_PROCIO;
 	b->rd_reqs = hv_val(g->io.syscr);
 	b->wr_reqs = hv_val(g->io.syscw);
@@ -1265,8 +1320,8 @@ static int fill_dom(struct kvm *k, hv_snap *s, struct kguest *g)
 		return -ENOMEM;
 	d->key = g->key;
 	d->id = g->pid;
-	snprintf(d->name, sizeof(d->name), "%s", g->cmd.name);
-	snprintf(d->uuid, sizeof(d->uuid), "%s", g->cmd.uuid);
+	copy_str(d->name, sizeof(d->name), g->cmd.name);
+	copy_str(d->uuid, sizeof(d->uuid), g->cmd.uuid);
 	d->start_ns = g->starttime * k->tick_ns;
 	d->cpu_ns = hv_val((g->st.utime + g->st.stime) * k->tick_ns);
 	d->mem_kib = hv_val(g->cmd.mem_kib);
@@ -1404,7 +1459,7 @@ static int fill_dom(struct kvm *k, hv_snap *s, struct kguest *g)
 			    &n[i].tx_drop,  &n[i].rx_bytes, &n[i].rx_pkts,
 			    &n[i].rx_errs,  &n[i].rx_drop,
 			};
-			snprintf(n[i].name, sizeof(n[i].name), "%s", t->name);
+			copy_str(n[i].name, sizeof(n[i].name), t->name);
 			n[i].id = i;
 			for (int st = 0; st < NET_NSTAT; st++)
 				*dst[st] = t->ok[st] ? hv_val(t->v[st])
@@ -1485,6 +1540,7 @@ static int kvm_open(const hv_env *env, const hv_backend_opts *opts, void **priv,
 	k->page_kib = pg > 0 ? (uint64_t)pg / 1024 : 4;
 	k->qmp_timeout_ms =
 	    opts && opts->qmp_timeout_ms > 0 ? opts->qmp_timeout_ms : 200;
+	k->aff_max_ns = HV_KVM_AFF_MAX_MS * 1000000ULL;
 	if (opts && opts->qmp_dirs) {
 		snprintf(k->qmp_dirs, sizeof(k->qmp_dirs), "%s",
 		         opts->qmp_dirs);
@@ -1542,6 +1598,16 @@ static int kvm_sample(void *priv, hv_snap *s, hv_err *err)
 	int rc;
 
 	k->seq++;
+	k->prev_ns = k->now_ns;
+	k->now_ns = hv_kvm_now_ns();
+	/* Affinity at most aff_max_ns old at this sampling rate: each vCPU's
+	 * status once in aff_period samples, spread over them. */
+	k->aff_period = AFF_PERIOD;
+	if (k->prev_ns && k->now_ns > k->prev_ns &&
+	    k->aff_max_ns / (k->now_ns - k->prev_ns) < AFF_PERIOD) {
+		uint64_t q = k->aff_max_ns / (k->now_ns - k->prev_ns);
+		k->aff_period = q ? (uint32_t)q : 1;
+	}
 	if (k->plat) {
 		rc = hv_plat_sample(k->plat, s, err);
 		if (rc < 0)
@@ -1558,6 +1624,18 @@ static int kvm_sample(void *priv, hv_snap *s, hv_err *err)
 		                  strerror(-rc));
 	if (k->hook)
 		k->hook(k->hook_arg, 1);
+	{
+		/* dfd, stat, io, per vCPU stat, schedstat and status, and a
+		 * net/dev view: what caching everything would take. */
+		size_t want = k->nqmp;
+		for (size_t i = 0; i < k->nlive; i++) {
+			const struct kguest *g = k->live[i];
+			want += 3 + 3 * (size_t)g->nvcpu + (g->nnet ? 1 : 0);
+			for (uint32_t t = 0; t < g->nnet; t++)
+				want += g->net[t].sysfs ? NET_NSTAT : 0;
+		}
+		k->keep_status = want <= k->fd_budget;
+	}
 
 	/* QMP first, so monitors answer while procfs is read. */
 	qs = calloc(k->nlive ? k->nlive : 1, sizeof(*qs));
@@ -1679,6 +1757,11 @@ void hv_kvm_set_hook(void *priv, void (*fn)(void *arg, int phase), void *arg)
 
 	k->hook = fn;
 	k->hook_arg = arg;
+}
+
+void hv_kvm_set_aff_max_ms(void *priv, unsigned ms)
+{
+	((struct kvm *)priv)->aff_max_ns = ms * 1000000ULL;
 }
 
 unsigned hv_kvm_cached_fds(const void *priv)

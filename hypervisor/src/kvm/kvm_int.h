@@ -13,6 +13,13 @@
 #include "hv/sample.h"
 
 #define HV_KVM_PATH_LEN 256
+/* A vCPU thread's affinity (task/TID/status) is re-read every
+ * HV_KVM_AFF_PERIOD samples or HV_KVM_AFF_MAX_MS, whichever comes first:
+ * pinning changes rarely, and on a real procfs status costs about twice
+ * stat and schedstat together. A thread seen on a pCPU outside its known
+ * mask is re-read at once. */
+#define HV_KVM_AFF_PERIOD 8
+#define HV_KVM_AFF_MAX_MS 5000
 
 /* ---- Parsers (kvm_parse.c): pure functions on text in memory ---- */
 
@@ -34,6 +41,9 @@ struct hv_kvm_stat {
 /* Parse a stat line: comm may hold spaces and parentheses, so it ends at
  * the LAST ')'. Returns 0 or -EINVAL. */
 int hv_kvm_parse_stat(const char *buf, struct hv_kvm_stat *st);
+/* The same, reading no field past last (22..43): a process's stat needs
+ * nothing after rss (24), a thread's needs processor and guest time. */
+int hv_kvm_parse_stat_to(const char *buf, struct hv_kvm_stat *st, int last);
 
 /* What the backend learns from a QEMU command line. */
 struct hv_kvm_cmd {
@@ -72,6 +82,11 @@ struct hv_kvm_io {
 	uint64_t rchar, wchar, syscr, syscw, read_bytes, write_bytes;
 };
 int hv_kvm_parse_io(const char *buf, struct hv_kvm_io *io);
+
+/* The unsigned decimal at *p after any spaces, ending at a space, a
+ * newline or the end; *p is moved past it. -EINVAL otherwise (a minus
+ * sign, a letter, more than 64 bits). */
+int hv_kvm_next_u64(const char **p, uint64_t *v);
 
 /* The first two numbers of a line: schedstat "run_ns wait_ns slices"
  * (wait = steal, ns), statm "size resident ..." (pages). */
@@ -143,6 +158,8 @@ uint64_t hv_kvm_now_ns(void); /* CLOCK_MONOTONIC */
  * between finding its threads and reading them (phase 2): fixture tests
  * make processes and threads vanish there. */
 void hv_kvm_set_hook(void *priv, void (*fn)(void *arg, int phase), void *arg);
+/* Tests: the oldest affinity shown, in ms (default HV_KVM_AFF_MAX_MS). */
+void hv_kvm_set_aff_max_ms(void *priv, unsigned ms);
 /* File descriptors the backend keeps open between samples. */
 unsigned hv_kvm_cached_fds(const void *priv);
 

@@ -12,6 +12,10 @@
 
 /* Unsigned decimal at *p (an optional '-' makes it 0: stat's signed fields
  * we do not use). Advances *p past the token. */
+/* UINT64_MAX in decimal: only a 20-digit number can overflow, and it does
+ * when it sorts after this. */
+static const char U64_MAX_DEC[] = "18446744073709551615";
+
 static int next_field_neg(const char **p, uint64_t *v, bool *negp);
 
 static int next_field(const char **p, uint64_t *v)
@@ -21,9 +25,18 @@ static int next_field(const char **p, uint64_t *v)
 	return next_field_neg(p, v, &neg);
 }
 
+int hv_kvm_next_u64(const char **p, uint64_t *v)
+{
+	bool neg;
+
+	return next_field_neg(p, v, &neg) || neg ? -EINVAL : 0;
+}
+
 static int next_field_neg(const char **p, uint64_t *v, bool *negp)
 {
-	const char *s = *p;
+	/* Hot: five stat lines per guest per sample. No ctype calls and no
+	 * per-digit overflow test: only a 20-digit number can overflow. */
+	const char *s = *p, *d;
 	uint64_t x = 0;
 	bool neg = false;
 
@@ -33,15 +46,11 @@ static int next_field_neg(const char **p, uint64_t *v, bool *negp)
 		neg = true;
 		s++;
 	}
-	if (!isdigit((unsigned char)*s))
+	for (d = s; (unsigned)((unsigned char)*s - '0') < 10u; s++)
+		x = x * 10 + (uint64_t)((unsigned char)*s - '0');
+	if (s == d || s - d > 20 ||
+	    (s - d == 20 && memcmp(d, U64_MAX_DEC, 20) > 0))
 		return -EINVAL;
-	while (isdigit((unsigned char)*s)) {
-		uint64_t d = (uint64_t)(*s - '0');
-		if (x > (UINT64_MAX - d) / 10)
-			return -EINVAL;
-		x = x * 10 + d;
-		s++;
-	}
 	if (*s && *s != ' ' && *s != '\n')
 		return -EINVAL;
 	*p = s;
@@ -50,14 +59,17 @@ static int next_field_neg(const char **p, uint64_t *v, bool *negp)
 	return 0;
 }
 
-int hv_kvm_parse_stat(const char *buf, struct hv_kvm_stat *st)
+/* The stat fields the backend keeps, by number (1-based, as proc(5)). */
+#define STAT_KEEP                                                  \
+	((1ULL << 4) | (1ULL << 9) | (1ULL << 14) | (1ULL << 15) | \
+	 (1ULL << 22) | (1ULL << 24) | (1ULL << 39) | (1ULL << 43))
+
+int hv_kvm_parse_stat_to(const char *buf, struct hv_kvm_stat *st, int last)
 {
 	const char *open = strchr(buf, '(');
 	const char *close = strrchr(buf, ')');
-	const char *p;
+	const unsigned char *p;
 	size_t n;
-	uint64_t v;
-	bool neg = false;
 	int field;
 
 	memset(st, 0, sizeof(*st));
@@ -69,54 +81,82 @@ int hv_kvm_parse_stat(const char *buf, struct hv_kvm_stat *st)
 		n = sizeof(st->comm) - 1;
 	memcpy(st->comm, open + 1, n);
 	st->comm[n] = '\0';
-	p = close + 1;
-	if (p[0] != ' ' || !p[1] || p[2] != ' ')
+	if (close[1] != ' ' || !close[2] || close[3] != ' ')
 		return -EINVAL;
-	st->state = p[1];
-	p += 2;
-	/* Fields 4.. are numbers; we need up to 22 and take 39 and 43 when
-	 * the kernel has them. */
-	for (field = 4; field <= 44; field++) {
+	st->state = close[2];
+	p = (const unsigned char *)close + 3;
+	/* Fields 4.. are [-]digits; we need up to 22 and take 39 and 43 when
+	 * the kernel has them. The others are only checked to be numbers.
+	 * One tight loop: this runs five times per guest per sample. */
+	if (last > 43)
+		last = 43;
+	for (field = 4; field <= last; field++) {
+		const unsigned char *d;
+		uint64_t x = 0;
+		unsigned c;
+		bool neg;
+
 		while (*p == ' ')
 			p++;
 		if (!*p || *p == '\n')
 			break;
-		if (next_field_neg(&p, &v, &neg))
+		neg = *p == '-';
+		p += neg;
+		d = p;
+		if (!((STAT_KEEP >> field) & 1)) {
+			while ((unsigned)(*p - '0') < 10u)
+				p++;
+			if (p == d || (*p != ' ' && *p != '\n' && *p))
+				return -EINVAL;
+			continue;
+		}
+		/* only a 20-digit number can overflow */
+		while ((c = (unsigned)(*p - '0')) < 10u) {
+			x = x * 10 + c;
+			p++;
+		}
+		if (p == d || (*p != ' ' && *p != '\n' && *p) || p - d > 20 ||
+		    (p - d == 20 && memcmp(d, U64_MAX_DEC, 20) > 0))
 			return -EINVAL;
+		if (neg)
+			x = 0; /* signed fields: none we keep is negative */
 		switch (field) {
 		case 4:
-			st->ppid = (uint32_t)v;
+			st->ppid = (uint32_t)x;
 			break;
 		case 9:
-			st->flags = v;
+			st->flags = x;
 			break;
 		case 14:
-			st->utime = v;
+			st->utime = x;
 			break;
 		case 15:
-			st->stime = v;
+			st->stime = x;
 			break;
 		case 22:
-			st->starttime = v;
+			st->starttime = x;
 			break;
 		case 24:
-			st->rss = v;
+			st->rss = x;
 			st->rss_ok = !neg;
 			break;
 		case 39:
-			st->processor = (int32_t)v;
+			st->processor = (int32_t)x;
 			break;
-		case 43:
-			st->guest_time = v;
+		default: /* 43 */
+			st->guest_time = x;
 			st->has_guest = true;
-			break;
-		default:
 			break;
 		}
 	}
 	if (field <= 22)
 		return -EINVAL; /* truncated before the identity */
 	return 0;
+}
+
+int hv_kvm_parse_stat(const char *buf, struct hv_kvm_stat *st)
+{
+	return hv_kvm_parse_stat_to(buf, st, 43);
 }
 
 bool hv_kvm_is_qemu_name(const char *name)
@@ -478,14 +518,15 @@ int hv_kvm_parse_io(const char *buf, struct hv_kvm_io *io)
 {
 	static const struct {
 		const char *k;
+		size_t kl;
 		size_t off;
 	} keys[] = {
-	    {"rchar: ", offsetof(struct hv_kvm_io, rchar)},
-	    {"wchar: ", offsetof(struct hv_kvm_io, wchar)},
-	    {"syscr: ", offsetof(struct hv_kvm_io, syscr)},
-	    {"syscw: ", offsetof(struct hv_kvm_io, syscw)},
-	    {"read_bytes: ", offsetof(struct hv_kvm_io, read_bytes)},
-	    {"write_bytes: ", offsetof(struct hv_kvm_io, write_bytes)},
+	    {"rchar", 5, offsetof(struct hv_kvm_io, rchar)},
+	    {"wchar", 5, offsetof(struct hv_kvm_io, wchar)},
+	    {"syscr", 5, offsetof(struct hv_kvm_io, syscr)},
+	    {"syscw", 5, offsetof(struct hv_kvm_io, syscw)},
+	    {"read_bytes", 10, offsetof(struct hv_kvm_io, read_bytes)},
+	    {"write_bytes", 11, offsetof(struct hv_kvm_io, write_bytes)},
 	};
 	unsigned found = 0;
 	const char *p = buf;
@@ -495,19 +536,24 @@ int hv_kvm_parse_io(const char *buf, struct hv_kvm_io *io)
 		const char *nl = strchr(p, '\n');
 		size_t l = nl ? (size_t)(nl - p) : strlen(p);
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-			size_t kl = strlen(keys[k].k);
-			char num[32];
+			size_t kl = keys[k].kl;
+			const char *q;
 			uint64_t v;
-			if (l <= kl || strncmp(p, keys[k].k, kl) != 0)
+			bool neg;
+			/* "key: value" */
+			if (l <= kl + 2 || p[kl] != ':' || p[kl + 1] != ' ' ||
+			    memcmp(p, keys[k].k, kl) != 0)
 				continue;
-			if (l - kl >= sizeof(num))
+			q = p + kl + 2;
+			if (next_field_neg(&q, &v, &neg) || neg)
 				return -EINVAL;
-			memcpy(num, p + kl, l - kl);
-			num[l - kl] = '\0';
-			if (hv_parse_u64(num, &v))
+			while (q < p + l && *q == ' ')
+				q++;
+			if (q != p + l)
 				return -EINVAL;
 			memcpy((char *)io + keys[k].off, &v, sizeof(v));
 			found |= 1u << k;
+			break;
 		}
 		p += l;
 		if (*p == '\n')
