@@ -10,8 +10,9 @@
 
 typedef struct pol_dom {
 	uint64_t key;
+	uint32_t id;
 	int restricted;
-	int live;
+	double seen;       /* time of the last sample that had it */
 	double over_since; /* NAN when not over */
 	double calm_since; /* NAN when not calm */
 } pol_dom;
@@ -31,6 +32,8 @@ void rdt_policy_defaults(rdt_policy_cfg *c)
 		c->calm_s = 30;
 	if (c->calm_ratio == 0)
 		c->calm_ratio = 0.8;
+	if (c->gone_s == 0)
+		c->gone_s = 10;
 	if (!c->restricted_class[0])
 		snprintf(c->restricted_class, sizeof(c->restricted_class),
 		         "hvkit-restricted");
@@ -43,7 +46,8 @@ rdt_policy *rdt_policy_new(const rdt_policy_cfg *cfg)
 
 	rdt_policy_defaults(&c);
 	if ((c.llc_max_bytes <= 0 && c.mbm_max_Bps <= 0) || c.hold_s < 0 ||
-	    c.calm_s < 0 || c.calm_ratio <= 0 || c.calm_ratio > 1)
+	    c.calm_s < 0 || c.gone_s < 0 || c.calm_ratio <= 0 ||
+	    c.calm_ratio > 1)
 		return NULL;
 	p = calloc(1, sizeof(*p));
 	if (p)
@@ -114,15 +118,14 @@ size_t rdt_policy_step(rdt_policy *p, double now, const rdt_policy_in *in,
 	const rdt_policy_cfg *c = &p->cfg;
 	size_t na = 0;
 
-	for (size_t i = 0; i < p->n; i++)
-		p->d[i].live = 0;
 	for (size_t i = 0; i < n; i++) {
 		pol_dom *d = get(p, in[i].key);
 		int k = classify(c, &in[i]);
 
 		if (!d)
 			continue;
-		d->live = 1;
+		d->id = in[i].id;
+		d->seen = now;
 		if (k == -2)
 			continue; /* no evidence: keep the timers */
 		if (k == 1) {
@@ -169,14 +172,31 @@ size_t rdt_policy_step(rdt_policy *p, double now, const rdt_policy_in *in,
 			p->nrestricted--;
 		}
 	}
+	/* A domain missing from a sample may be back in the next (a read
+	 * that failed, a pid list taken mid-change): its state and timers
+	 * are kept for gone_s. Forgetting a restricted domain at once would
+	 * leave it restricted for good once it is seen again. */
 	for (size_t i = 0; i < p->n;) {
-		if (!p->d[i].live) {
-			if (p->d[i].restricted)
-				p->nrestricted--;
-			p->d[i] = p->d[--p->n];
-		} else {
+		pol_dom *d = &p->d[i];
+		if (now - d->seen < c->gone_s) {
 			i++;
+			continue;
 		}
+		if (d->restricted) {
+			rdt_policy_action *a;
+			if (na >= max) {
+				i++;
+				continue; /* next step */
+			}
+			a = &out[na++];
+			a->key = d->key;
+			a->id = d->id;
+			a->act = RDT_ACT_RELEASE;
+			snprintf(a->reason, sizeof(a->reason),
+			         "gone (not seen for %.0f s)", now - d->seen);
+			p->nrestricted--;
+		}
+		p->d[i] = p->d[--p->n];
 	}
 	return na;
 }

@@ -29,6 +29,7 @@ typedef struct rdt_policy_cfg {
 	double hold_s;        /* over threshold this long → restrict (10) */
 	double calm_s;        /* calm this long → release (30) */
 	double calm_ratio;    /* calm below ratio x threshold (0.8) */
+	double gone_s;        /* missing from samples this long → gone (10) */
 	unsigned max_restricted;   /* 0 = no limit */
 	char restricted_class[48]; /* "hvkit-restricted" */
 } rdt_policy_cfg;
@@ -58,9 +59,12 @@ void rdt_policy_defaults(rdt_policy_cfg *cfg);
 rdt_policy *rdt_policy_new(const rdt_policy_cfg *cfg);
 void rdt_policy_free(rdt_policy *p);
 
-/* Feed one sample (all domains present now). Domains not in `in` are
- * forgotten (a restricted domain that vanished needs no release).
- * Returns the number of actions written to out (at most max). */
+/* Feed one sample (all domains present now). A domain not in `in` keeps
+ * its state for gone_s seconds, as it may be back in the next sample;
+ * then it is forgotten, and if it was restricted a RELEASE action (reason
+ * "gone ...") lets the caller undo its assignment (threads that exited
+ * need no restoring; its groups do). Returns the number of actions
+ * written to out (at most max). */
 size_t rdt_policy_step(rdt_policy *p, double now_s, const rdt_policy_in *in,
                        size_t n, rdt_policy_action *out, size_t max);
 

@@ -76,6 +76,7 @@ static const key_def keys[] = {
     {"noisy", "hold", KT_SECS, O(noisy.hold_s), 0, 86400},
     {"noisy", "calm", KT_SECS, O(noisy.calm_s), 0, 86400},
     {"noisy", "calm_ratio", KT_NUM, O(noisy.calm_ratio), 0.01, 1},
+    {"noisy", "gone", KT_SECS, O(noisy.gone_s), 0.1, 86400},
     {"noisy", "l3_mask", KT_HEX, O(noisy.l3_mask), 0, 20},
     {"noisy", "mb_percent", KT_UINT, O(noisy.mb_percent), 1, 100},
     {"noisy", "max_restricted", KT_UINT, O(noisy.max_restricted), 0, 4096},
@@ -120,6 +121,7 @@ void pd_config_defaults(pd_config *c)
 	c->noisy.hold_s = 10;
 	c->noisy.calm_s = 30;
 	c->noisy.calm_ratio = 0.8;
+	c->noisy.gone_s = 10;
 	snprintf(c->noisy.class_name, sizeof(c->noisy.class_name),
 	         "hvkit-restricted");
 }

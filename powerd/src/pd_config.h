@@ -95,6 +95,7 @@ typedef struct pd_config {
 		double hold_s;     /* over this long → restricted */
 		double calm_s;     /* calm this long → released */
 		double calm_ratio; /* calm below ratio x threshold */
+		double gone_s;     /* missing this long → released as gone */
 		char
 		    l3_mask[20]; /* restricted class L3 mask (hex), "" = none */
 		unsigned mb_percent;     /* restricted class MB, 0 = none */

@@ -204,6 +204,7 @@ void pd_noisy_policy_cfg(const pd_config *c, rdt_policy_cfg *pc)
 	pc->hold_s = c->noisy.hold_s;
 	pc->calm_s = c->noisy.calm_s;
 	pc->calm_ratio = c->noisy.calm_ratio;
+	pc->gone_s = c->noisy.gone_s;
 	pc->max_restricted = c->noisy.max_restricted;
 	snprintf(pc->restricted_class, sizeof(pc->restricted_class), "%s",
 	         c->noisy.class_name);

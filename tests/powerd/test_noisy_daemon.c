@@ -38,6 +38,7 @@ typedef struct fx {
 	char idle_conf[PATH_MAX];
 	char *schemata; /* the root's, before */
 	uint64_t tick, ticks;
+	bool exited; /* the QEMU process is gone from /proc */
 	pid_t pid;
 } fx;
 
@@ -60,6 +61,8 @@ static void advance(fx *f)
 		t[c].idle += f->tick;
 	}
 	assert_int_equal(0, hvt_build_procstat(f->h, NCPU, t, NULL));
+	if (f->exited)
+		return;
 	f->ticks += 8;
 	vc[0].tid = 4243;
 	vc[0].state = 'R';
@@ -132,7 +135,7 @@ static int setup(void **st)
 	snprintf(f->conf, sizeof(f->conf), "%s/noisy.conf", f->h->root);
 	put(f->conf, "[daemon]\nperiod = 0.2\nbackend = kvm\n"
 	             "[noisy]\nenabled = yes\nllc_bytes = 20000000\n"
-	             "hold = 0.4s\ncalm = 0.6s\nl3_mask = 0x3\n");
+	             "hold = 0.4s\ncalm = 0.6s\ngone = 1s\nl3_mask = 0x3\n");
 	snprintf(f->idle_conf, sizeof(f->idle_conf), "%s/idle.conf",
 	         f->h->root);
 	put(f->idle_conf, "[daemon]\nperiod = 0.2\nbackend = kvm\n");
@@ -193,7 +196,11 @@ static void fail_with_log(fx *f, const char *what)
 {
 	char *j = hvt_read(f->h->run, "journal.jsonl");
 	char *l = hvt_read(f->h->root, "daemon.log");
-	fail_msg("%s; journal:\n%s\nlog:\n%s", what, j ? j : "-", l ? l : "-");
+	print_error("%s; journal:\n%s\nlog:\n%s\n", what, j ? j : "-",
+	            l ? l : "-");
+	free(j);
+	free(l);
+	fail();
 }
 
 static void assert_tree_restored(fx *f)
@@ -209,22 +216,59 @@ static void assert_tree_restored(fx *f)
 	free(t);
 }
 
+/* The domain's occupancy over the threshold on both domains, then the
+ * daemon started with the noisy policy on. */
+static void start_over_threshold(fx *f, const char *flag)
+{
+	for (unsigned d = 0; d < 2; d++)
+		assert_int_equal(0, rdtf_event(f->h, "mon_groups/hvkit-4242", d,
+		                               "llc_occupancy", "30000000\n"));
+	spawn(f, f->conf, flag);
+}
+
+/* The move recorded in noisy.undo: its last step done (the tasks are in
+ * the class before the monitoring group follows them). */
+static bool move_recorded(fx *f)
+{
+	char *u = hvt_read(f->h->run, "noisy.undo");
+	bool done = u && strstr(u, "task ");
+	free(u);
+	return done;
+}
+
+static void wait_restricted(fx *f)
+{
+	for (int i = 0; i < 150 && !(restricted(f) && move_recorded(f)); i++) {
+		advance(f);
+		nap();
+	}
+	if (!restricted(f) || !move_recorded(f))
+		fail_with_log(f, "domain not restricted");
+}
+
+/* Its wait status once it exited (time advancing meanwhile), -1 if it
+ * did not within 100 naps. */
+static int wait_exit(fx *f)
+{
+	int status = -1;
+
+	for (int i = 0; i < 100; i++) {
+		advance(f);
+		nap();
+		if (waitpid(f->pid, &status, WNOHANG) == f->pid)
+			break;
+	}
+	return status;
+}
+
 static void test_sigterm_restores(void **st)
 {
 	fx *f = *st;
 	int status = -1;
 
 	/* Over the threshold from the start. */
-	for (unsigned d = 0; d < 2; d++)
-		assert_int_equal(0, rdtf_event(f->h, "mon_groups/hvkit-4242", d,
-		                               "llc_occupancy", "30000000\n"));
-	spawn(f, f->conf, NULL);
-	for (int i = 0; i < 150 && !restricted(f); i++) {
-		advance(f);
-		nap();
-	}
-	if (!restricted(f))
-		fail_with_log(f, "domain not restricted");
+	start_over_threshold(f, NULL);
+	wait_restricted(f);
 	char *s = hvt_read(f->h->sys, RC "hvkit-restricted/schemata");
 	assert_non_null(s);
 	assert_non_null(strstr(s, "L3:0=3;1=3"));
@@ -255,12 +299,7 @@ static void test_sigterm_restores(void **st)
 	assert_non_null(strstr(j, "release domain 4242"));
 	free(j);
 	kill(f->pid, SIGTERM);
-	for (int i = 0; i < 100; i++) {
-		advance(f);
-		nap();
-		if (waitpid(f->pid, &status, WNOHANG) == f->pid)
-			break;
-	}
+	status = wait_exit(f);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	f->pid = 0;
 	assert_tree_restored(f);
@@ -271,27 +310,11 @@ static void test_kill9_then_restart(void **st)
 	fx *f = *st;
 	int status = -1;
 
-	for (unsigned d = 0; d < 2; d++)
-		assert_int_equal(0, rdtf_event(f->h, "mon_groups/hvkit-4242", d,
-		                               "llc_occupancy", "30000000\n"));
-	spawn(f, f->conf, NULL);
-	for (int i = 0; i < 150 && !restricted(f); i++) {
-		advance(f);
-		nap();
-	}
-	if (!restricted(f))
-		fail_with_log(f, "domain not restricted");
 	/* Killed once the move is complete and recorded (a kill in the
 	 * middle is recovered from noisy.state: class removed, tasks in
 	 * the root, monitoring group made again). */
-	for (int i = 0; i < 50; i++) {
-		char *u = hvt_read(f->h->run, "noisy.undo");
-		bool done = u && strstr(u, "task ");
-		free(u);
-		if (done)
-			break;
-		nap();
-	}
+	start_over_threshold(f, NULL);
+	wait_restricted(f);
 	kill(f->pid, SIGKILL);
 	waitpid(f->pid, &status, 0);
 	f->pid = 0;
@@ -303,12 +326,7 @@ static void test_kill9_then_restart(void **st)
 	free(u);
 	/* The next start (noisy off in its config) restores the tree. */
 	spawn(f, f->idle_conf, "--once");
-	for (int i = 0; i < 100; i++) {
-		advance(f);
-		nap();
-		if (waitpid(f->pid, &status, WNOHANG) == f->pid)
-			break;
-	}
+	status = wait_exit(f);
 	f->pid = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fail_with_log(f, "restart failed");
@@ -318,15 +336,55 @@ static void test_kill9_then_restart(void **st)
 	free(j);
 }
 
+/* The guest exits while restricted: once `gone` has passed, its
+ * restriction is undone (the class's monitoring group removed), and the
+ * class goes at exit as always. */
+static void test_exit_while_restricted(void **st)
+{
+	fx *f = *st;
+	char proc[PATH_MAX + 8];
+	char *j = NULL;
+	int status;
+
+	start_over_threshold(f, NULL);
+	wait_restricted(f);
+	f->exited = true;
+	snprintf(proc, sizeof(proc), "%s/4242", f->h->proc);
+	assert_int_equal(0, hvt_rmtree(proc));
+	for (int i = 0; i < 100; i++) {
+		advance(f);
+		nap();
+		free(j);
+		j = hvt_read(f->h->run, "journal.jsonl");
+		/* journalled first, then done */
+		if (j && strstr(j, "release domain 4242: gone") &&
+		    !exists(f, RC "hvkit-restricted/mon_groups/hvkit-4242"))
+			break;
+	}
+	if (!j || !strstr(j, "release domain 4242: gone") ||
+	    exists(f, RC "hvkit-restricted/mon_groups/hvkit-4242"))
+		fail_with_log(f, "gone domain not released");
+	free(j);
+	/* Released once, not again at exit. */
+	kill(f->pid, SIGTERM);
+	status = wait_exit(f);
+	f->pid = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_with_log(f, "exit failed");
+	assert_false(exists(f, RC "hvkit-restricted"));
+	assert_false(hvt_read(f->h->run, "noisy.undo") != NULL);
+	j = hvt_read(f->h->run, "journal.jsonl");
+	assert_null(strstr(j, "release domain 4242 (stop)"));
+	assert_null(strstr(j, "failed"));
+	free(j);
+}
+
 static void test_dry_run_touches_nothing(void **st)
 {
 	fx *f = *st;
 	int status = -1;
 
-	for (unsigned d = 0; d < 2; d++)
-		assert_int_equal(0, rdtf_event(f->h, "mon_groups/hvkit-4242", d,
-		                               "llc_occupancy", "30000000\n"));
-	spawn(f, f->conf, "--dry-run");
+	start_over_threshold(f, "--dry-run");
 	char *j = NULL;
 	for (int i = 0; i < 150; i++) {
 		advance(f);
@@ -353,6 +411,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sigterm_restores, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_kill9_then_restart, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_exit_while_restricted, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_dry_run_touches_nothing, setup,
 	                                    teardown),

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The noisy-neighbour policy: hold time, hysteresis, no flapping on a
- * square wave near the threshold, missing data, vanished domains. */
+ * square wave near the threshold, missing data, domains missing from a
+ * sample and gone for good. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -96,8 +97,9 @@ static void t_missing_and_vanished(void **st)
 	/* failed action: state goes back */
 	rdt_policy_undo(p, &a[0]);
 	assert_false(rdt_policy_is_restricted(p, 7));
-	/* vanished: forgotten */
+	/* vanished, not restricted: forgotten after gone_s (10 s) */
 	assert_int_equal(0, rdt_policy_step(p, 6, NULL, 0, a, 4));
+	assert_int_equal(0, rdt_policy_step(p, 16, NULL, 0, a, 4));
 	assert_false(rdt_policy_is_restricted(p, 7));
 	rdt_policy_free(p);
 	{
@@ -107,6 +109,50 @@ static void t_missing_and_vanished(void **st)
 		bad.calm_ratio = 1.5;
 		assert_null(rdt_policy_new(&bad));
 	}
+}
+
+/* Missing from one sample (a failed read), then back: a restricted domain
+ * stays restricted and is released when calm, not left restricted for
+ * good. Missing for gone_s: released as gone. */
+static void t_absent_then_back(void **st)
+{
+	rdt_policy *p = mk();
+	rdt_policy_action a[4];
+	int t;
+
+	(void)st;
+	for (t = 0; t < 5; t++)
+		assert_int_equal(0, step(p, t, 20e6, NAN, a));
+	assert_int_equal(1, step(p, t, 20e6, NAN, a));
+	assert_int_equal(RDT_ACT_RESTRICT, a[0].act);
+	/* one sample without it */
+	assert_int_equal(0, rdt_policy_step(p, 6, NULL, 0, a, 4));
+	assert_true(rdt_policy_is_restricted(p, 7));
+	/* back, calm for 10 s: released */
+	for (t = 7; t < 17; t++)
+		assert_int_equal(0, step(p, t, 1e6, NAN, a));
+	assert_int_equal(1, step(p, t, 1e6, NAN, a));
+	assert_int_equal(RDT_ACT_RELEASE, a[0].act);
+	assert_non_null(strstr(a[0].reason, "calm"));
+	/* restricted again, then gone: released as gone after 10 s, with
+	 * its id, and only once */
+	for (t = 18; t < 23; t++)
+		assert_int_equal(0, step(p, t, 20e6, NAN, a));
+	assert_int_equal(1, step(p, t, 20e6, NAN, a));
+	assert_int_equal(RDT_ACT_RESTRICT, a[0].act);
+	for (t = 24; t < 33; t++)
+		assert_int_equal(0, rdt_policy_step(p, t, NULL, 0, a, 4));
+	assert_true(rdt_policy_is_restricted(p, 7));
+	/* no room for actions: it waits for the next step */
+	assert_int_equal(0, rdt_policy_step(p, 33, NULL, 0, a, 0));
+	assert_int_equal(1, rdt_policy_step(p, 34, NULL, 0, a, 4));
+	assert_int_equal(RDT_ACT_RELEASE, a[0].act);
+	assert_int_equal(4242, a[0].id);
+	assert_int_equal(7, a[0].key);
+	assert_non_null(strstr(a[0].reason, "gone"));
+	assert_false(rdt_policy_is_restricted(p, 7));
+	assert_int_equal(0, rdt_policy_step(p, 35, NULL, 0, a, 4));
+	rdt_policy_free(p);
 }
 
 static void t_max_restricted(void **st)
@@ -142,6 +188,7 @@ int main(void)
 	    cmocka_unit_test(t_hold_and_release),
 	    cmocka_unit_test(t_square_wave),
 	    cmocka_unit_test(t_missing_and_vanished),
+	    cmocka_unit_test(t_absent_then_back),
 	    cmocka_unit_test(t_max_restricted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
