@@ -521,7 +521,11 @@ static int cmd_watch(const opts *o, const hv_env *env, int argc, char **argv)
 
 	for (int i = 0; i < argc; i += 2) {
 		double v;
-		if (i + 1 >= argc || parse_pos(argv[i + 1], &v)) {
+		/* hold and calm 0 are refused: the policy reads 0 as its
+		 * default */
+		if (i + 1 >= argc || parse_pos(argv[i + 1], &v) ||
+		    (v == 0 &&
+		     (!strcmp(argv[i], "hold") || !strcmp(argv[i], "calm")))) {
 			fprintf(stderr,
 			        "hv-rdt: watch: bad or missing value for %s\n",
 			        argv[i]);

@@ -73,8 +73,9 @@ static const key_def keys[] = {
     {"noisy", "enabled", KT_BOOL, O(noisy.enabled), 0, 0},
     {"noisy", "llc_bytes", KT_NUM, O(noisy.llc_bytes), 0, 1e12},
     {"noisy", "mbm_bytes_per_s", KT_NUM, O(noisy.mbm_Bps), 0, 1e13},
-    {"noisy", "hold", KT_SECS, O(noisy.hold_s), 0, 86400},
-    {"noisy", "calm", KT_SECS, O(noisy.calm_s), 0, 86400},
+    /* from 0.1 s: rdt_policy reads 0 as "its default" */
+    {"noisy", "hold", KT_SECS, O(noisy.hold_s), 0.1, 86400},
+    {"noisy", "calm", KT_SECS, O(noisy.calm_s), 0.1, 86400},
     {"noisy", "calm_ratio", KT_NUM, O(noisy.calm_ratio), 0.01, 1},
     {"noisy", "gone", KT_SECS, O(noisy.gone_s), 0.1, 86400},
     {"noisy", "l3_mask", KT_HEX, O(noisy.l3_mask), 0, 20},

@@ -72,6 +72,7 @@ static void t_refusals(void **st)
 	bad("[noisy]\nllc_bytes = -1\n", "n.conf:2: llc_bytes: -1 out");
 	bad("[noisy]\nhold = soon\n", "n.conf:2: hold: 'soon' is not a dur");
 	bad("[noisy]\ncalm_ratio = 1.5\n", "n.conf:2: calm_ratio: 1.5 out");
+	bad("[noisy]\nhold = 0\n", "n.conf:2: hold: 0 out of range");
 	bad("[noisy]\nclass = ../x\n", "n.conf:2: class: '../x': only");
 	bad("[noisy]\nnoise = 1\n", "n.conf:2: unknown key 'noise' in [noisy]");
 	bad("[noisy]\nhold = 1\nhold = 2\n", "n.conf:3: 'hold' already set");

@@ -86,4 +86,5 @@ jq -e '.resctrl.mounted and (.domains | length) > 0 and .domains[0].llc_bytes ==
 "$rdt" -b synth -i 2 -d 0.1 watch llc-max 1e6 >/dev/null || fail "watch"
 if "$rdt" -b synth -i 1 watch 2>/dev/null; then fail "watch without thresholds"; fi
 if "$rdt" -b synth -i 1 watch llc-max -5 2>/dev/null; then fail "watch negative"; fi
+if "$rdt" -b synth -i 1 watch llc-max 1e6 hold 0 2>/dev/null; then fail "watch hold 0"; fi
 echo "hv-rdt CLI: all checks passed"
