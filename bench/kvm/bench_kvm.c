@@ -19,6 +19,7 @@
  * change in the machine's load moves both alike. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "hv/backend.h"
+#include "hv/env.h"
 #include "hv/platform.h"
 #include "hv/sample.h"
 #include "kvm/kvm_int.h"
@@ -486,8 +488,11 @@ static int child_main(int argc, char **argv)
 	_exit(0);
 }
 
+/* Children from..to-1; *forked counts those forked, for the caller to
+ * reap. A child that fails before it reports (exec, threads) is waited
+ * for 10 s, not forever: the parent holds the ready pipe's write end. */
 static int spawn(int from, int to, int nv, int ready[2], int hold[2],
-                 struct bdom *dom)
+                 struct bdom *dom, int *forked)
 {
 	for (int d = from; d < to; d++) {
 		char name[64], smp[16], rfd[16], hfd[16];
@@ -523,13 +528,21 @@ static int spawn(int from, int to, int nv, int ready[2], int hold[2],
 			execv("/proc/self/exe", cargv);
 			_exit(127);
 		}
+		*forked = d + 1;
 	}
 	for (int d = from; d < to; d++) {
+		struct pollfd pf = {.fd = ready[0], .events = POLLIN};
 		struct bdom rec;
-		ssize_t r;
+		ssize_t r = -1;
+		int pr;
 		do
-			r = read(ready[0], &rec, sizeof(rec));
-		while (r < 0 && errno == EINTR);
+			pr = poll(&pf, 1, 10000);
+		while (pr < 0 && errno == EINTR);
+		if (pr == 1) {
+			do
+				r = read(ready[0], &rec, sizeof(rec));
+			while (r < 0 && errno == EINTR);
+		}
 		if (r != (ssize_t)sizeof(rec)) {
 			fprintf(stderr, "a child did not start\n");
 			return -1;
@@ -570,9 +583,8 @@ static int bench_live(const char *list, int nv, int ns, rlim_t lim)
 			if (!nd)
 				goto out;
 			dom = nd;
-			if (spawn(started, n, nv, ready, hold, dom))
+			if (spawn(started, n, nv, ready, hold, dom, &started))
 				goto out;
-			started = n;
 		}
 		files =
 		    file_list("/proc", "/sys", dom, n, nv, TAPS_NONE, &nfiles);
@@ -608,7 +620,7 @@ int main(int argc, char **argv)
 	int live = argc > 1 && strcmp(argv[1], "--live") == 0;
 	const char *list;
 	int nv, ns;
-	struct rlimit rl;
+	rlim_t lim;
 
 	if (argc > 10 && strcmp(argv[argc - 3], CHILD_FLAG) == 0)
 		return child_main(argc, argv);
@@ -622,14 +634,10 @@ int main(int argc, char **argv)
 		                "1-64] [samples 3-1000]\n");
 		return 2;
 	}
-	/* Like a daemon would: allow the fd cache to hold every counter. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur < 1024)
-		rl.rlim_cur = 1024;
-	return live ? bench_live(list, nv, ns, rl.rlim_cur)
-	            : bench_fixture(list, nv, ns, rl.rlim_cur);
+	/* As every tool does before it opens a backend. */
+	lim = hv_env_raise_nofile();
+	if (lim < 1024)
+		lim = 1024;
+	return live ? bench_live(list, nv, ns, lim)
+	            : bench_fixture(list, nv, ns, lim);
 }

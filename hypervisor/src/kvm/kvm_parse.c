@@ -10,12 +10,12 @@
 #include "hv/sysio.h"
 #include "kvm/kvm_int.h"
 
-/* Unsigned decimal at *p (an optional '-' makes it 0: stat's signed fields
- * we do not use). Advances *p past the token. */
 /* UINT64_MAX in decimal: only a 20-digit number can overflow, and it does
  * when it sorts after this. */
 static const char U64_MAX_DEC[] = "18446744073709551615";
 
+/* Unsigned decimal at *p (an optional '-' makes it 0: stat's signed fields
+ * we do not use). Advances *p past the token. */
 static int next_field_neg(const char **p, uint64_t *v, bool *negp);
 
 static int next_field(const char **p, uint64_t *v)
@@ -68,7 +68,7 @@ int hv_kvm_parse_stat_to(const char *buf, struct hv_kvm_stat *st, int last)
 {
 	const char *open = strchr(buf, '(');
 	const char *close = strrchr(buf, ')');
-	const unsigned char *p;
+	const char *p;
 	size_t n;
 	int field;
 
@@ -84,42 +84,34 @@ int hv_kvm_parse_stat_to(const char *buf, struct hv_kvm_stat *st, int last)
 	if (close[1] != ' ' || !close[2] || close[3] != ' ')
 		return -EINVAL;
 	st->state = close[2];
-	p = (const unsigned char *)close + 3;
+	p = close + 3;
 	/* Fields 4.. are [-]digits; we need up to 22 and take 39 and 43 when
-	 * the kernel has them. The others are only checked to be numbers.
-	 * One tight loop: this runs five times per guest per sample. */
+	 * the kernel has them. The others are only checked to be numbers,
+	 * in the tight loop below: this runs five times per guest per
+	 * sample. */
 	if (last > 43)
 		last = 43;
 	for (field = 4; field <= last; field++) {
-		const unsigned char *d;
-		uint64_t x = 0;
-		unsigned c;
+		const char *d;
+		uint64_t x;
 		bool neg;
 
 		while (*p == ' ')
 			p++;
 		if (!*p || *p == '\n')
 			break;
-		neg = *p == '-';
-		p += neg;
-		d = p;
 		if (!((STAT_KEEP >> field) & 1)) {
-			while ((unsigned)(*p - '0') < 10u)
+			p += *p == '-';
+			d = p;
+			while ((unsigned)((unsigned char)*p - '0') < 10u)
 				p++;
 			if (p == d || (*p != ' ' && *p != '\n' && *p))
 				return -EINVAL;
 			continue;
 		}
-		/* only a 20-digit number can overflow */
-		while ((c = (unsigned)(*p - '0')) < 10u) {
-			x = x * 10 + c;
-			p++;
-		}
-		if (p == d || (*p != ' ' && *p != '\n' && *p) || p - d > 20 ||
-		    (p - d == 20 && memcmp(d, U64_MAX_DEC, 20) > 0))
+		/* signed fields: none we keep is negative (x is 0 then) */
+		if (next_field_neg(&p, &x, &neg))
 			return -EINVAL;
-		if (neg)
-			x = 0; /* signed fields: none we keep is negative */
 		switch (field) {
 		case 4:
 			st->ppid = (uint32_t)x;
