@@ -159,6 +159,9 @@ conf="$T/cfg/hvkit/xentop-ng.conf"
 [ -f "$conf" ] || fail "no settings file"
 grep -q '^sort = cpu_pct' "$conf" || fail "sort not saved"
 grep -q 'nettx' "$conf" || fail "columns not saved"
+# every saved column id names a column (registry columns included)
+cols=$(sed -n 's/^columns = //p' "$conf")
+for c in ${cols//,/ }; do "$X" --list-columns | grep -q "^$c " || fail "saved column '$c' unknown"; done
 
 # 300 pCPUs: the heatmap groups pCPUs per cell and stays within 3 lines;
 # -p lists every pCPU (xentop stops at 128).

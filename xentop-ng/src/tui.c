@@ -117,7 +117,7 @@ static void save_columns(xt_ui *u)
 	for (int i = 0; i < u->nvis; i++)
 		l += (size_t)snprintf(u->o->columns + l,
 		                      sizeof(u->o->columns) - l, "%s%s",
-		                      i ? "," : "", xt_cols[u->vis[i]].name);
+		                      i ? "," : "", xt_col_name(&xt_cols[u->vis[i]]));
 }
 
 static xt_ctx ctx(const xt_ui *u)
@@ -674,7 +674,7 @@ static void sort_step(xt_ui *u, int dir)
 {
 	int i = vis_index(u, u->t.sort_col);
 	i = i < 0 ? 0 : (i + dir + u->nvis) % u->nvis;
-	snprintf(u->o->sort, sizeof(u->o->sort), "%s", xt_cols[u->vis[i]].name);
+	snprintf(u->o->sort, sizeof(u->o->sort), "%s", xt_col_name(&xt_cols[u->vis[i]]));
 	u->o->reverse = false;
 	u->dirty = true;
 }
