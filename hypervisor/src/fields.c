@@ -1156,6 +1156,29 @@ size_t hv_field_nchild(const hv_field *f, const void *rec)
 	}
 }
 
+const void *hv_field_children(const hv_field *f, const void *rec, size_t *n,
+                              size_t *size)
+{
+	const hv_dom *d = rec;
+	switch (f->child) {
+	case HV_REC_VCPU:
+		*n = d->nr_vcpu;
+		*size = sizeof(hv_vcpu);
+		return d->vcpu;
+	case HV_REC_NET:
+		*n = d->nr_net;
+		*size = sizeof(hv_net);
+		return d->net;
+	case HV_REC_BLK:
+		*n = d->nr_blk;
+		*size = sizeof(hv_blk);
+		return d->blk;
+	default:
+		*n = *size = 0;
+		return NULL;
+	}
+}
+
 const void *hv_field_child(const hv_field *f, const void *rec, const void *rate,
                            size_t i, const void **crate, uint32_t *number)
 {
@@ -1188,31 +1211,6 @@ const void *hv_field_child(const hv_field *f, const void *rec, const void *rate,
 	if (!(f->flags & HV_FF_BY_ID))
 		*number = (uint32_t)i;
 	return c;
-}
-
-double hv_field_base(const hv_field *f, const void *rec, const void *rate)
-{
-	static const double neg10[] = {1,    1e-1, 1e-2, 1e-3, 1e-4,
-	                               1e-5, 1e-6, 1e-7, 1e-8, 1e-9};
-	static const double pos10[] = {1,   1e1, 1e2, 1e3, 1e4,
-	                               1e5, 1e6, 1e7, 1e8, 1e9};
-	double mul = f->mul ? f->mul : 1;
-	unsigned dec = f->dec < 10 ? f->dec : 9;
-	if (f->type == HV_FT_RATE) {
-		double v = hv_field_rate(f, rate);
-		return f->mul > 1 ? v * mul : v;
-	}
-	if (f->type == HV_FT_STR || f->type == HV_FT_STATE ||
-	    f->type == HV_FT_CHILD)
-		return NAN;
-	hv_u64 x = hv_field_u64(f, rec);
-	if (!hv_ok(x) || (f->flags & HV_FF_API_NULL0 && !x.v))
-		return NAN;
-	if (f->flags & HV_FF_DIV)
-		return (double)x.v / pos10[dec] * mul;
-	if (!dec)
-		return (double)x.v * mul;
-	return (double)x.v * (mul * neg10[dec]);
 }
 
 const char *hv_field_str(const hv_field *f, const void *rec, char *buf,

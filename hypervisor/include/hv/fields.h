@@ -186,6 +186,10 @@ size_t hv_field_nchild(const hv_field *f, const void *rec);
 const void *hv_field_child(const hv_field *f, const void *rec, const void *rate,
                            size_t i, const void **crate, uint32_t *number);
 
+/* The array of those children and its element size, for hot loops. */
+const void *hv_field_children(const hv_field *f, const void *rec, size_t *n,
+                              size_t *size);
+
 /* Values. rec is the record (hv_dom *, ...), rate its hv_*_rate or NULL. */
 static inline hv_u64 hv_field_u64(const hv_field *f, const void *rec)
 {
@@ -217,8 +221,33 @@ static inline double hv_field_rate(const hv_field *f, const void *rate)
 {
 	return rate ? *(const double *)((const char *)rate + f->off) : NAN;
 }
-/* The value as a double in base units (NAN when missing). */
-double hv_field_base(const hv_field *f, const void *rec, const void *rate);
+/* The value as a double in base units (NAN when missing). Inline: the
+ * JSON writers call it per value. */
+static inline double hv_field_base(const hv_field *f, const void *rec,
+                                   const void *rate)
+{
+	static const double neg10[] = {1,    1e-1, 1e-2, 1e-3, 1e-4,
+	                               1e-5, 1e-6, 1e-7, 1e-8, 1e-9};
+	static const double pos10[] = {1,   1e1, 1e2, 1e3, 1e4,
+	                               1e5, 1e6, 1e7, 1e8, 1e9};
+	double mul = f->mul ? f->mul : 1;
+	unsigned dec = f->dec < 10 ? f->dec : 9;
+	if (f->type == HV_FT_RATE) {
+		double v = hv_field_rate(f, rate);
+		return f->mul > 1 ? v * mul : v;
+	}
+	if (f->type == HV_FT_STR || f->type == HV_FT_STATE ||
+	    f->type == HV_FT_CHILD)
+		return NAN;
+	hv_u64 x = hv_field_u64(f, rec);
+	if (!hv_ok(x) || (f->flags & HV_FF_API_NULL0 && !x.v))
+		return NAN;
+	if (f->flags & HV_FF_DIV)
+		return (double)x.v / pos10[dec] * mul;
+	if (!dec)
+		return (double)x.v * mul;
+	return (double)x.v * (mul * neg10[dec]);
+}
 /* Text of an HV_FT_STR or HV_FT_STATE row; NULL for other types. */
 const char *hv_field_str(const hv_field *f, const void *rec, char *buf,
                          size_t len);
