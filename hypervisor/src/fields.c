@@ -1224,18 +1224,6 @@ const char *hv_field_str(const hv_field *f, const void *rec, char *buf,
 	return NULL;
 }
 
-double hv_field_num(const hv_field *f, const void *rec, const void *rate)
-{
-	if (f->type == HV_FT_RATE)
-		return hv_field_rate(f, rate);
-	if (f->type == HV_FT_STATE)
-		return (double)*(const uint32_t *)((const char *)rec + f->off);
-	if (f->type == HV_FT_STR || f->type == HV_FT_CHILD)
-		return 0;
-	hv_u64 x = hv_field_u64(f, rec);
-	return hv_ok(x) ? (double)x.v : NAN;
-}
-
 void hv_fmt_human(double v, char *buf, size_t len)
 {
 	static const char unit[] = " KMGTPE";
@@ -1259,7 +1247,14 @@ void hv_fmt_human(double v, char *buf, size_t len)
 int hv_field_fmt(const hv_field *f, const void *rec, const void *rate,
                  char *buf, size_t len)
 {
-	if (f->type == HV_FT_STR || f->type == HV_FT_STATE) {
+	if (f->type == HV_FT_STR) {
+		const char *s = (const char *)rec + f->off;
+		if (!*s)
+			return 0;
+		snprintf(buf, len, "%s", s);
+		return 1;
+	}
+	if (f->type == HV_FT_STATE) {
 		char st[HV_STATE_LEN];
 		const char *s = hv_field_str(f, rec, st, sizeof(st));
 		if (!s || !*s)

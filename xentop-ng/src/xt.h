@@ -131,9 +131,21 @@ const char *xt_col_name(const xt_col *col);
 const char *xt_col_header(const xt_col *col);
 const char *xt_col_help(const xt_col *col);
 int xt_col_width(const xt_col *col);
-double xt_col_num(const xt_col *col, const xt_row *r, const xt_ctx *c);
-bool xt_col_text(const xt_col *col, const xt_row *r, const xt_ctx *c,
-                 char *buf, size_t len);
+/* Inline: the sort calls them per comparison. */
+static inline double xt_col_num(const xt_col *col, const xt_row *r,
+                                const xt_ctx *c)
+{
+	if (col->f)
+		return hv_field_num(col->f, r->d, r->r);
+	return col->num(r, c);
+}
+static inline bool xt_col_text(const xt_col *col, const xt_row *r,
+                               const xt_ctx *c, char *buf, size_t len)
+{
+	if (col->f)
+		return hv_field_fmt(col->f, r->d, r->r, buf, len) != 0;
+	return col->text(r, c, buf, len);
+}
 /* Writes the cell for column i into buf, exactly width wide (more if
  * the value is wider); left or right aligned. */
 void xt_cell(const xt_col *col, const xt_row *r, const xt_ctx *c, int width,

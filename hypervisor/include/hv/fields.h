@@ -254,8 +254,20 @@ const char *hv_field_str(const hv_field *f, const void *rec, char *buf,
 /* Screen text by the row's format; returns 0 when missing ("-"). */
 int hv_field_fmt(const hv_field *f, const void *rec, const void *rate,
                  char *buf, size_t len);
-/* Sort key for a screen column: NAN when missing. */
-double hv_field_num(const hv_field *f, const void *rec, const void *rate);
+/* Sort key for a screen column: NAN when missing. Inline: sorts call it
+ * per comparison. */
+static inline double hv_field_num(const hv_field *f, const void *rec,
+                                  const void *rate)
+{
+	if (f->type == HV_FT_RATE)
+		return hv_field_rate(f, rate);
+	if (f->type == HV_FT_STATE)
+		return (double)*(const uint32_t *)((const char *)rec + f->off);
+	if (f->type == HV_FT_STR || f->type == HV_FT_CHILD)
+		return 0;
+	hv_u64 x = hv_field_u64(f, rec);
+	return hv_ok(x) ? (double)x.v : NAN;
+}
 
 /* Domain state as six letters "dsbcpr" ('-' when the flag is clear), as
  * Xen's xentop prints them. A KVM guest that is powered off while its QEMU
