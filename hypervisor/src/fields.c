@@ -9,7 +9,7 @@
 
 #include "hv/fields.h"
 
-#define DOM(m) .off = offsetof(hv_dom, m)
+#define DOM(m) .off = offsetof(hv_dom, m), .mem = #m
 #define DRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_dom_rate, m)
 #define EX HV_FV_EXPORT
 #define API HV_FV_API
@@ -454,7 +454,7 @@ const hv_field hv_dom_fields[HV_D__N] = {
                   .help = "Identity that is never reused."},
 };
 
-#define VCPU(m) .off = offsetof(hv_vcpu, m)
+#define VCPU(m) .off = offsetof(hv_vcpu, m), .mem = #m
 #define VRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_vcpu_rate, m)
 
 static const hv_field vcpu_fields[] = {
@@ -527,7 +527,7 @@ static const hv_field vcpu_fields[] = {
      .api = "steal_pct"},
 };
 
-#define NET(m) .off = offsetof(hv_net, m)
+#define NET(m) .off = offsetof(hv_net, m), .mem = #m
 #define NRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_net_rate, m)
 
 static const hv_field net_fields[] = {
@@ -622,7 +622,7 @@ static const hv_field net_fields[] = {
      .api_pos = 7},
 };
 
-#define BLK(m) .off = offsetof(hv_blk, m)
+#define BLK(m) .off = offsetof(hv_blk, m), .mem = #m
 #define BRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_blk_rate, m)
 
 static const hv_field blk_fields[] = {
@@ -767,7 +767,7 @@ static hv_u64 host_online(const void *rec)
 	return hv_val(on);
 }
 
-#define HOST(m) .off = offsetof(hv_host, m)
+#define HOST(m) .off = offsetof(hv_host, m), .mem = #m
 #define HRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_host_rate, m)
 
 static const hv_field host_fields[] = {
@@ -910,7 +910,7 @@ static const hv_field host_fields[] = {
      .api_pos = 16},
 };
 
-#define PCPU(m) .off = offsetof(hv_pcpu, m)
+#define PCPU(m) .off = offsetof(hv_pcpu, m), .mem = #m
 #define PRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_pcpu_rate, m)
 
 static const hv_field pcpu_fields[] = {

@@ -14,7 +14,9 @@
  * id in the enum below), plus the backend that fills the member. Rows with
  * a `views` bit appear in that output on their own, after the rows placed
  * by `api_pos`/`prom_pos`; a screen column is one more line in xentop-ng's
- * column list (its position among the columns is a screen decision). See
+ * column list (its position among the columns is a screen decision). An
+ * hv_u64 row is also recorded and replayed (hvkit.snap/1, under its
+ * member name) without a change to snapjson. See
  * docs/arch/core.md, "How to add a counter". */
 #ifndef HV_FIELDS_H
 #define HV_FIELDS_H
@@ -98,6 +100,7 @@ typedef struct hv_field {
 	uint8_t flags;    /* hv_fflag */
 	uint8_t views;    /* hv_fview */
 	uint16_t off;     /* offset in the record or in its rate struct */
+	const char *mem;  /* the record's member ("cpu_ns"): recordings */
 	/* Base units (seconds, bytes, hertz, joules, watts):
 	 * raw * mul / 10^dec. */
 	uint32_t mul;
