@@ -222,13 +222,15 @@ static bool put_fields(cJSON *obj, const void *rec, const struct fdesc *tab,
 	return true;
 }
 
-/* Registry counters of `rec` that the table does not list. */
-static bool in_table(const hv_field *f, const struct fdesc *tab, size_t n)
+/* A registry counter of the record that the table does not list. */
+static bool extra_row(const hv_field *f, const struct fdesc *tab, size_t n)
 {
+	if (f->type != HV_FT_U64 || !f->mem)
+		return false;
 	for (size_t i = 0; i < n; i++)
 		if (tab[i].off == f->off)
-			return true;
-	return false;
+			return false;
+	return true;
 }
 
 static bool put_extra(cJSON *obj, const void *r, hv_rec rec,
@@ -237,8 +239,7 @@ static bool put_extra(cJSON *obj, const void *r, hv_rec rec,
 	size_t nf;
 	const hv_field *t = hv_fields(rec, &nf);
 	for (size_t i = 0; i < nf; i++) {
-		if (t[i].type != HV_FT_U64 || !t[i].mem ||
-		    in_table(&t[i], tab, n))
+		if (!extra_row(&t[i], tab, n))
 			continue;
 		cJSON *v =
 		    hv_json(*(const hv_u64 *)((const char *)r + t[i].off));
@@ -639,8 +640,7 @@ static int get_extra(struct pctx *c, const cJSON *obj, void *r, hv_rec rec,
 	size_t nf;
 	const hv_field *t = hv_fields(rec, &nf);
 	for (size_t i = 0; i < nf; i++) {
-		if (t[i].type != HV_FT_U64 || !t[i].mem ||
-		    in_table(&t[i], tab, n))
+		if (!extra_row(&t[i], tab, n))
 			continue;
 		hv_u64 *p = (hv_u64 *)((char *)r + t[i].off);
 		const cJSON *j =
