@@ -79,6 +79,17 @@ static void words(FILE *f, const char *group)
 	}
 }
 
+static bool is_group(const char *w)
+{
+	size_t l = strlen(w);
+
+	for (size_t i = 0; i < rdt_ncmds; i++)
+		if (!strncmp(rdt_cmds[i].name, w, l) &&
+		    rdt_cmds[i].name[l] == ' ')
+			return true;
+	return false;
+}
+
 /* Bash completion generated from the table (installed as
  * /usr/share/bash-completion/completions/hv-rdt). */
 static void completion(FILE *f)
@@ -213,10 +224,10 @@ int main(int argc, char **argv)
 	char **w = argv + optind;
 	c.cmd = lookup(nw, w, &consumed);
 	if (!c.cmd) {
-		fprintf(stderr, "hv-rdt: unknown command %s%s%s (", w[0],
+		fprintf(stderr, "hv-rdt: unknown command %s%s%s; known: ", w[0],
 		        nw > 1 ? " " : "", nw > 1 ? w[1] : "");
-		words(stderr, w[0]);
-		fputs("see --help)\n", stderr);
+		words(stderr, is_group(w[0]) ? w[0] : NULL);
+		fputs("(see --help)\n", stderr);
 		return RDT_USAGE;
 	}
 	hv_env_raise_nofile(); /* room for the kvm backend's fd cache */
