@@ -66,7 +66,9 @@ for b in /usr/bin/xentop-ng /usr/bin/hvctl /usr/bin/hv-rdt /usr/sbin/hv-webd /us
 done
 [ -e /etc/systemd/system/multi-user.target.wants/hv-powerd.service ] && bad "hv-powerd enabled" || ok "hv-powerd not enabled"
 [ -e /etc/systemd/system/multi-user.target.wants/hv-webd.service ] && ok "hv-webd enabled" || bad "hv-webd not enabled"
-grep -q 'hv-powerd' "$d/install.log" | grep -qi 'start' && bad "hv-powerd started"
+dpkg-deb -e "$(deb hvkit-powerd)" "$d/pd-ctrl"
+grep -q 'deb-systemd-invoke' "$d/pd-ctrl/postinst" && bad "hvkit-powerd's postinst starts hv-powerd" \
+  || ok "hvkit-powerd's postinst does not start hv-powerd"
 units=(/lib/systemd/system/hv-webd.service /lib/systemd/system/hv-powerd.service)
 out=$(systemd-analyze verify "${units[@]}" 2>&1) && [ -z "$out" ] && ok "systemd-analyze verify: clean" || bad "verify: $out"
 score() { systemd-analyze security --offline=true "$1" 2>/dev/null | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p'; }
