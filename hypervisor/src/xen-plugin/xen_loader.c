@@ -33,6 +33,7 @@ static int load(void **dl, const struct hv_backend_ops **ops, hv_err *err)
 	hv_xen_plugin_fn entry;
 
 	*dl = NULL;
+	*ops = NULL;
 	if (access(path, F_OK))
 		return hv_err_set(err, ENOENT,
 		                  "the Xen backend is not installed (no %s; "
@@ -60,7 +61,7 @@ static int loader_probe(const hv_env *env)
 	void *dl;
 	int p;
 
-	if (load(&dl, &ops, NULL))
+	if (load(&dl, &ops, NULL) || !ops)
 		return 0;
 	p = ops->probe ? ops->probe(env) : 0;
 	dlclose(dl);
@@ -75,8 +76,10 @@ static int loader_open(const hv_env *env, const hv_backend_opts *opts,
 
 	if (!l)
 		return hv_err_set(err, ENOMEM, "xen: out of memory");
-	if ((rc = load(&l->dl, &l->ops, err)) ||
-	    (rc = l->ops->open(env, opts, &l->priv, err))) {
+	rc = load(&l->dl, &l->ops, err);
+	if (!rc && !l->ops)
+		rc = -ELIBBAD;
+	if (rc || (rc = l->ops->open(env, opts, &l->priv, err))) {
 		if (l->dl)
 			dlclose(l->dl);
 		free(l);
