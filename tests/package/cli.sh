@@ -40,6 +40,17 @@ rdt_man=$(render "$S/rdt/hv-rdt.1")
     grep -qF -- "$line" <<<"$rdt_man" || { echo "FAIL hv-rdt.1 lacks '$line'"; exit 1; }
   done && ok "hv-rdt.1 has every usage line of --help" || bad "hv-rdt.1 and --help differ"
 
+# Every long option --help names is in the tool's man page.
+declare -A page=([xentop-ng]=xentop-ng/xentop-ng.1 [hvctl]=hypervisor/hvctl/hvctl.1
+  [hv-rdt]=rdt/hv-rdt.1 [hv-webd]=webui/man/hv-webd.1 [hv-powerd]=powerd/hv-powerd.8)
+for t in "${!bin[@]}"; do
+  m=$(render "$S/${page[$t]}") miss=
+  for o in $("$B/${bin[$t]}" --help 2>&1 | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+    grep -qF -- "$o" <<<"$m" || miss+=" $o"
+  done
+  [ -z "$miss" ] && ok "$t: every --help option is in its man page" || bad "${page[$t]} lacks$miss"
+done
+
 # Completions: source each, ask for words.
 complete_words() { # SCRIPT WORDS... (the last word is completed)
   local script=$1; shift
