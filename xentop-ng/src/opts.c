@@ -274,7 +274,7 @@ static int info(int c, FILE *out)
 	if (c == 'h') {
 		xt_usage(out);
 	} else if (c == 'V') {
-		fprintf(out, "xentop-ng %s (hvkit)\n", XT_VERSION);
+		fprintf(out, "%s\n", HV_VERSION_LINE("xentop-ng"));
 	} else {
 		for (size_t i = 0; i < xt_ncols; i++)
 			fprintf(out, "%-12s %-12s %s\n",
