@@ -103,7 +103,8 @@ static bool t_max_pct(const xt_row *r, const xt_ctx *c, char *b, size_t l)
 	static double n_##f(const xt_row *r, const xt_ctx *c)                  \
 	{                                                                      \
 		(void)c;                                                       \
-		return r->ok ? U(r->f / (div)) : NAN;                          \
+		uint64_t v = r->f / (div); /* whole units, as xentop */        \
+		return r->ok ? U(v) : NAN;                                     \
 	}                                                                      \
 	static bool t_##f(const xt_row *r, const xt_ctx *c, char *b, size_t l) \
 	{                                                                      \

@@ -106,7 +106,7 @@ enum xt_col_flags {
 	XT_COL_TEXT = 1 << 4,    /* sorts as text, ascending */
 	XT_COL_SPARK = 1 << 5,   /* drawn by the screen (history) */
 	XT_COL_AUTO = 1 << 6, /* default column hidden while no domain has it */
-	XT_COL_CUT = 1 << 7,  /* cut to its width (xentop's %10.10s) unless -f */
+	XT_COL_CUT = 1 << 7, /* cut to its width (xentop's %10.10s) unless -f */
 };
 
 typedef struct xt_col {

@@ -95,21 +95,11 @@ typedef enum hv_ffmt {
 typedef struct hv_field {
 	const char *name; /* canonical, libvirt domstats words: "cpu.time" */
 	const char *unit; /* of the raw value: "ns", "KiB", "B", "B/s", "%" */
-	uint8_t type;     /* hv_ftype */
-	uint8_t kind;     /* hv_fkind */
-	uint8_t flags;    /* hv_fflag */
-	uint8_t views;    /* hv_fview */
-	uint16_t off;     /* offset in the record or in its rate struct */
 	const char *mem;  /* the record's member ("cpu_ns"): recordings */
-	/* Base units (seconds, bytes, hertz, joules, watts):
-	 * raw * mul / 10^dec. */
-	uint32_t mul;
-	uint8_t dec;
 	const char *help;
 	/* /api/v1: key (values in base units); api_pos orders the list
 	 * (0: after the placed rows, in table order). */
 	const char *api;
-	uint8_t api_pos;
 	/* /metrics: family base name (no _total/_info), OpenMetrics unit,
 	 * prom_pos as api_pos. Rows with the same family in a row of the
 	 * table form one family (prom_label tells them apart); an info row's
@@ -117,16 +107,26 @@ typedef struct hv_field {
 	const char *prom;
 	const char *prom_unit;
 	const char *prom_label;
-	uint8_t prom_pos;
 	/* Screen: column id (config, --sort), header, width, format
 	 * (HV_FMT_NONE: no column), one-line help. */
 	const char *col;
 	const char *header;
-	uint8_t width;
-	uint8_t fmt;
 	const char *tip;
-	uint8_t child;                  /* HV_FT_CHILD: hv_rec */
 	hv_u64 (*get)(const void *rec); /* HV_FT_FN */
+	/* Base units (seconds, bytes, hertz, joules, watts):
+	 * raw * mul / 10^dec. */
+	uint32_t mul;
+	uint16_t off;  /* offset in the record or in its rate struct */
+	uint8_t type;  /* hv_ftype */
+	uint8_t kind;  /* hv_fkind */
+	uint8_t flags; /* hv_fflag */
+	uint8_t views; /* hv_fview */
+	uint8_t dec;
+	uint8_t api_pos;
+	uint8_t prom_pos;
+	uint8_t width;
+	uint8_t fmt;   /* hv_ffmt */
+	uint8_t child; /* HV_FT_CHILD: hv_rec */
 } hv_field;
 
 /* Row ids of the domain table (others are walked, not named). */
