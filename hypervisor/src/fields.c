@@ -20,6 +20,9 @@
 #define KIB .mul = 1024
 #define ONE .mul = 1
 
+/* one family, hv_domain_memory_bandwidth_bytes, of two scopes */
+#define MBM_HELP "Memory traffic counted by MBM; scope is total or local."
+
 static hv_u64 dom_start(const void *rec)
 {
 	return hv_val(((const hv_dom *)rec)->start_ns);
@@ -373,8 +376,7 @@ const hv_field hv_dom_fields[HV_D__N] = {
                         ONE,
                         .kind = C,
                         .views = EX | PROM,
-                        .help = "Memory traffic counted by MBM; scope is "
-                                "total or local.",
+                        .help = MBM_HELP,
                         .prom = "hv_domain_memory_bandwidth_bytes",
                         .prom_unit = "bytes",
                         .prom_label = "scope=\"total\"",
@@ -385,8 +387,7 @@ const hv_field hv_dom_fields[HV_D__N] = {
                         ONE,
                         .kind = C,
                         .views = EX | PROM,
-                        .help = "Memory traffic counted by MBM; scope is "
-                                "total or local.",
+                        .help = MBM_HELP,
                         .prom = "hv_domain_memory_bandwidth_bytes",
                         .prom_unit = "bytes",
                         .prom_label = "scope=\"local\"",
@@ -767,6 +768,9 @@ static hv_u64 host_online(const void *rec)
 	return hv_val(on);
 }
 
+/* one family, hv_host_info, of three labels */
+#define HOST_INFO_HELP \
+	"Host identity: hostname, backend and hypervisor version."
 #define HOST(m) .off = offsetof(hv_host, m), .mem = #m
 #define HRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_host_rate, m)
 
@@ -779,7 +783,7 @@ static const hv_field host_fields[] = {
      .kind = HV_FK_INFO,
      .api = "hostname",
      .api_pos = 1,
-     .help = "Host identity: hostname, backend and hypervisor version.",
+     .help = HOST_INFO_HELP,
      .prom = "hv_host",
      .prom_label = "hostname"},
     {.name = "backend",
@@ -790,7 +794,7 @@ static const hv_field host_fields[] = {
      .kind = HV_FK_INFO,
      .api = "backend",
      .api_pos = 2,
-     .help = "Host identity: hostname, backend and hypervisor version.",
+     .help = HOST_INFO_HELP,
      .prom = "hv_host",
      .prom_label = "backend"},
     {.name = "version",
@@ -801,7 +805,7 @@ static const hv_field host_fields[] = {
      .kind = HV_FK_INFO,
      .api = "hv_version",
      .api_pos = 3,
-     .help = "Host identity: hostname, backend and hypervisor version.",
+     .help = HOST_INFO_HELP,
      .prom = "hv_host",
      .prom_label = "version"},
     {.name = "idle.driver",
@@ -910,6 +914,8 @@ static const hv_field host_fields[] = {
      .api_pos = 16},
 };
 
+/* one family, hv_pcpu_cpufreq_info, of two labels */
+#define CPUFREQ_HELP "cpufreq governor and driver of the physical CPU."
 #define PCPU(m) .off = offsetof(hv_pcpu, m), .mem = #m
 #define PRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_pcpu_rate, m)
 
@@ -1031,7 +1037,7 @@ static const hv_field pcpu_fields[] = {
      .views = API | PROM,
      .kind = HV_FK_INFO,
      .flags = HV_FF_OMIT_EMPTY,
-     .help = "cpufreq governor and driver of the physical CPU.",
+     .help = CPUFREQ_HELP,
      .api = "governor",
      .api_pos = 11,
      .prom = "hv_pcpu_cpufreq",
@@ -1043,7 +1049,7 @@ static const hv_field pcpu_fields[] = {
      .views = API | PROM,
      .kind = HV_FK_INFO,
      .flags = HV_FF_OMIT_EMPTY,
-     .help = "cpufreq governor and driver of the physical CPU.",
+     .help = CPUFREQ_HELP,
      .api = "driver",
      .api_pos = 12,
      .prom = "hv_pcpu_cpufreq",
