@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hv/cfg.h"
 #include "hv/err.h"
 #include "pd_config.h"
 #include "pd_policy.h"
@@ -113,6 +114,12 @@ typedef struct pd_claims {
 
 typedef struct pd_policy {
 	const char *name; /* the journal's "policy" and the [section] */
+	/* config: the section's keys (offsets into pd_config, ended by a
+	 * {0} row) and the checks across them once the whole file is read
+	 * (NULL = none); lines says where each key was set */
+	const hv_cfg_key *keys;
+	int (*check)(const pd_config *c, const char *file,
+	             const hv_cfg_lines *lines, hv_err *err);
 	/* NULL for a policy acted on outside pd_decide (energy, noisy) */
 	bool (*enabled)(const pd_config *c);
 	int (*decide)(const pd_config *c, pd_mem *m, const pd_view *v,
@@ -129,7 +136,14 @@ extern const pd_policy *const pd_policies[];
 extern const size_t pd_npolicies;
 
 extern const pd_policy pd_pol_hwerr, pd_pol_budget, pd_pol_latency,
-    pd_pol_parking, pd_pol_frequency;
+    pd_pol_parking, pd_pol_frequency, pd_pol_energy, pd_pol_noisy;
+
+/* ---- config helpers (pd_config.c) ---- */
+/* A frequency as kHz or a percentage of the maximum (pd_khz). */
+int pd_cfg_khz(const hv_cfg_key *k, void *obj, char *v, char *why, size_t wlen);
+/* The line of sect's key, else of its "enabled" (0 = neither set). */
+unsigned pd_cfg_line(const hv_cfg_lines *l, const char *sect, const char *key);
+#define PD_OFF(f) offsetof(pd_config, f)
 
 /* ---- shared helpers (pd_pol_common.c) ---- */
 int pd_claim_add(pd_claims *cl, const char *knob, const char *val,

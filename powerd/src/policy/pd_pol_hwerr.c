@@ -165,8 +165,24 @@ static void forget(pd_mem *m)
 		m->cpu[i].hw_off = m->cpu[i].hw_noted = false;
 }
 
+static const hv_cfg_key keys[] = {
+    {"hwerr", "enabled", HV_CFG_BOOL, PD_OFF(hwerr.enabled), 0, 0, "no",
+     "turn the policy on", NULL, NULL},
+    /* rasdaemon's CPU_CE_THRESHOLD per 24 h */
+    {"hwerr", "threshold", HV_CFG_UINT, PD_OFF(hwerr.threshold), 0, 1000000000,
+     "18", "offline when errors rise by more than this", NULL, NULL},
+    {"hwerr", "window", HV_CFG_SECS, PD_OFF(hwerr.window_s), 1, 30 * 86400,
+     "24h", "within this window", NULL, NULL},
+    {"hwerr", "max_offline", HV_CFG_UINT, PD_OFF(hwerr.max_offline), 0, 4096,
+     "2", "never more CPUs offline for errors", NULL, NULL},
+    {"hwerr", "keep_online", HV_CFG_UINT, PD_OFF(hwerr.keep_online), 1, 4096,
+     "2", "never fewer CPUs online", NULL, NULL},
+    {0},
+};
+
 const pd_policy pd_pol_hwerr = {
     .name = "hwerr",
+    .keys = keys,
     .enabled = enabled,
     .decide = decide,
     .forget = forget,
