@@ -289,6 +289,8 @@ static int undo_one(hv_txn *t, size_t i, hv_err *err)
 		return rc < 0 ? rc : -EIO;
 	if ((rc = t->io.set(t->io.ctx, c->knob, c->old, err)))
 		return rc;
+	if (t->before)
+		(void)t->before(t->hook_ctx, HV_TXN_UNDONE, c, t->tag[i], NULL);
 	drop(t, i);
 	return 0;
 }

@@ -119,8 +119,10 @@ static int hook(void *ctx, hv_txn_op op, const hv_change *c, const char *tag,
 	fake *f = ctx;
 	size_t l = strlen(f->log);
 	snprintf(f->log + l, sizeof(f->log) - l, "%s %s %s>%s %s;",
-	         op == HV_TXN_SET ? "set" : "undo", c->knob, c->old, c->new_,
-	         tag);
+	         op == HV_TXN_SET    ? "set"
+	         : op == HV_TXN_UNDO ? "undo"
+	                             : "done",
+	         c->knob, c->old, c->new_, tag);
 	if (f->hook_fail)
 		return hv_err_set(err, ENOSPC, "journal full");
 	return 0;
@@ -178,8 +180,9 @@ static void test_txn(void **st)
 	f.refuse[1] = 1;
 	f.log[0] = '\0';
 	assert_int_equal(hv_txn_rollback(t, &e), 1);
-	assert_string_equal(f.log, "undo c 5>7 lat;undo b x>z budget;"
-	                           "undo a 1>0 parking;");
+	assert_string_equal(f.log, "undo c 5>7 lat;done c 5>7 lat;"
+	                           "undo b x>z budget;"
+	                           "undo a 1>0 parking;done a 1>0 parking;");
 	assert_int_equal(e.code, EBUSY);
 	assert_non_null(strstr(e.msg, "b: refused"));
 	assert_string_equal(f.val[0], "1");

@@ -75,13 +75,15 @@ hv_knob_io hv_knob_io_backend(hv_backend *b);
 typedef struct hv_txn hv_txn;
 
 typedef enum hv_txn_op {
-	HV_TXN_SET,  /* about to write chg->new_ */
-	HV_TXN_UNDO, /* about to write chg->old back */
+	HV_TXN_SET,    /* about to write chg->new_ */
+	HV_TXN_UNDO,   /* about to write chg->old back */
+	HV_TXN_UNDONE, /* chg->old was written back (the return is ignored) */
 } hv_txn_op;
 
 /* Called before every write with the change about to be made (already
  * in the transaction's list): journal it here. Nonzero cancels the write
- * (a SET of a knob first touched is then forgotten). */
+ * (a SET of a knob first touched is then forgotten). Called again after
+ * an undo is written (HV_TXN_UNDONE), before the change is forgotten. */
 typedef int (*hv_txn_hook)(void *ctx, hv_txn_op op, const hv_change *chg,
                            const char *tag, hv_err *err);
 

@@ -24,6 +24,7 @@ extern "C" {
 #define HV_RUN_STATE "state.json"
 #define HV_RUN_STATE_DRYRUN "state-dryrun.json"
 #define HV_RUN_LOCK "powerd.lock"
+#define HV_RUN_RESERVE "powerd.reserve" /* spare room for state.json */
 #define HV_RUN_NOISY_STATE "noisy.state"
 #define HV_RUN_NOISY_UNDO "noisy.undo"
 /* hv-webd's /control journal, hv-rdt's undo log */
