@@ -308,6 +308,10 @@ int main(int argc, char **argv)
 	}
 	unsigned failed = 0;
 	int n = pd_act_recover(act, &failed, &e);
+	if (n < 0) { /* the previous run's state is unknown: do not run */
+		pd_log(PD_LOG_ERR, "refusing to start: %s", e.msg);
+		goto out;
+	}
 	if (n > 0)
 		pd_log(PD_LOG_WARN,
 		       "restored %d knob(s) left by a previous run", n);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/knob.h"
 #include "policy/pd_pol.h"
 
 pd_mem *pd_mem_new(void)
@@ -42,44 +43,24 @@ void pd_out_free(pd_out *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* "cpu/N/..." -> N, with *rest after "cpu/N/"; -1 if not a CPU knob. */
-static int knob_cpu_rest(const char *knob, const char **rest)
-{
-	char *end;
-	unsigned long n;
-
-	if (strncmp(knob, "cpu/", 4) != 0 || knob[4] < '0' || knob[4] > '9')
-		return -1;
-	errno = 0;
-	n = strtoul(knob + 4, &end, 10);
-	if (errno || *end != '/' || n > 65535)
-		return -1;
-	if (rest)
-		*rest = end + 1;
-	return (int)n;
-}
-
+/* Knob names are libhv's (hv_knob_parse): one grammar, one CPU limit. */
 int pd_knob_cpu(const char *knob)
 {
-	return knob_cpu_rest(knob, NULL);
+	hv_knob k;
+
+	if (hv_knob_parse(knob, &k, NULL) || !hv_knob_is_cpu(k.kind))
+		return -1;
+	return (int)k.cpu;
 }
 
 int pd_knob_cstate(const char *knob, unsigned *state)
 {
-	const char *rest;
-	char *end;
-	unsigned long s;
-	int cpu = knob_cpu_rest(knob, &rest);
+	hv_knob k;
 
-	if (cpu < 0 || strncmp(rest, "cstate/", 7) != 0 || rest[7] < '0' ||
-	    rest[7] > '9')
+	if (hv_knob_parse(knob, &k, NULL) || k.kind != HV_KNOB_CSTATE_DISABLE)
 		return -1;
-	errno = 0;
-	s = strtoul(rest + 7, &end, 10);
-	if (errno || strcmp(end, "/disable") != 0 || s >= 64)
-		return -1;
-	*state = (unsigned)s;
-	return cpu;
+	*state = k.state;
+	return (int)k.cpu;
 }
 
 static int ensure_cpus(pd_mem *m, unsigned ncpu)

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "hv/knob.h"
 #include "web.h"
 
 #define MAX_BODY 4096
@@ -536,17 +537,14 @@ static enum MHD_Result h_graph(web_server *sv, struct MHD_Connection *c)
 /* ---- control ---- */
 static int knob_allowed(const char *knob, const char *val)
 {
-	char what[16];
-	char *end = NULL;
-	if (strncmp(knob, "cpu/", 4) || !isdigit((unsigned char)knob[4]))
+	hv_knob k;
+
+	/* libhv's knob grammar and CPU limit; /control offers two kinds. */
+	if (hv_knob_parse(knob, &k, NULL))
 		return 0;
-	unsigned long cpu = strtoul(knob + 4, &end, 10);
-	if (cpu > 8191 || *end != '/' || strlen(end + 1) >= sizeof(what))
-		return 0;
-	snprintf(what, sizeof(what), "%s", end + 1);
-	if (!strcmp(what, "online"))
+	if (k.kind == HV_KNOB_ONLINE)
 		return !strcmp(val, "0") || !strcmp(val, "1");
-	if (!strcmp(what, "governor")) {
+	if (k.kind == HV_KNOB_GOVERNOR) {
 		size_t l = strlen(val);
 		if (l == 0 || l > 23)
 			return 0;
