@@ -88,7 +88,8 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 			continue;
 		snprintf(knob, sizeof(knob), "cpu/%u/max_khz", p->id);
 		snprintf(val, sizeof(val), "%lu", cap_khz(c, m, p));
-		rc = pd_claim_add(cl, knob, val, "budget", m->budget.reason);
+		rc = pd_claim_add(cl, (int)p->id, knob, val, "budget",
+		                  m->budget.reason);
 	}
 	return rc;
 }

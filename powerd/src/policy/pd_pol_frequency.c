@@ -97,7 +97,7 @@ static int claim_cpu(const pd_config *c, const pd_mem *m, const pd_cpu *p,
 		if (!g[0])
 			return 0;
 		snprintf(knob, sizeof(knob), "cpu/%u/governor", p->id);
-		return pd_claim_add(cl, knob, g, "frequency",
+		return pd_claim_add(cl, (int)p->id, knob, g, "frequency",
 		                    m->freq.reason[k]);
 	}
 	if (!m->freq.pkg[k].low || !p->hw_max_khz)
@@ -107,7 +107,8 @@ static int claim_cpu(const pd_config *c, const pd_mem *m, const pd_cpu *p,
 		khz = p->hw_min_khz;
 	snprintf(knob, sizeof(knob), "cpu/%u/max_khz", p->id);
 	snprintf(val, sizeof(val), "%lu", khz);
-	return pd_claim_add(cl, knob, val, "frequency", m->freq.reason[k]);
+	return pd_claim_add(cl, (int)p->id, knob, val, "frequency",
+	                    m->freq.reason[k]);
 }
 
 static int decide(const pd_config *c, pd_mem *m, const pd_view *v,

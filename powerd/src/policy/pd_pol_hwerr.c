@@ -149,7 +149,8 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		if (!m->cpu[i].hw_off)
 			continue;
 		snprintf(knob, sizeof(knob), "cpu/%u/online", i);
-		rc = pd_claim_add(cl, knob, "0", "hwerr", m->cpu[i].hw_reason);
+		rc = pd_claim_add(cl, (int)i, knob, "0", "hwerr",
+		                  m->cpu[i].hw_reason);
 	}
 	return rc;
 }

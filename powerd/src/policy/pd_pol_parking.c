@@ -262,8 +262,8 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 			char knob[PD_KNOB_LEN];
 			snprintf(knob, sizeof(knob), "cpu/%u/online",
 			         m->grp[gi].cpu[i]);
-			rc = pd_claim_add(cl, knob, "0", "parking",
-			                  m->park.reason);
+			rc = pd_claim_add(cl, (int)m->grp[gi].cpu[i], knob, "0",
+			                  "parking", m->park.reason);
 		}
 	return rc;
 }
