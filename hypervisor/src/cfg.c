@@ -399,6 +399,8 @@ int hv_cfg_parse(const hv_cfg_spec *s, const char *name, const char *text,
 	bool strict = !(s->flags & HV_CFG_LENIENT);
 	int rc;
 
+	if (!text)
+		return hv_err_set(err, EINVAL, "%s: no text", name);
 	if (!(r.l = lines_new(s)))
 		return hv_err_set(err, ENOMEM, "%s: out of memory", name);
 	/* strict: work on a copy, so a bad file changes nothing */

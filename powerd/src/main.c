@@ -153,7 +153,7 @@ typedef struct pd_daemon {
 	unsigned failed_rounds;
 } pd_daemon;
 
-#define PD_RUN -1 /* a setup step that does not end the program */
+#define PD_RUN (-1) /* a setup step that does not end the program */
 
 /* ---- one round: sample, decide, act -------------------------------- */
 
