@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/sysio.h"
+
 #define LINE_MAX_LEN 1024
 #define FILE_MAX (1u << 20)
 #define MAX_SECT 32
@@ -53,18 +55,6 @@ static const hv_cfg_key *find_key(const hv_cfg_spec *s, const char *sect,
 			return k;
 		}
 	return NULL;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
 }
 
 /* A number with an optional unit suffix for durations. */
@@ -250,7 +240,7 @@ static int section(rd *r, char *s, hv_err *err)
 		                  "%s:%u: malformed section header '%s'",
 		                  r->name, r->lineno, s);
 	s[l - 1] = '\0';
-	s = trim(s + 1);
+	s = hv_trim(s + 1);
 	for (size_t i = 0; !known && (k = hv_cfg_key_at(r->s, i)); i++)
 		known = !strcmp(k->sect, s);
 	if (!known) {
@@ -287,8 +277,8 @@ static int assign(rd *r, char *s, char *eq, hv_err *err)
 	size_t idx;
 
 	*eq = '\0';
-	k = trim(s);
-	v = trim(eq + 1);
+	k = hv_trim(s);
+	v = hv_trim(eq + 1);
 	if ((r->s->flags & HV_CFG_SECTIONS) && !r->sect[0])
 		return hv_err_set(err, EINVAL,
 		                  "%s:%u: '%s' outside any [section]", r->name,
@@ -317,14 +307,14 @@ static char *strip_comment(char *s)
 	for (char *h = s + 1; *h; h++)
 		if (*h == '#' && (h[-1] == ' ' || h[-1] == '\t')) {
 			*h = '\0';
-			return trim(s);
+			return hv_trim(s);
 		}
 	return s;
 }
 
 static int one_line(rd *r, char *line, hv_err *err)
 {
-	char *s = strip_comment(trim(line)), *eq;
+	char *s = strip_comment(hv_trim(line)), *eq;
 
 	if (!*s)
 		return 0;

@@ -91,14 +91,11 @@ static bool failed_recently(const pd_mem *m, const char *knob, double t)
 static int add_decision(pd_out *o, const char *knob, const char *val,
                         bool release, const char *policy, const char *reason)
 {
-	if (o->n == o->cap) {
-		size_t nc = o->cap ? o->cap * 2 : 32;
-		pd_decision *p = realloc(o->d, nc * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		o->d = p;
-		o->cap = nc;
-	}
+	pd_decision *p = pd_grow(o->d, &o->cap, o->n, sizeof(*p), 32);
+
+	if (!p)
+		return -ENOMEM;
+	o->d = p;
 	pd_decision *d = &o->d[o->n++];
 	memset(d, 0, sizeof(*d));
 	snprintf(d->knob, sizeof(d->knob), "%s", knob);

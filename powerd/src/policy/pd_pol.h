@@ -155,6 +155,11 @@ int pd_note_add(pd_out *o, const char *policy, const char *level,
 const pd_cpu *pd_view_cpu(const pd_view *v, unsigned id);
 unsigned pd_view_online(const pd_view *v);
 bool pd_ends_with(const char *s, const char *suf);
+/* reason when h is held by policy and reason is set, else NULL. */
+const char *pd_own_release(const pd_hold *h, const char *policy,
+                           const char *reason);
+/* arr (n used of *cap) with room for one more, or NULL (arr kept). */
+void *pd_grow(void *arr, size_t *cap, size_t n, size_t size, size_t first);
 /* Remove the parked group holding cpu, if any; true when one was. */
 bool pd_group_drop_cpu(pd_mem *m, unsigned cpu);
 

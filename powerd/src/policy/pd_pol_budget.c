@@ -106,9 +106,7 @@ static void forget(pd_mem *m)
 
 static const char *release(const pd_mem *m, const pd_hold *h)
 {
-	if (strcmp(h->policy, "budget") || !m->budget.release[0])
-		return NULL;
-	return m->budget.release;
+	return pd_own_release(h, "budget", m->budget.release);
 }
 
 static const hv_cfg_key keys[] = {

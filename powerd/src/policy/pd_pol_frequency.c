@@ -138,9 +138,7 @@ static void forget(pd_mem *m)
 
 static const char *release(const pd_mem *m, const pd_hold *h)
 {
-	if (strcmp(h->policy, "frequency") || !m->freq.release[0])
-		return NULL;
-	return m->freq.release;
+	return pd_own_release(h, "frequency", m->freq.release);
 }
 
 static const char *const actions[] = {"governor", "cap", NULL};

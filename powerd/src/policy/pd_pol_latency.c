@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hv/sysio.h"
 #include "pd_pol.h"
 
 static void busy_reason(const pd_config *c, pd_mem *m, const pd_domv *d)
@@ -137,27 +138,13 @@ static void forget(pd_mem *m)
 
 static const char *release(const pd_mem *m, const pd_hold *h)
 {
-	if (strcmp(h->policy, "latency") || !m->lat.release[0])
-		return NULL;
-	return m->lat.release;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
-	return s;
+	return pd_own_release(h, "latency", m->lat.release);
 }
 
 /* One name of the list into c->lat. */
 static int add_domain(pd_config *c, char *tok, char *why, size_t wlen)
 {
-	char *t = trim(tok);
+	char *t = hv_trim(tok);
 
 	if (!*t)
 		snprintf(why, wlen, "empty domain name in list");
