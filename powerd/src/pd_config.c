@@ -44,6 +44,13 @@ static const hv_cfg_spec *spec_of(spec_buf *b)
 	return &b->spec;
 }
 
+const hv_cfg_key *pd_config_key(size_t i)
+{
+	spec_buf b;
+
+	return hv_cfg_key_at(spec_of(&b), i);
+}
+
 void pd_config_defaults(pd_config *c)
 {
 	spec_buf b;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/cfg.h"
 #include "pd_config.h"
 
 static void expect_err(const char *text, const char *needle)
@@ -130,6 +131,44 @@ static void test_defaults(void **st)
 	assert_string_equal(c.noisy.class_name, "hvkit-restricted");
 }
 
+/* Every key of the tables is in the man page, in its section's
+ * paragraph. */
+static void test_man_lists_every_key(void **st)
+{
+	(void)st;
+	const char *src = getenv("HVKIT_SRC");
+	const hv_cfg_key *k;
+	char path[4096], *man;
+	FILE *f;
+	long n;
+
+	if (!src)
+		skip();
+	snprintf(path, sizeof(path), "%s/powerd/hv-powerd.8", src);
+	assert_non_null(f = fopen(path, "r"));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	assert_non_null(man = calloc(1, (size_t)n + 1));
+	assert_int_equal(fread(man, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	for (size_t i = 0; (k = pd_config_key(i)); i++) {
+		char head[64], *p, *end;
+		snprintf(head, sizeof(head), ".B [%s]\n", k->sect);
+		if (!(p = strstr(man, head)))
+			fail_msg("hv-powerd.8 has no [%s]", k->sect);
+		p += strlen(head);
+		end = strstr(p, "\n.");
+		if (end)
+			*end = '\0';
+		if (!strstr(p, k->key))
+			fail_msg("hv-powerd.8 [%s] lacks %s", k->sect, k->key);
+		if (end)
+			*end = '\n';
+	}
+	free(man);
+}
+
 static void test_load_missing(void **st)
 {
 	(void)st;
@@ -164,6 +203,7 @@ int main(void)
 	    cmocka_unit_test(test_full),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_man_lists_every_key),
 	    cmocka_unit_test(test_load_missing),
 	    cmocka_unit_test(test_examples_parse),
 	};
