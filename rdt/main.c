@@ -18,9 +18,11 @@
 
 #include "hv/backend.h"
 #include "hv/collector.h"
+#include "hv/durable.h"
 #include "hv/pmu.h"
 #include "hv/rates.h"
 #include "hv/resctrl.h"
+#include "hv/rundir.h"
 #include "hv/sysio.h"
 #include "rdt_policy.h"
 
@@ -777,55 +779,63 @@ out:
 
 static int undo_path(const hv_env *env, char *p, size_t len)
 {
-	return hv_env_path(env, HV_ROOT_RUN, p, len, "rdt-undo");
+	return hv_run_path(env->run, HV_RUN_RDT_UNDO, p, len);
 }
 
-/* Keep the undo of what was just done for "alloc undo". */
+/* Keep the undo of what was just done for "alloc undo", after what is
+ * kept already: libhv's atomic replace (fsynced, the directory too). */
 static int undo_keep(const hv_env *env, hv_rc_undo *u)
 {
-	char p[PATH_MAX], *text = NULL;
+	char p[PATH_MAX], *text = NULL, *old = NULL, *all = NULL;
+	size_t olen = 0, tlen;
 	hv_err e = {0};
-	FILE *f;
+	int rc = -1;
 
 	if (!hv_rc_undo_len(u))
 		return 0;
 	(void)mkdir(env->run, 0755);
 	if (undo_path(env, p, sizeof(p)) || hv_rc_undo_save(u, &text, &e))
-		return -1;
-	f = fopen(p, "a");
-	if (!f) {
-		fprintf(stderr, "hv-rdt: warning: cannot keep undo in %s: %s\n",
-		        p, strerror(errno));
-		free(text);
-		return -1;
-	}
-	fputs(text, f);
-	fclose(f);
+		goto out;
+	if (hv_file_read(p, 1u << 24, &old, &olen, &e) && e.code != ENOENT)
+		goto out;
+	tlen = strlen(text);
+	if (!(all = malloc(olen + tlen + 1)))
+		goto out;
+	memcpy(all, old ? old : "", olen);
+	memcpy(all + olen, text, tlen + 1);
+	rc = hv_file_replace(p, all, olen + tlen, 0644, &e);
+out:
+	if (rc)
+		fprintf(stderr, "hv-rdt: cannot keep undo in %s: %s\n", p,
+		        e.msg[0] ? e.msg : "out of memory");
+	free(all);
+	free(old);
 	free(text);
-	return 0;
+	return rc;
+}
+
+/* A change that failed, or whose undo could not be kept, is put back. */
+static void roll_back(hv_resctrl *rc, hv_rc_undo *u)
+{
+	hv_err e = {0};
+
+	if (hv_rc_undo_apply(rc, u, &e))
+		fprintf(stderr, "hv-rdt: undo: %s\n", e.msg);
 }
 
 static int cmd_alloc_undo(hv_resctrl *rc, const hv_env *env)
 {
-	char p[PATH_MAX], *text;
+	char p[PATH_MAX], *text = NULL;
 	hv_rc_undo *u = NULL;
 	hv_err e = {0};
-	FILE *f;
-	long n;
 	int ret = 1;
 
-	if (undo_path(env, p, sizeof(p)) || !(f = fopen(p, "r"))) {
+	if (undo_path(env, p, sizeof(p)) ||
+	    hv_file_read(p, 1u << 24, &text, NULL, &e) == -ENOENT) {
 		fprintf(stderr, "hv-rdt: nothing to undo\n");
 		return 1;
 	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	text = calloc(1, (size_t)(n > 0 ? n : 0) + 1);
-	if (text && n > 0 && fread(text, 1, (size_t)n, f) != (size_t)n)
-		n = -1;
-	fclose(f);
-	if (!text || n < 0) {
+	if (!text) {
 		fprintf(stderr, "hv-rdt: %s: unreadable\n", p);
 		goto out;
 	}
@@ -837,7 +847,7 @@ static int cmd_alloc_undo(hv_resctrl *rc, const hv_env *env)
 		fprintf(stderr, "hv-rdt: undo: %s\n", e.msg);
 		goto out;
 	}
-	unlink(p);
+	(void)hv_file_remove(p, NULL);
 	printf("undone\n");
 	ret = 0;
 out:
@@ -874,7 +884,10 @@ static int cmd_alloc_set(hv_resctrl *rc, const hv_env *env, int argc,
 		fprintf(stderr, "hv-rdt: %s\n", e.msg);
 		goto out;
 	}
-	undo_keep(env, u);
+	if (undo_keep(env, u)) {
+		roll_back(rc, u);
+		goto out;
+	}
 	printf("%s: set\n", argv[0]);
 	ret = 0;
 out:
@@ -920,13 +933,12 @@ static int cmd_alloc_assign(hv_resctrl *rc, const opts *o, const hv_env *env,
 		}
 		printf("%s -> %s\n", argv[i], argv[0]);
 	}
-	undo_keep(env, u);
+	if (undo_keep(env, u))
+		goto fail;
 	ret = 0;
 	goto out;
 fail:
-	/* all or nothing */
-	if (hv_rc_undo_apply(rc, u, &e))
-		fprintf(stderr, "hv-rdt: undo: %s\n", e.msg);
+	roll_back(rc, u); /* all or nothing */
 out:
 	hv_rc_undo_free(u);
 	hv_snap_unref(s);
@@ -970,12 +982,12 @@ static int cmd_alloc_reset(hv_resctrl *rc, const hv_env *env, int argc,
 			printf("default: full cache and bandwidth\n");
 		}
 	}
-	undo_keep(env, u);
+	if (undo_keep(env, u))
+		goto fail;
 	ret = 0;
 	goto out;
 fail:
-	if (hv_rc_undo_apply(rc, u, &e))
-		fprintf(stderr, "hv-rdt: undo: %s\n", e.msg);
+	roll_back(rc, u);
 out:
 	hv_rc_undo_free(u);
 	return ret;

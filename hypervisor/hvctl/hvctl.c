@@ -16,13 +16,14 @@
 #include <time.h>
 
 #include "hv/backend.h"
+#include "hv/knob.h"
 #include "hv/platform.h"
 #include "hv/rates.h"
 #include "hv/sample.h"
 #include "hv/sysio.h"
 
 #define HVCTL_VERSION "0.1.0"
-#define MAXCPU 8192
+#define MAXCPU HV_KNOB_MAXCPU
 
 typedef struct ctx {
 	const char *backend_name;
@@ -255,8 +256,29 @@ out:
 	return rc;
 }
 
-/* Apply knob=val on each selected CPU; on the first failure undo what was
- * done, so a refusal leaves nothing changed. */
+/* One knob of an apply: the change as printed (a knob already at val is
+ * printed as val -> val, as before, though nothing is written). */
+static int apply_one(hv_txn *t, const char *knob, const char *val,
+                     hv_change *out, hv_err *err)
+{
+	int rc = hv_txn_set(t, knob, val, NULL, err);
+	size_t n;
+
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		snprintf(out->knob, sizeof(out->knob), "%s", knob);
+		snprintf(out->old, sizeof(out->old), "%s", val);
+		snprintf(out->new_, sizeof(out->new_), "%s", val);
+		return 0;
+	}
+	*out = hv_txn_changes(t, &n)[hv_txn_find(t, knob)];
+	return 0;
+}
+
+/* Apply knob=val on each selected CPU as one transaction: on the first
+ * failure it is rolled back, newest first, so a refusal leaves nothing
+ * changed. */
 static int apply(ctx *c, const char *fmt, const char *val, bool all_online,
                  unsigned single)
 {
@@ -265,6 +287,8 @@ static int apply(ctx *c, const char *fmt, const char *val, bool all_online,
 	size_t n = 0;
 	hv_snap *s = NULL;
 	hv_err err = {0};
+	hv_knob_io io = hv_knob_io_backend(c->b);
+	hv_txn *t = NULL;
 	cJSON *arr = NULL;
 	int rc = 0;
 
@@ -275,14 +299,14 @@ static int apply(ctx *c, const char *fmt, const char *val, bool all_online,
 		return rc;
 	const hv_host *h = s ? hv_snap_host(s) : NULL;
 	chg = calloc(h ? h->nr_pcpu + 1 : 1, sizeof(*chg));
-	if (!chg) {
+	if (!chg || hv_txn_begin(&io, &t, &err)) {
 		rc = fail("out of memory");
 		goto out;
 	}
 	if (!all_online) {
 		char knob[HV_KNOB_LEN];
 		snprintf(knob, sizeof(knob), fmt, single);
-		if (hv_knob_set(c->b, knob, val, &chg[0], &err)) {
+		if (apply_one(t, knob, val, &chg[0], &err)) {
 			rc = fail("%s", err.msg);
 			goto out;
 		}
@@ -294,14 +318,11 @@ static int apply(ctx *c, const char *fmt, const char *val, bool all_online,
 			              : h->pcpu[i].online == 1))
 				continue;
 			snprintf(knob, sizeof(knob), fmt, h->pcpu[i].id);
-			if (hv_knob_set(c->b, knob, val, &chg[n], &err)) {
+			if (apply_one(t, knob, val, &chg[n], &err)) {
+				hv_err e2 = {0};
 				rc = fail("%s", err.msg);
-				while (n > 0) { /* roll back, newest first */
-					hv_err e2 = {0};
-					if (hv_knob_undo(c->b, &chg[--n], &e2))
-						fail("undo %s: %s", chg[n].knob,
-						     e2.msg);
-				}
+				if (hv_txn_rollback(t, &e2))
+					fail("undo: %s", e2.msg);
 				goto out;
 			}
 			n++;
@@ -312,6 +333,7 @@ static int apply(ctx *c, const char *fmt, const char *val, bool all_online,
 			goto out;
 		}
 	}
+	hv_txn_commit(t);
 	if (c->json) {
 		arr = cJSON_CreateArray();
 		for (size_t i = 0; i < n; i++) {
@@ -330,6 +352,7 @@ static int apply(ctx *c, const char *fmt, const char *val, bool all_online,
 			       chg[i].new_);
 	}
 out:
+	hv_txn_free(t);
 	free(chg);
 	hv_snap_unref(s);
 	return rc;
