@@ -117,7 +117,10 @@ static int journal(pd_act *a, cJSON *rec)
 		cJSON_Delete(rec);
 		return -EPERM;
 	}
-	rc = write_rec(a, a->j, rec, &e);
+	/* A new file (rotated, vanished) gets its head records first, so
+	 * seq rises through the file. */
+	if (!(rc = hv_journal_ready(a->j, &e)))
+		rc = write_rec(a, a->j, rec, &e);
 	if (rc) {
 		pd_log(PD_LOG_ERR, "journal: %s", e.msg);
 		set_blocked(a, "journal", e.msg);
