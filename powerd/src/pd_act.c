@@ -846,18 +846,17 @@ void pd_act_notes(pd_act *a, const pd_out *o)
 {
 	for (size_t i = 0; i < o->nnote; i++) {
 		const pd_note *n = &o->note[i];
+		int lvl = !strcmp(n->level, "alert")  ? PD_LOG_ALERT
+		          : !strcmp(n->level, "warn") ? PD_LOG_WARN
+		                                      : PD_LOG_INFO;
+		pd_log(lvl, "%s: %s", n->policy, n->msg);
+		if (a->blocked[0]) /* keep the room for change records */
+			continue;
 		cJSON *r =
 		    record("note", n->policy, NULL, NULL, NULL, NULL, n->msg);
 		if (r)
 			cJSON_AddStringToObject(r, "level", n->level);
-		if (a->blocked[0]) /* keep the room for change records */
-			cJSON_Delete(r);
-		else
-			journal(a, r);
-		pd_log(!strcmp(n->level, "alert")  ? PD_LOG_ALERT
-		       : !strcmp(n->level, "warn") ? PD_LOG_WARN
-		                                   : PD_LOG_INFO,
-		       "%s: %s", n->policy, n->msg);
+		journal(a, r);
 	}
 }
 
