@@ -96,7 +96,9 @@ static int claim_cpu(const pd_config *c, const pd_mem *m, const pd_cpu *p,
 		                                   : c->freq.high_governor;
 		if (!g[0])
 			return 0;
-		snprintf(knob, sizeof(knob), "cpu/%u/governor", p->id);
+		if (hv_knob_fmt(&(hv_knob){HV_KNOB_GOVERNOR, p->id, 0}, knob,
+		                sizeof(knob)) < 0)
+			return 0;
 		return pd_claim_add(cl, knob, g, "frequency",
 		                    m->freq.reason[k]);
 	}
@@ -105,7 +107,9 @@ static int claim_cpu(const pd_config *c, const pd_mem *m, const pd_cpu *p,
 	unsigned long khz = pd_khz_resolve(c->freq.low_max, p->hw_max_khz);
 	if (khz < p->hw_min_khz)
 		khz = p->hw_min_khz;
-	snprintf(knob, sizeof(knob), "cpu/%u/max_khz", p->id);
+	if (hv_knob_fmt(&(hv_knob){HV_KNOB_MAX_KHZ, p->id, 0}, knob,
+	                sizeof(knob)) < 0)
+		return 0;
 	snprintf(val, sizeof(val), "%lu", khz);
 	return pd_claim_add(cl, knob, val, "frequency", m->freq.reason[k]);
 }

@@ -86,8 +86,10 @@ static int claim_cstates(const pd_config *c, const pd_mem *m, const pd_view *v,
 			char knob[PD_KNOB_LEN];
 			if (p->cstate_lat_us[s] <= c->lat.max_latency_us)
 				continue;
-			snprintf(knob, sizeof(knob), "cpu/%u/cstate/%u/disable",
-			         p->id, s);
+			if (hv_knob_fmt(
+			        &(hv_knob){HV_KNOB_CSTATE_DISABLE, p->id, s},
+			        knob, sizeof(knob)) < 0)
+				continue;
 			rc = pd_claim_add(cl, knob, "1", "latency",
 			                  m->lat.reason);
 		}
