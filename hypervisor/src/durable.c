@@ -216,7 +216,7 @@ static int jopen(hv_journal *j, hv_err *err)
 		                  strerror(errno));
 	j->dev = st.st_dev;
 	j->ino = st.st_ino;
-	return cut_torn(j, err);
+	return j->o.shared ? 0 : cut_torn(j, err);
 }
 
 int hv_journal_open(const hv_journal_opts *o, hv_journal **out, hv_err *err)

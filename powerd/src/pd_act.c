@@ -443,8 +443,14 @@ static int io_set(void *ctx, const char *knob, const char *val, hv_err *err)
 
 static int open_files(pd_act *a, hv_err *err)
 {
-	hv_journal_opts jo = {a->journal_path, a->dry_run ? 0 : a->journal_max,
-	                      0644, journal_head, a};
+	/* A dry run does not own the journal (no lock): it neither rotates
+	 * it nor cuts a tail a running hv-powerd may be writing. */
+	hv_journal_opts jo = {a->journal_path,
+	                      a->dry_run ? 0 : a->journal_max,
+	                      0644,
+	                      journal_head,
+	                      a,
+	                      a->dry_run};
 	int rc;
 
 	if (mkdir(a->rundir, 0755) && errno != EEXIST)

@@ -254,7 +254,7 @@ static void test_durable(void **st)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "{\"a\":1}\n{\"b\":", 13), 13);
 	close(fd);
-	hv_journal_opts o = {p, 60, 0, head_rec, &heads};
+	hv_journal_opts o = {p, 60, 0, head_rec, &heads, false};
 	assert_int_equal(hv_journal_open(&o, &j, &e), 0);
 	assert_int_equal(hv_journal_cut(j), 5);
 	assert_int_equal(hv_journal_append(j, "{\"c\":2}", &e), 0);

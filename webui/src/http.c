@@ -698,9 +698,11 @@ static enum MHD_Result h_control(web_server *sv, struct MHD_Connection *c,
 		    "{\"knob\":\"cpu/N/online|governor\",\"value\":...}");
 	}
 	/* Journal is opened before the change: no journal, no change. */
-	hv_journal_opts jo = {sv->journal, 0, 0640, NULL, NULL};
+	hv_journal_opts jo = {sv->journal, 0, 0640, NULL, NULL, false};
 	hv_journal *jr = NULL;
+	pthread_mutex_lock(&sv->knob_mu); /* one writer of the journal */
 	if (hv_journal_open(&jo, &jr, NULL)) {
+		pthread_mutex_unlock(&sv->knob_mu);
 		cJSON_Delete(j);
 		return send_err(c, 500, "cannot open the control journal");
 	}
@@ -711,7 +713,6 @@ static enum MHD_Result h_control(web_server *sv, struct MHD_Connection *c,
 	hv_txn *tx = NULL;
 	hv_knob_io io = hv_knob_io_backend(hv_collector_backend(sv->col));
 	memset(&chg, 0, sizeof(chg));
-	pthread_mutex_lock(&sv->knob_mu);
 	int rc = 0;
 	if (powerd_refuses(sv, k->valuestring, why, sizeof(why))) {
 		rc = -EBUSY;

@@ -46,6 +46,8 @@ typedef struct hv_journal_opts {
 	mode_t mode;         /* for a new file; 0 = 0644 */
 	hv_journal_head head;
 	void *head_ctx;
+	bool shared; /* others may append too: a torn tail may be theirs, in
+	              * progress, so it is not cut at open */
 } hv_journal_opts;
 
 /* Open (create) for appending. A torn last line (no newline) left by a
