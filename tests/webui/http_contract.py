@@ -118,6 +118,40 @@ def powerd_holds(port, rundir, journal, hdr):
     st, _, b = req(port, "POST", "/api/v1/control", body, hdr)
     ch = json.loads(b).get("change", {}) if st == 200 else {}
     check(ch.get("old") == "performance", f"refused change was not made: {st} {b[:200]!r}")
+    # the real hv-powerd (synth backend, frequency policy holding every
+    # CPU's governor) in the same run directory
+    pd = os.path.join(B, "powerd", "hv-powerd")
+    if not os.path.exists(pd):
+        check(False, "hv-powerd not built")
+        return
+    conf = os.path.join(rundir, "..", "pd.conf")
+    with open(conf, "w") as f:
+        f.write("[daemon]\nperiod = 0.2\n[frequency]\nenabled = yes\nhigh = 100\nlow = 99\n"
+                "hold = 0.2s\naction = governor\nlow_governor = powersave\n")
+    # (the fixture journal above has a torn line in the middle: with no
+    # state file, hv-powerd would rightly refuse to start on it)
+    os.unlink(os.path.join(rundir, "journal.jsonl"))
+    q = subprocess.Popen([pd, "--config", conf, "--backend", "synth"], env=dict(os.environ, HVKIT_RUNDIR=rundir),
+                         stderr=subprocess.DEVNULL)
+    try:
+        held = []
+        for _ in range(100):
+            try:
+                held = [h["knob"] for h in json.load(open(os.path.join(rundir, "state.json")))["held"]]
+            except (OSError, ValueError, KeyError):
+                pass
+            if "cpu/1/governor" in held:
+                break
+            time.sleep(0.1)
+        check("cpu/1/governor" in held, f"hv-powerd holds cpu/1/governor: {held}")
+        st, _, b = req(port, "POST", "/api/v1/control", json.dumps({"knob": "cpu/1/governor", "value": "performance"}), hdr)
+        check(st == 409 and f"pid {q.pid}".encode() in b and b"frequency" in b,
+              f"a knob the running hv-powerd holds is refused: {st} {b[:300]!r}")
+    finally:
+        q.send_signal(signal.SIGTERM)
+        q.wait(timeout=10)
+    st, _, b = req(port, "POST", "/api/v1/control", json.dumps({"knob": "cpu/1/governor", "value": "performance"}), hdr)
+    check(st == 200, f"after hv-powerd stopped the knob is free: {st} {b[:200]!r}")
 
 
 def main():
