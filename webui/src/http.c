@@ -668,6 +668,59 @@ static int powerd_refuses(web_server *sv, const char *knob, char *why,
 	return rc != 0;
 }
 
+/* One control change: refused when hv-powerd holds the knob, made as an
+ * hv_txn, journalled (a record that cannot be written undoes it). The
+ * journal is opened before the change: no journal, no change. Returns 0
+ * with *chg, or -errno with err (-EBUSY: refused). */
+static int control_apply(web_server *sv, const char *knob, const char *val,
+                         hv_change *chg, hv_err *err)
+{
+	hv_journal_opts jo = {sv->journal, 0, 0640, NULL, NULL, false};
+	hv_knob_io io = hv_knob_io_backend(hv_collector_backend(sv->col));
+	const char *user = sv->cfg->auth_user[0] ? sv->cfg->auth_user : "token";
+	hv_journal *jr = NULL;
+	hv_txn *tx = NULL;
+	char why[512];
+	int rc;
+
+	memset(chg, 0, sizeof(*chg));
+	pthread_mutex_lock(&sv->knob_mu); /* one writer of the journal */
+	if (hv_journal_open(&jo, &jr, NULL)) {
+		rc = hv_err_set(err, EIO, "cannot open the control journal");
+		goto out;
+	}
+	if (powerd_refuses(sv, knob, why, sizeof(why))) {
+		rc = hv_err_set(err, EBUSY, "%s", why);
+	} else if (!(rc = hv_txn_begin(&io, &tx, err))) {
+		rc = hv_txn_set(tx, knob, val, NULL, err);
+		size_t n = 0;
+		const hv_change *ch = hv_txn_changes(tx, &n);
+		if (rc == 1) { /* already so: reported as it is */
+			rc = 0;
+			snprintf(chg->knob, sizeof(chg->knob), "%s", knob);
+			snprintf(chg->old, sizeof(chg->old), "%s", val);
+			snprintf(chg->new_, sizeof(chg->new_), "%s", val);
+		} else if (!rc && n) {
+			*chg = ch[0];
+		}
+	}
+	if (journal_line(jr, user, chg, knob, val, rc, err->msg) && !rc) {
+		hv_err e2 = {0};
+		rc = hv_txn_rollback(tx, &e2) ? -EIO : -ENOSPC;
+		hv_err_set(err, -rc,
+		           "the control journal cannot be written: change %s%s",
+		           rc == -EIO ? "NOT undone: " : "undone",
+		           rc == -EIO ? e2.msg : "");
+	}
+	if (tx)
+		hv_txn_commit(tx); /* kept: it is journalled */
+out:
+	hv_txn_free(tx);
+	pthread_mutex_unlock(&sv->knob_mu);
+	hv_journal_close(jr);
+	return rc;
+}
+
 static enum MHD_Result h_control(web_server *sv, struct MHD_Connection *c,
                                  req *rq)
 {
@@ -697,59 +750,9 @@ static enum MHD_Result h_control(web_server *sv, struct MHD_Connection *c,
 		    "expected "
 		    "{\"knob\":\"cpu/N/online|governor\",\"value\":...}");
 	}
-	/* Journal is opened before the change: no journal, no change. */
-	hv_journal_opts jo = {sv->journal, 0, 0640, NULL, NULL, false};
-	hv_journal *jr = NULL;
-	pthread_mutex_lock(&sv->knob_mu); /* one writer of the journal */
-	if (hv_journal_open(&jo, &jr, NULL)) {
-		pthread_mutex_unlock(&sv->knob_mu);
-		cJSON_Delete(j);
-		return send_err(c, 500, "cannot open the control journal");
-	}
-	const char *user = sv->cfg->auth_user[0] ? sv->cfg->auth_user : "token";
-	char why[512];
 	hv_change chg;
 	hv_err err = {0};
-	hv_txn *tx = NULL;
-	hv_knob_io io = hv_knob_io_backend(hv_collector_backend(sv->col));
-	memset(&chg, 0, sizeof(chg));
-	int rc = 0;
-	if (powerd_refuses(sv, k->valuestring, why, sizeof(why))) {
-		rc = -EBUSY;
-		hv_err_set(&err, EBUSY, "%s", why);
-	} else if (!(rc = hv_txn_begin(&io, &tx, &err))) {
-		rc = hv_txn_set(tx, k->valuestring, v->valuestring, NULL, &err);
-		size_t n = 0;
-		const hv_change *ch = hv_txn_changes(tx, &n);
-		if (rc == 1) { /* already so: report it as it is */
-			rc = 0;
-			snprintf(chg.knob, sizeof(chg.knob), "%s",
-			         k->valuestring);
-			snprintf(chg.old, sizeof(chg.old), "%s",
-			         v->valuestring);
-			snprintf(chg.new_, sizeof(chg.new_), "%s",
-			         v->valuestring);
-		} else if (!rc && n) {
-			chg = ch[0];
-		}
-	}
-	if (journal_line(jr, user, &chg, k->valuestring, v->valuestring, rc,
-	                 err.msg) &&
-	    !rc) {
-		/* Not journalled: not kept. */
-		hv_err e2 = {0};
-		rc = hv_txn_rollback(tx, &e2) ? -EIO : -ENOSPC;
-		hv_err_set(&err, -rc,
-		           "the control journal cannot be written: change "
-		           "%s%s",
-		           rc == -EIO ? "NOT undone: " : "undone",
-		           rc == -EIO ? e2.msg : "");
-	}
-	if (tx)
-		hv_txn_commit(tx); /* kept: it is journalled */
-	hv_txn_free(tx);
-	pthread_mutex_unlock(&sv->knob_mu);
-	hv_journal_close(jr);
+	int rc = control_apply(sv, k->valuestring, v->valuestring, &chg, &err);
 	cJSON_Delete(j);
 	if (rc)
 		return send_err(c,
