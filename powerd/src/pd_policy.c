@@ -231,7 +231,6 @@ static int run_policies(const pd_config *c, pd_mem *m, const pd_view *v,
 static bool skip_set(const pd_mem *m, const pd_view *v, const pd_claim *w,
                      const pd_hold *h)
 {
-	int cpu;
 	const pd_cpu *p;
 	unsigned s;
 
@@ -239,8 +238,7 @@ static bool skip_set(const pd_mem *m, const pd_view *v, const pd_claim *w,
 		return true;
 	if (failed_recently(m, w->knob, v->t))
 		return true;
-	cpu = pd_knob_cpu(w->knob);
-	p = cpu >= 0 ? pd_view_cpu(v, (unsigned)cpu) : NULL;
+	p = w->cpu >= 0 ? pd_view_cpu(v, (unsigned)w->cpu) : NULL;
 	/* cpufreq/cpuidle knobs of an offline CPU wait for it. */
 	if (!pd_ends_with(w->knob, "/online") && p && p->online != 1)
 		return true;
@@ -290,14 +288,15 @@ static int diff_releases(const pd_mem *m, const pd_view *v, const pd_claims *cl,
 
 	for (size_t i = 0; i < nheld && !rc; i++) {
 		const pd_hold *h = &held[i];
-		int cpu = pd_knob_cpu(h->knob);
-		const pd_cpu *p =
-		    cpu >= 0 ? pd_view_cpu(v, (unsigned)cpu) : NULL;
+		const pd_cpu *p;
+		int cpu;
 		if (cl->n && bsearch(h->knob, cl->c, cl->n, sizeof(*cl->c),
 		                     cmp_key_claim))
 			continue;
 		if (failed_recently(m, h->knob, v->t))
 			continue;
+		cpu = pd_knob_cpu(h->knob);
+		p = cpu >= 0 ? pd_view_cpu(v, (unsigned)cpu) : NULL;
 		if (!pd_ends_with(h->knob, "/online") && p && p->online != 1)
 			continue;
 		rc = add_decision(o, h->knob, "", true, h->policy,

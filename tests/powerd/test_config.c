@@ -96,6 +96,40 @@ static void test_errors(void **st)
 	expect_err("[budget]\nwatts =\n", "t.conf:2: 'watts' has no value");
 }
 
+/* The defaults come from the key tables (parsed like a file): every one
+ * must parse and give the documented value. */
+static void test_defaults(void **st)
+{
+	(void)st;
+	pd_config c;
+
+	memset(&c, 0xff, sizeof(c));
+	pd_config_defaults(&c);
+	assert_true(c.period_s == 1 && !c.backend[0]);
+	assert_true(!c.freq.enabled && c.freq.high_pct == 70 &&
+	            c.freq.low_pct == 30 && c.freq.hold_s == 10 &&
+	            c.freq.up_hold_s == 0);
+	assert_int_equal(c.freq.action, PD_FREQ_GOVERNOR);
+	assert_string_equal(c.freq.low_governor, "powersave");
+	assert_true(c.freq.low_max.pct && c.freq.low_max.v == 60);
+	assert_true(c.park.min_online == 2 && c.park.park_below_pct == 40 &&
+	            c.park.unpark_above_pct == 75 && c.park.hold_s == 30 &&
+	            c.park.cooldown_s == 20);
+	assert_true(c.lat.ndom == 0 && c.lat.busy_pct == 5 &&
+	            c.lat.max_latency_us == 20 && c.lat.hold_s == 30 &&
+	            c.lat.method == PD_LAT_CSTATE && c.lat.xen_max_cstate == 1);
+	assert_true(c.hwerr.threshold == 18 && c.hwerr.window_s == 86400 &&
+	            c.hwerr.max_offline == 2 && c.hwerr.keep_online == 2);
+	assert_true(c.budget.watts == 100 && c.budget.release_pct == 90 &&
+	            c.budget.hold_s == 10 && c.budget.step_pct == 10 &&
+	            c.budget.floor.pct && c.budget.floor.v == 40);
+	assert_true(!c.energy.enabled && c.energy.interval_s == 60);
+	assert_true(c.noisy.hold_s == 10 && c.noisy.calm_s == 30 &&
+	            c.noisy.calm_ratio == 0.8 && c.noisy.gone_s == 10 &&
+	            !c.noisy.l3_mask[0] && c.noisy.mb_percent == 0);
+	assert_string_equal(c.noisy.class_name, "hvkit-restricted");
+}
+
 static void test_load_missing(void **st)
 {
 	(void)st;
@@ -129,6 +163,7 @@ int main(void)
 	const struct CMUnitTest t[] = {
 	    cmocka_unit_test(test_full),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_load_missing),
 	    cmocka_unit_test(test_examples_parse),
 	};

@@ -104,6 +104,7 @@ typedef struct pd_claim {
 	char value[PD_VAL_LEN];
 	const char *policy;
 	const char *reason; /* must live until pd_decide returns */
+	int cpu;            /* the knob's CPU, -1 for none */
 	size_t seq;
 } pd_claim;
 
@@ -146,7 +147,8 @@ unsigned pd_cfg_line(const hv_cfg_lines *l, const char *sect, const char *key);
 #define PD_OFF(f) offsetof(pd_config, f)
 
 /* ---- shared helpers (pd_pol_common.c) ---- */
-int pd_claim_add(pd_claims *cl, const char *knob, const char *val,
+/* cpu: the knob's CPU or -1 (the policy knows it; no name parsing). */
+int pd_claim_add(pd_claims *cl, int cpu, const char *knob, const char *val,
                  const char *policy, const char *reason);
 int pd_note_add(pd_out *o, const char *policy, const char *level,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));

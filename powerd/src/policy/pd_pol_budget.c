@@ -86,11 +86,10 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		char knob[PD_KNOB_LEN], val[PD_VAL_LEN];
 		if (p->online != 1 || !p->hw_max_khz || !p->governor[0])
 			continue;
-		if (hv_knob_fmt(&(hv_knob){HV_KNOB_MAX_KHZ, p->id, 0}, knob,
-		                sizeof(knob)) < 0)
-			continue;
+		snprintf(knob, sizeof(knob), "cpu/%u/max_khz", p->id);
 		snprintf(val, sizeof(val), "%lu", cap_khz(c, m, p));
-		rc = pd_claim_add(cl, knob, val, "budget", m->budget.reason);
+		rc = pd_claim_add(cl, (int)p->id, knob, val, "budget",
+		                  m->budget.reason);
 	}
 	return rc;
 }

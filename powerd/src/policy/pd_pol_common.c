@@ -9,7 +9,7 @@
 
 #include "pd_pol.h"
 
-int pd_claim_add(pd_claims *cl, const char *knob, const char *val,
+int pd_claim_add(pd_claims *cl, int cpu, const char *knob, const char *val,
                  const char *policy, const char *reason)
 {
 	if (cl->n == cl->cap) {
@@ -25,6 +25,7 @@ int pd_claim_add(pd_claims *cl, const char *knob, const char *val,
 	snprintf(c->value, sizeof(c->value), "%s", val);
 	c->policy = policy;
 	c->reason = reason;
+	c->cpu = cpu;
 	c->seq = cl->n++;
 	return 0;
 }

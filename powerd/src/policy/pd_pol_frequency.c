@@ -96,10 +96,8 @@ static int claim_cpu(const pd_config *c, const pd_mem *m, const pd_cpu *p,
 		                                   : c->freq.high_governor;
 		if (!g[0])
 			return 0;
-		if (hv_knob_fmt(&(hv_knob){HV_KNOB_GOVERNOR, p->id, 0}, knob,
-		                sizeof(knob)) < 0)
-			return 0;
-		return pd_claim_add(cl, knob, g, "frequency",
+		snprintf(knob, sizeof(knob), "cpu/%u/governor", p->id);
+		return pd_claim_add(cl, (int)p->id, knob, g, "frequency",
 		                    m->freq.reason[k]);
 	}
 	if (!m->freq.pkg[k].low || !p->hw_max_khz)
@@ -107,11 +105,10 @@ static int claim_cpu(const pd_config *c, const pd_mem *m, const pd_cpu *p,
 	unsigned long khz = pd_khz_resolve(c->freq.low_max, p->hw_max_khz);
 	if (khz < p->hw_min_khz)
 		khz = p->hw_min_khz;
-	if (hv_knob_fmt(&(hv_knob){HV_KNOB_MAX_KHZ, p->id, 0}, knob,
-	                sizeof(knob)) < 0)
-		return 0;
+	snprintf(knob, sizeof(knob), "cpu/%u/max_khz", p->id);
 	snprintf(val, sizeof(val), "%lu", khz);
-	return pd_claim_add(cl, knob, val, "frequency", m->freq.reason[k]);
+	return pd_claim_add(cl, (int)p->id, knob, val, "frequency",
+	                    m->freq.reason[k]);
 }
 
 static int decide(const pd_config *c, pd_mem *m, const pd_view *v,

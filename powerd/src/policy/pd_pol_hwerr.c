@@ -148,10 +148,9 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		char knob[PD_KNOB_LEN];
 		if (!m->cpu[i].hw_off)
 			continue;
-		if (hv_knob_fmt(&(hv_knob){HV_KNOB_ONLINE, i, 0}, knob,
-		                sizeof(knob)) < 0)
-			continue;
-		rc = pd_claim_add(cl, knob, "0", "hwerr", m->cpu[i].hw_reason);
+		snprintf(knob, sizeof(knob), "cpu/%u/online", i);
+		rc = pd_claim_add(cl, (int)i, knob, "0", "hwerr",
+		                  m->cpu[i].hw_reason);
 	}
 	return rc;
 }

@@ -86,11 +86,9 @@ static int claim_cstates(const pd_config *c, const pd_mem *m, const pd_view *v,
 			char knob[PD_KNOB_LEN];
 			if (p->cstate_lat_us[s] <= c->lat.max_latency_us)
 				continue;
-			if (hv_knob_fmt(
-			        &(hv_knob){HV_KNOB_CSTATE_DISABLE, p->id, s},
-			        knob, sizeof(knob)) < 0)
-				continue;
-			rc = pd_claim_add(cl, knob, "1", "latency",
+			snprintf(knob, sizeof(knob), "cpu/%u/cstate/%u/disable",
+			         p->id, s);
+			rc = pd_claim_add(cl, (int)p->id, knob, "1", "latency",
 			                  m->lat.reason);
 		}
 	}
@@ -116,12 +114,12 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		return 0;
 	if (c->lat.method == PD_LAT_XEN) {
 		snprintf(val, sizeof(val), "%u", c->lat.xen_max_cstate);
-		return pd_claim_add(cl, "xen/max_cstate", val, "latency",
+		return pd_claim_add(cl, -1, "xen/max_cstate", val, "latency",
 		                    m->lat.reason);
 	}
 	if (c->lat.method == PD_LAT_QOS) {
 		snprintf(val, sizeof(val), "%u", c->lat.max_latency_us);
-		return pd_claim_add(cl, PD_QOS_KNOB, val, "latency",
+		return pd_claim_add(cl, -1, PD_QOS_KNOB, val, "latency",
 		                    m->lat.reason);
 	}
 	return claim_cstates(c, m, v, cl);

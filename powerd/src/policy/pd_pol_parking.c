@@ -260,12 +260,10 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 	for (unsigned gi = 0; gi < m->ngroup && !rc; gi++)
 		for (unsigned i = 0; i < m->grp[gi].n && !rc; i++) {
 			char knob[PD_KNOB_LEN];
-			if (hv_knob_fmt(&(hv_knob){HV_KNOB_ONLINE,
-			                           m->grp[gi].cpu[i], 0},
-			                knob, sizeof(knob)) < 0)
-				continue;
-			rc = pd_claim_add(cl, knob, "0", "parking",
-			                  m->park.reason);
+			snprintf(knob, sizeof(knob), "cpu/%u/online",
+			         m->grp[gi].cpu[i]);
+			rc = pd_claim_add(cl, (int)m->grp[gi].cpu[i], knob, "0",
+			                  "parking", m->park.reason);
 		}
 	return rc;
 }
