@@ -369,6 +369,12 @@ void pd_noisy_step(pd_noisy *z, const hv_snap *s, double t)
 		note(z, "%s domain %u: %s", what, act[i].id, act[i].reason);
 		if (z->dry)
 			continue;
+		/* The run directory cannot be written (disk full): no new
+		 * restriction, as for knobs; releases still go. */
+		if (act[i].act == RDT_ACT_RESTRICT && pd_act_blocked(z->act)) {
+			rdt_policy_undo(z->pol, &act[i]);
+			continue;
+		}
 		if (act[i].act == RDT_ACT_RESTRICT && !d)
 			rc = restrict_dom(z, &act[i], &e);
 		else if (act[i].act == RDT_ACT_RELEASE && d)
