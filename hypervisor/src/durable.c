@@ -216,7 +216,7 @@ static int jopen(hv_journal *j, hv_err *err)
 		                  strerror(errno));
 	j->dev = st.st_dev;
 	j->ino = st.st_ino;
-	return cut_torn(j, err);
+	return j->o.shared ? 0 : cut_torn(j, err);
 }
 
 int hv_journal_open(const hv_journal_opts *o, hv_journal **out, hv_err *err)
@@ -288,6 +288,21 @@ static int rotate(hv_journal *j, hv_err *err)
 	return hv_dir_sync(dir, err);
 }
 
+int hv_journal_ready(hv_journal *j, hv_err *err)
+{
+	struct stat st;
+	int rc;
+
+	if (j->in_head)
+		return 0;
+	if ((j->fd < 0 || vanished(j)) && (rc = restart(j, err)))
+		return rc;
+	if (j->o.rotate_bytes && !fstat(j->fd, &st) &&
+	    (size_t)st.st_size > j->o.rotate_bytes && (rc = rotate(j, err)))
+		return rc;
+	return 0;
+}
+
 int hv_journal_append(hv_journal *j, const char *line, hv_err *err)
 {
 	size_t n = strlen(line);
@@ -297,14 +312,8 @@ int hv_journal_append(hv_journal *j, const char *line, hv_err *err)
 
 	if (memchr(line, '\n', n))
 		return hv_err_set(err, EINVAL, "journal: newline in a record");
-	if (!j->in_head) {
-		if ((j->fd < 0 || vanished(j)) && (rc = restart(j, err)))
-			return rc;
-		if (j->o.rotate_bytes && !fstat(j->fd, &st) &&
-		    (size_t)st.st_size > j->o.rotate_bytes &&
-		    (rc = rotate(j, err)))
-			return rc;
-	}
+	if ((rc = hv_journal_ready(j, err)))
+		return rc;
 	if (fstat(j->fd, &st))
 		return hv_err_set(err, errno, "%s: %s", j->path,
 		                  strerror(errno));

@@ -295,6 +295,16 @@ static int undo_one(hv_txn *t, size_t i, hv_err *err)
 	return 0;
 }
 
+int hv_txn_forget(hv_txn *t, const char *knob)
+{
+	long i = hv_txn_find(t, knob);
+
+	if (i < 0)
+		return -ENOENT;
+	drop(t, (size_t)i);
+	return 0;
+}
+
 int hv_txn_release(hv_txn *t, const char *knob, hv_err *err)
 {
 	long i = hv_txn_find(t, knob);

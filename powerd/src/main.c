@@ -22,6 +22,7 @@
 #ifdef PD_HAVE_PLAT
 #include "hv/platform.h"
 #endif
+#include "hv/rundir.h"
 #include "pd_act.h"
 #include "pd_config.h"
 #include "pd_log.h"
@@ -44,7 +45,8 @@ static const char usage[] =
     "  -V, --version       show the version\n"
     "\n"
     "Environment: HVKIT_SYSFS, HVKIT_PROCFS, HVKIT_DEVFS (host roots),\n"
-    "HVKIT_RUNDIR (journal.jsonl and state.json; default /run/hvkit).\n"
+    "HVKIT_RUNDIR (" HV_RUN_JOURNAL " and " HV_RUN_STATE
+    "; default " HV_RUNDIR_DEFAULT ").\n"
     "Signals: SIGHUP reloads the configuration (a bad file keeps the old\n"
     "one); SIGTERM and SIGINT restore every knob and exit.\n"
     "Exit status: 0 ok, 1 runtime error, 2 usage or configuration error.\n";
@@ -455,7 +457,7 @@ static int recover(pd_daemon *d)
 	if (!d->dry && pd_noisy_recover(&d->env, d->act, &e)) {
 		pd_log(PD_LOG_ERR,
 		       "[noisy]: restoring a previous run's resctrl changes: "
-		       "%s (kept in %s/noisy.undo)",
+		       "%s (kept in %s/" HV_RUN_NOISY_UNDO ")",
 		       e.msg, d->env.run);
 		return -EIO;
 	}
@@ -499,7 +501,7 @@ static int finish(pd_daemon *d, int ret)
 	if (d->nz && pd_noisy_restore(d->nz, "stop")) {
 		pd_log(PD_LOG_ERR,
 		       "[noisy]: restore incomplete: it stays in "
-		       "%s/noisy.undo for the next start",
+		       "%s/" HV_RUN_NOISY_UNDO " for the next start",
 		       d->env.run);
 		ret = 1;
 	}

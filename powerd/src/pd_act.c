@@ -117,7 +117,10 @@ static int journal(pd_act *a, cJSON *rec)
 		cJSON_Delete(rec);
 		return -EPERM;
 	}
-	rc = write_rec(a, a->j, rec, &e);
+	/* A new file (rotated, vanished) gets its head records first, so
+	 * seq rises through the file. */
+	if (!(rc = hv_journal_ready(a->j, &e)))
+		rc = write_rec(a, a->j, rec, &e);
 	if (rc) {
 		pd_log(PD_LOG_ERR, "journal: %s", e.msg);
 		set_blocked(a, "journal", e.msg);
@@ -440,8 +443,14 @@ static int io_set(void *ctx, const char *knob, const char *val, hv_err *err)
 
 static int open_files(pd_act *a, hv_err *err)
 {
-	hv_journal_opts jo = {a->journal_path, a->dry_run ? 0 : a->journal_max,
-	                      0644, journal_head, a};
+	/* A dry run does not own the journal (no lock): it neither rotates
+	 * it nor cuts a tail a running hv-powerd may be writing. */
+	hv_journal_opts jo = {a->journal_path,
+	                      a->dry_run ? 0 : a->journal_max,
+	                      0644,
+	                      journal_head,
+	                      a,
+	                      a->dry_run};
 	int rc;
 
 	if (mkdir(a->rundir, 0755) && errno != EEXIST)
@@ -516,50 +525,18 @@ out:
 
 /* ---- recovery ---- */
 
-typedef struct prev_run {
-	pd_hold *h;
-	size_t n, cap;
-} prev_run;
-
-static long prev_find(const prev_run *p, const char *knob)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (!strcmp(p->h[i].knob, knob))
-			return (long)i;
-	return -1;
-}
-
-static int prev_add(prev_run *p, const char *knob, const char *orig,
-                    const char *cur, const char *policy)
-{
-	if (prev_find(p, knob) >= 0)
-		return 0; /* the first original wins */
-	if (p->n == p->cap) {
-		size_t nc = p->cap ? p->cap * 2 : 32;
-		pd_hold *h = realloc(p->h, nc * sizeof(*h));
-		if (!h)
-			return -ENOMEM;
-		p->h = h;
-		p->cap = nc;
-	}
-	pd_hold *h = &p->h[p->n++];
-	memset(h, 0, sizeof(*h));
-	snprintf(h->knob, sizeof(h->knob), "%s", knob);
-	snprintf(h->orig, sizeof(h->orig), "%s", orig);
-	snprintf(h->cur, sizeof(h->cur), "%s", cur);
-	snprintf(h->policy, sizeof(h->policy), "%s", policy);
-	return 0;
-}
-
 static const char *jstr(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* A previous run's held knobs are adopted into our transaction (first
+ * original wins), then restored like a normal stop. */
+
 /* The held set from state.json: 1 when read, 0 when there is no file,
  * <0 when it exists but cannot be read. */
-static int prev_from_state(pd_act *a, prev_run *p, hv_err *err)
+static int prev_from_state(pd_act *a, hv_err *err)
 {
 	char *txt = NULL;
 	cJSON *st, *h;
@@ -581,36 +558,31 @@ static int prev_from_state(pd_act *a, prev_run *p, hv_err *err)
 		const char *k = jstr(h, "knob"), *o = jstr(h, "orig");
 		const char *c = jstr(h, "cur"), *pol = jstr(h, "policy");
 		if (k && o)
-			prev_add(p, k, o, c ? c : "", pol ? pol : "");
+			hv_txn_adopt(a->txn, k, o, c ? c : "", pol ? pol : "");
 	}
 	cJSON_Delete(st);
 	return 1;
 }
 
 /* Replay one journal record into the held set. */
-static void replay(prev_run *p, const cJSON *r)
+static void replay(hv_txn *t, const cJSON *r)
 {
 	const char *e = jstr(r, "event"), *k = jstr(r, "knob");
 	const char *o = jstr(r, "orig"), *nw = jstr(r, "new");
-	long i;
 
 	if (!e || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "dry_run")))
 		return;
-	if (!strcmp(e, "clean")) {
-		p->n = 0;
-	} else if ((!strcmp(e, "set") || !strcmp(e, "held")) && k && o) {
-		prev_add(p, k, o, nw ? nw : "", "");
-	} else if ((!strcmp(e, "released") || !strcmp(e, "restored")) && k &&
-	           (i = prev_find(p, k)) >= 0) {
-		memmove(&p->h[i], &p->h[i + 1],
-		        (p->n - (size_t)i - 1) * sizeof(*p->h));
-		p->n--;
-	}
+	if (!strcmp(e, "clean"))
+		hv_txn_commit(t); /* nothing held */
+	else if ((!strcmp(e, "set") || !strcmp(e, "held")) && k && o)
+		hv_txn_adopt(t, k, o, nw ? nw : "", "");
+	else if ((!strcmp(e, "released") || !strcmp(e, "restored")) && k)
+		hv_txn_forget(t, k);
 }
 
 /* The held set from the journal since the last clean stop: 1 when it has
  * records, 0 when it has none, <0 when a record cannot be read. */
-static int prev_from_journal(pd_act *a, prev_run *p, hv_err *err)
+static int prev_from_journal(pd_act *a, hv_err *err)
 {
 	char *txt = NULL, *line, *save = NULL;
 	unsigned no = 0, recs = 0;
@@ -629,7 +601,7 @@ static int prev_from_journal(pd_act *a, prev_run *p, hv_err *err)
 			                a->journal_path, no);
 			break;
 		}
-		replay(p, r);
+		replay(a->txn, r);
 		recs++;
 		cJSON_Delete(r);
 	}
@@ -639,15 +611,15 @@ static int prev_from_journal(pd_act *a, prev_run *p, hv_err *err)
 
 /* What a previous run left held: state.json, else the journal; when
  * neither can say (one damaged, the other damaged or empty), refuse. */
-static int load_previous(pd_act *a, prev_run *p, hv_err *err)
+static int load_previous(pd_act *a, hv_err *err)
 {
 	hv_err se = {0}, je = {0};
-	int rs = prev_from_state(a, p, &se), rj;
+	int rs = prev_from_state(a, &se), rj;
 
 	if (rs > 0)
 		return 0;
-	p->n = 0;
-	rj = prev_from_journal(a, p, &je);
+	hv_txn_commit(a->txn);
+	rj = prev_from_journal(a, &je);
 	if (rs == 0 && rj >= 0)
 		return 0; /* no state file: the journal says all (or none) */
 	if (rj > 0) {
@@ -666,36 +638,29 @@ static int load_previous(pd_act *a, prev_run *p, hv_err *err)
 
 int pd_act_recover(pd_act *a, unsigned *failed, hv_err *err)
 {
-	prev_run prev = {0};
 	int rc;
 
 	*failed = 0;
 	if (a->dry_run)
 		return 0;
-	if ((rc = load_previous(a, &prev, err))) {
-		a->unknown = true; /* leave both files as they are */
-		free(prev.h);
+	if ((rc = load_previous(a, err))) {
+		hv_txn_commit(a->txn); /* nothing of it is ours to undo */
+		a->unknown = true;     /* leave both files as they are */
 		return rc;
 	}
 	if (hv_journal_cut(a->j))
 		journal(a, record("note", "powerd", NULL, NULL, NULL, NULL,
 		                  "cut a torn last record of the journal"));
-	if (prev.n)
-		pd_log(PD_LOG_WARN,
-		       "previous hv-powerd left %zu knob(s) changed: "
-		       "restoring them",
-		       prev.n);
-	/* Adopt them, then undo newest first like a normal stop. */
-	for (size_t i = 0; i < prev.n; i++)
-		hv_txn_adopt(a->txn, prev.h[i].knob, prev.h[i].orig,
-		             prev.h[i].cur, prev.h[i].policy);
-	free(prev.h);
 	sync_held(a);
 	if (!a->nheld) {
 		journal(a, record("clean", NULL, NULL, NULL, NULL, NULL,
 		                  "nothing held at start"));
 		return 0;
 	}
+	pd_log(PD_LOG_WARN,
+	       "previous hv-powerd left %zu knob(s) changed: restoring them",
+	       a->nheld);
+	/* Undone newest first, like a normal stop. */
 	size_t before = a->nheld;
 	*failed = pd_act_restore_all(a, "recovery after an unclean stop");
 	return (int)(before - *failed);
@@ -843,18 +808,17 @@ void pd_act_notes(pd_act *a, const pd_out *o)
 {
 	for (size_t i = 0; i < o->nnote; i++) {
 		const pd_note *n = &o->note[i];
+		int lvl = !strcmp(n->level, "alert")  ? PD_LOG_ALERT
+		          : !strcmp(n->level, "warn") ? PD_LOG_WARN
+		                                      : PD_LOG_INFO;
+		pd_log(lvl, "%s: %s", n->policy, n->msg);
+		if (a->blocked[0]) /* keep the room for change records */
+			continue;
 		cJSON *r =
 		    record("note", n->policy, NULL, NULL, NULL, NULL, n->msg);
 		if (r)
 			cJSON_AddStringToObject(r, "level", n->level);
-		if (a->blocked[0]) /* keep the room for change records */
-			cJSON_Delete(r);
-		else
-			journal(a, r);
-		pd_log(!strcmp(n->level, "alert")  ? PD_LOG_ALERT
-		       : !strcmp(n->level, "warn") ? PD_LOG_WARN
-		                                   : PD_LOG_INFO,
-		       "%s: %s", n->policy, n->msg);
+		journal(a, r);
 	}
 }
 

@@ -200,6 +200,10 @@ static void test_txn(void **st)
 	assert_int_equal(hv_txn_find(t, "a"), 0);
 	assert_int_equal(hv_txn_release(t, "a", &e), 0);
 	assert_string_equal(f.val[0], "1");
+	assert_int_equal(hv_txn_adopt(t, "c", "5", "8", NULL), 0);
+	assert_int_equal(hv_txn_forget(t, "c"), 0); /* no write */
+	assert_int_equal(hv_txn_forget(t, "c"), -ENOENT);
+	assert_string_equal(f.val[2], "5");
 	assert_int_equal(hv_txn_set(t, "a", "0", NULL, &e), 0);
 	hv_txn_commit(t);
 	hv_txn_changes(t, &n);
@@ -250,7 +254,7 @@ static void test_durable(void **st)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "{\"a\":1}\n{\"b\":", 13), 13);
 	close(fd);
-	hv_journal_opts o = {p, 60, 0, head_rec, &heads};
+	hv_journal_opts o = {p, 60, 0, head_rec, &heads, false};
 	assert_int_equal(hv_journal_open(&o, &j, &e), 0);
 	assert_int_equal(hv_journal_cut(j), 5);
 	assert_int_equal(hv_journal_append(j, "{\"c\":2}", &e), 0);

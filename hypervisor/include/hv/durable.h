@@ -46,6 +46,8 @@ typedef struct hv_journal_opts {
 	mode_t mode;         /* for a new file; 0 = 0644 */
 	hv_journal_head head;
 	void *head_ctx;
+	bool shared; /* others may append too: a torn tail may be theirs, in
+	              * progress, so it is not cut at open */
 } hv_journal_opts;
 
 /* Open (create) for appending. A torn last line (no newline) left by a
@@ -55,6 +57,10 @@ int hv_journal_open(const hv_journal_opts *o, hv_journal **out, hv_err *err);
  * durable. Returns 0 only when the whole line is on disk; otherwise the
  * file is as it was before the call. */
 int hv_journal_append(hv_journal *j, const char *line, hv_err *err);
+/* Start the new file now if one is due (rotation, vanished file): for a
+ * writer that numbers its records, so the head records come first.
+ * hv_journal_append does it too. */
+int hv_journal_ready(hv_journal *j, hv_err *err);
 size_t hv_journal_cut(const hv_journal *j);
 const char *hv_journal_path(const hv_journal *j);
 void hv_journal_close(hv_journal *j); /* NULL allowed */

@@ -102,6 +102,10 @@ int hv_txn_set(hv_txn *t, const char *knob, const char *val, const char *tag,
 int hv_txn_adopt(hv_txn *t, const char *knob, const char *old, const char *cur,
                  const char *tag);
 
+/* Forget one knob without writing it (a crashed run's journal says it was
+ * put back). 0, or -ENOENT if not held. */
+int hv_txn_forget(hv_txn *t, const char *knob);
+
 /* Write one knob's old value back and forget it. -ENOENT if not held;
  * on failure it stays held. */
 int hv_txn_release(hv_txn *t, const char *knob, hv_err *err);

@@ -11,7 +11,7 @@
 
 #define HV_PLAT_CPUDIR "devices/system/cpu"
 #define HV_PLAT_MAXCPU HV_KNOB_MAXCPU /* one CPU limit (hv/knob.h) */
-#define HV_PLAT_VAL_MAX 128 /* longest knob value we write */
+#define HV_PLAT_VAL_MAX 128           /* longest knob value we write */
 
 /* Static facts about one cpuidle state, found at open. */
 typedef struct plat_cstate {
