@@ -20,8 +20,9 @@ static const hv_cfg_key daemon_keys[] = {
     {0},
 };
 
-/* The sections in the file's documented order (the policy table is in
- * priority order). */
+/* Every entry of the policy table, in the file's documented order
+ * (hv-powerd.8, the examples, "known: ..."); the table itself is in
+ * priority order. */
 static const pd_policy *const sections[] = {
     &pd_pol_frequency, &pd_pol_parking, &pd_pol_latency, &pd_pol_hwerr,
     &pd_pol_budget,    &pd_pol_energy,  &pd_pol_noisy,
