@@ -59,8 +59,27 @@ static void kvm_close(void *priv)
 	if (k->netdfd >= 0)
 		close(k->netdfd);
 	hv_kvm_net_free(k);
+	hv_kvm_lv_close(k);
 	hv_plat_close(k->plat);
 	free(k);
+}
+
+/* libvirt: options first, then the environment, then the defaults. */
+static void lv_config(struct kvm *k, const hv_backend_opts *opts)
+{
+	const char *uri = opts && opts->libvirt_uri
+	                      ? opts->libvirt_uri
+	                      : getenv("HVKIT_LIBVIRT_URI");
+	const char *t = getenv("HVKIT_LIBVIRT_TIMEOUT_MS");
+	uint64_t ms = 0;
+
+	snprintf(k->lv_uri, sizeof(k->lv_uri), "%s",
+	         uri && uri[0] ? uri : HV_LV_DEFAULT_URI);
+	if (opts && opts->libvirt_timeout_ms > 0)
+		ms = (uint64_t)opts->libvirt_timeout_ms;
+	else if (t && hv_parse_u64(t, &ms) == 0 && ms > 600000)
+		ms = 0;
+	k->lv_timeout_ms = ms ? (unsigned)ms : HV_LV_DEFAULT_TIMEOUT_MS;
 }
 
 static int kvm_open(const hv_env *env, const hv_backend_opts *opts, void **priv,
@@ -88,9 +107,11 @@ static int kvm_open(const hv_env *env, const hv_backend_opts *opts, void **priv,
 		char run[PATH_MAX + 8];
 		if (hv_env_path(env, HV_ROOT_RUN, run, sizeof(run), "qmp"))
 			run[0] = '\0';
-		snprintf(k->qmp_dirs, sizeof(k->qmp_dirs), "%s:/var/run/qemu",
-		         run);
+		/* Proxmox VE keeps VMID.qmp in /var/run/qemu-server. */
+		snprintf(k->qmp_dirs, sizeof(k->qmp_dirs),
+		         "%s:/var/run/qemu:/var/run/qemu-server", run);
 	}
+	lv_config(k, opts);
 	k->fd_budget = hv_kvm_fd_budget();
 	if (hv_env_path(env, HV_ROOT_PROC, path, sizeof(path), "%s", "")) {
 		rc = hv_err_set(err, ENAMETOOLONG, "kvm: procfs path too long");
@@ -190,11 +211,15 @@ static void read_guest(struct kvm *k, struct kguest *g)
 	g->rss_kib =
 	    g->st.rss_ok ? hv_val(g->st.rss * k->page_kib) : hv_na(HV_NA_ERROR);
 	g->io_ok = false;
+	g->io_why = HV_NA_UNSUPPORTED;
 	if (!g->qmp || !g->qmp_last_ok) {
 		char iob[1024];
 		ssize_t n =
 		    hv_kvm_read(k, &g->fd_io, g->dfd, "io", iob, sizeof(iob));
 		g->io_ok = n > 0 && hv_kvm_parse_io(iob, &g->io) == 0;
+		g->io_why = g->io_ok ? HV_OK
+		            : n > 0  ? HV_NA_ERROR
+		                     : HV_NA_UNAVAILABLE;
 		gone |= hv_kvm_vanished(n);
 	}
 	if (k->seq >= g->threads_at)
@@ -258,6 +283,7 @@ static int kvm_sample(void *priv, hv_snap *s, hv_err *err)
 		                  strerror(-rc));
 	if (k->hook)
 		k->hook(k->hook_arg, 1);
+	hv_kvm_lv_poll(k);
 	plan_fds(k);
 
 	qs = calloc(k->nlive ? k->nlive : 1, sizeof(*qs));

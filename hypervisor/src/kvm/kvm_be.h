@@ -25,6 +25,7 @@
 #include "hv/backend.h"
 #include "hv/platform.h"
 #include "kvm/kvm_int.h"
+#include "libvirt/lv_int.h"
 #include "linux/netdev.h"
 
 #define PF_KTHREAD 0x00200000u
@@ -90,6 +91,7 @@ struct kguest {
 	struct hv_kvm_stat st;
 	hv_u64 rss_kib;
 	bool io_ok;
+	uint8_t io_why; /* hv_why when !io_ok and io was read */
 	struct hv_kvm_io io;
 };
 
@@ -137,6 +139,15 @@ struct kvm {
 	size_t nns, ns_cap;
 	char qmp_dirs[1024];
 	int qmp_timeout_ms;
+	/* libvirt (kvm_libvirt.c): started when a libvirt-managed guest is
+	 * first seen; this sample's table, its status and why. */
+	char lv_uri[256];
+	unsigned lv_timeout_ms;
+	hv_lv *lv;
+	hv_lv_tab *lvt;
+	enum hv_lv_status lvst;
+	char lvwhy[HV_LV_WHY_LEN];
+	bool lv_fixed; /* tests: a table set by hv_kvm_set_libvirt */
 	uint64_t tick_ns;
 	uint64_t page_kib;
 	uint64_t seq;
@@ -227,7 +238,21 @@ void hv_kvm_scan_net(struct kvm *k, struct kguest *g);
 void hv_kvm_guest_ns(struct kvm *k, struct kguest *g);
 void hv_kvm_read_net(struct kvm *k, struct kguest *g, struct knet *t);
 
+/* ---- kvm_libvirt.c: libvirt's view merged in ---- */
+/* Once per sample after discovery: this sample's libvirt table (only when
+ * a libvirt-managed guest runs). */
+void hv_kvm_lv_poll(struct kvm *k);
+void hv_kvm_lv_close(struct kvm *k);
+/* Merge g's libvirt record into d (name, UUID, state and reason, balloon
+ * and guest memory, disks, NICs with procfs taps' counters preferred).
+ * Returns 1 when libvirt fed d's disks and NICs, 0 when it did not (d got
+ * a note why), -ENOMEM. */
+int hv_kvm_fill_libvirt(struct kvm *k, hv_snap *s, hv_dom *d,
+                        const struct kguest *g);
+
 /* ---- kvm_fill.c ---- */
+/* Add s to d's note unless it is there already ("; "-separated). */
+void hv_kvm_note(hv_dom *d, const char *s);
 /* One hv_dom for a live guest. Returns 0 or -ENOMEM. */
 int hv_kvm_fill_dom(struct kvm *k, hv_snap *s, struct kguest *g);
 

@@ -327,18 +327,22 @@ void hv_kvm_find_qmp(struct kvm *k, struct kguest *g)
 		g->qmp = hv_kvm_qmp_new(path);
 		return;
 	}
-	/* Sockets named after the guest (name, pid or uuid) in the
+	/* Sockets named after the guest (name, pid, uuid or Proxmox VMID) in the
 	 * configured directories. */
 	while (*p) {
 		const char *e = strchr(p, ':');
 		size_t l = e ? (size_t)(e - p) : strlen(p);
 		static const char *const fmt[] = {"%.*s/%s.qmp", "%.*s/%s.sock",
 		                                  "%.*s/%s"};
-		char id[16];
-		const char *keys[3] = {g->cmd.name, id, g->cmd.uuid};
+		char id[16], vmid[16];
+		const char *keys[4] = {g->cmd.name, id, g->cmd.uuid, vmid};
 
 		snprintf(id, sizeof(id), "%u", g->pid);
-		for (int w = 0; w < 3 && l; w++) {
+		/* Proxmox VE: VMID.qmp */
+		snprintf(vmid, sizeof(vmid), "%u", g->cmd.vmid);
+		if (!g->cmd.vmid)
+			vmid[0] = '\0';
+		for (int w = 0; w < 4 && l; w++) {
 			if (!keys[w][0] || strchr(keys[w], '/') ||
 			    keys[w][0] == '.')
 				continue;

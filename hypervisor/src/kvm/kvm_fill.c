@@ -52,7 +52,7 @@ static hv_u64 jnum(const cJSON *o, const char *k)
 	return hv_val((uint64_t)v->valuedouble);
 }
 
-static void note_add(hv_dom *d, const char *s)
+void hv_kvm_note(hv_dom *d, const char *s)
 {
 	size_t l = strlen(d->note);
 
@@ -144,24 +144,6 @@ static int fill_blk_stale(hv_snap *s, hv_dom *d, struct kguest *g)
 	return 0;
 }
 
-static int fill_blk_procio(hv_snap *s, hv_dom *d, struct kguest *g)
-{
-	hv_blk *b;
-
-	if (!g->io_ok)
-		return 0;
-	b = hv_snap_blks(s, d, 1);
-	if (!b)
-		return -ENOMEM;
-	hv_kvm_copy_str(b->name, sizeof(b->name), "process-io");
-	b->src = HV_BLK_PROCIO;
-	b->rd_reqs = hv_val(g->io.syscr);
-	b->wr_reqs = hv_val(g->io.syscw);
-	b->rd_bytes = hv_val(g->io.read_bytes);
-	b->wr_bytes = hv_val(g->io.write_bytes);
-	return 0;
-}
-
 /* Identity, process-wide counters and what the command line says. */
 static void fill_ident(struct kvm *k, hv_dom *d, const struct kguest *g)
 {
@@ -171,8 +153,19 @@ static void fill_ident(struct kvm *k, hv_dom *d, const struct kguest *g)
 	hv_kvm_copy_str(d->uuid, sizeof(d->uuid), g->cmd.uuid);
 	d->start_ns = g->starttime * k->tick_ns;
 	d->cpu_ns = hv_val((g->st.utime + g->st.stime) * k->tick_ns);
-	d->mem_kib = hv_val(g->cmd.mem_kib);
+	/* With a balloon the current size is QMP's or libvirt's to say;
+	 * without one it is the -m size. */
+	d->mem_kib =
+	    g->cmd.balloon ? hv_na(HV_NA_UNAVAILABLE) : hv_val(g->cmd.mem_kib);
 	d->maxmem_kib = hv_val(g->cmd.maxmem_kib);
+	d->vmid = g->cmd.vmid;
+	/* Not disk requests: only the bytes, under their own names. */
+	if (g->io_ok) {
+		d->io_rd_bytes = hv_val(g->io.read_bytes);
+		d->io_wr_bytes = hv_val(g->io.write_bytes);
+	} else {
+		d->io_rd_bytes = d->io_wr_bytes = hv_na((hv_why)g->io_why);
+	}
 	d->rss_kib = g->rss_kib;
 	d->nr_vcpus = g->cmd.smp;
 	d->sources = HV_SRC_PROC;
@@ -187,10 +180,10 @@ static int fill_vcpus(struct kvm *k, hv_snap *s, hv_dom *d,
 	hv_vcpu *v;
 
 	if (!g->nvcpu) {
-		note_add(d, g->need_qmp_cpus && !g->qmp
-		                ? "vCPU threads unnamed, no QMP: "
-		                  "no per-vCPU data"
-		                : "vCPU threads not found yet");
+		hv_kvm_note(d, g->need_qmp_cpus && !g->qmp
+		                   ? "vCPU threads unnamed, no QMP: "
+		                     "no per-vCPU data"
+		                   : "vCPU threads not found yet");
 		return 0;
 	}
 	v = hv_snap_vcpus(s, d, g->nvcpu);
@@ -232,8 +225,7 @@ static enum hv_kvm_qmp_outcome qmp_outcome(struct kvm *k, hv_dom *d,
 	if (g->qmp)
 		g->qmp_last_ok = false;
 	if (g->cmd.libvirt) {
-		note_add(d, "libvirt-managed: QMP held by libvirtd, "
-		            "procfs only");
+		/* libvirtd holds the monitor: kvm_libvirt.c says the rest */
 	} else if (g->qmp) {
 		qo = hv_kvm_qmp_outcome(g->qmp, &qwhy);
 		if (qo == HV_QMP_O_STALE) {
@@ -245,12 +237,12 @@ static enum hv_kvm_qmp_outcome qmp_outcome(struct kvm *k, hv_dom *d,
 				         k->qmp_timeout_ms);
 			else
 				snprintf(why, sizeof(why), "%s", qwhy);
-			note_add(d, why);
+			hv_kvm_note(d, why);
 		} else if (qo == HV_QMP_O_UNAVAILABLE) {
-			note_add(d, qwhy);
+			hv_kvm_note(d, qwhy);
 		}
 	} else {
-		note_add(d, "no QMP socket: procfs only");
+		hv_kvm_note(d, "no QMP socket: procfs only");
 	}
 	return qo;
 }
@@ -288,10 +280,18 @@ static void fill_qmp_ok(hv_dom *d, struct kguest *g)
 				d->state = qs;
 		}
 	}
-	if (hv_kvm_qmp_result(g->qmp, HV_QMP_BALLOON, &j) == HV_QMP_R_OK) {
+	switch (hv_kvm_qmp_result(g->qmp, HV_QMP_BALLOON, &j)) {
+	case HV_QMP_R_OK: {
 		hv_u64 a = jnum((const cJSON *)j, "actual");
 		if (hv_ok(a))
-			d->target_kib = hv_val(a.v / 1024);
+			d->target_kib = d->mem_kib = hv_val(a.v / 1024);
+		break;
+	}
+	case HV_QMP_R_ERROR: /* no balloon device: -m is all there is */
+		d->mem_kib = hv_val(g->cmd.mem_kib);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -307,8 +307,6 @@ static int fill_blk(hv_snap *s, hv_dom *d, struct kguest *g,
 	} else if (qo == HV_QMP_O_STALE && g->nblk_name) {
 		if (fill_blk_stale(s, d, g))
 			return -ENOMEM;
-	} else if (fill_blk_procio(s, d, g)) {
-		return -ENOMEM;
 	}
 	return 0;
 }
@@ -344,6 +342,7 @@ int hv_kvm_fill_dom(struct kvm *k, hv_snap *s, struct kguest *g)
 	hv_dom *d = hv_snap_add_dom(s);
 	enum hv_kvm_qmp_outcome qo;
 	bool any_run = false, any_vcpu = false;
+	int lv;
 
 	if (!d)
 		return -ENOMEM;
@@ -352,11 +351,26 @@ int hv_kvm_fill_dom(struct kvm *k, hv_snap *s, struct kguest *g)
 		return -ENOMEM;
 	qo = qmp_outcome(k, d, g);
 	d->state = proc_state(g, any_vcpu, any_run);
-	if (qo == HV_QMP_O_OK)
+	if (qo == HV_QMP_O_OK) {
 		fill_qmp_ok(d, g);
-	else if (qo == HV_QMP_O_STALE)
+	} else if (qo == HV_QMP_O_STALE) {
 		d->target_kib = hv_na(HV_NA_STALE);
-	if (fill_blk(s, d, g, qo) || fill_net(s, d, g))
+		if (g->cmd.balloon)
+			d->mem_kib = hv_na(HV_NA_STALE);
+	}
+	lv = hv_kvm_fill_libvirt(k, s, d, g);
+	if (lv < 0)
+		return -ENOMEM;
+	/* Asleep with nobody to ask: a paused guest's vCPUs sleep too. */
+	if (qo != HV_QMP_O_OK &&
+	    (!(d->sources & HV_SRC_LIBVIRT) || (d->stale & HV_SRC_LIBVIRT)) &&
+	    d->state == HV_DS_BLOCKED)
+		hv_kvm_copy_str(d->state_why, sizeof(d->state_why),
+		                "idle or paused?");
+	if (g->cmd.balloon && !hv_ok(d->mem_kib) &&
+	    d->mem_kib.why == HV_NA_UNAVAILABLE)
+		hv_kvm_note(d, "balloon size unknown without QMP or libvirt");
+	if (lv == 0 && (fill_blk(s, d, g, qo) || fill_net(s, d, g)))
 		return -ENOMEM;
 	return 0;
 }
