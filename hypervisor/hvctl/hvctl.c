@@ -776,7 +776,13 @@ static int cmd_domains(ctx *c, int argc, char **argv)
 			cJSON *e = cJSON_CreateObject();
 			cJSON_AddStringToObject(e, "name", d->name);
 			cJSON_AddNumberToObject(e, "id", d->id);
+			cJSON_AddStringToObject(e, "uuid", d->uuid);
+			if (d->vmid)
+				cJSON_AddNumberToObject(e, "vmid", d->vmid);
 			cJSON_AddStringToObject(e, "state", st);
+			if (d->state_why[0])
+				cJSON_AddStringToObject(e, "state_reason",
+				                        d->state_why);
 			cJSON_AddItemToObject(
 			    e, "cpu_s",
 			    hv_ok(d->cpu_ns)
