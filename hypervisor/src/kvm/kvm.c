@@ -234,6 +234,12 @@ static void read_guest(struct kvm *k, struct kguest *g)
 		g->alive = false;
 		return;
 	}
+	/* A zombie QEMU has exited (its threads and taps are gone), only
+	 * not yet reaped: left out too, never shown with half its data. */
+	if (g->st.state == 'Z' || g->st.state == 'X') {
+		g->alive = false;
+		return;
+	}
 	if (!g->net_scanned || k->seq >= g->net_at)
 		hv_kvm_scan_net(k, g);
 	g->nsi = -1;

@@ -247,8 +247,9 @@ static enum hv_kvm_qmp_outcome qmp_outcome(struct kvm *k, hv_dom *d,
 	return qo;
 }
 
-/* State from procfs: T/t paused, Z/X dying, a vCPU running or none known
- * -> running, all vCPUs asleep -> blocked. */
+/* State from procfs: T/t paused, a vCPU running or none known -> running,
+ * all vCPUs asleep -> blocked. (Z/X: an exited QEMU is left out before;
+ * kept here for a stat that changed in between.) */
 static uint32_t proc_state(const struct kguest *g, bool any_vcpu, bool any_run)
 {
 	if (g->st.state == 'Z' || g->st.state == 'X')
