@@ -105,4 +105,4 @@ printf '%-46s %10s %10s %8s\n' "hv-webd /metrics vs libvirt exporter (ms)" \
   "$(awk -v a="$em" -v b="$wm" 'BEGIN {printf "%.1fx", a / b}')"
 printf '%-46s %10s %10s %8s\n' "CPU ticks, daemon + libvirtd, $scrapes scrapes" \
   "$((wc + wl))" "$((ec + el))" "$(awk -v a=$((wc + wl)) -v b=$((ec + el)) 'BEGIN {printf "%.2f", b ? a / b : 0}')"
-echo "(hv-webd samples every second on its own; the exporter asks libvirt at each scrape)"
+echo "(of which libvirtd: $wl with hv-webd, $el with the exporter; hv-webd samples every second on its own, the exporter asks libvirt at each scrape)"
