@@ -113,6 +113,11 @@ uint32_t hv_lv_state_bits(int state)
 	}
 }
 
+static const char *pick(const char *const *names, size_t n, int reason)
+{
+	return reason >= 0 && (size_t)reason < n ? names[reason] : "";
+}
+
 const char *hv_lv_reason_str(int state, int reason)
 {
 	static const char *const running[] = {
@@ -135,18 +140,17 @@ const char *hv_lv_reason_str(int state, int reason)
 	    "saved", "failed",   "snapshot",  "daemon",
 	};
 
-#define PICK(a)                                                               \
-	(reason >= 0 && (size_t)reason < sizeof(a) / sizeof(a[0]) ? a[reason] \
-	                                                          : "")
 	switch (state) {
 	case 1:
-		return PICK(running);
+		return pick(running, sizeof(running) / sizeof(running[0]),
+		            reason);
 	case 3:
-		return PICK(paused);
+		return pick(paused, sizeof(paused) / sizeof(paused[0]), reason);
 	case 4:
 		return reason == 1 ? "user" : "";
 	case 5:
-		return PICK(shutoff);
+		return pick(shutoff, sizeof(shutoff) / sizeof(shutoff[0]),
+		            reason);
 	case 6:
 		return reason == 1 ? "panicked" : "";
 	case 7:
@@ -154,7 +158,6 @@ const char *hv_lv_reason_str(int state, int reason)
 	default:
 		return "";
 	}
-#undef PICK
 }
 
 /* ---- stats keys ---- */
