@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hv/fields.h"
+#include "hv/version.h"
 #include "web.h"
 
 enum kind { K_COUNTER, K_GAUGE, K_INFO };
@@ -140,6 +141,9 @@ static const fam F_COL_COST = {"hv_collector_sample_duration_seconds", K_GAUGE,
 static const fam F_SNAP_TS = {
     "hv_snapshot_timestamp_seconds", K_GAUGE, "seconds",
     "Wall-clock time of the snapshot these metrics come from."};
+static const fam F_BUILD_INFO = {
+    "hv_build", K_INFO, NULL,
+    "hvkit build: its version and the backend this hv-webd samples."};
 static const fam F_HOST_NDOM = {"hv_host_domains", K_GAUGE, NULL,
                                 "Domains (guests) seen in the snapshot."};
 static const fam F_BUDGET = {"hv_host_power_budget_watts", K_GAUGE, "watts",
@@ -443,7 +447,14 @@ static void render_host(ctx *c, const hv_snap *s, const web_prom_extra *x)
 		web_buf_fixed(o, (uint64_t)hv_snap_wall_ns(s), 9);
 		web_buf_putc(o, '\n');
 	}
-	fields_range(c, HV_REC_HOST, &H, 1, 7);
+	/* hv_host info (1-3), hv_build, then memory and uptime (4-6) */
+	fields_range(c, HV_REC_HOST, &H, 1, 4);
+	fam_begin(c, &F_BUILD_INFO);
+	s_open(c);
+	web_buf_puts(o, "{version=\"" HV_VERSION "\",backend=\"");
+	web_buf_prom_label(o, h->backend);
+	web_buf_puts(o, "\"} 1\n");
+	fields_range(c, HV_REC_HOST, &H, 4, 7);
 	fam_begin(c, &F_HOST_NDOM);
 	s_dbl(c, "", 0, (double)hv_snap_ndom(s));
 	fields_range(c, HV_REC_HOST, &H, 7, 257);
