@@ -260,7 +260,8 @@ int xt_opts_parse(xt_opts *o, int argc, char **argv, FILE *out, FILE *err)
 		case O_LISTCOLS:
 			for (size_t i = 0; i < xt_ncols; i++)
 				fprintf(out, "%-12s %-12s %s\n",
-				        xt_col_name(&xt_cols[i]), xt_col_header(&xt_cols[i]),
+				        xt_col_name(&xt_cols[i]),
+				        xt_col_header(&xt_cols[i]),
 				        xt_col_help(&xt_cols[i]));
 			return 1;
 		case ':':
@@ -346,9 +347,10 @@ int xt_config_load(xt_opts *o, const char *path, char *msg, size_t msglen)
 		if (!strcmp(k, "delay"))
 			ok = parse_delay(v, &d) && (o->delay_s = d, true);
 		else if (!strcmp(k, "sort"))
-			ok = xt_col_find(v) >= 0 &&
-			     snprintf(o->sort, sizeof(o->sort), "%s",
-			              xt_col_name(&xt_cols[xt_col_find(v)])) > 0;
+			ok =
+			    xt_col_find(v) >= 0 &&
+			    snprintf(o->sort, sizeof(o->sort), "%s",
+			             xt_col_name(&xt_cols[xt_col_find(v)])) > 0;
 		else if (!strcmp(k, "reverse"))
 			ok = parse_bool(v, &o->reverse);
 		else if (!strcmp(k, "columns"))

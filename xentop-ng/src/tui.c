@@ -262,9 +262,11 @@ static int draw_header(xt_ui *u)
 	}
 	char tot[16] = "-", used[16] = "-", fre[16] = "-";
 	if (hv_ok(h->mem_total_kib))
-		hv_fmt_human((double)h->mem_total_kib.v * 1024, tot, sizeof(tot));
+		hv_fmt_human((double)h->mem_total_kib.v * 1024, tot,
+		             sizeof(tot));
 	if (hv_ok(h->mem_free_kib)) {
-		hv_fmt_human((double)h->mem_free_kib.v * 1024, fre, sizeof(fre));
+		hv_fmt_human((double)h->mem_free_kib.v * 1024, fre,
+		             sizeof(fre));
 		if (hv_ok(h->mem_total_kib))
 			hv_fmt_human(
 			    (double)(h->mem_total_kib.v - h->mem_free_kib.v) *
@@ -458,11 +460,11 @@ static int draw_sub(xt_ui *u, int y, int maxy, const xt_row *r, bool all)
 			hv_fmt_human(nr ? nr->rx_Bps : NAN, a, sizeof(a));
 			hv_fmt_human(nr ? nr->tx_Bps : NAN, b, sizeof(b));
 			hv_fmt_human(hv_ok(n->rx_bytes) ? (double)n->rx_bytes.v
-			                            : NAN,
-			         c2, sizeof(c2));
+			                                : NAN,
+			             c2, sizeof(c2));
 			hv_fmt_human(hv_ok(n->tx_bytes) ? (double)n->tx_bytes.v
-			                            : NAN,
-			         d2, sizeof(d2));
+			                                : NAN,
+			             d2, sizeof(d2));
 			cmvprintw(y++, 2,
 			          "Net%u %-10s RX %6sB/s total %6sB  TX %6sB/s "
 			          "total %6sB",
@@ -508,7 +510,8 @@ static void draw_table(xt_ui *u, int y0)
 		const xt_col *col = &xt_cols[u->vis[i]];
 		bool any = !(col->flags & XT_COL_AUTO) || u->custom;
 		for (size_t k = 0; !any && k < u->t.nshow && k < 256; k++)
-			any = !isnan(xt_col_num(col, &u->t.rows[u->t.order[k]], &c));
+			any = !isnan(
+			    xt_col_num(col, &u->t.rows[u->t.order[k]], &c));
 		if (any)
 			u->dvis[u->ndvis++] = u->vis[i];
 	}
@@ -592,7 +595,8 @@ static void draw_table(xt_ui *u, int y0)
 					pair = pct_color(
 					    xt_col_num(col, r, &c) /
 					    (u->o->host_pct ||
-					             !strcmp(xt_col_name(col), "steal")
+					             !strcmp(xt_col_name(col),
+					                     "steal")
 					         ? 1
 					         : (r->d->nr_vcpus
 					                ? r->d->nr_vcpus
@@ -655,7 +659,8 @@ static void sort_by(xt_ui *u, int ci)
 		u->o->reverse = !u->o->reverse;
 	else
 		u->o->reverse = false;
-	snprintf(u->o->sort, sizeof(u->o->sort), "%s", xt_col_name(&xt_cols[ci]));
+	snprintf(u->o->sort, sizeof(u->o->sort), "%s",
+	         xt_col_name(&xt_cols[ci]));
 	u->dirty = true;
 }
 static int vis_index(xt_ui *u, int ci)

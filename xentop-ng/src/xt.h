@@ -106,7 +106,7 @@ enum xt_col_flags {
 	XT_COL_TEXT = 1 << 4,    /* sorts as text, ascending */
 	XT_COL_SPARK = 1 << 5,   /* drawn by the screen (history) */
 	XT_COL_AUTO = 1 << 6, /* default column hidden while no domain has it */
-	XT_COL_CUT = 1 << 7,  /* cut to its width (xentop's %10.10s) unless -f */
+	XT_COL_CUT = 1 << 7, /* cut to its width (xentop's %10.10s) unless -f */
 };
 
 typedef struct xt_col {
@@ -134,8 +134,8 @@ const char *xt_col_header(const xt_col *col);
 const char *xt_col_help(const xt_col *col);
 int xt_col_width(const xt_col *col);
 double xt_col_num(const xt_col *col, const xt_row *r, const xt_ctx *c);
-bool xt_col_text(const xt_col *col, const xt_row *r, const xt_ctx *c,
-                 char *buf, size_t len);
+bool xt_col_text(const xt_col *col, const xt_row *r, const xt_ctx *c, char *buf,
+                 size_t len);
 /* Writes the cell for column i into buf, exactly width wide (more if
  * the value is wider); left or right aligned. */
 void xt_cell(const xt_col *col, const xt_row *r, const xt_ctx *c, int width,
