@@ -231,12 +231,9 @@ static void fx_open(struct fx *f, const char *uri)
 
 static hv_snap *fx_sample(struct fx *f)
 {
-	hv_err err = {0};
-	hv_snap *s = hv_snap_new();
+	hv_snap *s = kf_sample(f->priv);
 
 	assert_non_null(s);
-	assert_int_equal(0, hv_kvm_ops.sample(f->priv, s, &err));
-	assert_int_equal(0, hv_snap_seal(s, &err));
 	return s;
 }
 
