@@ -1259,6 +1259,59 @@ static void test_qmp_cpus_and_dirs(void **state)
 	fq_stop(srv);
 }
 
+/* Proxmox VE: -id VMID, the monitor at qemu-server/VMID.qmp (by VMID:
+ * the guest's name differs), VMID shown; with a balloon, QMP's actual size
+ * is the current memory. */
+static void test_proxmox(void **state)
+{
+	struct fx f;
+	hv_snap *s;
+	const hv_dom *d;
+	char sock[512], dirs[1024];
+	fq *srv;
+	fq_opts fo = {.mode = FQ_OK};
+	kf_vcpu v[1] = {{.tid = 9301, .comm = "CPU 0/KVM", .utime = 5}};
+	static const char *const av[] = {"/usr/bin/kvm",
+	                                 "-id",
+	                                 "101",
+	                                 "-name",
+	                                 "pve-web,debug-threads=on",
+	                                 "-m",
+	                                 "1024",
+	                                 "-device",
+	                                 "virtio-balloon-pci,id=balloon0",
+	                                 NULL};
+	kf_proc p = {.pid = 9300,
+	             .comm = "kvm",
+	             .starttime = 88,
+	             .argv = av,
+	             .nvcpu = 1,
+	             .vcpu = v};
+	hv_backend_opts o = {.qmp_timeout_ms = 300};
+	(void)state;
+
+	fx_build(&f);
+	assert_int_equal(0, kf_write_proc(f.h->proc, &p));
+	assert_int_equal(0, hvt_mkdir(f.h->run, "qemu-server"));
+	snprintf(sock, sizeof(sock), "%s/qemu-server/101.qmp", f.h->run);
+	snprintf(dirs, sizeof(dirs), "/nonexistent:%s/qemu-server", f.h->run);
+	o.qmp_dirs = dirs;
+	srv = fq_start(sock, &fo);
+	assert_non_null(srv);
+	fx_open(&f, &o);
+	s = fx_sample(&f);
+	d = hv_snap_find_id(s, 9300);
+	assert_non_null(d);
+	assert_int_equal(101, d->vmid);
+	assert_string_equal("pve-web", d->name);
+	assert_true(d->sources & HV_SRC_QMP);
+	assert_int_equal(524288, d->mem_kib.v); /* the balloon's actual */
+	assert_int_equal(1048576, d->maxmem_kib.v);
+	hv_snap_unref(s);
+	fx_free(&f);
+	fq_stop(srv);
+}
+
 static void test_qmp_keep(void **state)
 {
 	char dir[] = "/tmp/hvkit-kvmq-XXXXXX", sock[64];
@@ -1328,6 +1381,7 @@ int main(void)
 	    cmocka_unit_test(test_qmp),
 	    cmocka_unit_test(test_qmp_cpus_and_dirs),
 	    cmocka_unit_test(test_qmp_keep),
+	    cmocka_unit_test(test_proxmox),
 	    cmocka_unit_test(test_probe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
