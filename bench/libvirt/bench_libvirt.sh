@@ -33,10 +33,10 @@ trap cleanup EXIT
 cp "$kernel" "$tmp/kernel"; cp "$guest/initrd.img" "$tmp/initrd"; chmod 644 "$tmp"/*
 mkdir -p /var/log/libvirt/qemu
 ip netns add "$ns"
-pidof virtlogd >/dev/null || { virtlogd -d; vlpid=$(pidof virtlogd); }
+pidof virtlogd >/dev/null || { virtlogd -d; vlpid=$(cat /run/virtlogd.pid 2>/dev/null); }
 ip netns exec "$ns" libvirtd -d
 for _ in $(seq 1 150); do virsh -c "$uri" version >/dev/null 2>&1 && break; sleep 0.2; done
-lvpid=$(pidof libvirtd)
+lvpid=$(cat /run/libvirtd.pid)
 for i in $(seq 1 "$n"); do
   dd if=/dev/zero of="$tmp/d$i.raw" bs=1M count=16 status=none
   cat >"$tmp/d$i.xml" <<X

@@ -54,15 +54,23 @@ cp "$guest/initrd.img" "$tmp/initrd"
 dd if=/dev/zero of="$tmp/disk.raw" bs=1M count=64 conv=fsync status=none
 chmod 644 "$tmp"/*
 
+# The daemon's pid from its pid file (pidof can catch the parent of -d
+# between fork and exit as well).
 start_libvirtd() {
   ip netns exec "$ns" libvirtd -d || fail "libvirtd -d failed"
   lvpid=''
   for _ in $(seq 1 150); do
-    lvpid=$(pidof libvirtd)
-    [ -n "$lvpid" ] && virsh -c "$uri" version >/dev/null 2>&1 && return 0
+    lvpid=$(cat /run/libvirtd.pid 2>/dev/null)
+    [ -n "$lvpid" ] && kill -0 "$lvpid" 2>/dev/null &&
+      virsh -c "$uri" version >/dev/null 2>&1 && return 0
     sleep 0.2
   done
   fail "libvirtd did not answer in 30 s: $(tail -3 /var/log/libvirt/libvirtd.log 2>/dev/null)"
+}
+kill_libvirtd() { # SIGKILL, and wait until it is gone
+  kill -9 "$lvpid" 2>/dev/null
+  for _ in $(seq 1 50); do kill -0 "$lvpid" 2>/dev/null || return 0; sleep 0.1; done
+  fail "libvirtd $lvpid survived SIGKILL"
 }
 
 mkdir -p /var/log/libvirt/qemu
@@ -70,7 +78,7 @@ ip netns add "$ns" || fail "ip netns add"
 ip -n "$ns" link set lo up
 if ! pidof virtlogd >/dev/null; then
   virtlogd -d || fail "virtlogd -d failed"
-  vlpid=$(pidof virtlogd)
+  vlpid=$(cat /run/virtlogd.pid 2>/dev/null)
 fi
 start_libvirtd
 
@@ -194,7 +202,7 @@ echo "suspend/resume: paused (user), then state $st ($(jq -r .state_why <<<"$j")
 "$tool" 200 24 500 all >"$tmp/run1" &
 tp=$!
 sleep 2
-kill -9 "$lvpid"
+kill_libvirtd
 sleep 3
 start_libvirtd
 ready=$(date +%s%N)
