@@ -168,6 +168,14 @@ enum hv_dom_fid {
 	HV_D_SSID,
 	HV_D_START,
 	HV_D_KEY,
+	HV_D_VMID,
+	HV_D_STATE_WHY,
+	HV_D_IO_RD,
+	HV_D_IO_WR,
+	HV_D_MEM_AVAIL,
+	HV_D_MEM_UNUSED,
+	HV_D_MEM_USABLE,
+	HV_D_MEM_CACHE,
 	HV_D__N
 };
 
