@@ -374,6 +374,26 @@ static void open_xenstore(struct xen_priv *p)
 		p->xsh = p->xs_open(0);
 }
 
+/* Cache monitoring (Intel RDT through Xen's PSR) is x86 only: xenctrl.h
+ * declares xc_psr_cmt_* for x86 alone, and Xen on ARM has no equivalent,
+ * so elsewhere llc_bytes stays "unsupported". */
+#if defined(__i386__) || defined(__x86_64__)
+#define XEN_HAVE_PSR 1
+static void psr_open(struct xen_priv *p)
+{
+	p->psr_cmt = xc_psr_cmt_enabled(p->xch) > 0;
+	if (p->psr_cmt &&
+	    xc_psr_cmt_get_l3_upscaling_factor(p->xch, &p->psr_factor) < 0)
+		p->psr_cmt = 0;
+}
+#else
+#define XEN_HAVE_PSR 0
+static void psr_open(struct xen_priv *p)
+{
+	p->psr_cmt = 0;
+}
+#endif
+
 static int xen_open(const hv_env *env, const hv_backend_opts *opts, void **priv,
                     hv_err *err)
 {
@@ -421,10 +441,7 @@ static int xen_open(const hv_env *env, const hv_backend_opts *opts, void **priv,
 		snprintf(p->version, sizeof(p->version), "%d.%d%s", maj >> 16,
 		         maj & 0xffff, extra);
 	}
-	p->psr_cmt = xc_psr_cmt_enabled(p->xch) > 0;
-	if (p->psr_cmt &&
-	    xc_psr_cmt_get_l3_upscaling_factor(p->xch, &p->psr_factor) < 0)
-		p->psr_cmt = 0;
+	psr_open(p);
 	*priv = p;
 	p = NULL;
 out:
@@ -718,6 +735,7 @@ out:
 
 static void sample_psr(struct xen_priv *p, hv_snap *s)
 {
+#if XEN_HAVE_PSR
 	size_t nd = hv_snap_ndom(s);
 
 	for (size_t i = 0; i < nd; i++) {
@@ -742,6 +760,10 @@ static void sample_psr(struct xen_priv *p, hv_snap *s)
 		d->llc_bytes = hv_val(raw * p->psr_factor);
 		d->sources |= HV_SRC_RDT;
 	}
+#else
+	(void)p;
+	(void)s;
+#endif
 }
 
 static int xen_sample(void *priv, hv_snap *s, hv_err *err)
