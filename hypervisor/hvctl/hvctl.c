@@ -180,6 +180,8 @@ static int cmd_cpu_list(ctx *c, int argc, char **argv)
 	if (c->json) {
 		cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
 		cJSON_AddStringToObject(o, "backend", hv_backend_name(c->b));
+		cJSON_AddStringToObject(o, "arch", h->arch);
+		cJSON_AddStringToObject(o, "cpu_model", h->cpu_model);
 		cJSON_AddNumberToObject(o, "interval_s", hv_rates_dt(r));
 		cJSON_AddItemToObject(o, "busy_pct", jdbl(hr->busy_pct));
 		cJSON_AddItemToObject(o, "cpus", arr);
@@ -245,9 +247,10 @@ static int cmd_cpu_list(ctx *c, int argc, char **argv)
 			    dbl(b1, 32, pr ? pr->cstate_pct[k] : NAN, "%.1f"));
 		putchar('\n');
 	}
-	printf("host busy %s%% over %.2f s (%s backend)\n",
+	printf("host busy %s%% over %.2f s (%s backend; %s%s%s)\n",
 	       dbl((char[32]){0}, 32, hr->busy_pct, "%.1f"), hv_rates_dt(r),
-	       hv_backend_name(c->b));
+	       hv_backend_name(c->b), h->arch[0] ? h->arch : "arch unknown",
+	       h->cpu_model[0] ? ", " : "", h->cpu_model);
 out:
 	hv_rates_free(r);
 	hv_snap_unref(a);
@@ -354,7 +357,23 @@ static int cpu_onoff(ctx *c, int argc, char **argv, const char *val)
 		            val[0] == '1' ? "online" : "offline");
 	if (parse_uint(argv[0], &cpu, "CPU number"))
 		return 1;
-	return apply(c, "cpu/%u/online", val, false, cpu);
+	int rc = apply(c, "cpu/%u/online", val, false, cpu);
+	hv_snap *s = NULL;
+	/* Xen on ARM has no pCPU offline: the backend moved the CPU out of
+	 * (or back into) a cpupool instead. Say so. */
+	if (!rc && !c->json && !strcmp(hv_backend_name(c->b), "xen") &&
+	    !take(c, &s)) {
+		const hv_host *h = hv_snap_host(s);
+		if (!strncmp(h->arch, "aarch64", 7) ||
+		    !strncmp(h->arch, "arm", 3))
+			printf("cpu%u %s (Xen on ARM has no pCPU offline: "
+			       "cpupools stand in for it)\n",
+			       cpu,
+			       val[0] == '1' ? "added to Pool-0"
+			                     : "removed from its cpupool");
+		hv_snap_unref(s);
+	}
+	return rc;
 }
 
 static int cmd_cpu_offline(ctx *c, int argc, char **argv)
@@ -435,13 +454,18 @@ static int cmd_freq_show(ctx *c, int argc, char **argv)
 			            "%.2fs"));
 		putchar('\n');
 	}
-	hv_snap_unref(s);
 	if (c->json) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "backend", hv_backend_name(c->b));
+		if (h->freq_note[0])
+			cJSON_AddStringToObject(o, "note", h->freq_note);
 		cJSON_AddItemToObject(o, "cpus", arr);
+		hv_snap_unref(s);
 		return print_json(o);
 	}
+	if (h->freq_note[0])
+		printf("note: %s\n", h->freq_note);
+	hv_snap_unref(s);
 	return 0;
 }
 
@@ -527,10 +551,14 @@ static int cmd_idle_show(ctx *c, int argc, char **argv)
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "driver", h->idle_driver);
 		cJSON_AddStringToObject(o, "governor", h->idle_governor);
+		if (h->idle_note[0])
+			cJSON_AddStringToObject(o, "note", h->idle_note);
 		cJSON_AddItemToObject(o, "states", arr);
 		hv_snap_unref(s);
 		return print_json(o);
 	}
+	if (h->idle_note[0])
+		printf("note: %s\n", h->idle_note);
 	hv_snap_unref(s);
 	return 0;
 }

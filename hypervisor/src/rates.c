@@ -344,6 +344,18 @@ static int host_rate(hv_rates *r, const hv_host *ph, const hv_host *ch,
 		}
 		if (tot)
 			pr->avg_khz = (double)wsum / (double)tot * 1000.0;
+		else if (c->cppc_ref_khz) {
+			/* No P-state table (cppc_cpufreq): CPPC's feedback
+			 * counters, delivered vs reference cycles. */
+			uint64_t dr, dd;
+			if (!hv_counter_delta(p->cppc_fb_ref, c->cppc_fb_ref, 0,
+			                      &dr) &&
+			    !hv_counter_delta(p->cppc_fb_del, c->cppc_fb_del, 0,
+			                      &dd) &&
+			    dr)
+				pr->avg_khz = (double)c->cppc_ref_khz *
+				              (double)dd / (double)dr;
+		}
 	}
 	if (n)
 		o->busy_pct = sum / n;

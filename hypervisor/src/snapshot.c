@@ -274,6 +274,9 @@ hv_pcpu *hv_snap_pcpus(hv_snap *s, uint32_t n)
 		p[i].cur_khz = p[i].min_khz = p[i].max_khz = NA;
 		p[i].hw_min_khz = p[i].hw_max_khz = NA;
 		p[i].ce_count = NA;
+		p[i].cppc_highest_perf = p[i].cppc_nominal_perf = NA;
+		p[i].cppc_lowest_perf = p[i].cppc_fb_ref = p[i].cppc_fb_del =
+		    NA;
 		for (int k = 0; k < HV_PSTATE_MAX; k++)
 			p[i].pstate[k].time_ns = NA;
 		for (int k = 0; k < HV_CSTATE_MAX; k++)

@@ -145,9 +145,9 @@ static const fam F_COL_COST = {"hv_collector_sample_duration_seconds", K_GAUGE,
 static const fam F_SNAP_TS = {
     "hv_snapshot_timestamp_seconds", K_GAUGE, "seconds",
     "Wall-clock time of the snapshot these metrics come from."};
-static const fam F_HOST_INFO = {
-    "hv_host", K_INFO, NULL,
-    "Host identity: hostname, backend and hypervisor version."};
+static const fam F_HOST_INFO = {"hv_host", K_INFO, NULL,
+                                "Host identity: hostname, backend, hypervisor "
+                                "version, architecture and CPU model."};
 static const fam F_HOST_MEM = {"hv_host_memory_bytes", K_GAUGE, "bytes",
                                "Host memory in total."};
 static const fam F_HOST_FREE = {"hv_host_memory_free_bytes", K_GAUGE, "bytes",
@@ -426,6 +426,10 @@ static void render_host(ctx *c, const hv_snap *s, const web_prom_extra *x)
 	web_buf_prom_label(o, h->backend);
 	web_buf_puts(o, "\",version=\"");
 	web_buf_prom_label(o, h->hv_version);
+	web_buf_puts(o, "\",arch=\"");
+	web_buf_prom_label(o, h->arch);
+	web_buf_puts(o, "\",cpu_model=\"");
+	web_buf_prom_label(o, h->cpu_model);
 	web_buf_puts(o, "\"} 1\n");
 
 	fam_begin(c, &F_HOST_MEM);

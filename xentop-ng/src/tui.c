@@ -216,6 +216,9 @@ static int draw_header(xt_ui *u)
 	          strcmp(bn, h->backend) ? h->backend : "",
 	          strcmp(bn, h->backend) ? ")" : "", up,
 	          h->hv_version[0] ? "version " : "", h->hv_version);
+	if (h->arch[0])
+		cprintw("  %s%s%s", h->arch, h->cpu_model[0] ? " " : "",
+		        h->cpu_model);
 	/* Stale: the collector has not delivered for three periods. */
 	hv_collector_stats st;
 	hv_collector_stats_get(u->m->col, &st);

@@ -186,6 +186,12 @@ typedef struct hv_pcpu {
 	uint32_t nr_cstate;
 	hv_cstate cstate[HV_CSTATE_MAX];
 	hv_u64 ce_count; /* corrected hardware errors attributed here */
+	/* ACPI CPPC (cpuN/acpi_cppc, arm64 servers under cppc_cpufreq; some
+	 * x86): abstract performance levels, and the feedback counters whose
+	 * delivered/reference ratio gives the clock actually delivered. */
+	hv_u64 cppc_highest_perf, cppc_nominal_perf, cppc_lowest_perf;
+	hv_u64 cppc_fb_ref, cppc_fb_del; /* feedback_ctrs "ref:R del:D" */
+	uint32_t cppc_ref_khz; /* clock at reference_perf, 0 unknown */
 } hv_pcpu;
 
 typedef struct hv_rapl {
@@ -202,9 +208,11 @@ typedef struct hv_host {
 	char backend[16]; /* "kvm", "xen", "replay", "synth" */
 	char hv_version[32];
 	char idle_driver[24], idle_governor[24];
+	char arch[16];      /* "x86_64", "aarch64"; "" unknown */
+	char cpu_model[64]; /* "AMD EPYC 7763", "ARM Neoverse-N1 r3p1" */
 	hv_u64 uptime_ns;
 	hv_u64 mem_total_kib, mem_free_kib;
-	uint32_t cpu_khz; /* nominal, 0 unknown */
+	uint32_t cpu_khz; /* nominal, 0 unknown (never a timer rate) */
 	uint32_t nr_pcpu;
 	hv_pcpu *pcpu;
 	uint32_t nr_rapl;
@@ -214,6 +222,10 @@ typedef struct hv_host {
 	char hw_note
 	    [HV_NOTE_LEN]; /* e.g. "no hardware counters: software events" */
 	hv_u64 ce_total;   /* corrected errors, host total */
+	/* Why there are no P-states / C-states at all ("" when there are, or
+	 * when nothing is known), e.g. Xen on ARM, a board with no cpufreq. */
+	char freq_note[HV_NOTE_LEN + 32];
+	char idle_note[HV_NOTE_LEN + 32];
 } hv_host;
 
 /* ---- Snapshot handle ---- */
