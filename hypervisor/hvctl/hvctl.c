@@ -660,6 +660,15 @@ out:
 
 /* ---- energy ---- */
 
+/* Why a host has no energy source: RAPL is x86 only. */
+static const char *no_energy_why(const hv_host *h)
+{
+	if (!strncmp(h->arch, "aarch64", 7) || !strncmp(h->arch, "arm", 3))
+		return "no energy source on this host: RAPL is x86 only, and "
+		       "hvkit does not read hwmon/SCMI energy sensors yet";
+	return "no RAPL zones on this host (no powercap intel-rapl)";
+}
+
 static int cmd_energy(ctx *c, int argc, char **argv)
 {
 	hv_snap *a, *b;
@@ -702,13 +711,12 @@ static int cmd_energy(ctx *c, int argc, char **argv)
 		}
 		cJSON_AddItemToObject(o, "zones", arr);
 		if (!h->nr_rapl)
-			cJSON_AddStringToObject(o, "note",
-			                        "no RAPL zones on this host");
+			cJSON_AddStringToObject(o, "note", no_energy_why(h));
 		rc = print_json(o);
 		goto out;
 	}
 	if (!h->nr_rapl) {
-		printf("no RAPL zones on this host (no powercap intel-rapl)\n");
+		printf("%s\n", no_energy_why(h));
 		goto out;
 	}
 	printf("%-16s %-12s %4s %16s %10s\n", "ZONE", "NAME", "PKG", "ENERGY_J",
