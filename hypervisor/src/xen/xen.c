@@ -957,6 +957,8 @@ static int xen_knob_get(void *priv, const char *knob, char *val, size_t len,
 	unsigned cpu;
 	int rc;
 
+	if (strcmp(knob, "xen/max_cstate") == 0 && xen_is_arm(p))
+		return hv_err_set(err, ENOTSUP, "%s", XEN_ARM_NO_PM);
 	if (strcmp(knob, "xen/max_cstate") == 0) {
 		uint32_t v = 0;
 		if (xc_get_cpuidle_max_cstate(p->xch, &v) < 0)
@@ -980,6 +982,9 @@ static int xen_knob_get(void *priv, const char *knob, char *val, size_t len,
 	if (strcmp(kind, "governor") && strcmp(kind, "max_khz") &&
 	    strcmp(kind, "min_khz"))
 		return hv_err_set(err, ENOTSUP, "xen: no knob %s", knob);
+	if (xen_is_arm(p))
+		return hv_err_set(err, ENOTSUP, "cpu%u: %s", cpu,
+		                  XEN_ARM_NO_PM);
 
 	struct xc_get_cpufreq_para para;
 	uint32_t *cpus, *freqs;
