@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "hv/backend.h"
+#include "hv/fields.h"
 #include "hv/platform.h"
 #include "hv/rates.h"
 #include "hv/sample.h"
@@ -742,20 +743,6 @@ out:
 
 /* ---- domains ---- */
 
-static void state_str(char *o, uint32_t st)
-{
-	static const struct {
-		uint32_t bit;
-		char ch;
-	} m[] = {{HV_DS_DYING, 'd'},   {HV_DS_SHUTDOWN, 's'},
-	         {HV_DS_BLOCKED, 'b'}, {HV_DS_CRASHED, 'c'},
-	         {HV_DS_PAUSED, 'p'},  {HV_DS_RUNNING, 'r'}};
-
-	for (size_t i = 0; i < 6; i++)
-		o[i] = st & m[i].bit ? m[i].ch : '-';
-	o[6] = '\0';
-}
-
 typedef struct dom_tot {
 	hv_u64 rx, tx, rd, wr, rdr, wrr;
 } dom_tot;
@@ -817,9 +804,9 @@ static int cmd_domains(ctx *c, int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		const hv_dom *d = hv_snap_dom(b, i);
 		const hv_dom_rate *dr = r ? hv_rates_dom(r, i) : NULL;
-		char st[8], q[8][32];
+		char st[HV_STATE_LEN], q[8][32];
 		dom_tot t;
-		state_str(st, d->state);
+		hv_dom_state_str(d->state, st);
 		totals(d, &t);
 		if (c->json) {
 			cJSON *e = cJSON_CreateObject();

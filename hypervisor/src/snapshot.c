@@ -194,6 +194,8 @@ hv_dom *hv_snap_add_dom(hv_snap *s)
 	d->cpu_ns = d->mem_kib = d->maxmem_kib = d->target_kib = NA;
 	d->rss_kib = d->llc_bytes = d->mbm_total_bytes = NA;
 	d->mbm_local_bytes = d->energy_uj = NA;
+	d->mem_avail_kib = d->mem_unused_kib = d->mem_usable_kib = NA;
+	d->mem_cache_kib = d->io_rd_bytes = d->io_wr_bytes = NA;
 	s->doms[s->ndom++] = d;
 	return d;
 }
@@ -254,6 +256,7 @@ hv_blk *hv_snap_blks(hv_snap *s, hv_dom *d, uint32_t n)
 		b[i].ds_reqs = b[i].oo_reqs = NA;
 		b[i].rd_bytes = b[i].wr_bytes = NA;
 		b[i].rd_ns = b[i].wr_ns = b[i].fl_ns = NA;
+		b[i].capacity_b = b[i].alloc_b = NA;
 	}
 	d->blk = b;
 	d->nr_blk = n;

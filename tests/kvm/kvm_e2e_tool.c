@@ -78,7 +78,10 @@ int main(int argc, char **argv)
 		const hv_dom *d = hv_snap_dom(s, i);
 		cJSON *j = cJSON_CreateObject(), *a;
 		cJSON_AddStringToObject(j, "name", d->name);
+		cJSON_AddStringToObject(j, "uuid", d->uuid);
 		cJSON_AddNumberToObject(j, "id", d->id);
+		cJSON_AddNumberToObject(j, "vmid", d->vmid);
+		cJSON_AddStringToObject(j, "state_why", d->state_why);
 		cJSON_AddNumberToObject(j, "state", d->state);
 		cJSON_AddNumberToObject(j, "sources", d->sources);
 		cJSON_AddNumberToObject(j, "stale", d->stale);
@@ -88,6 +91,9 @@ int main(int argc, char **argv)
 		num(j, "mem_kib", d->mem_kib);
 		num(j, "rss_kib", d->rss_kib);
 		num(j, "target_kib", d->target_kib);
+		num(j, "maxmem_kib", d->maxmem_kib);
+		num(j, "mem_usable_kib", d->mem_usable_kib);
+		num(j, "io_rd_bytes", d->io_rd_bytes);
 		a = cJSON_AddArrayToObject(j, "vcpu");
 		for (uint32_t k = 0; k < d->nr_vcpu; k++) {
 			cJSON *v = cJSON_CreateObject();
@@ -111,12 +117,18 @@ int main(int argc, char **argv)
 			num(v, "rd_bytes", d->blk[k].rd_bytes);
 			num(v, "wr_bytes", d->blk[k].wr_bytes);
 			num(v, "rd_reqs", d->blk[k].rd_reqs);
+			num(v, "wr_reqs", d->blk[k].wr_reqs);
+			num(v, "fl_reqs", d->blk[k].fl_reqs);
+			num(v, "rd_ns", d->blk[k].rd_ns);
+			num(v, "capacity_b", d->blk[k].capacity_b);
+			num(v, "alloc_b", d->blk[k].alloc_b);
 			cJSON_AddItemToArray(a, v);
 		}
 		a = cJSON_AddArrayToObject(j, "net");
 		for (uint32_t k = 0; k < d->nr_net; k++) {
 			cJSON *v = cJSON_CreateObject();
 			cJSON_AddStringToObject(v, "name", d->net[k].name);
+			cJSON_AddStringToObject(v, "type", d->net[k].type);
 			num(v, "rx_bytes", d->net[k].rx_bytes);
 			num(v, "tx_bytes", d->net[k].tx_bytes);
 			num(v, "rx_pkts", d->net[k].rx_pkts);

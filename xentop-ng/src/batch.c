@@ -143,7 +143,7 @@ void xt_batch_print(FILE *f, xt_table *t, const xt_ctx *c, const xt_opts *o)
 {
 	int w[NX];
 	for (int i = 0; i < NX; i++)
-		w[i] = xt_cols[i].width;
+		w[i] = xt_col_width(&xt_cols[i]);
 	/* xentop's adjust_field_widths() over the domains shown. */
 	for (size_t k = 0; k < t->nshow; k++) {
 		const xt_row *r = &t->rows[t->order[k]];
@@ -152,7 +152,7 @@ void xt_batch_print(FILE *f, xt_table *t, const xt_ctx *c, const xt_opts *o)
 			if (i == 0 && o->full_name)
 				l = (int)strlen(r->d->name);
 			else if (xt_cols[i].flags & XT_COL_GROW) {
-				double v = xt_cols[i].num(r, c);
+				double v = xt_col_num(&xt_cols[i], r, c);
 				l = isnan(v) ? 1 : xt_digits1((uint64_t)v);
 			}
 			if (l > w[i])
@@ -165,7 +165,7 @@ void xt_batch_print(FILE *f, xt_table *t, const xt_ctx *c, const xt_opts *o)
 		if (k == 0 || o->repeat_header) {
 			for (int i = 0; i < NX; i++)
 				fprintf(f, "%s%*s", i ? " " : "", w[i],
-				        xt_cols[i].header);
+				        xt_col_header(&xt_cols[i]));
 			fputc('\n', f);
 		}
 		for (int i = 0; i < NX; i++) {

@@ -222,7 +222,7 @@ int xt_opts_parse(xt_opts *o, int argc, char **argv, FILE *out, FILE *err)
 				return -1;
 			}
 			snprintf(o->sort, sizeof(o->sort), "%s",
-			         xt_cols[xt_col_find(optarg)].name);
+			         xt_col_name(&xt_cols[xt_col_find(optarg)]));
 			break;
 		case O_REVERSE:
 			o->reverse = true;
@@ -260,8 +260,8 @@ int xt_opts_parse(xt_opts *o, int argc, char **argv, FILE *out, FILE *err)
 		case O_LISTCOLS:
 			for (size_t i = 0; i < xt_ncols; i++)
 				fprintf(out, "%-12s %-12s %s\n",
-				        xt_cols[i].name, xt_cols[i].header,
-				        xt_cols[i].help);
+				        xt_col_name(&xt_cols[i]), xt_col_header(&xt_cols[i]),
+				        xt_col_help(&xt_cols[i]));
 			return 1;
 		case ':':
 			fprintf(err, "xentop-ng: option needs a value: %s\n",
@@ -348,7 +348,7 @@ int xt_config_load(xt_opts *o, const char *path, char *msg, size_t msglen)
 		else if (!strcmp(k, "sort"))
 			ok = xt_col_find(v) >= 0 &&
 			     snprintf(o->sort, sizeof(o->sort), "%s",
-			              xt_cols[xt_col_find(v)].name) > 0;
+			              xt_col_name(&xt_cols[xt_col_find(v)])) > 0;
 		else if (!strcmp(k, "reverse"))
 			ok = parse_bool(v, &o->reverse);
 		else if (!strcmp(k, "columns"))

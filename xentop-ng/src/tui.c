@@ -265,11 +265,11 @@ static int draw_header(xt_ui *u)
 	}
 	char tot[16] = "-", used[16] = "-", fre[16] = "-";
 	if (hv_ok(h->mem_total_kib))
-		xt_human((double)h->mem_total_kib.v * 1024, tot, sizeof(tot));
+		hv_fmt_human((double)h->mem_total_kib.v * 1024, tot, sizeof(tot));
 	if (hv_ok(h->mem_free_kib)) {
-		xt_human((double)h->mem_free_kib.v * 1024, fre, sizeof(fre));
+		hv_fmt_human((double)h->mem_free_kib.v * 1024, fre, sizeof(fre));
 		if (hv_ok(h->mem_total_kib))
-			xt_human(
+			hv_fmt_human(
 			    (double)(h->mem_total_kib.v - h->mem_free_kib.v) *
 			        1024,
 			    used, sizeof(used));
@@ -390,14 +390,14 @@ static int col_width(const xt_ui *u, int ci)
 	}
 	if (col->flags & XT_COL_SPARK)
 		return SPARK_N;
-	return col->width;
+	return xt_col_width(col);
 }
 
 static const char *col_header(const xt_ui *u, int ci)
 {
-	if (!strcmp(xt_cols[ci].name, "cpu_pct"))
+	if (!strcmp(xt_col_name(&xt_cols[ci]), "cpu_pct"))
 		return u->o->host_pct ? "HOST(%)" : "CPU(%)";
-	return xt_cols[ci].header;
+	return xt_col_header(&xt_cols[ci]);
 }
 
 static void draw_spark(xt_ui *u, const hv_dom *d, hv_snap **hist, size_t nh,
@@ -458,12 +458,12 @@ static int draw_sub(xt_ui *u, int y, int maxy, const xt_row *r, bool all)
 			const hv_net *n = &d->net[i];
 			const hv_net_rate *nr =
 			    dr && dr->net ? &dr->net[i] : NULL;
-			xt_human(nr ? nr->rx_Bps : NAN, a, sizeof(a));
-			xt_human(nr ? nr->tx_Bps : NAN, b, sizeof(b));
-			xt_human(hv_ok(n->rx_bytes) ? (double)n->rx_bytes.v
+			hv_fmt_human(nr ? nr->rx_Bps : NAN, a, sizeof(a));
+			hv_fmt_human(nr ? nr->tx_Bps : NAN, b, sizeof(b));
+			hv_fmt_human(hv_ok(n->rx_bytes) ? (double)n->rx_bytes.v
 			                            : NAN,
 			         c2, sizeof(c2));
-			xt_human(hv_ok(n->tx_bytes) ? (double)n->tx_bytes.v
+			hv_fmt_human(hv_ok(n->tx_bytes) ? (double)n->tx_bytes.v
 			                            : NAN,
 			         d2, sizeof(d2));
 			cmvprintw(y++, 2,
@@ -477,10 +477,10 @@ static int draw_sub(xt_ui *u, int y, int maxy, const xt_row *r, bool all)
 			const hv_blk *k = &d->blk[i];
 			const hv_blk_rate *br =
 			    dr && dr->blk ? &dr->blk[i] : NULL;
-			xt_human(br ? br->rd_Bps : NAN, a, sizeof(a));
-			xt_human(br ? br->wr_Bps : NAN, b, sizeof(b));
-			xt_human(br ? br->rd_iops : NAN, c2, sizeof(c2));
-			xt_human(br ? br->wr_iops : NAN, d2, sizeof(d2));
+			hv_fmt_human(br ? br->rd_Bps : NAN, a, sizeof(a));
+			hv_fmt_human(br ? br->wr_Bps : NAN, b, sizeof(b));
+			hv_fmt_human(br ? br->rd_iops : NAN, c2, sizeof(c2));
+			hv_fmt_human(br ? br->wr_iops : NAN, d2, sizeof(d2));
 			cmvprintw(y, 2,
 			          "VBD %-18.18s RD %6sB/s %5s IOPS  WR %6sB/s "
 			          "%5s IOPS",
@@ -511,7 +511,7 @@ static void draw_table(xt_ui *u, int y0)
 		const xt_col *col = &xt_cols[u->vis[i]];
 		bool any = !(col->flags & XT_COL_AUTO) || u->custom;
 		for (size_t k = 0; !any && k < u->t.nshow && k < 256; k++)
-			any = !isnan(col->num(&u->t.rows[u->t.order[k]], &c));
+			any = !isnan(xt_col_num(col, &u->t.rows[u->t.order[k]], &c));
 		if (any)
 			u->dvis[u->ndvis++] = u->vis[i];
 	}
@@ -590,12 +590,12 @@ static void draw_table(xt_ui *u, int y0)
 				        col->flags & XT_COL_LEFT, cell,
 				        sizeof(cell));
 				int pair = 0;
-				if (!strcmp(col->name, "cpu_pct") ||
-				    !strcmp(col->name, "steal"))
+				if (!strcmp(xt_col_name(col), "cpu_pct") ||
+				    !strcmp(xt_col_name(col), "steal"))
 					pair = pct_color(
-					    col->num(r, &c) /
+					    xt_col_num(col, r, &c) /
 					    (u->o->host_pct ||
-					             !strcmp(col->name, "steal")
+					             !strcmp(xt_col_name(col), "steal")
 					         ? 1
 					         : (r->d->nr_vcpus
 					                ? r->d->nr_vcpus
@@ -658,7 +658,7 @@ static void sort_by(xt_ui *u, int ci)
 		u->o->reverse = !u->o->reverse;
 	else
 		u->o->reverse = false;
-	snprintf(u->o->sort, sizeof(u->o->sort), "%s", xt_cols[ci].name);
+	snprintf(u->o->sort, sizeof(u->o->sort), "%s", xt_col_name(&xt_cols[ci]));
 	u->dirty = true;
 }
 static int vis_index(xt_ui *u, int ci)
@@ -874,7 +874,7 @@ static void draw_chooser(xt_ui *u)
 		if ((int)i == u->csel)
 			attron(A_REVERSE);
 		cmvprintw(y++, 2, "[%c] %-12s %s", on ? 'x' : ' ',
-		          xt_cols[i].header, xt_cols[i].help);
+		          xt_col_header(&xt_cols[i]), xt_col_help(&xt_cols[i]));
 		if ((int)i == u->csel)
 			attroff(A_REVERSE);
 	}

@@ -43,6 +43,10 @@ typedef struct hv_backend_opts {
 	unsigned synth_vcpus;    /* synth backend: vCPUs per domain */
 	const char
 	    *pmu_events; /* comma-separated libpfm4 events, NULL = none */
+	/* kvm: libvirt connection URI for libvirt-managed guests; NULL =
+	 * $HVKIT_LIBVIRT_URI, else qemu:///system; "none" = never ask */
+	const char *libvirt_uri;
+	int libvirt_timeout_ms; /* 0 = $HVKIT_LIBVIRT_TIMEOUT_MS or 2000 */
 } hv_backend_opts;
 
 struct hv_backend_ops {

@@ -82,6 +82,7 @@ enum hv_src {
 	HV_SRC_RDT = 1u << 4,     /* resctrl or Xen PSR */
 	HV_SRC_PMU = 1u << 5,     /* perf events */
 	HV_SRC_NET = 1u << 6,     /* tap/vif statistics */
+	HV_SRC_LIBVIRT = 1u << 7, /* libvirt bulk domain stats (KVM) */
 };
 
 typedef struct hv_vcpu {
@@ -102,8 +103,11 @@ typedef struct hv_vcpu {
  * tx is the guest's rx. Xen's xentop prints the backend's side instead
  * (NETRX = what the guest sent); xentop-ng maps its columns accordingly. */
 typedef struct hv_net {
-	char name[HV_IFNAME_LEN]; /* tap0, vif3.0 */
+	char name[HV_IFNAME_LEN]; /* tap0, vif3.0; libvirt's alias (net1) when
+	                           * the NIC has no host device (user mode) */
 	uint32_t id;
+	char type[12]; /* libvirt's interface type ("ethernet", "user",
+	                * "bridge", "vhostuser", ...); "" unknown */
 	hv_u64 rx_bytes, rx_pkts, rx_errs, rx_drop;
 	hv_u64 tx_bytes, tx_pkts, tx_errs, tx_drop;
 } hv_net;
@@ -114,15 +118,22 @@ enum hv_blk_src {
 	HV_BLK_BLKBACK, /* Xen vbd (blkback) */
 	HV_BLK_TAPDISK, /* Xen tapdisk3 */
 	HV_BLK_QDISK,   /* Xen qdisk via QEMU */
+	HV_BLK_LIBVIRT, /* libvirt block stats (QEMU's, through libvirtd) */
 };
 
 typedef struct hv_blk {
-	char name[HV_DEVNAME_LEN]; /* drive-virtio-disk0, xvda, 51712 */
+	char name[HV_DEVNAME_LEN]; /* vda, drive-virtio-disk0, xvda, 51712 */
 	uint32_t id;
 	uint8_t src; /* enum hv_blk_src */
+	/* Requests of the guest's device. HV_BLK_PROCIO has none: syscall
+	 * counts of the QEMU process are not disk requests. */
 	hv_u64 rd_reqs, wr_reqs, fl_reqs, ds_reqs, oo_reqs;
-	hv_u64 rd_bytes, wr_bytes;  /* Xen: sectors * 512 */
+	/* Xen: sectors * 512; HV_BLK_PROCIO: bytes the QEMU process read
+	 * and wrote, all files (not one device) */
+	hv_u64 rd_bytes, wr_bytes;
 	hv_u64 rd_ns, wr_ns, fl_ns; /* total time spent, for latency */
+	hv_u64 capacity_b;          /* guest-visible size (libvirt) */
+	hv_u64 alloc_b;             /* host bytes allocated (libvirt) */
 } hv_blk;
 
 typedef struct hv_dom {
@@ -140,6 +151,15 @@ typedef struct hv_dom {
 	hv_u64 maxmem_kib; /* configured maximum */
 	hv_u64 target_kib; /* balloon target/actual */
 	hv_u64 rss_kib;    /* host resident (KVM) */
+	/* KVM: bytes the QEMU process read and wrote, all files (its
+	 * /proc/PID/io read_bytes, write_bytes): not one disk's */
+	hv_u64 io_rd_bytes, io_wr_bytes;
+	/* The guest's own view (virtio balloon statistics, libvirt) */
+	hv_u64 mem_avail_kib, mem_unused_kib, mem_usable_kib, mem_cache_kib;
+	uint32_t vmid; /* Proxmox VE VMID (QEMU -id), 0 = none */
+	/* Why the state is what it is: libvirt's reason ("user", "I/O
+	 * error", "booted"), or a doubt ("idle or paused: procfs only") */
+	char state_why[32];
 	uint32_t nr_vcpus; /* configured vCPUs (xentop VCPUS) */
 	uint32_t nr_vcpu;  /* entries in vcpu[] */
 	hv_vcpu *vcpu;

@@ -55,6 +55,8 @@ struct hv_kvm_cmd {
 	char qmp_path[HV_KVM_PATH_LEN]; /* a QMP unix socket, "" none */
 	bool qmp_pretty;                /* -qmp-pretty: multi-line JSON */
 	bool libvirt;                   /* monitor held by libvirtd */
+	uint32_t vmid;                  /* Proxmox VE -id VMID, 0 none */
+	bool balloon;                   /* has a virtio-balloon device */
 };
 
 /* Parse a NUL-separated /proc/PID/cmdline of len bytes. Returns 0, or
@@ -160,6 +162,11 @@ uint64_t hv_kvm_now_ns(void); /* CLOCK_MONOTONIC */
 void hv_kvm_set_hook(void *priv, void (*fn)(void *arg, int phase), void *arg);
 /* Tests: the oldest affinity shown, in ms (default HV_KVM_AFF_MAX_MS). */
 void hv_kvm_set_aff_max_ms(void *priv, unsigned ms);
+/* Tests: use this libvirt table (a reference is taken; NULL allowed) and
+ * status instead of a libvirt source, from the next sample on. */
+struct hv_lv_tab;
+void hv_kvm_set_libvirt(void *priv, struct hv_lv_tab *t, int status,
+                        const char *why);
 /* File descriptors the backend keeps open between samples. */
 unsigned hv_kvm_cached_fds(const void *priv);
 
