@@ -189,6 +189,9 @@ static void dom_rate(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
 	    out->blk_wr_iops = NAN;
 	fill_nan(out->hw_ps, HV_HW_MAX);
 	out->ipc = out->mbm_total_Bps = out->mbm_local_Bps = out->watts = NAN;
+	out->kvm_exits_ps = out->kvm_mmio_ps = out->kvm_io_ps = NAN;
+	out->kvm_wait_ps = out->kvm_hvc_ps = out->kvm_irq_ps = NAN;
+	out->kvm_signal_ps = NAN;
 	for (uint32_t i = 0; i < c->nr_vcpu; i++) {
 		out->vcpu[i].cpu_pct = out->vcpu[i].guest_pct = NAN;
 		out->vcpu[i].steal_pct = NAN;
@@ -272,6 +275,14 @@ static void dom_rate(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
 	}
 	out->mbm_total_Bps = per_s(p->mbm_total_bytes, c->mbm_total_bytes, dt);
 	out->mbm_local_Bps = per_s(p->mbm_local_bytes, c->mbm_local_bytes, dt);
+	out->kvm_exits_ps = per_s(p->kvm_exits, c->kvm_exits, dt);
+	out->kvm_mmio_ps = per_s(p->kvm_mmio_exits, c->kvm_mmio_exits, dt);
+	out->kvm_io_ps = per_s(p->kvm_io_exits, c->kvm_io_exits, dt);
+	out->kvm_wait_ps = per_s(p->kvm_wait_exits, c->kvm_wait_exits, dt);
+	out->kvm_hvc_ps = per_s(p->kvm_hvc_exits, c->kvm_hvc_exits, dt);
+	out->kvm_irq_ps = per_s(p->kvm_irq_exits, c->kvm_irq_exits, dt);
+	out->kvm_signal_ps =
+	    per_s(p->kvm_signal_exits, c->kvm_signal_exits, dt);
 }
 
 static const hv_pcpu *find_pcpu(const hv_host *h, uint32_t id, uint32_t hint)

@@ -196,6 +196,9 @@ hv_dom *hv_snap_add_dom(hv_snap *s)
 	d->mbm_local_bytes = d->energy_uj = NA;
 	d->mem_avail_kib = d->mem_unused_kib = d->mem_usable_kib = NA;
 	d->mem_cache_kib = d->io_rd_bytes = d->io_wr_bytes = NA;
+	d->kvm_exits = d->kvm_mmio_exits = d->kvm_io_exits = NA;
+	d->kvm_wait_exits = d->kvm_hvc_exits = d->kvm_irq_exits = NA;
+	d->kvm_signal_exits = NA;
 	s->doms[s->ndom++] = d;
 	return d;
 }

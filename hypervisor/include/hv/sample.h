@@ -170,7 +170,18 @@ typedef struct hv_dom {
 	hv_u64 llc_bytes;       /* cache occupancy (resctrl/PSR) */
 	hv_u64 mbm_total_bytes; /* cumulative memory bandwidth counters */
 	hv_u64 mbm_local_bytes;
-	hv_u64 energy_uj;       /* attributed energy, cumulative (collector) */
+	hv_u64 energy_uj; /* attributed energy, cumulative (collector) */
+	/* KVM's own exit counters for the VM, summed over its vCPUs, from
+	 * debugfs kvm/PID-FD/ (the kvm_stat names; they differ by arch):
+	 * exits            x86 exits; arm64 exits
+	 * mmio             x86 mmio_exits; arm64 mmio_exit_user+_kernel
+	 * io               x86 io_exits (port I/O; none on arm64)
+	 * wait             x86 halt_exits; arm64 wfi_exit_stat+wfe_exit_stat
+	 * hvc              arm64 hvc_exit_stat (hypercalls, PSCI)
+	 * irq              x86 irq_exits (none on arm64)
+	 * signal           signal_exits (both) */
+	hv_u64 kvm_exits, kvm_mmio_exits, kvm_io_exits, kvm_wait_exits;
+	hv_u64 kvm_hvc_exits, kvm_irq_exits, kvm_signal_exits;
 	uint32_t sources;       /* hv_src bits that fed this sample */
 	uint32_t stale;         /* hv_src bits that missed their deadline */
 	char note[HV_NOTE_LEN]; /* why data is missing/stale, for display */
