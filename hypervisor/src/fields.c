@@ -9,7 +9,7 @@
 
 #include "hv/fields.h"
 
-#define DOM(m) .off = offsetof(hv_dom, m)
+#define DOM(m) .off = offsetof(hv_dom, m), .mem = #m
 #define DRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_dom_rate, m)
 #define EX HV_FV_EXPORT
 #define API HV_FV_API
@@ -620,7 +620,7 @@ const hv_field hv_dom_fields[HV_D__N] = {
          .tip = "KVM exits to deliver a signal (signal_exits) per second"},
 };
 
-#define VCPU(m) .off = offsetof(hv_vcpu, m)
+#define VCPU(m) .off = offsetof(hv_vcpu, m), .mem = #m
 #define VRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_vcpu_rate, m)
 
 static const hv_field vcpu_fields[] = {
@@ -693,7 +693,7 @@ static const hv_field vcpu_fields[] = {
      .api = "steal_pct"},
 };
 
-#define NET(m) .off = offsetof(hv_net, m)
+#define NET(m) .off = offsetof(hv_net, m), .mem = #m
 #define NRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_net_rate, m)
 
 static const hv_field net_fields[] = {
@@ -788,7 +788,7 @@ static const hv_field net_fields[] = {
      .api_pos = 7},
 };
 
-#define BLK(m) .off = offsetof(hv_blk, m)
+#define BLK(m) .off = offsetof(hv_blk, m), .mem = #m
 #define BRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_blk_rate, m)
 
 static const hv_field blk_fields[] = {
@@ -933,7 +933,7 @@ static hv_u64 host_online(const void *rec)
 	return hv_val(on);
 }
 
-#define HOST(m) .off = offsetof(hv_host, m)
+#define HOST(m) .off = offsetof(hv_host, m), .mem = #m
 #define HRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_host_rate, m)
 
 static const hv_field host_fields[] = {
@@ -1113,7 +1113,7 @@ static const hv_field host_fields[] = {
      .api = "idle_note"},
 };
 
-#define PCPU(m) .off = offsetof(hv_pcpu, m)
+#define PCPU(m) .off = offsetof(hv_pcpu, m), .mem = #m
 #define PRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_pcpu_rate, m)
 
 static const hv_field pcpu_fields[] = {
@@ -1391,6 +1391,29 @@ size_t hv_field_nchild(const hv_field *f, const void *rec)
 	}
 }
 
+const void *hv_field_children(const hv_field *f, const void *rec, size_t *n,
+                              size_t *size)
+{
+	const hv_dom *d = rec;
+	switch (f->child) {
+	case HV_REC_VCPU:
+		*n = d->nr_vcpu;
+		*size = sizeof(hv_vcpu);
+		return d->vcpu;
+	case HV_REC_NET:
+		*n = d->nr_net;
+		*size = sizeof(hv_net);
+		return d->net;
+	case HV_REC_BLK:
+		*n = d->nr_blk;
+		*size = sizeof(hv_blk);
+		return d->blk;
+	default:
+		*n = *size = 0;
+		return NULL;
+	}
+}
+
 const void *hv_field_child(const hv_field *f, const void *rec, const void *rate,
                            size_t i, const void **crate, uint32_t *number)
 {
@@ -1425,31 +1448,6 @@ const void *hv_field_child(const hv_field *f, const void *rec, const void *rate,
 	return c;
 }
 
-double hv_field_base(const hv_field *f, const void *rec, const void *rate)
-{
-	static const double neg10[] = {1,    1e-1, 1e-2, 1e-3, 1e-4,
-	                               1e-5, 1e-6, 1e-7, 1e-8, 1e-9};
-	static const double pos10[] = {1,   1e1, 1e2, 1e3, 1e4,
-	                               1e5, 1e6, 1e7, 1e8, 1e9};
-	double mul = f->mul ? f->mul : 1;
-	unsigned dec = f->dec < 10 ? f->dec : 9;
-	if (f->type == HV_FT_RATE) {
-		double v = hv_field_rate(f, rate);
-		return f->mul > 1 ? v * mul : v;
-	}
-	if (f->type == HV_FT_STR || f->type == HV_FT_STATE ||
-	    f->type == HV_FT_CHILD)
-		return NAN;
-	hv_u64 x = hv_field_u64(f, rec);
-	if (!hv_ok(x) || (f->flags & HV_FF_API_NULL0 && !x.v))
-		return NAN;
-	if (f->flags & HV_FF_DIV)
-		return (double)x.v / pos10[dec] * mul;
-	if (!dec)
-		return (double)x.v * mul;
-	return (double)x.v * (mul * neg10[dec]);
-}
-
 const char *hv_field_str(const hv_field *f, const void *rec, char *buf,
                          size_t len)
 {
@@ -1459,18 +1457,6 @@ const char *hv_field_str(const hv_field *f, const void *rec, char *buf,
 		return hv_dom_state_str(
 		    *(const uint32_t *)((const char *)rec + f->off), buf);
 	return NULL;
-}
-
-double hv_field_num(const hv_field *f, const void *rec, const void *rate)
-{
-	if (f->type == HV_FT_RATE)
-		return hv_field_rate(f, rate);
-	if (f->type == HV_FT_STATE)
-		return (double)*(const uint32_t *)((const char *)rec + f->off);
-	if (f->type == HV_FT_STR || f->type == HV_FT_CHILD)
-		return 0;
-	hv_u64 x = hv_field_u64(f, rec);
-	return hv_ok(x) ? (double)x.v : NAN;
 }
 
 void hv_fmt_human(double v, char *buf, size_t len)
@@ -1496,7 +1482,14 @@ void hv_fmt_human(double v, char *buf, size_t len)
 int hv_field_fmt(const hv_field *f, const void *rec, const void *rate,
                  char *buf, size_t len)
 {
-	if (f->type == HV_FT_STR || f->type == HV_FT_STATE) {
+	if (f->type == HV_FT_STR) {
+		const char *s = (const char *)rec + f->off;
+		if (!*s)
+			return 0;
+		snprintf(buf, len, "%s", s);
+		return 1;
+	}
+	if (f->type == HV_FT_STATE) {
 		char st[HV_STATE_LEN];
 		const char *s = hv_field_str(f, rec, st, sizeof(st));
 		if (!s || !*s)

@@ -182,7 +182,8 @@ static void registry_columns(void **state)
 		for (size_t k = 0; k < xt_ncols; k++)
 			uses += xt_cols[k].f == &t[i];
 		if (uses != 1)
-			fail_msg("registry row %s: %d columns", t[i].name, uses);
+			fail_msg("registry row %s: %d columns", t[i].name,
+			         uses);
 		assert_non_null(t[i].col);
 		assert_non_null(t[i].header);
 		assert_true(t[i].width > 0);
@@ -199,10 +200,8 @@ static void registry_columns(void **state)
 int main(void)
 {
 	const struct CMUnitTest t[] = {
-	    cmocka_unit_test(xentop_flags),
-	    cmocka_unit_test(bad_flags),
-	    cmocka_unit_test(config),
-	    cmocka_unit_test(cells),
+	    cmocka_unit_test(xentop_flags),     cmocka_unit_test(bad_flags),
+	    cmocka_unit_test(config),           cmocka_unit_test(cells),
 	    cmocka_unit_test(registry_columns),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);

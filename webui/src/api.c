@@ -63,19 +63,39 @@ static void field_json(web_buf *o, const hv_field *f, const void *rec,
 	}
 }
 
-/* Rows of rec in `views` with api_pos in [lo, hi) (0 counts as 256). */
+/* The rows of a record in an output's order with api_pos in [lo, hi) (0
+ * counts as 256), children left out: looked up once per request. */
+typedef struct view {
+	const hv_field *f[96];
+	size_t n;
+} view;
+
+static void view_init(view *v, hv_rec rec, unsigned views, unsigned lo,
+                      unsigned hi)
+{
+	const hv_field *all[96];
+	size_t n = hv_fields_view(rec, views, all, 96);
+	v->n = 0;
+	for (size_t i = 0; i < n && i < 96; i++) {
+		unsigned pos = all[i]->api_pos ? all[i]->api_pos : 256;
+		if (pos >= lo && pos < hi && all[i]->type != HV_FT_CHILD)
+			v->f[v->n++] = all[i];
+	}
+}
+
+static void view_json(web_buf *o, const view *v, const void *r,
+                      const void *rate, int comma)
+{
+	for (size_t i = 0; i < v->n; i++)
+		field_json(o, v->f[i], r, rate, comma || i);
+}
+
 static void fields_json(web_buf *o, hv_rec rec, unsigned views, const void *r,
                         const void *rate, unsigned lo, unsigned hi, int comma)
 {
-	const hv_field *v[96];
-	size_t n = hv_fields_view(rec, views, v, 96);
-	for (size_t i = 0; i < n && i < 96; i++) {
-		unsigned pos = v[i]->api_pos ? v[i]->api_pos : 256;
-		if (pos < lo || pos >= hi || v[i]->type == HV_FT_CHILD)
-			continue;
-		field_json(o, v[i], r, rate, comma);
-		comma = 1;
-	}
+	view v;
+	view_init(&v, rec, views, lo, hi);
+	view_json(o, &v, r, rate, comma);
 }
 
 static void head(web_buf *o, const hv_snap *s)
@@ -177,11 +197,12 @@ void web_json_host(const hv_snap *s, const hv_collector_stats *st, web_buf *o)
 	web_buf_putc(o, '}');
 }
 
-static void dom_summary(web_buf *o, const hv_snap *s, const hv_dom *d)
+static void dom_summary(web_buf *o, const hv_snap *s, const hv_dom *d,
+                        const view *v)
 {
 	web_buf_puts(o, "{\"key\":");
 	key_str(o, d->key);
-	fields_json(o, HV_REC_DOM, HV_FV_API, d, rate_of(s, d), 0, 257, 1);
+	view_json(o, v, d, rate_of(s, d), 1);
 }
 
 void web_json_domains(const hv_snap *s, web_buf *o)
@@ -190,10 +211,12 @@ void web_json_domains(const hv_snap *s, web_buf *o)
 	web_buf_puts(o, ",\"domains\":[");
 	size_t n = s ? hv_snap_ndom(s) : 0;
 	web_buf_reserve(o, n * 420);
+	view v;
+	view_init(&v, HV_REC_DOM, HV_FV_API, 0, 257);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			web_buf_putc(o, ',');
-		dom_summary(o, s, hv_snap_dom(s, i));
+		dom_summary(o, s, hv_snap_dom(s, i), &v);
 		web_buf_putc(o, '}');
 	}
 	web_buf_puts(o, "]}");
@@ -207,7 +230,9 @@ int web_json_domain(const hv_snap *s, const char *id, web_buf *o, hv_err *err)
 	const hv_dom_rate *r = rate_of(s, d);
 	head(o, s);
 	web_buf_puts(o, ",\"domain\":");
-	dom_summary(o, s, d);
+	view sum;
+	view_init(&sum, HV_REC_DOM, HV_FV_API, 0, 257);
+	dom_summary(o, s, d, &sum);
 	fields_json(o, HV_REC_DOM, HV_FV_API_DETAIL, d, r, 0, 257, 1);
 	/* child arrays: "vcpu":[{...}], "net":[...], "blk":[...] */
 	const hv_field *v[16];
@@ -217,6 +242,8 @@ int web_json_domain(const hv_snap *s, const char *id, web_buf *o, hv_err *err)
 			continue;
 		web_buf_printf(o, ",\"%s\":[", v[k]->api);
 		size_t nc = hv_field_nchild(v[k], d);
+		view cv;
+		view_init(&cv, v[k]->child, HV_FV_API, 0, 257);
 		for (size_t i = 0; i < nc; i++) {
 			const void *cr;
 			uint32_t no;
@@ -224,8 +251,7 @@ int web_json_domain(const hv_snap *s, const char *id, web_buf *o, hv_err *err)
 			web_buf_putc(o, i ? ',' : '{');
 			if (i)
 				web_buf_putc(o, '{');
-			fields_json(o, v[k]->child, HV_FV_API, c, cr, 0, 257,
-			            0);
+			view_json(o, &cv, c, cr, 0);
 			web_buf_putc(o, '}');
 		}
 		web_buf_putc(o, ']');
@@ -254,6 +280,9 @@ void web_json_pcpus(const hv_snap *s, web_buf *o)
 	head(o, s);
 	web_buf_puts(o, ",\"pcpus\":[");
 	if (s) {
+		view v1, v2;
+		view_init(&v1, HV_REC_PCPU, HV_FV_API, 1, 16);
+		view_init(&v2, HV_REC_PCPU, HV_FV_API, 17, 257);
 		const hv_host *h = hv_snap_host(s);
 		const hv_rates *r = hv_snap_rates(s);
 		const hv_host_rate *hr = r ? hv_rates_host(r) : NULL;
@@ -263,10 +292,9 @@ void web_json_pcpus(const hv_snap *s, web_buf *o)
 			    hr && hr->pcpu && i < hr->nr_pcpu ? &hr->pcpu[i]
 			                                      : NULL;
 			web_buf_puts(o, i ? ",{" : "{");
-			fields_json(o, HV_REC_PCPU, HV_FV_API, p, pr, 1, 16, 0);
+			view_json(o, &v1, p, pr, 0);
 			num(o, "deep_idle_pct", deep_pct(pr, p), 1);
-			fields_json(o, HV_REC_PCPU, HV_FV_API, p, pr, 17, 257,
-			            1);
+			view_json(o, &v2, p, pr, 1);
 			web_buf_puts(o, ",\"cstates\":[");
 			for (uint32_t j = 0;
 			     j < p->nr_cstate && j < HV_CSTATE_MAX; j++) {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hv/fields.h"
+#include "hv/version.h"
 #include "web.h"
 
 enum kind { K_COUNTER, K_GAUGE, K_INFO };
@@ -140,6 +141,9 @@ static const fam F_COL_COST = {"hv_collector_sample_duration_seconds", K_GAUGE,
 static const fam F_SNAP_TS = {
     "hv_snapshot_timestamp_seconds", K_GAUGE, "seconds",
     "Wall-clock time of the snapshot these metrics come from."};
+static const fam F_BUILD_INFO = {
+    "hv_build", K_INFO, NULL,
+    "hvkit build: its version and the backend this hv-webd samples."};
 static const fam F_HOST_NDOM = {"hv_host_domains", K_GAUGE, NULL,
                                 "Domains (guests) seen in the snapshot."};
 static const fam F_BUDGET = {"hv_host_power_budget_watts", K_GAUGE, "watts",
@@ -267,7 +271,6 @@ static void field_line(ctx *c, const hv_field *f, const void *rec,
 static void info_line(ctx *c, const hv_field *const *g, size_t m,
                       const void *rec, const char *l, size_t ll)
 {
-	char num[24];
 	bool any = false;
 	for (size_t j = 0; j < m; j++)
 		any |= g[j]->type != HV_FT_STR ||
@@ -280,16 +283,14 @@ static void info_line(ctx *c, const hv_field *const *g, size_t m,
 	web_buf_put(c->o, l, ll);
 	for (size_t j = 0; j < m; j++) {
 		const char *v = hv_field_str(g[j], rec, NULL, 0);
-		if (!v) {
-			snprintf(num, sizeof(num), "%" PRIu64,
-			         hv_field_u64(g[j], rec).v);
-			v = num;
-		}
 		if (ll || j)
 			web_buf_putc(c->o, ',');
 		web_buf_puts(c->o, g[j]->prom_label);
 		web_buf_put(c->o, "=\"", 2);
-		web_buf_prom_label(c->o, v);
+		if (v)
+			web_buf_prom_label(c->o, v);
+		else
+			web_buf_u64(c->o, hv_field_u64(g[j], rec).v);
 		web_buf_putc(c->o, '"');
 	}
 	web_buf_puts(c->o, "} 1\n");
@@ -342,34 +343,48 @@ static void child_families(ctx *c, const hv_field *ch, const recs *R)
 	size_t nv = hv_fields_view(ch->child, HV_FV_PROM, v, 32);
 	size_t nrow;
 	const hv_field *t = hv_fields(ch->child, &nrow);
-	const hv_field *name = NULL;
-	for (size_t i = 0; i < nrow; i++)
+	const hv_field *name = NULL, *id = NULL;
+	for (size_t i = 0; i < nrow; i++) {
 		if (t[i].type == HV_FT_STR && !strcmp(t[i].name, "name"))
 			name = &t[i];
-	char num[16];
+		if (t[i].type == HV_FT_U32 && !strcmp(t[i].name, "id"))
+			id = &t[i];
+	}
+	if (!(ch->flags & HV_FF_BY_ID))
+		id = NULL;
+	/* ,interface=" once, not per line: this is the hot loop */
+	char pre[48];
+	int pl = snprintf(pre, sizeof(pre), ",%s=\"", ch->prom_label);
 	for (size_t k = 0; k < nv && k < 32; k++) {
 		fam f = fam_of(v[k]);
+		uint64_t mul = v[k]->mul ? v[k]->mul : 1;
 		fam_begin(c, &f);
 		for (size_t i = 0; i < R->n; i++) {
 			if (!R->r[i])
 				continue;
-			size_t ll, nc = hv_field_nchild(ch, R->r[i]);
+			size_t ll, nc, sz;
 			const char *l = labels_of(R, i, &ll);
-			for (size_t j = 0; j < nc; j++) {
-				const void *cr;
-				uint32_t no;
-				const void *x = hv_field_child(
-				    ch, R->r[i], NULL, j, &cr, &no);
-				const char *lv = num;
-				if (name)
-					lv = hv_field_str(name, x, NULL, 0);
-				else
-					snprintf(num, sizeof(num), "%" PRIu32,
-					         no);
+			const char *x =
+			    hv_field_children(ch, R->r[i], &nc, &sz);
+			for (size_t j = 0; j < nc; j++, x += sz) {
 				hv_u64 val = hv_field_u64(v[k], x);
-				val.v *= v[k]->mul ? v[k]->mul : 1;
-				dev_line(c, l, ll, ch->prom_label, lv, val,
-				         v[k]->dec);
+				if (!hv_ok(val))
+					continue;
+				s_open(c);
+				web_buf_putc(c->o, '{');
+				web_buf_put(c->o, l, ll);
+				web_buf_put(c->o, pre, (size_t)pl);
+				if (name)
+					web_buf_prom_label(
+					    c->o,
+					    hv_field_str(name, x, NULL, 0));
+				else
+					web_buf_u64(c->o,
+					            id ? hv_field_u64(id, x).v
+					               : j);
+				web_buf_put(c->o, "\"} ", 3);
+				web_buf_fixed(c->o, val.v * mul, v[k]->dec);
+				web_buf_putc(c->o, '\n');
 			}
 		}
 		c->cur = NULL;
@@ -443,7 +458,14 @@ static void render_host(ctx *c, const hv_snap *s, const web_prom_extra *x)
 		web_buf_fixed(o, (uint64_t)hv_snap_wall_ns(s), 9);
 		web_buf_putc(o, '\n');
 	}
-	fields_range(c, HV_REC_HOST, &H, 1, 9);
+	/* hv_host_info (registry rows 1-5), the build, then the rest. */
+	fields_range(c, HV_REC_HOST, &H, 1, 6);
+	fam_begin(c, &F_BUILD_INFO);
+	s_open(c);
+	web_buf_puts(o, "{version=\"" HV_VERSION "\",backend=\"");
+	web_buf_prom_label(o, h->backend);
+	web_buf_puts(o, "\"} 1\n");
+	fields_range(c, HV_REC_HOST, &H, 6, 9);
 	fam_begin(c, &F_HOST_NDOM);
 	s_dbl(c, "", 0, (double)hv_snap_ndom(s));
 	fields_range(c, HV_REC_HOST, &H, 9, 257);

@@ -103,7 +103,8 @@ static bool t_max_pct(const xt_row *r, const xt_ctx *c, char *b, size_t l)
 	static double n_##f(const xt_row *r, const xt_ctx *c)                  \
 	{                                                                      \
 		(void)c;                                                       \
-		return r->ok ? U(r->f / (div)) : NAN;                          \
+		uint64_t v = r->f / (div); /* whole units, as xentop */        \
+		return r->ok ? U(v) : NAN;                                     \
 	}                                                                      \
 	static bool t_##f(const xt_row *r, const xt_ctx *c, char *b, size_t l) \
 	{                                                                      \
@@ -220,20 +221,6 @@ int xt_col_width(const xt_col *col)
 {
 	return col->f ? col->f->width : col->width;
 }
-double xt_col_num(const xt_col *col, const xt_row *r, const xt_ctx *c)
-{
-	if (col->f)
-		return hv_field_num(col->f, r->d, r->r);
-	return col->num(r, c);
-}
-bool xt_col_text(const xt_col *col, const xt_row *r, const xt_ctx *c, char *buf,
-                 size_t len)
-{
-	if (col->f)
-		return hv_field_fmt(col->f, r->d, r->r, buf, len) != 0;
-	return col->text(r, c, buf, len);
-}
-
 int xt_col_find(const char *name)
 {
 	for (size_t i = 0; i < xt_ncols; i++)

@@ -115,7 +115,8 @@ static int cmp(const void *a, const void *b, void *arg)
 			sb[0] = 0;
 		r = strcasecmp(sa, sb);
 	} else {
-		double va = xt_col_num(col, ra, x->c), vb = xt_col_num(col, rb, x->c);
+		double va = xt_col_num(col, ra, x->c),
+		       vb = xt_col_num(col, rb, x->c);
 		/* Missing values go last whatever the direction. */
 		if (isnan(va) || isnan(vb))
 			r = (isnan(va) != 0) - (isnan(vb) != 0);

@@ -17,7 +17,9 @@
 #include "hv/rates.h"
 #include "hv/sample.h"
 
-#define XT_VERSION "0.1.0"
+#include "hv/version.h"
+
+#define XT_VERSION HV_VERSION
 
 /* ---- options (command line, then config file, then keys) ---- */
 enum xt_mode { XT_TUI = 0, XT_BATCH, XT_JSON, XT_CSV };
@@ -104,7 +106,7 @@ enum xt_col_flags {
 	XT_COL_TEXT = 1 << 4,    /* sorts as text, ascending */
 	XT_COL_SPARK = 1 << 5,   /* drawn by the screen (history) */
 	XT_COL_AUTO = 1 << 6, /* default column hidden while no domain has it */
-	XT_COL_CUT = 1 << 7,  /* cut to its width (xentop's %10.10s) unless -f */
+	XT_COL_CUT = 1 << 7, /* cut to its width (xentop's %10.10s) unless -f */
 };
 
 typedef struct xt_col {
@@ -131,9 +133,21 @@ const char *xt_col_name(const xt_col *col);
 const char *xt_col_header(const xt_col *col);
 const char *xt_col_help(const xt_col *col);
 int xt_col_width(const xt_col *col);
-double xt_col_num(const xt_col *col, const xt_row *r, const xt_ctx *c);
-bool xt_col_text(const xt_col *col, const xt_row *r, const xt_ctx *c,
-                 char *buf, size_t len);
+/* Inline: the sort calls them per comparison. */
+static inline double xt_col_num(const xt_col *col, const xt_row *r,
+                                const xt_ctx *c)
+{
+	if (col->f)
+		return hv_field_num(col->f, r->d, r->r);
+	return col->num(r, c);
+}
+static inline bool xt_col_text(const xt_col *col, const xt_row *r,
+                               const xt_ctx *c, char *buf, size_t len)
+{
+	if (col->f)
+		return hv_field_fmt(col->f, r->d, r->r, buf, len) != 0;
+	return col->text(r, c, buf, len);
+}
 /* Writes the cell for column i into buf, exactly width wide (more if
  * the value is wider); left or right aligned. */
 void xt_cell(const xt_col *col, const xt_row *r, const xt_ctx *c, int width,
