@@ -76,7 +76,7 @@ static void cppc_sample(hv_plat *p, unsigned cpu, hv_pcpu *pc)
 {
 	const plat_cpu *c = &p->cpu[cpu];
 	char path[PATH_MAX], buf[128];
-	unsigned long long r, d;
+	uint64_t r, d;
 
 	pc->cppc_highest_perf = pc->cppc_nominal_perf = pc->cppc_lowest_perf =
 	    pc->cppc_fb_ref = pc->cppc_fb_del = hv_na(HV_NA_UNSUPPORTED);
@@ -97,7 +97,14 @@ static void cppc_sample(hv_plat *p, unsigned cpu, hv_pcpu *pc)
 		    hv_na(plat_why(rc, HV_NA_UNSUPPORTED));
 		return;
 	}
-	if (sscanf(buf, "ref:%llu del:%llu", &r, &d) != 2) {
+	/* "ref:R del:D" */
+	char *del = strstr(buf, " del:");
+	if (strncmp(buf, "ref:", 4) || !del) {
+		pc->cppc_fb_ref = pc->cppc_fb_del = hv_na(HV_NA_ERROR);
+		return;
+	}
+	*del = '\0';
+	if (hv_parse_u64(buf + 4, &r) || hv_parse_u64(del + 5, &d)) {
 		pc->cppc_fb_ref = pc->cppc_fb_del = hv_na(HV_NA_ERROR);
 		return;
 	}
