@@ -29,6 +29,33 @@ static hv_u64 dom_key(const void *rec)
 	return hv_val(((const hv_dom *)rec)->key);
 }
 
+/* KVM exits of one kind (debugfs kvm/PID-FD): the counter (/api/v1 detail,
+ * /metrics hv_domain_kvm_exits_total{kind}) and its rate (/api/v1, a
+ * xentop-ng column). */
+#define KVM_EXIT_ROWS(K, kd, m, rm, pos, colid, hdr, what)                  \
+	[HV_D_KVM_##K] = {.name = "kvm.exits." kd,                          \
+	                  DOM(m),                                           \
+	                  ONE,                                              \
+	                  .kind = C,                                        \
+	                  .views = DET | PROM,                              \
+	                  .help = "KVM exits of the VM by kind (debugfs "   \
+	                          "kvm/PID-FD, the kvm_stat counters).",    \
+	                  .api = "kvm_exits_" kd,                           \
+	                  .prom = "hv_domain_kvm_exits",                    \
+	                  .prom_pos = pos,                                  \
+	                  .prom_label = "kind=\"" kd "\""},                 \
+	[HV_D_KVM_##K##_RATE] = {.name = "kvm.exits." kd ".rate",           \
+	                         .unit = "1/s",                             \
+	                         DRATE(rm),                                 \
+	                         .views = API,                              \
+	                         .help = "KVM exits per second: " what ".", \
+	                         .api = "kvm_exits_" kd "_per_s",           \
+	                         .col = "kvm_" colid,                       \
+	                         .header = hdr,                             \
+	                         .width = 7,                                \
+	                         .fmt = HV_FMT_HUMAN,                       \
+	                         .tip = "KVM " what " per second"}
+
 const hv_field hv_dom_fields[HV_D__N] = {
     [HV_D_NAME] = {.name = "name",
                    .type = HV_FT_STR,
@@ -452,172 +479,21 @@ const hv_field hv_dom_fields[HV_D__N] = {
                   .type = HV_FT_FN,
                   .get = dom_key,
                   .help = "Identity that is never reused."},
-    [HV_D_KVM_EXITS] = {.name = "kvm.exits.exits",
-                        DOM(kvm_exits),
-                        ONE,
-                        .kind = C,
-                        .views = DET | PROM,
-                        .help = "KVM exits of the VM by kind (debugfs "
-                                "kvm/PID-FD, the kvm_stat counters).",
-                        .api = "kvm_exits_all",
-                        .prom = "hv_domain_kvm_exits",
-                        .prom_pos = 16,
-                        .prom_label = "kind=\"all\""},
-    [HV_D_KVM_MMIO] = {.name = "kvm.exits.mmio",
-                       DOM(kvm_mmio_exits),
-                       ONE,
-                       .kind = C,
-                       .views = DET | PROM,
-                       .help = "KVM exits of the VM by kind (debugfs "
-                               "kvm/PID-FD, the kvm_stat counters).",
-                       .api = "kvm_exits_mmio",
-                       .prom = "hv_domain_kvm_exits",
-                       .prom_pos = 17,
-                       .prom_label = "kind=\"mmio\""},
-    [HV_D_KVM_IO] = {.name = "kvm.exits.io",
-                     DOM(kvm_io_exits),
-                     ONE,
-                     .kind = C,
-                     .views = DET | PROM,
-                     .help = "KVM exits of the VM by kind (debugfs "
-                             "kvm/PID-FD, the kvm_stat counters).",
-                     .api = "kvm_exits_io",
-                     .prom = "hv_domain_kvm_exits",
-                     .prom_pos = 18,
-                     .prom_label = "kind=\"io\""},
-    [HV_D_KVM_WAIT] = {.name = "kvm.exits.wait",
-                       DOM(kvm_wait_exits),
-                       ONE,
-                       .kind = C,
-                       .views = DET | PROM,
-                       .help = "KVM exits of the VM by kind (debugfs "
-                               "kvm/PID-FD, the kvm_stat counters).",
-                       .api = "kvm_exits_wait",
-                       .prom = "hv_domain_kvm_exits",
-                       .prom_pos = 19,
-                       .prom_label = "kind=\"wait\""},
-    [HV_D_KVM_HVC] = {.name = "kvm.exits.hvc",
-                      DOM(kvm_hvc_exits),
-                      ONE,
-                      .kind = C,
-                      .views = DET | PROM,
-                      .help = "KVM exits of the VM by kind (debugfs "
-                              "kvm/PID-FD, the kvm_stat counters).",
-                      .api = "kvm_exits_hvc",
-                      .prom = "hv_domain_kvm_exits",
-                      .prom_pos = 20,
-                      .prom_label = "kind=\"hvc\""},
-    [HV_D_KVM_IRQ] = {.name = "kvm.exits.irq",
-                      DOM(kvm_irq_exits),
-                      ONE,
-                      .kind = C,
-                      .views = DET | PROM,
-                      .help = "KVM exits of the VM by kind (debugfs "
-                              "kvm/PID-FD, the kvm_stat counters).",
-                      .api = "kvm_exits_irq",
-                      .prom = "hv_domain_kvm_exits",
-                      .prom_pos = 21,
-                      .prom_label = "kind=\"irq\""},
-    [HV_D_KVM_SIGNAL] = {.name = "kvm.exits.signal",
-                         DOM(kvm_signal_exits),
-                         ONE,
-                         .kind = C,
-                         .views = DET | PROM,
-                         .help = "KVM exits of the VM by kind (debugfs "
-                                 "kvm/PID-FD, the kvm_stat counters).",
-                         .api = "kvm_exits_signal",
-                         .prom = "hv_domain_kvm_exits",
-                         .prom_pos = 22,
-                         .prom_label = "kind=\"signal\""},
-    [HV_D_KVM_EXITS_RATE] = {.name = "kvm.exits.exits.rate",
-                             .unit = "1/s",
-                             DRATE(kvm_exits_ps),
-                             .views = API,
-                             .help = "KVM exits per second: all exits.",
-                             .api = "kvm_exits_all_per_s",
-                             .col = "kvm_exits",
-                             .header = "EXIT/s",
-                             .width = 7,
-                             .fmt = HV_FMT_HUMAN,
-                             .tip = "KVM all exits per second"},
-    [HV_D_KVM_MMIO_RATE] = {.name = "kvm.exits.mmio.rate",
-                            .unit = "1/s",
-                            DRATE(kvm_mmio_ps),
-                            .views = API,
-                            .help =
-                                "KVM exits per second: MMIO exits (x86 "
-                                "mmio_exits; arm64 mmio_exit_user+_kernel).",
-                            .api = "kvm_exits_mmio_per_s",
-                            .col = "kvm_mmio",
-                            .header = "MMIO/s",
-                            .width = 7,
-                            .fmt = HV_FMT_HUMAN,
-                            .tip = "KVM MMIO exits (x86 mmio_exits; arm64 "
-                                   "mmio_exit_user+_kernel) per second"},
-    [HV_D_KVM_IO_RATE] =
-        {.name = "kvm.exits.io.rate",
-         .unit = "1/s",
-         DRATE(kvm_io_ps),
-         .views = API,
-         .help = "KVM exits per second: port I/O exits (x86 io_exits).",
-         .api = "kvm_exits_io_per_s",
-         .col = "kvm_pio",
-         .header = "PIO/s",
-         .width = 7,
-         .fmt = HV_FMT_HUMAN,
-         .tip = "KVM port I/O exits (x86 io_exits) per second"},
-    [HV_D_KVM_WAIT_RATE] =
-        {.name = "kvm.exits.wait.rate",
-         .unit = "1/s",
-         DRATE(kvm_wait_ps),
-         .views = API,
-         .help = "KVM exits per second: halt/wait exits (x86 halt_exits; arm64 "
-                 "wfi+wfe).",
-         .api = "kvm_exits_wait_per_s",
-         .col = "kvm_wait",
-         .header = "WAIT/s",
-         .width = 7,
-         .fmt = HV_FMT_HUMAN,
-         .tip =
-             "KVM halt/wait exits (x86 halt_exits; arm64 wfi+wfe) per second"},
-    [HV_D_KVM_HVC_RATE] =
-        {.name = "kvm.exits.hvc.rate",
-         .unit = "1/s",
-         DRATE(kvm_hvc_ps),
-         .views = API,
-         .help = "KVM exits per second: hypercall exits (arm64 hvc_exit_stat).",
-         .api = "kvm_exits_hvc_per_s",
-         .col = "kvm_hvc",
-         .header = "HVC/s",
-         .width = 7,
-         .fmt = HV_FMT_HUMAN,
-         .tip = "KVM hypercall exits (arm64 hvc_exit_stat) per second"},
-    [HV_D_KVM_IRQ_RATE] =
-        {.name = "kvm.exits.irq.rate",
-         .unit = "1/s",
-         DRATE(kvm_irq_ps),
-         .views = API,
-         .help =
-             "KVM exits per second: external interrupt exits (x86 irq_exits).",
-         .api = "kvm_exits_irq_per_s",
-         .col = "kvm_irqx",
-         .header = "IRQX/s",
-         .width = 7,
-         .fmt = HV_FMT_HUMAN,
-         .tip = "KVM external interrupt exits (x86 irq_exits) per second"},
-    [HV_D_KVM_SIGNAL_RATE] =
-        {.name = "kvm.exits.signal.rate",
-         .unit = "1/s",
-         DRATE(kvm_signal_ps),
-         .views = API,
-         .help =
-             "KVM exits per second: exits to deliver a signal (signal_exits).",
-         .api = "kvm_exits_signal_per_s",
-         .col = "kvm_sigx",
-         .header = "SIGX/s",
-         .width = 7,
-         .fmt = HV_FMT_HUMAN,
-         .tip = "KVM exits to deliver a signal (signal_exits) per second"},
+    KVM_EXIT_ROWS(EXITS, "all", kvm_exits, kvm_exits_ps, 16, "exits", "EXIT/s",
+                  "all exits"),
+    KVM_EXIT_ROWS(MMIO, "mmio", kvm_mmio_exits, kvm_mmio_ps, 17, "mmio",
+                  "MMIO/s",
+                  "MMIO exits (x86 mmio_exits; arm64 mmio_exit_user+_kernel)"),
+    KVM_EXIT_ROWS(IO, "io", kvm_io_exits, kvm_io_ps, 18, "pio", "PIO/s",
+                  "port I/O exits (x86 io_exits)"),
+    KVM_EXIT_ROWS(WAIT, "wait", kvm_wait_exits, kvm_wait_ps, 19, "wait",
+                  "WAIT/s", "halt/wait exits (x86 halt_exits; arm64 wfi+wfe)"),
+    KVM_EXIT_ROWS(HVC, "hvc", kvm_hvc_exits, kvm_hvc_ps, 20, "hvc", "HVC/s",
+                  "hypercall exits (arm64 hvc_exit_stat)"),
+    KVM_EXIT_ROWS(IRQ, "irq", kvm_irq_exits, kvm_irq_ps, 21, "irqx", "IRQX/s",
+                  "external interrupt exits (x86 irq_exits)"),
+    KVM_EXIT_ROWS(SIGNAL, "signal", kvm_signal_exits, kvm_signal_ps, 22, "sigx",
+                  "SIGX/s", "exits to deliver a signal (signal_exits)"),
 };
 
 #define VCPU(m) .off = offsetof(hv_vcpu, m), .mem = #m
