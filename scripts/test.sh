@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install, build and run the whole test suite:
 #   1. an ASan+UBSan build: unit and fixture tests;
-#   2. a normal build: every other test, then the e2e tests (real QEMU
+#   2. an arm64 cross build (cmake/aarch64-linux-gnu.cmake): its unit and
+#      fixture tests under qemu-user, ctest label arm64;
+#   3. a normal build: every other test, then the e2e tests (real QEMU
 #      guests, a real Xen under QEMU) one at a time, because guests under
 #      TCG share two cores and their CPU figures are checked.
 # Exits non-zero on any failure.
@@ -22,6 +24,12 @@ rc=0
 phase "sanitizer build: unit and fixture tests"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest -L 'unit|fixture' --output-on-failure -j"$jobs") || rc=1
+phase "arm64 cross build"
+cmake -S . -B build-arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVKIT_E2E=OFF >/dev/null
+cmake --build build-arm64 -j"$jobs"
+phase "arm64 build: unit and fixture tests under qemu-user"
+(cd build-arm64 && ctest -L arm64 --output-on-failure -j"$jobs") || rc=1
 phase "normal build: all but e2e"
 (cd build && ctest -LE e2e --output-on-failure -j"$jobs") || rc=1
 phase "normal build: e2e, one at a time"

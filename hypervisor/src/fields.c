@@ -32,6 +32,33 @@ static hv_u64 dom_key(const void *rec)
 	return hv_val(((const hv_dom *)rec)->key);
 }
 
+/* KVM exits of one kind (debugfs kvm/PID-FD): the counter (/api/v1 detail,
+ * /metrics hv_domain_kvm_exits_total{kind}) and its rate (/api/v1, a
+ * xentop-ng column). */
+#define KVM_EXIT_ROWS(K, kd, m, rm, pos, colid, hdr, what)                  \
+	[HV_D_KVM_##K] = {.name = "kvm.exits." kd,                          \
+	                  DOM(m),                                           \
+	                  ONE,                                              \
+	                  .kind = C,                                        \
+	                  .views = DET | PROM,                              \
+	                  .help = "KVM exits of the VM by kind (debugfs "   \
+	                          "kvm/PID-FD, the kvm_stat counters).",    \
+	                  .api = "kvm_exits_" kd,                           \
+	                  .prom = "hv_domain_kvm_exits",                    \
+	                  .prom_pos = pos,                                  \
+	                  .prom_label = "kind=\"" kd "\""},                 \
+	[HV_D_KVM_##K##_RATE] = {.name = "kvm.exits." kd ".rate",           \
+	                         .unit = "1/s",                             \
+	                         DRATE(rm),                                 \
+	                         .views = API,                              \
+	                         .help = "KVM exits per second: " what ".", \
+	                         .api = "kvm_exits_" kd "_per_s",           \
+	                         .col = "kvm_" colid,                       \
+	                         .header = hdr,                             \
+	                         .width = 7,                                \
+	                         .fmt = HV_FMT_HUMAN,                       \
+	                         .tip = "KVM " what " per second"}
+
 const hv_field hv_dom_fields[HV_D__N] = {
     [HV_D_NAME] = {.name = "name",
                    .type = HV_FT_STR,
@@ -100,7 +127,7 @@ const hv_field hv_dom_fields[HV_D__N] = {
                     .api = "stale",
                     .api_pos = 16,
                     .prom = "hv_domain_stale",
-                    .prom_pos = 22 /* last: after the rows at 16..21 */},
+                    .prom_pos = 29 /* last: after the rows at 16..28 */},
     [HV_D_NOTE] = {.name = "note",
                    .type = HV_FT_STR,
                    DOM(note),
@@ -537,6 +564,21 @@ const hv_field hv_dom_fields[HV_D__N] = {
                         .prom = "hv_domain_guest_memory_cache_bytes",
                         .prom_unit = "bytes",
                         .prom_pos = 21},
+    KVM_EXIT_ROWS(EXITS, "all", kvm_exits, kvm_exits_ps, 22, "exits", "EXIT/s",
+                  "all exits"),
+    KVM_EXIT_ROWS(MMIO, "mmio", kvm_mmio_exits, kvm_mmio_ps, 23, "mmio",
+                  "MMIO/s",
+                  "MMIO exits (x86 mmio_exits; arm64 mmio_exit_user+_kernel)"),
+    KVM_EXIT_ROWS(IO, "io", kvm_io_exits, kvm_io_ps, 24, "pio", "PIO/s",
+                  "port I/O exits (x86 io_exits)"),
+    KVM_EXIT_ROWS(WAIT, "wait", kvm_wait_exits, kvm_wait_ps, 25, "wait",
+                  "WAIT/s", "halt/wait exits (x86 halt_exits; arm64 wfi+wfe)"),
+    KVM_EXIT_ROWS(HVC, "hvc", kvm_hvc_exits, kvm_hvc_ps, 26, "hvc", "HVC/s",
+                  "hypercall exits (arm64 hvc_exit_stat)"),
+    KVM_EXIT_ROWS(IRQ, "irq", kvm_irq_exits, kvm_irq_ps, 27, "irqx", "IRQX/s",
+                  "external interrupt exits (x86 irq_exits)"),
+    KVM_EXIT_ROWS(SIGNAL, "signal", kvm_signal_exits, kvm_signal_ps, 28, "sigx",
+                  "SIGX/s", "exits to deliver a signal (signal_exits)"),
 };
 
 #define VCPU(m) .off = offsetof(hv_vcpu, m), .mem = #m
@@ -878,8 +920,9 @@ static hv_u64 host_online(const void *rec)
 }
 
 /* one family, hv_host_info, of three labels */
-#define HOST_INFO_HELP \
-	"Host identity: hostname, backend and hypervisor version."
+#define HOST_INFO_HELP                                           \
+	"Host identity: hostname, backend, hypervisor version, " \
+	"architecture and CPU model."
 #define HOST(m) .off = offsetof(hv_host, m), .mem = #m
 #define HRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_host_rate, m)
 
@@ -917,6 +960,28 @@ static const hv_field host_fields[] = {
      .help = HOST_INFO_HELP,
      .prom = "hv_host",
      .prom_label = "version"},
+    {.name = "arch",
+     .type = HV_FT_STR,
+     HOST(arch),
+     .views = EX | API | PROM,
+     .prom_pos = 4,
+     .kind = HV_FK_INFO,
+     .api = "arch",
+     .help = "Host identity: hostname, backend, hypervisor version, "
+             "architecture and CPU model.",
+     .prom = "hv_host",
+     .prom_label = "arch"},
+    {.name = "cpu.model",
+     .type = HV_FT_STR,
+     HOST(cpu_model),
+     .views = EX | API | PROM,
+     .prom_pos = 5,
+     .kind = HV_FK_INFO,
+     .api = "cpu_model",
+     .help = "Host identity: hostname, backend, hypervisor version, "
+             "architecture and CPU model.",
+     .prom = "hv_host",
+     .prom_label = "cpu_model"},
     {.name = "idle.driver",
      .type = HV_FT_STR,
      HOST(idle_driver),
@@ -936,7 +1001,7 @@ static const hv_field host_fields[] = {
      HOST(uptime_ns),
      NS,
      .views = EX | API | PROM,
-     .prom_pos = 6,
+     .prom_pos = 8,
      .help = "Host uptime.",
      .api = "uptime_s",
      .api_pos = 6,
@@ -963,7 +1028,7 @@ static const hv_field host_fields[] = {
      HOST(mem_total_kib),
      KIB,
      .views = EX | API | PROM,
-     .prom_pos = 4,
+     .prom_pos = 6,
      .help = "Host memory in total.",
      .api = "mem_total_bytes",
      .api_pos = 7,
@@ -974,7 +1039,7 @@ static const hv_field host_fields[] = {
      HOST(mem_free_kib),
      KIB,
      .views = EX | API | PROM,
-     .prom_pos = 5,
+     .prom_pos = 7,
      .help = "Host memory free.",
      .api = "mem_free_bytes",
      .api_pos = 8,
@@ -1009,7 +1074,7 @@ static const hv_field host_fields[] = {
      ONE,
      .kind = C,
      .views = API | PROM,
-     .prom_pos = 8,
+     .prom_pos = 10,
      .help = "Corrected hardware errors on the host.",
      .api = "ce_total",
      .api_pos = 15,
@@ -1021,6 +1086,18 @@ static const hv_field host_fields[] = {
      .help = "Why hardware counters are missing.",
      .api = "hw_note",
      .api_pos = 16},
+    {.name = "freq.note",
+     .type = HV_FT_STR,
+     HOST(freq_note),
+     .views = API,
+     .help = "Why there are no P-states at all.",
+     .api = "freq_note"},
+    {.name = "idle.note",
+     .type = HV_FT_STR,
+     HOST(idle_note),
+     .views = API,
+     .help = "Why there are no C-states at all.",
+     .api = "idle_note"},
 };
 
 /* one family, hv_pcpu_cpufreq_info, of two labels */
@@ -1196,6 +1273,38 @@ static const hv_field pcpu_fields[] = {
      .api_pos = 17,
      .prom = "hv_pcpu_corrected_errors",
      .prom_pos = 20},
+    {.name = "cppc.perf.highest",
+     PCPU(cppc_highest_perf),
+     ONE,
+     .views = API,
+     .help = "ACPI CPPC highest performance level (abstract units).",
+     .api = "cppc_highest_perf"},
+    {.name = "cppc.perf.nominal",
+     PCPU(cppc_nominal_perf),
+     ONE,
+     .views = API,
+     .help = "ACPI CPPC nominal (sustained) performance level.",
+     .api = "cppc_nominal_perf"},
+    {.name = "cppc.perf.lowest",
+     PCPU(cppc_lowest_perf),
+     ONE,
+     .views = API,
+     .help = "ACPI CPPC lowest performance level.",
+     .api = "cppc_lowest_perf"},
+    {.name = "cppc.feedback.reference",
+     PCPU(cppc_fb_ref),
+     ONE,
+     .kind = C,
+     .views = DET,
+     .help = "ACPI CPPC reference cycles (feedback counter).",
+     .api = "cppc_feedback_ref"},
+    {.name = "cppc.feedback.delivered",
+     PCPU(cppc_fb_del),
+     ONE,
+     .kind = C,
+     .views = DET,
+     .help = "ACPI CPPC delivered cycles (feedback counter).",
+     .api = "cppc_feedback_del"},
 };
 
 #define NROWS(t) (sizeof(t) / sizeof((t)[0]))

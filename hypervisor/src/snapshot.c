@@ -196,6 +196,9 @@ hv_dom *hv_snap_add_dom(hv_snap *s)
 	d->mbm_local_bytes = d->energy_uj = NA;
 	d->mem_avail_kib = d->mem_unused_kib = d->mem_usable_kib = NA;
 	d->mem_cache_kib = d->io_rd_bytes = d->io_wr_bytes = NA;
+	d->kvm_exits = d->kvm_mmio_exits = d->kvm_io_exits = NA;
+	d->kvm_wait_exits = d->kvm_hvc_exits = d->kvm_irq_exits = NA;
+	d->kvm_signal_exits = NA;
 	s->doms[s->ndom++] = d;
 	return d;
 }
@@ -277,6 +280,9 @@ hv_pcpu *hv_snap_pcpus(hv_snap *s, uint32_t n)
 		p[i].cur_khz = p[i].min_khz = p[i].max_khz = NA;
 		p[i].hw_min_khz = p[i].hw_max_khz = NA;
 		p[i].ce_count = NA;
+		p[i].cppc_highest_perf = p[i].cppc_nominal_perf = NA;
+		p[i].cppc_lowest_perf = p[i].cppc_fb_ref = p[i].cppc_fb_del =
+		    NA;
 		for (int k = 0; k < HV_PSTATE_MAX; k++)
 			p[i].pstate[k].time_ns = NA;
 		for (int k = 0; k < HV_CSTATE_MAX; k++)

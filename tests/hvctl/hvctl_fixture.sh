@@ -98,6 +98,24 @@ expect_refusal "boot CPU" cpu offline 0
 expect_file "$root2/sys/devices/system/cpu/cpu0/online" '1\n'
 hv --json freq | jq -e '.cpus[0].pstates | length == 4' >/dev/null && ok "time_in_state" || bad "pstates"
 
+# arm64: QEMU's virt board has no cpufreq, no cpuidle states and no energy
+# source, each said with its reason; cpu0 has an online file and is refused.
+root3=$("$MK" arm64-virt 2) || exit 1
+roots+=("$root3"); use "$root3"
+expect_refusal "boot CPU" cpu offline 0
+hv cpu list --interval 0.05 | grep -q "aarch64, implementer 0x00 part 0x051" &&
+  ok "cpu list names arch and MIDR" || bad "cpu list header: $(hv cpu list --interval 0.05 | tail -1)"
+hv freq | grep -q "^note: no cpufreq driver" && ok "freq: no cpufreq, said why" || bad "freq note"
+hv --json idle | jq -e '.note | test("no cpuidle states")' >/dev/null && ok "idle note" || bad "idle note"
+hv energy | grep -q "RAPL is x86 only" && ok "energy: no source, said why" || bad "energy note"
+hv cpu offline 1 >/dev/null && expect_file "$root3/sys/devices/system/cpu/cpu1/online" '0\n' || bad "offline 1"
+root4=$("$MK" arm64-cppc 2) || exit 1
+roots+=("$root4"); use "$root4"
+hv --json cpu list --interval 0.05 | jq -e '.cpu_model == "ARM Neoverse-N1 r3p1" and .arch == "aarch64"' >/dev/null &&
+  ok "cpu list json arch/model" || bad "cpu list json arch/model"
+hv --json freq | jq -e '.cpus[1].driver == "cppc_cpufreq" and (.note == null)' >/dev/null &&
+  ok "cppc_cpufreq" || bad "cppc freq"
+
 # getopt_long forms, and usage errors exit 2 as hvctl(1) says
 "$HVCTL" -b kvm -j freq | jq -e '.backend == "kvm"' >/dev/null && ok "-b kvm -j" || bad "-b kvm -j"
 "$HVCTL" --backend=kvm freq --json --cpu=1 | jq -e '.cpus | length == 1' >/dev/null \

@@ -458,16 +458,17 @@ static void render_host(ctx *c, const hv_snap *s, const web_prom_extra *x)
 		web_buf_fixed(o, (uint64_t)hv_snap_wall_ns(s), 9);
 		web_buf_putc(o, '\n');
 	}
-	fields_range(c, HV_REC_HOST, &H, 1, 4); /* hv_host_info */
+	/* hv_host_info (registry rows 1-5), the build, then the rest. */
+	fields_range(c, HV_REC_HOST, &H, 1, 6);
 	fam_begin(c, &F_BUILD_INFO);
 	s_open(c);
 	web_buf_puts(o, "{version=\"" HV_VERSION "\",backend=\"");
 	web_buf_prom_label(o, h->backend);
 	web_buf_puts(o, "\"} 1\n");
-	fields_range(c, HV_REC_HOST, &H, 4, 7);
+	fields_range(c, HV_REC_HOST, &H, 6, 9);
 	fam_begin(c, &F_HOST_NDOM);
 	s_dbl(c, "", 0, (double)hv_snap_ndom(s));
-	fields_range(c, HV_REC_HOST, &H, 7, 257);
+	fields_range(c, HV_REC_HOST, &H, 9, 257);
 	if (x && x->power_budget_w > 0) {
 		fam_begin(c, &F_BUDGET);
 		s_dbl(c, "", 0, x->power_budget_w);

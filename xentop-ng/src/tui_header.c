@@ -29,6 +29,9 @@ static void title_line(xt_ui *u, const hv_snap *s, const hv_host *h)
 	             tbuf, h->hostname, bn, other ? " (" : "",
 	             other ? h->backend : "", other ? ")" : "", up,
 	             h->hv_version[0] ? "version " : "", h->hv_version);
+	if (h->arch[0])
+		xt_cprintw("  %s%s%s", h->arch, h->cpu_model[0] ? " " : "",
+		           h->cpu_model);
 	/* Stale: the collector has not delivered for three periods. */
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);

@@ -170,7 +170,18 @@ typedef struct hv_dom {
 	hv_u64 llc_bytes;       /* cache occupancy (resctrl/PSR) */
 	hv_u64 mbm_total_bytes; /* cumulative memory bandwidth counters */
 	hv_u64 mbm_local_bytes;
-	hv_u64 energy_uj;       /* attributed energy, cumulative (collector) */
+	hv_u64 energy_uj; /* attributed energy, cumulative (collector) */
+	/* KVM's own exit counters for the VM, summed over its vCPUs, from
+	 * debugfs kvm/PID-FD/ (the kvm_stat names; they differ by arch):
+	 * exits            x86 exits; arm64 exits
+	 * mmio             x86 mmio_exits; arm64 mmio_exit_user+_kernel
+	 * io               x86 io_exits (port I/O; none on arm64)
+	 * wait             x86 halt_exits; arm64 wfi_exit_stat+wfe_exit_stat
+	 * hvc              arm64 hvc_exit_stat (hypercalls, PSCI)
+	 * irq              x86 irq_exits (none on arm64)
+	 * signal           signal_exits (both) */
+	hv_u64 kvm_exits, kvm_mmio_exits, kvm_io_exits, kvm_wait_exits;
+	hv_u64 kvm_hvc_exits, kvm_irq_exits, kvm_signal_exits;
 	uint32_t sources;       /* hv_src bits that fed this sample */
 	uint32_t stale;         /* hv_src bits that missed their deadline */
 	char note[HV_NOTE_LEN]; /* why data is missing/stale, for display */
@@ -206,6 +217,12 @@ typedef struct hv_pcpu {
 	uint32_t nr_cstate;
 	hv_cstate cstate[HV_CSTATE_MAX];
 	hv_u64 ce_count; /* corrected hardware errors attributed here */
+	/* ACPI CPPC (cpuN/acpi_cppc, arm64 servers under cppc_cpufreq; some
+	 * x86): abstract performance levels, and the feedback counters whose
+	 * delivered/reference ratio gives the clock actually delivered. */
+	hv_u64 cppc_highest_perf, cppc_nominal_perf, cppc_lowest_perf;
+	hv_u64 cppc_fb_ref, cppc_fb_del; /* feedback_ctrs "ref:R del:D" */
+	uint32_t cppc_ref_khz; /* clock at reference_perf, 0 unknown */
 } hv_pcpu;
 
 typedef struct hv_rapl {
@@ -222,9 +239,11 @@ typedef struct hv_host {
 	char backend[16]; /* "kvm", "xen", "replay", "synth" */
 	char hv_version[32];
 	char idle_driver[24], idle_governor[24];
+	char arch[16];      /* "x86_64", "aarch64"; "" unknown */
+	char cpu_model[64]; /* "AMD EPYC 7763", "ARM Neoverse-N1 r3p1" */
 	hv_u64 uptime_ns;
 	hv_u64 mem_total_kib, mem_free_kib;
-	uint32_t cpu_khz; /* nominal, 0 unknown */
+	uint32_t cpu_khz; /* nominal, 0 unknown (never a timer rate) */
 	uint32_t nr_pcpu;
 	hv_pcpu *pcpu;
 	uint32_t nr_rapl;
@@ -234,6 +253,10 @@ typedef struct hv_host {
 	char hw_note
 	    [HV_NOTE_LEN]; /* e.g. "no hardware counters: software events" */
 	hv_u64 ce_total;   /* corrected errors, host total */
+	/* Why there are no P-states / C-states at all ("" when there are, or
+	 * when nothing is known), e.g. Xen on ARM, a board with no cpufreq. */
+	char freq_note[HV_NOTE_LEN + 32];
+	char idle_note[HV_NOTE_LEN + 32];
 } hv_host;
 
 /* ---- Snapshot handle ---- */

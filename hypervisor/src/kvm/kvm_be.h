@@ -86,6 +86,11 @@ struct kguest {
 	bool qmp_last_ok;     /* last round answered: block from QMP */
 	char (*blk_name)[HV_DEVNAME_LEN]; /* last QMP device list */
 	uint32_t nblk_name;
+	/* Not QEMU: another VMM found by its kvm-vm fd (kvmtool, crosvm,
+	 * Firecracker, Cloud Hypervisor); no QMP, sizes only from its
+	 * command line. */
+	bool vmm;
+	char kvmdbg[32]; /* debugfs kvm/PID-FD name, "" = none */
 	/* this sample */
 	bool alive;
 	struct hv_kvm_stat st;
@@ -193,6 +198,10 @@ static inline bool hv_kvm_vanished(ssize_t rc)
 {
 	return rc == -ENOENT || rc == -ESRCH;
 }
+
+/* ---- kvm_exits.c: KVM's own counters (debugfs kvm/PID-FD) ---- */
+void hv_kvm_exits_find(struct kvm *k, struct kguest *g);
+void hv_kvm_exits_fill(const struct kvm *k, const struct kguest *g, hv_dom *d);
 
 /* ---- kvm_fd.c: cached file reads within the fd budget ---- */
 /* The budget: RLIMIT_NOFILE - 1024 (half of a small limit). */

@@ -54,8 +54,51 @@ static bool exe_is_qemu(struct kvm *k, uint32_t pid)
 	return hv_kvm_is_qemu_name(base);
 }
 
+/* Does pid hold a KVM VM (an fd on the "kvm-vm" anon inode)? Any VMM
+ * does: kvmtool, crosvm, Firecracker, Cloud Hypervisor, a test's own. Its
+ * vCPU fds ("kvm-vcpu:N") are counted into *nvcpu. Looked at once per new
+ * process (and after an exec), the first 256 fds only. */
+static bool holds_kvm_vm(struct kvm *k, uint32_t pid, uint32_t *nvcpu)
+{
+	char rel[32];
+	int fd;
+	DIR *d;
+	struct dirent *de;
+	bool vm = false;
+	unsigned seen = 0;
+
+	*nvcpu = 0;
+	snprintf(rel, sizeof(rel), "%u/fd", pid);
+	fd = openat(k->procfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	while ((de = readdir(d)) && seen++ < 256) {
+		char link[64];
+		ssize_t n;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		n = readlinkat(fd, de->d_name, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (!strcmp(link, "anon_inode:kvm-vm"))
+			vm = true;
+		else if (!strncmp(link, "anon_inode:kvm-vcpu:", 20))
+			(*nvcpu)++;
+	}
+	closedir(d);
+	return vm;
+}
+
 static struct kguest *guest_new(struct kvm *k, uint32_t pid,
-                                const struct hv_kvm_stat *st)
+                                const struct hv_kvm_stat *st, bool vmm,
+                                uint32_t nvcpu)
 {
 	char rel[32];
 	char *cmd = NULL;
@@ -75,7 +118,6 @@ static struct kguest *guest_new(struct kvm *k, uint32_t pid,
 	/* A zombie or a process mid-exec has an empty command line. */
 	if (n <= 0 || hv_kvm_parse_cmdline(cmd, (size_t)n, &g->cmd))
 		goto fail;
-	free(cmd);
 	g->pid = pid;
 	g->starttime = st->starttime;
 	g->key = hv_kvm_key(pid, st->starttime);
@@ -87,8 +129,21 @@ static struct kguest *guest_new(struct kvm *k, uint32_t pid,
 	g->threads_at = k->seq; /* scan now */
 	g->net_at = k->seq;
 	g->qmp_find_at = k->seq;
+	if (vmm) {
+		/* QEMU's option parser read another VMM's command line: keep
+		 * only what is not QEMU's defaults. */
+		g->vmm = true;
+		g->cmd.name[0] = g->cmd.uuid[0] = g->cmd.qmp_path[0] = '\0';
+		g->cmd.mem_kib = g->cmd.maxmem_kib = 0;
+		g->cmd.balloon = false;
+		g->cmd.smp = nvcpu;
+		hv_kvm_vmm_name(cmd, (size_t)n, pid, g->cmd.name,
+		                sizeof(g->cmd.name));
+	}
+	free(cmd);
 	if (!g->cmd.name[0])
 		snprintf(g->cmd.name, sizeof(g->cmd.name), "qemu-%u", pid);
+	hv_kvm_exits_find(k, g);
 	return g;
 fail:
 	close(dfd);
@@ -102,8 +157,8 @@ static int classify(struct kvm *k, struct pent *e)
 {
 	char rel[32], buf[1024];
 	struct hv_kvm_stat st;
-	uint32_t h;
-	bool qemu;
+	uint32_t h, nvcpu = 0;
+	bool qemu, vmm = false;
 
 	snprintf(rel, sizeof(rel), "%u/stat", e->pid);
 	if (hv_kvm_read_once(k->procfd, rel, buf, sizeof(buf)) <= 0 ||
@@ -117,12 +172,15 @@ static int classify(struct kvm *k, struct pent *e)
 	h = hv_kvm_str_hash(st.comm);
 	qemu = hv_kvm_is_qemu_name(st.comm);
 	/* comm may be renamed (-name process=); the exe tells. Only look when
-	 * comm changed since the last look (an exec changes it). */
-	if (!qemu && (h != e->comm_hash || e->first_seq == k->seq))
+	 * comm changed since the last look (an exec changes it). Not QEMU:
+	 * any process holding a KVM VM is a domain too. */
+	if (!qemu && (h != e->comm_hash || e->first_seq == k->seq)) {
 		qemu = exe_is_qemu(k, e->pid);
+		vmm = !qemu && holds_kvm_vm(k, e->pid, &nvcpu);
+	}
 	e->comm_hash = h;
-	if (qemu)
-		e->g = guest_new(k, e->pid, &st);
+	if (qemu || vmm)
+		e->g = guest_new(k, e->pid, &st, vmm, nvcpu);
 	return 0;
 }
 

@@ -158,6 +158,9 @@ static void fill_ident(struct kvm *k, hv_dom *d, const struct kguest *g)
 	d->mem_kib =
 	    g->cmd.balloon ? hv_na(HV_NA_UNAVAILABLE) : hv_val(g->cmd.mem_kib);
 	d->maxmem_kib = hv_val(g->cmd.maxmem_kib);
+	if (g->vmm) /* another VMM: its guest size is its own to say */
+		d->mem_kib = d->maxmem_kib = hv_na(HV_NA_UNAVAILABLE);
+	hv_kvm_exits_fill(k, g, d);
 	d->vmid = g->cmd.vmid;
 	/* Not disk requests: only the bytes, under their own names. */
 	if (g->io_ok) {

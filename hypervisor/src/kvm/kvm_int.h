@@ -70,8 +70,16 @@ int hv_kvm_parse_size_kib(const char *s, uint64_t *kib);
 /* Is this comm or exe basename a QEMU system emulator? */
 bool hv_kvm_is_qemu_name(const char *name);
 
-/* "CPU 3/KVM", "CPU 0/TCG" -> 3 / 0; -1 when not a vCPU thread. */
+/* vCPU thread names -> index, -1 when not a vCPU thread: QEMU "CPU 3/KVM"
+ * (and "/TCG"), kvmtool "kvm-vcpu-3", crosvm "crosvm_vcpu3", Firecracker
+ * "fc_vcpu 3", Cloud Hypervisor "vcpu3". */
 int hv_kvm_vcpu_index(const char *comm);
+
+/* Name of a non-QEMU VMM's domain from its NUL-separated command line:
+ * the value of --name / --id / --vm-name (sanitised), else
+ * "<basename of argv[0]>-<pid>". */
+void hv_kvm_vmm_name(const char *buf, size_t len, uint32_t pid, char *out,
+                     size_t olen);
 
 /* Domain key from pid and start time: unique for (pid, starttime), mixed so
  * that it looks like a hash (the packing is injective, the mixer a

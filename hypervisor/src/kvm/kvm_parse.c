@@ -160,15 +160,65 @@ bool hv_kvm_is_qemu_name(const char *name)
 
 int hv_kvm_vcpu_index(const char *comm)
 {
-	char *end;
-	unsigned long v;
+	/* QEMU "CPU 3/KVM"; kvmtool "kvm-vcpu-3"; crosvm "crosvm_vcpu3";
+	 * Firecracker "fc_vcpu 3"; Cloud Hypervisor "vcpu3". */
+	static const struct {
+		const char *pre;
+		char end; /* what follows the number */
+	} pats[] = {{"CPU ", '/'},
+	            {"kvm-vcpu-", '\0'},
+	            {"crosvm_vcpu", '\0'},
+	            {"fc_vcpu ", '\0'},
+	            {"vcpu", '\0'}};
 
-	if (strncmp(comm, "CPU ", 4) != 0 || !isdigit((unsigned char)comm[4]))
-		return -1;
-	v = strtoul(comm + 4, &end, 10);
-	if (*end != '/' || v > 65535)
-		return -1;
-	return (int)v;
+	for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+		size_t pl = strlen(pats[i].pre);
+		char *end;
+		unsigned long v;
+
+		if (strncmp(comm, pats[i].pre, pl) != 0 ||
+		    !isdigit((unsigned char)comm[pl]))
+			continue;
+		v = strtoul(comm + pl, &end, 10);
+		if (*end != pats[i].end || v > 65535)
+			return -1;
+		return (int)v;
+	}
+	return -1;
+}
+
+void hv_kvm_vmm_name(const char *buf, size_t len, uint32_t pid, char *out,
+                     size_t olen)
+{
+	static const char *const keys[] = {"--name", "--id", "--vm-name"};
+	const char *argv0 = buf, *base, *p = buf, *e = buf + len;
+
+	/* "--name X" or "--name=X" (kvmtool, crosvm, Cloud Hypervisor's
+	 * --api-socket has no name), Firecracker "--id X". */
+	while (p < e) {
+		size_t l = strnlen(p, (size_t)(e - p));
+		const char *next = p + l + 1;
+
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			size_t kl = strlen(keys[i]);
+			const char *v = NULL;
+
+			if (l == kl && !memcmp(p, keys[i], kl) && next < e)
+				v = next;
+			else if (l > kl + 1 && !memcmp(p, keys[i], kl) &&
+			         p[kl] == '=')
+				v = p + kl + 1;
+			if (v && *v) {
+				hv_sanitize_name(out, olen, v, strlen(v));
+				if (out[0])
+					return;
+			}
+		}
+		p = next;
+	}
+	base = len ? strrchr(argv0, '/') : NULL;
+	base = base ? base + 1 : argv0;
+	snprintf(out, olen, "%.32s-%u", len && *base ? base : "vmm", pid);
 }
 
 uint64_t hv_kvm_key(uint32_t pid, uint64_t starttime)

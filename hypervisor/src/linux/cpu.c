@@ -114,6 +114,10 @@ int plat_cpu_discover(hv_plat *p, hv_err *err)
 			p->cpu_khz = (uint32_t)khz;
 		break;
 	}
+	/* No base_frequency (cppc_cpufreq on arm64): CPPC's nominal_freq. */
+	for (unsigned i = 0; i < n && !p->cpu_khz; i++)
+		if (p->cpu[i].present && p->cpu[i].cppc_nom_khz)
+			p->cpu_khz = p->cpu[i].cppc_nom_khz;
 out:
 	free(bits);
 	return rc;

@@ -35,6 +35,10 @@ typedef struct plat_cpu {
 	char freqs[512]; /* scaling_available_frequencies, trimmed */
 	char epps[256];  /* energy_performance_available_preferences */
 	hv_u64 hw_min, hw_max;
+	/* ACPI CPPC (acpi_cppc/): static levels, found at discovery */
+	uint8_t has_cppc;
+	hv_u64 cppc_high, cppc_nom, cppc_low;
+	uint32_t cppc_ref_khz, cppc_nom_khz;
 	/* cpuidle */
 	uint32_t nstate;
 	plat_cstate st[HV_CSTATE_MAX];
@@ -53,10 +57,11 @@ struct hv_plat {
 	long clk_tck;  /* USER_HZ for /proc/stat, time_in_state */
 	uint32_t ncpu; /* highest present id + 1 */
 	plat_cpu *cpu;
-	char present[256];   /* raw present list, to notice changes */
-	int rediscover;      /* a cached CPU file vanished: rescan */
-	int rapl_rediscover; /* a RAPL zone vanished */
-	uint32_t cpu_khz;    /* base_frequency of the first CPU */
+	char present[256];            /* raw present list, to notice changes */
+	int rediscover;               /* a cached CPU file vanished: rescan */
+	int rapl_rediscover;          /* a RAPL zone vanished */
+	uint32_t cpu_khz;             /* base_frequency of the first CPU */
+	char arch[16], cpu_model[64]; /* hv_host_ident, at open */
 	uint32_t nrapl;
 	plat_rapl *rapl;
 	uint32_t nmc; /* EDAC memory controllers */
