@@ -27,11 +27,16 @@ struct fdesc {
 	enum ftype t;
 	size_t off;
 	size_t len; /* F_STR: array size */
+	int opt;    /* may be absent (added after hvkit.snap/1 recordings) */
 };
 
-#define FD(type, f, t)                                           \
-	{                                                        \
-#f, t, offsetof(type, f), sizeof(((type *)0)->f) \
+#define FD(type, f, t)                                              \
+	{                                                           \
+#f, t, offsetof(type, f), sizeof(((type *)0)->f), 0 \
+	}
+#define FDO(type, f, t)                                             \
+	{                                                           \
+#f, t, offsetof(type, f), sizeof(((type *)0)->f), 1 \
 	}
 
 static const struct fdesc host_fields[] = {
@@ -40,19 +45,35 @@ static const struct fdesc host_fields[] = {
     FD(hv_host, idle_governor, F_STR), FD(hv_host, uptime_ns, F_HV),
     FD(hv_host, mem_total_kib, F_HV),  FD(hv_host, mem_free_kib, F_HV),
     FD(hv_host, cpu_khz, F_U32),       FD(hv_host, hw_note, F_STR),
-    FD(hv_host, ce_total, F_HV),
+    FD(hv_host, ce_total, F_HV),       FDO(hv_host, ue_total, F_HV),
+    FDO(hv_host, page_why, F_U8),      FDO(hv_host, mce_lost, F_HV),
+    FDO(hv_host, ras_note, F_STR),
 };
 
 static const struct fdesc pcpu_fields[] = {
-    FD(hv_pcpu, id, F_U32),        FD(hv_pcpu, online, F_I8),
-    FD(hv_pcpu, hotplug, F_U8),    FD(hv_pcpu, pkg, F_I32),
-    FD(hv_pcpu, die, F_I32),       FD(hv_pcpu, core, F_I32),
-    FD(hv_pcpu, busy_ns, F_HV),    FD(hv_pcpu, idle_ns, F_HV),
-    FD(hv_pcpu, cur_khz, F_HV),    FD(hv_pcpu, min_khz, F_HV),
-    FD(hv_pcpu, max_khz, F_HV),    FD(hv_pcpu, hw_min_khz, F_HV),
-    FD(hv_pcpu, hw_max_khz, F_HV), FD(hv_pcpu, governor, F_STR),
-    FD(hv_pcpu, driver, F_STR),    FD(hv_pcpu, epp, F_STR),
-    FD(hv_pcpu, ce_count, F_HV),
+    FD(hv_pcpu, id, F_U32),          FD(hv_pcpu, online, F_I8),
+    FD(hv_pcpu, hotplug, F_U8),      FD(hv_pcpu, pkg, F_I32),
+    FD(hv_pcpu, die, F_I32),         FD(hv_pcpu, core, F_I32),
+    FD(hv_pcpu, busy_ns, F_HV),      FD(hv_pcpu, idle_ns, F_HV),
+    FD(hv_pcpu, cur_khz, F_HV),      FD(hv_pcpu, min_khz, F_HV),
+    FD(hv_pcpu, max_khz, F_HV),      FD(hv_pcpu, hw_min_khz, F_HV),
+    FD(hv_pcpu, hw_max_khz, F_HV),   FD(hv_pcpu, governor, F_STR),
+    FD(hv_pcpu, driver, F_STR),      FD(hv_pcpu, epp, F_STR),
+    FD(hv_pcpu, ce_count, F_HV),     FDO(hv_pcpu, ue_count, F_HV),
+    FDO(hv_pcpu, last_err_ns, F_HV), FDO(hv_pcpu, last_bank, F_I32),
+};
+
+static const struct fdesc page_fields[] = {
+    FD(hv_page, addr, F_U64), FD(hv_page, ce, F_U64),
+    FD(hv_page, ue, F_U64),   FD(hv_page, last_ns, F_U64),
+    FD(hv_page, state, F_U8), FD(hv_page, reason, F_STR),
+};
+
+static const struct fdesc dimm_fields[] = {
+    FD(hv_dimm, name, F_STR),
+    FD(hv_dimm, label, F_STR),
+    FD(hv_dimm, ce, F_HV),
+    FD(hv_dimm, ue, F_HV),
 };
 
 static const struct fdesc pstate_fields[] = {
@@ -296,6 +317,24 @@ static bool put_host(cJSON *root, const hv_host *h)
 		cJSON *o = new_elem(ra);
 		if (!o ||
 		    !put_fields(o, &h->rapl[i], rapl_fields, NF(rapl_fields)))
+			return false;
+	}
+	cJSON *pg = add_arr(ho, "page");
+	if (!pg)
+		return false;
+	for (uint32_t i = 0; i < h->nr_page; i++) {
+		cJSON *o = new_elem(pg);
+		if (!o ||
+		    !put_fields(o, &h->page[i], page_fields, NF(page_fields)))
+			return false;
+	}
+	cJSON *dm = add_arr(ho, "dimm");
+	if (!dm)
+		return false;
+	for (uint32_t i = 0; i < h->nr_dimm; i++) {
+		cJSON *o = new_elem(dm);
+		if (!o ||
+		    !put_fields(o, &h->dimm[i], dimm_fields, NF(dimm_fields)))
 			return false;
 	}
 	return true;
@@ -544,6 +583,8 @@ static int get_fields(struct pctx *c, const cJSON *obj, void *rec,
 		    cJSON_GetObjectItemCaseSensitive(obj, tab[i].name);
 		uint64_t u;
 		int64_t s;
+		if (!j && tab[i].opt)
+			continue;
 		if (!j)
 			return bad(c, tab[i].name, "missing");
 		bool ok = false;
@@ -706,6 +747,52 @@ static int get_host(struct pctx *c, hv_snap *s, const cJSON *ho)
 				return rc;
 			c->idx++;
 		}
+	}
+	c->where = "host";
+	c->idx = -1;
+	if (cJSON_GetObjectItemCaseSensitive(ho, "page")) {
+		const cJSON *pa = arr(c, ho, "page", 1u << 20, &rc);
+		if (!pa)
+			return rc;
+		n = (uint32_t)cJSON_GetArraySize(pa);
+		h->nr_page = 0;
+		h->page = n ? hv_snap_alloc(s, n * sizeof(*h->page)) : NULL;
+		if (n && !h->page)
+			return nomem(c);
+		c->where = "page";
+		c->idx = 0;
+		cJSON_ArrayForEach(e, pa)
+		{
+			rc = get_fields(c, e, &h->page[c->idx], page_fields,
+			                NF(page_fields));
+			if (rc)
+				return rc;
+			c->idx++;
+		}
+		h->nr_page = n;
+	}
+	c->where = "host";
+	c->idx = -1;
+	if (cJSON_GetObjectItemCaseSensitive(ho, "dimm")) {
+		const cJSON *da = arr(c, ho, "dimm", 1u << 16, &rc);
+		if (!da)
+			return rc;
+		n = (uint32_t)cJSON_GetArraySize(da);
+		h->nr_dimm = 0;
+		h->dimm = n ? hv_snap_alloc(s, n * sizeof(*h->dimm)) : NULL;
+		if (n && !h->dimm)
+			return nomem(c);
+		c->where = "dimm";
+		c->idx = 0;
+		cJSON_ArrayForEach(e, da)
+		{
+			rc = get_fields(c, e, &h->dimm[c->idx], dimm_fields,
+			                NF(dimm_fields));
+			if (rc)
+				return rc;
+			c->idx++;
+		}
+		h->nr_dimm = n;
 	}
 	return 0;
 }
