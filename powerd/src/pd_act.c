@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hv/backend.h"
 #include "pd_log.h"
 
 struct pd_act {
@@ -480,6 +481,10 @@ static int load_previous(pd_act *a, pd_act *prev)
 		k = cJSON_GetObjectItemCaseSensitive(r, "knob");
 		o = cJSON_GetObjectItemCaseSensitive(r, "orig");
 		nw = cJSON_GetObjectItemCaseSensitive(r, "new");
+		if (cJSON_IsString(k) && hv_knob_one_way(k->valuestring)) {
+			cJSON_Delete(r); /* one way: nothing to restore */
+			continue;
+		}
 		if (cJSON_IsString(ev)) {
 			const char *e = ev->valuestring;
 			if (!strcmp(e, "clean"))
@@ -543,6 +548,49 @@ int pd_act_recover(pd_act *a, unsigned *failed, hv_err *err)
 	return restored;
 }
 
+/* A change that cannot be undone (a page soft-offline): journalled before
+ * it is made, like any set, but never held, so no release, stop or crash
+ * recovery ever tries to "restore" it. Returns 1 when applied. */
+static int apply_one_way(pd_act *a, const pd_decision *d, pd_mem *m,
+                         const pd_config *c, double t)
+{
+	char cur[PD_VAL_LEN] = "";
+	hv_err e = {0};
+	cJSON *r;
+
+	if (a->ops.get(a->ops.ctx, d->knob, cur, sizeof(cur), &e)) {
+		journal(a, record("failed", d->policy, d->knob, NULL, d->value,
+		                  NULL, e.msg));
+		pd_log(PD_LOG_ERR, "read %s: %s", d->knob, e.msg);
+		pd_mem_rejected(m, c, d->knob, t);
+		return 0;
+	}
+	if (!strcmp(cur, d->value))
+		return 0; /* already offline */
+	r = record("set", d->policy, d->knob, cur, d->value, NULL, d->reason);
+	if (r) {
+		cJSON_AddBoolToObject(r, "one_way", 1);
+		cJSON_AddStringToObject(r, "undo",
+		                        "none: a soft-offlined page cannot be "
+		                        "brought back online");
+	}
+	if (journal(a, r))
+		return 0; /* not on disk: must not change the host */
+	if (!a->dry_run && a->ops.set(a->ops.ctx, d->knob, d->value, &e)) {
+		journal(a, record("failed", d->policy, d->knob, cur, d->value,
+		                  NULL, e.msg));
+		pd_log(PD_LOG_ERR, "set %s = %s: %s", d->knob, d->value,
+		       e.msg);
+		pd_mem_rejected(m, c, d->knob, t);
+		return 0;
+	}
+	pd_log(PD_LOG_ALERT, "%s%s: %s %s -> %s (%s)%s",
+	       a->dry_run ? "dry-run " : "", d->policy, d->knob, cur, d->value,
+	       d->reason,
+	       a->dry_run ? " [would be permanent: cannot be undone]" : "");
+	return 1;
+}
+
 int pd_act_apply(pd_act *a, const pd_out *o, pd_mem *m, const pd_config *c,
                  double t)
 {
@@ -585,6 +633,10 @@ int pd_act_apply(pd_act *a, const pd_out *o, pd_mem *m, const pd_config *c,
 			drop_held(a, h);
 			pd_act_write_state(a, m, NULL);
 			applied++;
+			continue;
+		}
+		if (hv_knob_one_way(d->knob)) {
+			applied += apply_one_way(a, d, m, c, t);
 			continue;
 		}
 		/* A set: read the value now (the original if first held). */

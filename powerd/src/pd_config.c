@@ -62,6 +62,9 @@ static const key_def keys[] = {
     {"hwerr", "window", KT_SECS, O(hwerr.window_s), 1, 30 * 86400},
     {"hwerr", "max_offline", KT_UINT, O(hwerr.max_offline), 0, 4096},
     {"hwerr", "keep_online", KT_UINT, O(hwerr.keep_online), 1, 4096},
+    {"hwerr", "page_threshold", KT_UINT, O(hwerr.page_threshold), 0,
+     1000000000},
+    {"hwerr", "page_window", KT_SECS, O(hwerr.page_window_s), 1, 30 * 86400},
     {"budget", "enabled", KT_BOOL, O(budget.enabled), 0, 0},
     {"budget", "watts", KT_NUM, O(budget.watts), 0.001, 1e6},
     {"budget", "release", KT_NUM, O(budget.release_pct), 1, 100},
@@ -113,6 +116,8 @@ void pd_config_defaults(pd_config *c)
 	c->hwerr.window_s = 86400;
 	c->hwerr.max_offline = 2;
 	c->hwerr.keep_online = 2;
+	c->hwerr.page_threshold = 10;
+	c->hwerr.page_window_s = 86400;
 	c->budget.watts = 100;
 	c->budget.release_pct = 90;
 	c->budget.hold_s = 10;

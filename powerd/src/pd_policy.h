@@ -54,10 +54,19 @@ typedef struct pd_domv {
 	double energy_j; /* attributed energy since the domain started, NAN */
 } pd_domv;
 
+/* A physical page with errors (hv_host.page). */
+typedef struct pd_pagev {
+	uint64_t addr;
+	uint64_t errs;  /* corrected + uncorrected with this address */
+	bool online;    /* still in service */
+} pd_pagev;
+
 typedef struct pd_view {
 	double t; /* monotonic seconds */
 	unsigned ncpu;
 	pd_cpu *cpu;
+	unsigned npage;
+	pd_pagev *page;
 	unsigned ndom;
 	pd_domv *dom;
 	/* Demand in pCPUs: busy time of the online pCPUs (domains and host)

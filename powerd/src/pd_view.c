@@ -13,6 +13,7 @@ void pd_view_free(pd_view *v)
 {
 	free(v->cpu);
 	free(v->dom);
+	free(v->page);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -38,9 +39,16 @@ int pd_view_build(const hv_snap *s, pd_view *v, hv_err *err)
 	v->ncpu = h->nr_pcpu;
 	v->cpu = calloc(v->ncpu ? v->ncpu : 1, sizeof(*v->cpu));
 	v->dom = calloc(nd ? nd : 1, sizeof(*v->dom));
-	if (!v->cpu || !v->dom) {
+	v->page = calloc(h->nr_page ? h->nr_page : 1, sizeof(*v->page));
+	if (!v->cpu || !v->dom || !v->page) {
 		rc = hv_err_set(err, ENOMEM, "view: out of memory");
 		goto out;
+	}
+	for (unsigned i = 0; h->page_why == HV_OK && i < h->nr_page; i++) {
+		v->page[v->npage].addr = h->page[i].addr;
+		v->page[v->npage].errs = h->page[i].ce + h->page[i].ue;
+		v->page[v->npage].online = h->page[i].state == HV_PAGE_ONLINE;
+		v->npage++;
 	}
 	for (unsigned i = 0; i < h->nr_pcpu; i++) {
 		const hv_pcpu *p = &h->pcpu[i];
