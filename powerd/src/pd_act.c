@@ -579,8 +579,7 @@ static int apply_one_way(pd_act *a, const pd_decision *d, pd_mem *m,
 	if (!a->dry_run && a->ops.set(a->ops.ctx, d->knob, d->value, &e)) {
 		journal(a, record("failed", d->policy, d->knob, cur, d->value,
 		                  NULL, e.msg));
-		pd_log(PD_LOG_ERR, "set %s = %s: %s", d->knob, d->value,
-		       e.msg);
+		pd_log(PD_LOG_ERR, "set %s = %s: %s", d->knob, d->value, e.msg);
 		pd_mem_rejected(m, c, d->knob, t);
 		return 0;
 	}

@@ -57,8 +57,8 @@ typedef struct pd_domv {
 /* A physical page with errors (hv_host.page). */
 typedef struct pd_pagev {
 	uint64_t addr;
-	uint64_t errs;  /* corrected + uncorrected with this address */
-	bool online;    /* still in service */
+	uint64_t errs; /* corrected + uncorrected with this address */
+	bool online;   /* still in service */
 } pd_pagev;
 
 typedef struct pd_view {

@@ -149,10 +149,11 @@ static int decide_pages(const pd_config *c, pd_mem *m, const pd_view *v,
 		if (!pm) {
 			if (!m->hwerr.full_noted) {
 				m->hwerr.full_noted = true;
-				rc = pd_note_add(o, "hwerr", "warn",
-				                 "more than %d pages with errors: "
-				                 "later ones are not watched",
-				                 PD_PAGES);
+				rc = pd_note_add(
+				    o, "hwerr", "warn",
+				    "more than %d pages with errors: "
+				    "later ones are not watched",
+				    PD_PAGES);
 			}
 			continue;
 		}
