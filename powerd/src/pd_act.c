@@ -250,6 +250,56 @@ static cJSON *num_or_null(double v)
 	                            : cJSON_CreateNumber(v);
 }
 
+/* Machine-check counts since hv-powerd started and the pages with errors:
+ * hvctl ras shows them (a one-shot tool would count only its own second). */
+static cJSON *ras_json(const pd_view *v)
+{
+	cJSON *o = cJSON_CreateObject(), *cpus, *pages;
+	char hex[32];
+
+	if (!o)
+		return NULL;
+	cJSON_AddBoolToObject(o, "ok", v->ras_ok);
+	cJSON_AddStringToObject(o, "note", v->ras_note);
+	cpus = cJSON_AddArrayToObject(o, "cpus");
+	for (unsigned i = 0; v->ras_ok && cpus && i < v->ncpu; i++) {
+		const pd_cpu *c = &v->cpu[i];
+		cJSON *e = cJSON_CreateObject();
+		if (!e)
+			break;
+		cJSON_AddNumberToObject(e, "id", c->id);
+		cJSON_AddItemToObject(e, "ce",
+		                      c->ce_ok
+		                          ? cJSON_CreateNumber((double)c->ce)
+		                          : cJSON_CreateNull());
+		cJSON_AddItemToObject(e, "ue",
+		                      c->ce_ok
+		                          ? cJSON_CreateNumber((double)c->ue)
+		                          : cJSON_CreateNull());
+		cJSON_AddItemToObject(e, "last_bank",
+		                      c->last_bank >= 0
+		                          ? cJSON_CreateNumber(c->last_bank)
+		                          : cJSON_CreateNull());
+		cJSON_AddItemToArray(cpus, e);
+	}
+	pages = cJSON_AddArrayToObject(o, "pages");
+	for (unsigned i = 0; pages && i < v->npage; i++) {
+		const pd_pagev *p = &v->page[i];
+		cJSON *e = cJSON_CreateObject();
+		if (!e)
+			break;
+		snprintf(hex, sizeof(hex), "0x%llx",
+		         (unsigned long long)p->addr);
+		cJSON_AddStringToObject(e, "addr", hex);
+		cJSON_AddNumberToObject(e, "ce", (double)p->ce);
+		cJSON_AddNumberToObject(e, "ue", (double)p->ue);
+		cJSON_AddStringToObject(e, "state", p->state ? p->state : "");
+		cJSON_AddStringToObject(e, "reason", p->reason);
+		cJSON_AddItemToArray(pages, e);
+	}
+	return o;
+}
+
 int pd_act_write_state(pd_act *a, const pd_mem *m, const pd_view *v)
 {
 	cJSON *st = cJSON_CreateObject();
@@ -279,6 +329,8 @@ int pd_act_write_state(pd_act *a, const pd_mem *m, const pd_view *v)
 			cJSON_AddItemToArray(arr, cJSON_CreateNumber(cpus[i]));
 		cJSON_AddItemToObject(st, "hwerr_offlined", arr);
 	}
+	if (v)
+		cJSON_AddItemToObject(st, "ras", ras_json(v));
 	if (v) {
 		cJSON *doms = cJSON_CreateArray();
 		cJSON_AddItemToObject(st, "demand_cpus",

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/ras.h"
 #include "hv/rates.h"
 
 void pd_view_free(pd_view *v)
@@ -37,6 +38,7 @@ int pd_view_build(const hv_snap *s, pd_view *v, hv_err *err)
 	v->demand_cpus = NAN;
 	v->pkg_watts = hr ? hr->pkg_watts : NAN;
 	v->ncpu = h->nr_pcpu;
+	snprintf(v->ras_note, sizeof(v->ras_note), "%s", h->ras_note);
 	v->cpu = calloc(v->ncpu ? v->ncpu : 1, sizeof(*v->cpu));
 	v->dom = calloc(nd ? nd : 1, sizeof(*v->dom));
 	v->page = calloc(h->nr_page ? h->nr_page : 1, sizeof(*v->page));
@@ -48,6 +50,12 @@ int pd_view_build(const hv_snap *s, pd_view *v, hv_err *err)
 		v->page[v->npage].addr = h->page[i].addr;
 		v->page[v->npage].errs = h->page[i].ce + h->page[i].ue;
 		v->page[v->npage].online = h->page[i].state == HV_PAGE_ONLINE;
+		v->page[v->npage].ce = h->page[i].ce;
+		v->page[v->npage].ue = h->page[i].ue;
+		v->page[v->npage].state =
+		    hv_page_state_str((enum hv_page_state)h->page[i].state);
+		memcpy(v->page[v->npage].reason, h->page[i].reason,
+		       sizeof(v->page[v->npage].reason));
 		v->npage++;
 	}
 	for (unsigned i = 0; i < h->nr_pcpu; i++) {
@@ -76,6 +84,9 @@ int pd_view_build(const hv_snap *s, pd_view *v, hv_err *err)
 		}
 		c->ce_ok = hv_ok(p->ce_count);
 		c->ce = p->ce_count.v;
+		c->ue = hv_ok(p->ue_count) ? p->ue_count.v : 0;
+		c->last_bank = p->last_bank;
+		v->ras_ok |= c->ce_ok;
 		if (p->online == 1 && !isnan(c->busy_pct)) {
 			busy += c->busy_pct;
 			nbusy++;

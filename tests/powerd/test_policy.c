@@ -647,7 +647,8 @@ static void test_hwerr_pages(void **st)
 {
 	(void)st;
 	model m;
-	pd_pagev pg[2] = {{0x12345000, 0, true}, {0x7000, 0, true}};
+	pd_pagev pg[2] = {{.addr = 0x12345000, .online = true},
+	                  {.addr = 0x7000, .online = true}};
 	model_init(&m, 1);
 	m.cfg.hwerr.enabled = true;
 	m.cfg.hwerr.page_threshold = 3;
