@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/ras.h"
 #include "hv/rates.h"
 #include "web.h"
 
@@ -131,7 +132,41 @@ void web_json_host(const hv_snap *s, const hv_collector_stats *st, web_buf *o)
 		num(o, "busy_pct", hr ? hr->busy_pct : NAN, 1);
 		num(o, "power_watts", hr ? hr->pkg_watts : NAN, 1);
 		u64v(o, "ce_total", h->ce_total, 1, 1);
+		u64v(o, "ue_total", h->ue_total, 1, 1);
+		u64v(o, "mce_lost", h->mce_lost, 1, 1);
+		str(o, "ras_note", h->ras_note, 1);
 		str(o, "hw_note", h->hw_note, 1);
+		/* Pages with errors: null when there is no source (not []). */
+		web_buf_puts(o, ",\"pages\":");
+		web_buf_puts(o, h->page_why == HV_OK ? "[" : "null");
+		for (uint32_t i = 0; h->page_why == HV_OK && i < h->nr_page;
+		     i++) {
+			char hex[24];
+			snprintf(hex, sizeof(hex), "0x%llx",
+			         (unsigned long long)h->page[i].addr);
+			web_buf_puts(o, i ? ",{" : "{");
+			str(o, "addr", hex, 0);
+			num(o, "ce", (double)h->page[i].ce, 1);
+			num(o, "ue", (double)h->page[i].ue, 1);
+			str(o, "state",
+			    hv_page_state_str(
+			        (enum hv_page_state)h->page[i].state),
+			    1);
+			str(o, "reason", h->page[i].reason, 1);
+			web_buf_putc(o, '}');
+		}
+		if (h->page_why == HV_OK)
+			web_buf_putc(o, ']');
+		web_buf_puts(o, ",\"dimms\":[");
+		for (uint32_t i = 0; i < h->nr_dimm; i++) {
+			web_buf_puts(o, i ? ",{" : "{");
+			str(o, "name", h->dimm[i].name, 0);
+			str(o, "label", h->dimm[i].label, 1);
+			u64v(o, "ce", h->dimm[i].ce, 1, 1);
+			u64v(o, "ue", h->dimm[i].ue, 1, 1);
+			web_buf_putc(o, '}');
+		}
+		web_buf_putc(o, ']');
 		web_buf_puts(o, ",\"rapl\":[");
 		for (uint32_t i = 0; i < h->nr_rapl; i++) {
 			const hv_rapl *z = &h->rapl[i];
@@ -316,6 +351,9 @@ void web_json_pcpus(const hv_snap *s, web_buf *o)
 			num(o, "avg_hz", pr ? pr->avg_khz * 1000 : NAN, 1);
 			num(o, "deep_idle_pct", deep_pct(pr, p), 1);
 			u64v(o, "ce_count", p->ce_count, 1, 1);
+			u64v(o, "ue_count", p->ue_count, 1, 1);
+			num(o, "last_error_bank",
+			    p->last_bank >= 0 ? p->last_bank : NAN, 1);
 			web_buf_puts(o, ",\"cstates\":[");
 			for (uint32_t j = 0;
 			     j < p->nr_cstate && j < HV_CSTATE_MAX; j++) {

@@ -158,6 +158,13 @@ static const fam F_HOST_NDOM = {"hv_host_domains", K_GAUGE, NULL,
                                 "Domains (guests) seen in the snapshot."};
 static const fam F_HOST_CE = {"hv_host_corrected_errors", K_COUNTER, NULL,
                               "Corrected hardware errors on the host."};
+static const fam F_PAGES_OFF = {
+    "hv_memory_pages_offlined", K_COUNTER, NULL,
+    "Physical pages taken out of service, by who: hvkit (soft-offline), "
+    "kernel (poisoned by the kernel), xen."};
+static const fam F_MCE_LOST = {
+    "hv_mce_records_lost", K_COUNTER, NULL,
+    "Machine-check records the source lost (ring overflow)."};
 static const fam F_BUDGET = {"hv_host_power_budget_watts", K_GAUGE, "watts",
                              "Configured package power budget."};
 static const fam F_POWERD = {"hv_powerd_up", K_GAUGE, NULL,
@@ -196,6 +203,10 @@ static const fam F_PC_CSD = {"hv_pcpu_cstate_disabled", K_GAUGE, NULL,
 static const fam F_PC_CE = {
     "hv_pcpu_corrected_errors", K_COUNTER, NULL,
     "Corrected hardware errors attributed to the physical CPU."};
+static const fam F_PC_UE = {
+    "hv_pcpu_uncorrected_errors", K_COUNTER, NULL,
+    "Uncorrected machine checks the host survived, by the physical CPU's "
+    "banks."};
 static const fam F_RAPL = {
     "hv_rapl_energy_joules", K_COUNTER, "joules",
     "Energy counted by the RAPL zone (wraps are resets)."};
@@ -438,6 +449,26 @@ static void render_host(ctx *c, const hv_snap *s, const web_prom_extra *x)
 	s_dbl(c, "", 0, (double)hv_snap_ndom(s));
 	fam_begin(c, &F_HOST_CE);
 	s_u64(c, "", 0, h->ce_total, 0, 1);
+	fam_begin(c, &F_MCE_LOST);
+	s_u64(c, "", 0, h->mce_lost, 0, 1);
+	if (h->page_why == HV_OK) {
+		/* Pages never come back: a count of those out of service. */
+		static const char *const who[] = {"hvkit", "kernel", "xen"};
+		uint64_t n[3] = {0, 0, 0};
+		for (uint32_t i = 0; i < h->nr_page; i++) {
+			const hv_page *pg = &h->page[i];
+			if (pg->state == HV_PAGE_SOFT_OFFLINE)
+				n[strstr(pg->reason, "hvkit") ? 0 : 1]++;
+			else if (pg->state == HV_PAGE_XEN_OFFLINE ||
+			         pg->state == HV_PAGE_XEN_PENDING)
+				n[2]++;
+		}
+		fam_begin(c, &F_PAGES_OFF);
+		for (int k = 0; k < 3; k++) {
+			snprintf(lab, sizeof(lab), "reason=\"%s\"", who[k]);
+			s_fixed(c, lab, strlen(lab), n[k], 0);
+		}
+	}
 	if (x && x->power_budget_w > 0) {
 		fam_begin(c, &F_BUDGET);
 		s_dbl(c, "", 0, x->power_budget_w);
@@ -520,6 +551,7 @@ static void render_host(ctx *c, const hv_snap *s, const web_prom_extra *x)
 		             hv_val(cs->disabled ? 1 : 0), 0);
 	    });
 	PCPU_LOOP(&F_PC_CE, s_u64(c, lab, strlen(lab), p->ce_count, 0, 1));
+	PCPU_LOOP(&F_PC_UE, s_u64(c, lab, strlen(lab), p->ue_count, 0, 1));
 #undef PCPU_LOOP
 
 	for (int k = 0; k < 2; k++) {
