@@ -192,6 +192,39 @@ static const char *glyph(const xt_ui *u, double f)
 
 /* ---------------------------------------------------------- header */
 
+/* Machine checks, only once there are any (a healthy host keeps its
+ * header): totals, the pCPU with most corrected errors, pages offlined. */
+static int mce_line(const hv_host *h, int y)
+{
+	uint64_t ce = 0, ue = 0, worst = 0;
+	uint32_t wcpu = 0, off = 0;
+
+	for (uint32_t k = 0; k < h->nr_pcpu; k++) {
+		const hv_pcpu *p = &h->pcpu[k];
+		if (hv_ok(p->ce_count)) {
+			ce += p->ce_count.v;
+			if (p->ce_count.v > worst) {
+				worst = p->ce_count.v;
+				wcpu = p->id;
+			}
+		}
+		if (hv_ok(p->ue_count))
+			ue += p->ue_count.v;
+	}
+	for (uint32_t i = 0; i < h->nr_page; i++)
+		off += h->page[i].state != HV_PAGE_ONLINE &&
+		       h->page[i].state != HV_PAGE_UNKNOWN;
+	if (!ce && !ue && !h->nr_page)
+		return y;
+	cmvprintw(y, 0, "MCE: %llu corrected, %llu uncorrected",
+	          (unsigned long long)ce, (unsigned long long)ue);
+	if (worst)
+		cprintw("  most on pCPU %u (%llu)", wcpu,
+		        (unsigned long long)worst);
+	cprintw("  pages: %u with errors, %u offline", h->nr_page, off);
+	return y + 1;
+}
+
 static int draw_header(xt_ui *u)
 {
 	const hv_snap *s = u->m->cur;
@@ -368,6 +401,7 @@ static int draw_header(xt_ui *u)
 		cprintw(" -");
 	}
 	y++;
+	y = mce_line(h, y);
 	return y;
 }
 
