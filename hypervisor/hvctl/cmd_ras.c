@@ -162,7 +162,9 @@ static void print_text(const cJSON *ras, const char *src, const hv_host *h,
 			for (uint32_t i = 0;
 			     cJSON_IsNumber(id) && i < h->nr_pcpu; i++)
 				if (h->pcpu[i].id == (uint32_t)id->valuedouble)
-					on = h->pcpu[i].online;
+					on = h->pcpu[i].online < 0
+					         ? -1
+					         : h->pcpu[i].online != 0;
 			num_cell(b1, sizeof(b1), e, "ce");
 			num_cell(b2, sizeof(b2), e, "ue");
 			num_cell(b3, sizeof(b3), e, "last_bank");
@@ -277,7 +279,7 @@ int hvctl_cmd_mem_offline(hvctl_ctx *c, int argc, char **argv)
 	char knob[HV_KNOB_LEN];
 	hv_change chg;
 	hv_err err = {0};
-	uint64_t addr;
+	uint64_t addr = 0;
 
 	if (argc != 1)
 		return hvctl_bad_usage(c);
@@ -306,7 +308,7 @@ int hvctl_cmd_mem_status(hvctl_ctx *c, int argc, char **argv)
 {
 	char knob[HV_KNOB_LEN], val[16];
 	hv_err err = {0};
-	uint64_t addr;
+	uint64_t addr = 0;
 
 	if (argc != 1)
 		return hvctl_bad_usage(c);

@@ -234,6 +234,40 @@ bad:
 	return -EPROTO;
 }
 
+/* ---- Xen's /dev/mcelog records ---- */
+
+/* struct xen_mce (Linux include/xen/interface/xen-mca.h): status 0, misc 8,
+ * addr 16, mcgstatus 24, ip 32, tsc 40, time 48, cpuvendor 56, inject_flags
+ * 57, pad 58, cpuid 60, cs 64, bank 65, cpu 66, finished 67, extcpu 68,
+ * socketid 72, apicid 76, mcgcap 80. */
+long hv_xen_mce_decode(const void *buf, size_t len, size_t reclen,
+                       uint64_t now_ns, hv_mce_cb cb, void *ctx)
+{
+	const uint8_t *b = buf;
+	long n = 0;
+
+	if (reclen < HV_XEN_MCE_MINLEN)
+		return -EPROTO;
+	for (size_t o = 0; o + reclen <= len; o += reclen) {
+		const uint8_t *r = b + o;
+		hv_mce m;
+		if (!r[67])
+			continue; /* not finished: an empty slot */
+		memset(&m, 0, sizeof(m));
+		memcpy(&m.status, r + 0, 8);
+		memcpy(&m.misc, r + 8, 8);
+		memcpy(&m.addr, r + 16, 8);
+		memcpy(&m.mcgstatus, r + 24, 8);
+		memcpy(&m.walltime, r + 48, 8);
+		m.bank = r[65];
+		memcpy(&m.cpu, r + 68, 4);
+		m.time_ns = now_ns;
+		cb(ctx, &m);
+		n++;
+	}
+	return n;
+}
+
 /* ---- accumulator ---- */
 
 typedef struct ras_cpu {

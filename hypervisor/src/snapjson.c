@@ -25,18 +25,18 @@ enum ftype { F_HV, F_U64, F_I64, F_U32, F_I32, F_U8, F_I8, F_STR };
 struct fdesc {
 	const char *name;
 	enum ftype t;
+	int opt; /* may be absent (added after hvkit.snap/1 recordings) */
 	size_t off;
 	size_t len; /* F_STR: array size */
-	int opt;    /* may be absent (added after hvkit.snap/1 recordings) */
 };
 
 #define FD(type, f, t)                                              \
 	{                                                           \
-#f, t, offsetof(type, f), sizeof(((type *)0)->f), 0 \
+#f, t, 0, offsetof(type, f), sizeof(((type *)0)->f) \
 	}
 #define FDO(type, f, t)                                             \
 	{                                                           \
-#f, t, offsetof(type, f), sizeof(((type *)0)->f), 1 \
+#f, t, 1, offsetof(type, f), sizeof(((type *)0)->f) \
 	}
 
 static const struct fdesc host_fields[] = {
@@ -653,6 +653,45 @@ static int nomem(struct pctx *c)
 	return hv_err_set(c->err, ENOMEM, "snapjson: out of memory");
 }
 
+/* An array added after hvkit.snap/1 (pages, DIMMs): absent in older
+ * recordings, which then read as having none. */
+static int get_opt_arr(struct pctx *c, const cJSON *obj, const char *name,
+                       size_t max, hv_snap *s, size_t esz,
+                       const struct fdesc *tab, size_t nt, void **out,
+                       uint32_t *nout)
+{
+	const cJSON *a, *e;
+	char *base;
+	uint32_t n;
+	int rc = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (!cJSON_GetObjectItemCaseSensitive(obj, name))
+		return 0;
+	if (!(a = arr(c, obj, name, max, &rc)))
+		return rc;
+	n = (uint32_t)cJSON_GetArraySize(a);
+	if (!n)
+		return 0;
+	if (!(base = hv_snap_alloc(s, n * esz)))
+		return nomem(c);
+	c->where = name;
+	c->idx = 0;
+	cJSON_ArrayForEach(e, a)
+	{
+		if ((uint32_t)c->idx >= n)
+			break;
+		rc = get_fields(c, e, base + (size_t)c->idx * esz, tab, nt);
+		if (rc)
+			return rc;
+		c->idx++;
+	}
+	*out = base;
+	*nout = n;
+	return 0;
+}
+
 static int get_pcpu(struct pctx *c, const cJSON *o, hv_pcpu *p)
 {
 	int rc = get_fields(c, o, p, pcpu_fields, NF(pcpu_fields));
@@ -750,50 +789,17 @@ static int get_host(struct pctx *c, hv_snap *s, const cJSON *ho)
 	}
 	c->where = "host";
 	c->idx = -1;
-	if (cJSON_GetObjectItemCaseSensitive(ho, "page")) {
-		const cJSON *pa = arr(c, ho, "page", 1u << 20, &rc);
-		if (!pa)
-			return rc;
-		n = (uint32_t)cJSON_GetArraySize(pa);
-		h->nr_page = 0;
-		h->page = n ? hv_snap_alloc(s, n * sizeof(*h->page)) : NULL;
-		if (n && !h->page)
-			return nomem(c);
-		c->where = "page";
-		c->idx = 0;
-		cJSON_ArrayForEach(e, pa)
-		{
-			rc = get_fields(c, e, &h->page[c->idx], page_fields,
-			                NF(page_fields));
-			if (rc)
-				return rc;
-			c->idx++;
-		}
-		h->nr_page = n;
-	}
-	c->where = "host";
-	c->idx = -1;
-	if (cJSON_GetObjectItemCaseSensitive(ho, "dimm")) {
-		const cJSON *da = arr(c, ho, "dimm", 1u << 16, &rc);
-		if (!da)
-			return rc;
-		n = (uint32_t)cJSON_GetArraySize(da);
-		h->nr_dimm = 0;
-		h->dimm = n ? hv_snap_alloc(s, n * sizeof(*h->dimm)) : NULL;
-		if (n && !h->dimm)
-			return nomem(c);
-		c->where = "dimm";
-		c->idx = 0;
-		cJSON_ArrayForEach(e, da)
-		{
-			rc = get_fields(c, e, &h->dimm[c->idx], dimm_fields,
-			                NF(dimm_fields));
-			if (rc)
-				return rc;
-			c->idx++;
-		}
-		h->nr_dimm = n;
-	}
+	void *arr_out = NULL;
+	if ((rc = get_opt_arr(c, ho, "page", 1u << 20, s, sizeof(hv_page),
+	                      page_fields, NF(page_fields), &arr_out,
+	                      &h->nr_page)))
+		return rc;
+	h->page = arr_out;
+	if ((rc = get_opt_arr(c, ho, "dimm", 1u << 16, s, sizeof(hv_dimm),
+	                      dimm_fields, NF(dimm_fields), &arr_out,
+	                      &h->nr_dimm)))
+		return rc;
+	h->dimm = arr_out;
 	return 0;
 }
 

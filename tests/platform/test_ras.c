@@ -22,6 +22,7 @@
 #include "hv/backend.h"
 #include "hv/platform.h"
 #include "hv/ras.h"
+#include "hv/snapjson.h"
 #include "hvtest.h"
 
 static char *fixture(const char *name, size_t *len)
@@ -253,6 +254,49 @@ static void test_accumulate(void **state)
 	free(rec);
 }
 
+/* Recordings keep the RAS fields (pages, DIMMs, per-CPU counts). Older
+ * lines without them still read (xentop_tui_replay's recordings). */
+static void test_snapjson_roundtrip(void **state)
+{
+	hv_ras *r = hv_ras_new();
+	hv_snap *s = hv_snap_new(), *back = NULL;
+	hv_err err = {0};
+	char *line = NULL;
+	(void)state;
+	hv_mce m = {.cpu = 1,
+	            .bank = 3,
+	            .status = 0x9c00000000000000ull,
+	            .addr = 0x5040,
+	            .time_ns = 9};
+	hv_ras_add(r, &m);
+	assert_non_null(hv_snap_pcpus(s, 2));
+	assert_int_equal(0, hv_ras_fill(r, s, NULL));
+	hv_host *h = hv_snap_host_mut(s);
+	h->dimm = hv_snap_alloc(s, sizeof(*h->dimm));
+	h->nr_dimm = 1;
+	snprintf(h->dimm[0].name, sizeof(h->dimm[0].name), "mc0/dimm1");
+	h->dimm[0].ce = hv_val(5);
+	h->dimm[0].ue = hv_na(HV_NA_ERROR);
+	assert_int_equal(0, hv_snap_seal(s, &err));
+	assert_int_equal(0, hv_snapjson_write(s, &line, &err));
+	if (hv_snapjson_parse(line, strlen(line), &back, &err))
+		fail_msg("parse: %s", err.msg);
+	const hv_host *b = hv_snap_host(back);
+	assert_int_equal(b->pcpu[1].ce_count.v, 1);
+	assert_int_equal(b->pcpu[1].last_bank, 3);
+	assert_int_equal(b->pcpu[0].last_err_ns.why, HV_NA_NOTYET);
+	assert_int_equal(b->page_why, HV_OK);
+	assert_int_equal(b->nr_page, 1);
+	assert_true(b->page[0].addr == 0x5000);
+	assert_int_equal(b->nr_dimm, 1);
+	assert_int_equal(b->dimm[0].ce.v, 5);
+	assert_int_equal(b->dimm[0].ue.why, HV_NA_ERROR);
+	hv_snap_unref(back);
+	free(line);
+	hv_snap_unref(s);
+	hv_ras_free(r);
+}
+
 /* Past HV_RAS_PAGE_MAX pages the count per CPU still grows, the page list
  * stops and the note says how many were not tracked. */
 static void test_page_cap(void **state)
@@ -275,6 +319,46 @@ static void test_page_cap(void **state)
 	assert_non_null(strstr(h->ras_note, "5 errors"));
 	hv_snap_unref(s);
 	hv_ras_free(r);
+}
+
+/* Xen dom0's /dev/mcelog: 32 slots of struct xen_mce, three finished. */
+static void test_xen_mcelog(void **state)
+{
+	size_t len;
+	char *rec = fixture("xen-mcelog.bin", &len);
+	got g = {0};
+	hv_ras *r = hv_ras_new();
+	hv_snap *s = hv_snap_new();
+	(void)state;
+
+	assert_int_equal(len, 32 * 88);
+	assert_int_equal(3, hv_xen_mce_decode(rec, len, 88, 42, collect, &g));
+	assert_int_equal(g.m[0].cpu, 1);
+	assert_int_equal(g.m[0].bank, 1);
+	assert_true(g.m[0].addr == 0x1234040);
+	assert_int_equal(g.m[0].walltime, 1765000000ull);
+	assert_int_equal(g.m[0].time_ns, 42);
+	assert_int_equal(g.m[2].cpu, 3);
+	assert_true(g.m[2].status & HV_MCI_UC);
+	/* a record length the driver would never give */
+	assert_int_equal(-EPROTO,
+	                 hv_xen_mce_decode(rec, len, 80, 0, collect, &g));
+	/* a longer record (newer layout): the known prefix still decodes */
+	assert_int_equal(1,
+	                 hv_xen_mce_decode(rec, 2 * 88, 176, 0, collect, &g));
+	assert_int_equal(
+	    3, hv_xen_mce_decode(rec, len, 88, 7, (hv_mce_cb)hv_ras_add, r));
+	assert_non_null(hv_snap_pcpus(s, 4));
+	assert_int_equal(0, hv_ras_fill(r, s, NULL));
+	const hv_host *h = hv_snap_host(s);
+	assert_int_equal(h->pcpu[1].ce_count.v, 2);
+	assert_int_equal(h->pcpu[3].ue_count.v, 1);
+	assert_int_equal(h->nr_page, 2);
+	assert_true(h->page[1].addr == 0x1234000);
+	assert_int_equal(h->page[1].ce, 2);
+	hv_snap_unref(s);
+	hv_ras_free(r);
+	free(rec);
 }
 
 /* ---- platform layer on a fixture tree ---- */
@@ -628,6 +712,8 @@ int main(void)
 	    cmocka_unit_test(test_drain_wrong_layout),
 	    cmocka_unit_test(test_accumulate),
 	    cmocka_unit_test(test_page_cap),
+	    cmocka_unit_test(test_xen_mcelog),
+	    cmocka_unit_test(test_snapjson_roundtrip),
 	    cmocka_unit_test(test_plat_tracefs),
 	    cmocka_unit_test(test_plat_debugfs),
 	    cmocka_unit_test(test_plat_no_tracepoint),

@@ -79,6 +79,16 @@ long hv_mce_ring_drain(const hv_mce_fmt *f, const uint8_t *data, uint64_t size,
                        uint64_t tail, uint64_t head, hv_mce_cb cb, void *ctx,
                        uint64_t *lost, uint64_t *bad);
 
+/* Xen dom0's /dev/mcelog (the xen-mcelog driver, fed by VIRQ_MCA): a read
+ * returns whole `struct xen_mce` records of reclen bytes (the driver's
+ * MCE_GET_RECORD_LEN, >= HV_XEN_MCE_MINLEN). Records with `finished` set
+ * are passed to cb with cpu = extcpu (the physical CPU), time_ns = now_ns
+ * (the record carries wall-clock seconds only). Returns the number of
+ * records decoded, or -EPROTO when reclen is too short. */
+#define HV_XEN_MCE_MINLEN 88
+long hv_xen_mce_decode(const void *buf, size_t len, size_t reclen,
+                       uint64_t now_ns, hv_mce_cb cb, void *ctx);
+
 /* ---- The accumulator ---- */
 typedef struct hv_ras hv_ras;
 

@@ -444,7 +444,7 @@ static int page_poisoned(hv_plat *p, uint64_t addr)
 int plat_mem_knob_get(hv_plat *p, const char *knob, char *val, size_t len,
                       hv_err *err)
 {
-	uint64_t addr;
+	uint64_t addr = 0;
 	int rc;
 
 	if ((rc = parse_mem_knob(knob, &addr, err)))
@@ -467,7 +467,7 @@ int plat_mem_knob_set(hv_plat *p, const char *knob, const char *val,
                       hv_err *err)
 {
 	char path[PATH_MAX], hex[32];
-	uint64_t addr;
+	uint64_t addr = 0;
 	int rc, was;
 
 	if ((rc = parse_mem_knob(knob, &addr, err)))
