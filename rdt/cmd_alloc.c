@@ -16,13 +16,9 @@ int rdt_cmd_alloc_show(rdt_ctx *ctx, int argc, char **argv)
 	hv_err e = {0};
 	cJSON *j = NULL, *arr = NULL;
 	int ret = 1;
-	(void)argv;
-
-	if (argc)
-		return rdt_bad_usage(ctx);
-	if (rdt_need_rc(ctx))
-		return RDT_FAIL;
 	hv_resctrl *rc = ctx->rc;
+	(void)argc, (void)argv;
+
 	if (rdt_classmap_load(rc, &cm, &e)) {
 		fprintf(stderr, "hv-rdt: %s\n", e.msg);
 		goto out;
@@ -100,13 +96,8 @@ int rdt_cmd_alloc_set(rdt_ctx *ctx, int argc, char **argv)
 	hv_err e = {0};
 	int ret = 1;
 
-	if (argc < 2) {
-		ret = rdt_bad_usage(ctx);
-		goto out;
-	}
-	if (rdt_need_rc(ctx))
-		goto out;
 	hv_resctrl *rc = ctx->rc;
+
 	for (int i = 1; i < argc; i++) {
 		int n =
 		    snprintf(text + off, sizeof(text) - off, "%s\n", argv[i]);
@@ -137,13 +128,8 @@ int rdt_cmd_alloc_assign(rdt_ctx *ctx, int argc, char **argv)
 	hv_err e = {0};
 	int ret = 1;
 
-	if (argc < 2) {
-		ret = rdt_bad_usage(ctx);
-		goto out;
-	}
-	if (rdt_need_rc(ctx))
-		goto out;
 	hv_resctrl *rc = ctx->rc;
+
 	if (rdt_open_backend(ctx, 0, &b, &e) || hv_backend_sample(b, &s, &e)) {
 		fprintf(stderr, "hv-rdt: %s\n", e.msg);
 		goto out;
@@ -191,9 +177,8 @@ int rdt_cmd_alloc_reset(rdt_ctx *ctx, int argc, char **argv)
 	hv_err e = {0};
 	int ret = 1;
 
-	if (rdt_need_rc(ctx))
-		goto out;
 	hv_resctrl *rc = ctx->rc;
+
 	if (argc == 0) {
 		if (hv_rc_classes(rc, cls, RDT_MAX_CLASSES, &nc, &e)) {
 			fprintf(stderr, "hv-rdt: %s\n", e.msg);

@@ -11,10 +11,8 @@ int rdt_cmd_info(rdt_ctx *ctx, int argc, char **argv)
 	const rdt_opts *o = &ctx->o;
 	char why[64];
 	int hw = hv_pmu_hw_available(why, sizeof(why));
-	(void)argv;
+	(void)argc, (void)argv;
 
-	if (argc)
-		return rdt_bad_usage(ctx);
 	if (rdt_need_rc(ctx)) {
 		printf("resctrl: not mounted\nhardware counters: %s\n",
 		       hw ? "yes" : why);

@@ -182,9 +182,7 @@ int rdt_cmd_mon(rdt_ctx *ctx, int argc, char **argv)
 	int r, ret = 1, started = 0;
 	long nsamples = 0;
 
-	(void)argv;
-	if (argc)
-		return rdt_bad_usage(ctx);
+	(void)argc, (void)argv;
 	rdt_block_signals(&set);
 	/* monitoring works without resctrl: its columns show '-' */
 	r = hv_rc_open(&ctx->env, &rc, &e);
@@ -258,11 +256,10 @@ int rdt_cmd_mon_stop(rdt_ctx *ctx, int argc, char **argv)
 	hv_err e = {0};
 	int ret = 0;
 
-	if (!mg || rdt_need_rc(ctx)) {
-		free(mg);
-		return RDT_FAIL;
-	}
 	hv_resctrl *rc = ctx->rc;
+
+	if (!mg)
+		return RDT_FAIL;
 	cls[0][0] = '\0';
 	if (hv_rc_classes(rc, cls + 1, RDT_MAX_CLASSES, &nc, &e)) {
 		fprintf(stderr, "hv-rdt: %s\n", e.msg);

@@ -233,7 +233,13 @@ int main(int argc, char **argv)
 	hv_env_raise_nofile(); /* room for the kvm backend's fd cache */
 	if (hv_env_init(&c.env, &e))
 		return rdt_fail("%s", e.msg);
-	ret = c.cmd->fn(&c, nw - consumed, w + consumed);
+	int na = nw - consumed;
+	if (na < c.cmd->min_args ||
+	    (c.cmd->max_args >= 0 && na > c.cmd->max_args))
+		return rdt_bad_usage(&c);
+	if (c.cmd->need_rc && rdt_need_rc(&c))
+		return RDT_FAIL;
+	ret = c.cmd->fn(&c, na, w + consumed);
 	hv_rc_close(c.rc);
 	return ret;
 }

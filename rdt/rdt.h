@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,8 @@ typedef struct rdt_cmd {
 	const char *args; /* "CLASS LINE..." */
 	const char *help;
 	rdt_fn fn;
+	int min_args, max_args; /* checked by main; max -1: no limit */
+	bool need_rc;           /* main opens resctrl into ctx->rc first */
 } rdt_cmd;
 
 extern const rdt_cmd rdt_cmds[];

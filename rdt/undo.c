@@ -50,12 +50,8 @@ int rdt_cmd_alloc_undo(rdt_ctx *ctx, int argc, char **argv)
 	FILE *f;
 	long n;
 	int ret = 1;
-	(void)argv;
+	(void)argc, (void)argv;
 
-	if (argc)
-		return rdt_bad_usage(ctx);
-	if (rdt_need_rc(ctx))
-		return RDT_FAIL;
 	if (undo_path(env, p, sizeof(p)) || !(f = fopen(p, "r"))) {
 		fprintf(stderr, "hv-rdt: nothing to undo\n");
 		return 1;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers every hv-rdt command shares: messages, resctrl and backend
  * opening, classes of tasks, number cells, capability text, signals. */
+#include <err.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -16,11 +17,9 @@ int rdt_fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("hv-rdt: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarnx(fmt, ap); /* "hv-rdt: ...\n" on stderr */
 	va_end(ap);
-	fputc('\n', stderr);
 	return RDT_FAIL;
 }
 

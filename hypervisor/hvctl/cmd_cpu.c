@@ -61,10 +61,8 @@ int hvctl_cmd_cpu_list(hvctl_ctx *c, int argc, char **argv)
 	hv_snap *a, *b;
 	hv_rates *r;
 	int rc;
-	(void)argv;
+	(void)argc, (void)argv;
 
-	if (argc)
-		return hvctl_bad_usage(c);
 	if ((rc = hvctl_take_two(c, c->interval >= 0 ? c->interval : 0.5, &a,
 	                         &b, &r)))
 		goto out;
@@ -100,12 +98,10 @@ out:
 	return rc;
 }
 
-static int cpu_onoff(hvctl_ctx *c, int argc, char **argv, const char *val)
+static int cpu_onoff(hvctl_ctx *c, char **argv, const char *val)
 {
 	uint64_t cpu;
 
-	if (argc != 1)
-		return hvctl_bad_usage(c);
 	if (hv_parse_u64(argv[0], &cpu) || cpu >= HVCTL_MAXCPU) {
 		hvctl_fail("bad CPU number \"%s\"", argv[0]);
 		return HVCTL_USAGE;
@@ -115,10 +111,12 @@ static int cpu_onoff(hvctl_ctx *c, int argc, char **argv, const char *val)
 
 int hvctl_cmd_cpu_offline(hvctl_ctx *c, int argc, char **argv)
 {
-	return cpu_onoff(c, argc, argv, "0");
+	(void)argc;
+	return cpu_onoff(c, argv, "0");
 }
 
 int hvctl_cmd_cpu_online(hvctl_ctx *c, int argc, char **argv)
 {
-	return cpu_onoff(c, argc, argv, "1");
+	(void)argc;
+	return cpu_onoff(c, argv, "1");
 }

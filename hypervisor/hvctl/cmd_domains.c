@@ -139,10 +139,8 @@ int hvctl_cmd_domains(hvctl_ctx *c, int argc, char **argv)
 	cJSON *o = NULL, *arr = NULL;
 	bool rates = c->interval > 0;
 	int rc;
-	(void)argv;
+	(void)argc, (void)argv;
 
-	if (argc)
-		return hvctl_bad_usage(c);
 	rc = rates ? hvctl_take_two(c, c->interval, &a, &b, &r)
 	           : hvctl_take(c, &b);
 	if (rc)

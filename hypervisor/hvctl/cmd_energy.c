@@ -68,10 +68,8 @@ int hvctl_cmd_energy(hvctl_ctx *c, int argc, char **argv)
 	hv_snap *a, *b;
 	hv_rates *r;
 	int rc;
-	(void)argv;
+	(void)argc, (void)argv;
 
-	if (argc)
-		return hvctl_bad_usage(c);
 	if ((rc = hvctl_take_two(c, c->interval >= 0 ? c->interval : 1.0, &a,
 	                         &b, &r)))
 		goto out;

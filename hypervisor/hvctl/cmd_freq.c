@@ -55,10 +55,8 @@ int hvctl_cmd_freq_show(hvctl_ctx *c, int argc, char **argv)
 	hv_snap *s = NULL;
 	cJSON *o = NULL, *arr = NULL;
 	int rc;
-	(void)argv;
+	(void)argc, (void)argv;
 
-	if (argc)
-		return hvctl_bad_usage(c);
 	if ((rc = hvctl_parse_cpus(c, bits)) || (rc = hvctl_take(c, &s)))
 		return rc;
 	const hv_host *h = hv_snap_host(s);
@@ -92,9 +90,8 @@ int hvctl_cmd_freq_set(hvctl_ctx *c, int argc, char **argv)
 	           {"min", "cpu/%u/min_khz"},
 	           {"max", "cpu/%u/max_khz"},
 	           {"epp", "cpu/%u/epp"}};
+	(void)argc;
 
-	if (argc != 2)
-		return hvctl_bad_usage(c);
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (!strcmp(argv[0], map[i].word))
 			return hvctl_apply(c, map[i].knob, argv[1], true, 0);

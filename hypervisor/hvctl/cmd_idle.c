@@ -44,10 +44,8 @@ int hvctl_cmd_idle_show(hvctl_ctx *c, int argc, char **argv)
 	hv_snap *s = NULL;
 	cJSON *o = NULL, *arr = NULL;
 	int rc;
-	(void)argv;
+	(void)argc, (void)argv;
 
-	if (argc)
-		return hvctl_bad_usage(c);
 	if ((rc = hvctl_parse_cpus(c, bits)) || (rc = hvctl_take(c, &s)))
 		return rc;
 	const hv_host *h = hv_snap_host(s);
@@ -107,14 +105,12 @@ static int state_index(hvctl_ctx *c, const char *word, unsigned *st)
 	return 0;
 }
 
-static int idle_toggle(hvctl_ctx *c, int argc, char **argv, const char *val)
+static int idle_toggle(hvctl_ctx *c, char **argv, const char *val)
 {
 	char fmt[64];
 	unsigned st = 0;
 	int rc;
 
-	if (argc != 1)
-		return hvctl_bad_usage(c);
 	if ((rc = state_index(c, argv[0], &st)))
 		return rc;
 	snprintf(fmt, sizeof(fmt), "cpu/%%u/cstate/%u/disable", st);
@@ -123,12 +119,14 @@ static int idle_toggle(hvctl_ctx *c, int argc, char **argv, const char *val)
 
 int hvctl_cmd_idle_disable(hvctl_ctx *c, int argc, char **argv)
 {
-	return idle_toggle(c, argc, argv, "1");
+	(void)argc;
+	return idle_toggle(c, argv, "1");
 }
 
 int hvctl_cmd_idle_enable(hvctl_ctx *c, int argc, char **argv)
 {
-	return idle_toggle(c, argc, argv, "0");
+	(void)argc;
+	return idle_toggle(c, argv, "0");
 }
 
 /* PM QoS is a host (Linux) facility with no backend knob: held through
@@ -140,8 +138,9 @@ int hvctl_cmd_idle_limit(hvctl_ctx *c, int argc, char **argv)
 	uint64_t us;
 	sigset_t set;
 	int sig, rc = 0;
+	(void)argc;
 
-	if (argc != 1 || hv_parse_u64(argv[0], &us) || us > INT32_MAX)
+	if (hv_parse_u64(argv[0], &us) || us > INT32_MAX)
 		return hvctl_bad_usage(c);
 	if (hv_plat_open(&c->env, &p, &err))
 		return hvctl_fail("%s", err.msg);

@@ -50,6 +50,7 @@ typedef struct hvctl_cmd {
 	const char *help;
 	hvctl_fn fn;
 	unsigned flags; /* HVCTL_O_* | HVCTL_DEFAULT */
+	int nargs;      /* arguments after the name; main checks the count */
 } hvctl_cmd;
 
 extern const hvctl_cmd hvctl_cmds[];

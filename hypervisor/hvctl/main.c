@@ -211,6 +211,8 @@ int main(int argc, char **argv)
 		           nw > 1 ? " " : "", nw > 1 ? w[1] : "");
 		return HVCTL_USAGE;
 	}
+	if (c.cmd->nargs != nw - consumed)
+		return hvctl_bad_usage(&c);
 	if ((rc = hvctl_open_backend(&c)))
 		goto out;
 	rc = c.cmd->fn(&c, nw - consumed, w + consumed);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers every hvctl command shares: messages, sampling, cells, JSON. */
+#include <err.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,11 +15,9 @@ int hvctl_fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("hvctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarnx(fmt, ap); /* "hvctl: ...\n" on stderr */
 	va_end(ap);
-	fputc('\n', stderr);
 	return HVCTL_FAIL;
 }
 

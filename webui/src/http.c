@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "hv/version.h"
 #include "web.h"
 
 #define MAX_BODY 4096
@@ -759,7 +760,7 @@ static enum MHD_Result h_api(web_server *sv, struct MHD_Connection *c,
 		web_buf_puts(&b, web_asset_find("/uPlot.iife.min.js")
 		                     ? ",\"uplot\":true"
 		                     : ",\"uplot\":false");
-		web_buf_puts(&b, ",\"version\":\"" HVKIT_VERSION "\"}");
+		web_buf_puts(&b, ",\"version\":\"" HV_VERSION "\"}");
 		return send_json(c, 200, &b);
 	}
 	if (!strcmp(path, "/powerd")) {

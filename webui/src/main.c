@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hv/version.h"
 #include "web.h"
 
 static void usage(FILE *f)
@@ -24,7 +25,9 @@ static void usage(FILE *f)
 	    "  -l, --listen ADDR:PORT    listen address (default "
 	    "127.0.0.1:8463)\n"
 	    "  -c, --config FILE         configuration file (key = value "
-	    "lines)\n"
+	    "lines;\n"
+	    "                            default " WEB_DEFAULT_CONFIG
+	    " if it exists)\n"
 	    "  -b, --backend NAME        kvm, xen, replay or synth (default: "
 	    "auto)\n"
 	    "      --synth-domains N     synth backend: number of domains\n"
@@ -44,7 +47,9 @@ static void usage(FILE *f)
 	    "Endpoints: / (dashboard), /metrics, "
 	    "/api/v1/{host,domains,domains/ID,pcpus,\n"
 	    "history,graph,powerd,events,config,csrf,control}, /healthz.\n"
-	    "Control actions are off unless the configuration enables them.\n");
+	    "Control actions are off unless the configuration enables them.\n"
+	    "SIGHUP reloads the configuration (a bad file keeps the running "
+	    "one).\n");
 }
 
 enum { O_SYNTH_D = 256, O_SYNTH_V, O_PERIOD, O_RRD, O_RRDC, O_PORTF, O_DUMP };
@@ -65,38 +70,21 @@ static const struct option opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-int main(int argc, char **argv)
-{
-	web_config cfg;
-	hv_err err = {0};
-	hv_env env;
-	hv_backend *be = NULL;
-	hv_collector *col = NULL;
-	web_rrd *rrd = NULL;
-	web_server *sv = NULL;
-	const char *port_file = NULL, *config = NULL;
-	int dump = 0, rc = 1, o;
+/* What the command line said, kept so that a reload (SIGHUP) applies it
+ * over the re-read file again. */
+typedef struct web_args {
+	const char *config; /* NULL: WEB_DEFAULT_CONFIG when it exists */
+	const char *port_file;
+	int dump;
+	size_t n;
+	const char *key[32], *val[32];
+} web_args;
 
-	web_config_defaults(&cfg);
-	/* Pass 1: find --config, so that the command line overrides it. */
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "l:c:b:hV", opts, NULL)) != -1) {
-		if (o == 'c')
-			config = optarg;
-		else if (o == 'h') {
-			usage(stdout);
-			return 0;
-		} else if (o == 'V') {
-			printf("hv-webd %s\n", HVKIT_VERSION);
-			return 0;
-		}
-	}
-	if (config && web_config_load(&cfg, config, &err)) {
-		fprintf(stderr, "hv-webd: %s\n", err.msg);
-		return 2;
-	}
-	optind = 1;
-	opterr = 1;
+/* -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, web_args *a)
+{
+	int o;
+
 	while ((o = getopt_long(argc, argv, "l:c:b:hV", opts, NULL)) != -1) {
 		const char *key = NULL;
 		switch (o) {
@@ -122,20 +110,27 @@ int main(int argc, char **argv)
 			key = "rrdcached";
 			break;
 		case O_PORTF:
-			port_file = optarg;
+			a->port_file = optarg;
 			break;
 		case O_DUMP:
-			dump = 1;
+			a->dump = 1;
 			break;
 		case 'c':
+			a->config = optarg;
 			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			puts(HV_VERSION_LINE("hv-webd"));
+			return 0;
 		default:
 			usage(stderr);
 			return 2;
 		}
-		if (key && web_config_set(&cfg, key, optarg, &err)) {
-			fprintf(stderr, "hv-webd: --%s: %s\n", key, err.msg);
-			return 2;
+		if (key && a->n < sizeof(a->key) / sizeof(a->key[0])) {
+			a->key[a->n] = key;
+			a->val[a->n++] = optarg;
 		}
 	}
 	if (optind < argc) {
@@ -143,18 +138,156 @@ int main(int argc, char **argv)
 		        argv[optind]);
 		return 2;
 	}
-	if (cfg.control && !cfg.auth_hash[0] && !cfg.token_hash[0]) {
-		fprintf(
-		    stderr,
-		    "hv-webd: control = yes needs auth_hash or token_hash\n");
+	return -1;
+}
+
+/* Defaults, then the file, then the command line; 0 or an error in err
+ * (its message says which). */
+static int load_config(const web_args *a, web_config *cfg, hv_err *err)
+{
+	const char *path = a->config;
+
+	web_config_defaults(cfg);
+	/* With no --config, the packaged file when there is one: hv-webd
+	 * also starts with no configuration at all, on loopback. */
+	if (!path && access(WEB_DEFAULT_CONFIG, F_OK) == 0)
+		path = WEB_DEFAULT_CONFIG;
+	if (path && web_config_load(cfg, path, err))
+		return -1;
+	for (size_t i = 0; i < a->n; i++)
+		if (web_config_set(cfg, a->key[i], a->val[i], err)) {
+			hv_err_prefix(err, "--%s", a->key[i]);
+			return -1;
+		}
+	if (cfg->control && !cfg->auth_hash[0] && !cfg->token_hash[0])
+		return hv_err_set(
+		    err, EINVAL, "control = yes needs auth_hash or token_hash");
+	return 0;
+}
+
+static int dump_metrics(hv_collector *col, const web_config *cfg, hv_err *err)
+{
+	web_buf b;
+	hv_collector_stats st;
+
+	/* Two samples, so that rates exist. */
+	for (int i = 0; i < 2; i++)
+		if (hv_collector_step(col, err))
+			return -1;
+	hv_snap *s = hv_collector_latest(col);
+	hv_collector_stats_get(col, &st);
+	web_prom_extra x = {.st = &st,
+	                    .power_budget_w = cfg->power_budget_w,
+	                    .powerd_running = -1};
+	web_buf_init(&b);
+	web_prom_render(s, &x, WEB_PROM_TEXT, &b);
+	fwrite(b.p, 1, b.len, stdout);
+	web_buf_free(&b);
+	hv_snap_unref(s);
+	return 0;
+}
+
+/* RRD history and the HTTP server: what a reload restarts. */
+static int start_front(const web_config *cfg, hv_collector *col, web_rrd **rrd,
+                       web_server **sv, hv_err *err)
+{
+	if (cfg->rrd_dir[0] &&
+	    (web_rrd_open(cfg, col, rrd, err) || web_rrd_start(*rrd, err)))
+		return -1;
+	return web_server_start(cfg, col, *rrd, sv, err) ? -1 : 0;
+}
+
+static void stop_front(web_rrd **rrd, web_server **sv)
+{
+	web_server_stop(*sv);
+	web_rrd_close(*rrd);
+	*sv = NULL;
+	*rrd = NULL;
+}
+
+static void announce(const web_config *cfg, web_server *sv, hv_backend *be,
+                     const char *port_file)
+{
+	fprintf(stderr, "hv-webd: listening on %s://%s%s%s:%u/ (backend %s)\n",
+	        cfg->tls_key[0] ? "https" : "http",
+	        strchr(cfg->listen_addr, ':') ? "[" : "", cfg->listen_addr,
+	        strchr(cfg->listen_addr, ':') ? "]" : "", web_server_port(sv),
+	        hv_backend_name(be));
+	if (port_file) {
+		FILE *f = fopen(port_file, "we");
+		if (f) {
+			fprintf(f, "%u\n", web_server_port(sv));
+			fclose(f);
+		}
+	}
+}
+
+/* SIGHUP: re-read the configuration; a bad one keeps the running one.
+ * The backend and the collector keep running (their settings apply at
+ * the next start); the RRD writer and the HTTP server restart with the
+ * new settings, so the dashboard's in-memory history starts over. 0, or
+ * -1 when neither the new nor the old configuration could be served. */
+static int reload(const web_args *a, web_config *cfg, hv_collector *col,
+                  hv_backend *be, web_rrd **rrd, web_server **sv)
+{
+	web_config nc;
+	hv_err err = {0};
+
+	if (load_config(a, &nc, &err)) {
+		fprintf(stderr,
+		        "hv-webd: reload: %s; keeping the running "
+		        "configuration\n",
+		        err.msg);
+		return 0;
+	}
+	/* Sampling settings are fixed for this run. */
+	memcpy(nc.backend, cfg->backend, sizeof(nc.backend));
+	memcpy(nc.qmp_dirs, cfg->qmp_dirs, sizeof(nc.qmp_dirs));
+	nc.synth_domains = cfg->synth_domains;
+	nc.synth_vcpus = cfg->synth_vcpus;
+	nc.period_s = cfg->period_s;
+	nc.ring = cfg->ring;
+	stop_front(rrd, sv);
+	if (start_front(&nc, col, rrd, sv, &err)) {
+		fprintf(stderr,
+		        "hv-webd: reload: %s; back to the running "
+		        "configuration\n",
+		        err.msg);
+		stop_front(rrd, sv);
+		if (start_front(cfg, col, rrd, sv, &err))
+			return -1;
+	} else {
+		*cfg = nc;
+		fprintf(stderr, "hv-webd: reloaded the configuration\n");
+	}
+	announce(cfg, *sv, be, a->port_file);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	web_args a = {0};
+	web_config cfg;
+	hv_err err = {0};
+	hv_env env;
+	hv_backend *be = NULL;
+	hv_collector *col = NULL;
+	web_rrd *rrd = NULL;
+	web_server *sv = NULL;
+	int rc, sig = 0;
+
+	if ((rc = parse_args(argc, argv, &a)) >= 0)
+		return rc;
+	if (load_config(&a, &cfg, &err)) {
+		fprintf(stderr, "hv-webd: %s\n", err.msg);
 		return 2;
 	}
-
 	signal(SIGPIPE, SIG_IGN);
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	/* Block before any thread exists so only sigwait() sees them. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
@@ -174,49 +307,19 @@ int main(int argc, char **argv)
 	hv_collector_opts co = {.period_s = cfg.period_s, .ring = 4};
 	if (hv_collector_new(be, &co, &col, &err))
 		goto fail;
-	if (dump) {
-		web_buf b;
-		hv_collector_stats st;
-		/* Two samples, so that rates exist. */
-		for (int i = 0; i < 2; i++)
-			if (hv_collector_step(col, &err))
-				goto fail;
-		hv_snap *s = hv_collector_latest(col);
-		hv_collector_stats_get(col, &st);
-		web_prom_extra x = {.st = &st,
-		                    .power_budget_w = cfg.power_budget_w,
-		                    .powerd_running = -1};
-		web_buf_init(&b);
-		web_prom_render(s, &x, WEB_PROM_TEXT, &b);
-		fwrite(b.p, 1, b.len, stdout);
-		web_buf_free(&b);
-		hv_snap_unref(s);
+	if (a.dump) {
+		if (dump_metrics(col, &cfg, &err))
+			goto fail;
 		rc = 0;
 		goto out;
 	}
-	if (hv_collector_start(col, &err))
+	if (hv_collector_start(col, &err) ||
+	    start_front(&cfg, col, &rrd, &sv, &err))
 		goto fail;
-	if (cfg.rrd_dir[0]) {
-		if (web_rrd_open(&cfg, col, &rrd, &err) ||
-		    web_rrd_start(rrd, &err))
+	announce(&cfg, sv, be, a.port_file);
+	while (!sigwait(&set, &sig) && sig == SIGHUP)
+		if (reload(&a, &cfg, col, be, &rrd, &sv))
 			goto fail;
-	}
-	if (web_server_start(&cfg, col, rrd, &sv, &err))
-		goto fail;
-	fprintf(stderr, "hv-webd: listening on %s://%s%s%s:%u/ (backend %s)\n",
-	        cfg.tls_key[0] ? "https" : "http",
-	        strchr(cfg.listen_addr, ':') ? "[" : "", cfg.listen_addr,
-	        strchr(cfg.listen_addr, ':') ? "]" : "", web_server_port(sv),
-	        hv_backend_name(be));
-	if (port_file) {
-		FILE *f = fopen(port_file, "we");
-		if (f) {
-			fprintf(f, "%u\n", web_server_port(sv));
-			fclose(f);
-		}
-	}
-	int sig = 0;
-	sigwait(&set, &sig);
 	fprintf(stderr, "hv-webd: %s, stopping\n", strsignal(sig));
 	rc = 0;
 	goto out;
@@ -225,8 +328,7 @@ fail:
 	        err.msg[0] ? err.msg : strerror(err.code));
 	rc = 1;
 out:
-	web_server_stop(sv);
-	web_rrd_close(rrd);
+	stop_front(&rrd, &sv);
 	hv_collector_free(col);
 	hv_backend_close(be);
 	return rc;
