@@ -261,16 +261,21 @@ out:
 	return rc;
 }
 
-static int parse_addr(const char *s, uint64_t *addr)
+/* ADDR argument -> the knob for its page; usage errors said here. */
+static int mem_arg(hvctl_ctx *c, int argc, char **argv, char *knob, size_t len,
+                   uint64_t *addr)
 {
-	char *end;
-	unsigned long long v;
+	char k[HV_KNOB_LEN];
+	hv_err err = {0};
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (!*s || *end || errno || s[0] == '-')
-		return -EINVAL;
-	*addr = v & ~((1ull << HV_RAS_PAGE_SHIFT) - 1);
+	if (argc != 1)
+		return hvctl_bad_usage(c);
+	snprintf(k, sizeof(k), "mem/%s/offline", argv[0]);
+	if (hv_ras_mem_knob(k, addr, &err)) {
+		hvctl_fail("bad physical address \"%s\"", argv[0]);
+		return HVCTL_USAGE;
+	}
+	snprintf(knob, len, "mem/0x%" PRIx64 "/offline", *addr);
 	return 0;
 }
 
@@ -280,14 +285,10 @@ int hvctl_cmd_mem_offline(hvctl_ctx *c, int argc, char **argv)
 	hv_change chg;
 	hv_err err = {0};
 	uint64_t addr = 0;
+	int rc;
 
-	if (argc != 1)
-		return hvctl_bad_usage(c);
-	if (parse_addr(argv[0], &addr)) {
-		hvctl_fail("bad physical address \"%s\"", argv[0]);
-		return HVCTL_USAGE;
-	}
-	snprintf(knob, sizeof(knob), "mem/0x%" PRIx64 "/offline", addr);
+	if ((rc = mem_arg(c, argc, argv, knob, sizeof(knob), &addr)))
+		return rc;
 	if (hv_knob_set(c->b, knob, "1", &chg, &err))
 		return hvctl_fail("%s", err.msg);
 	if (c->json) {
@@ -309,14 +310,10 @@ int hvctl_cmd_mem_status(hvctl_ctx *c, int argc, char **argv)
 	char knob[HV_KNOB_LEN], val[16];
 	hv_err err = {0};
 	uint64_t addr = 0;
+	int rc;
 
-	if (argc != 1)
-		return hvctl_bad_usage(c);
-	if (parse_addr(argv[0], &addr)) {
-		hvctl_fail("bad physical address \"%s\"", argv[0]);
-		return HVCTL_USAGE;
-	}
-	snprintf(knob, sizeof(knob), "mem/0x%" PRIx64 "/offline", addr);
+	if ((rc = mem_arg(c, argc, argv, knob, sizeof(knob), &addr)))
+		return rc;
 	if (hv_knob_get(c->b, knob, val, sizeof(val), &err))
 		return hvctl_fail("%s", err.msg);
 	if (c->json) {

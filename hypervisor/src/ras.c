@@ -268,6 +268,30 @@ long hv_xen_mce_decode(const void *buf, size_t len, size_t reclen,
 	return n;
 }
 
+/* ---- mem/ADDR/offline ---- */
+
+int hv_ras_mem_knob(const char *knob, uint64_t *page, hv_err *err)
+{
+	const char *a = knob + 4, *slash;
+	char buf[32];
+	char *end;
+	unsigned long long v;
+
+	if (strncmp(knob, "mem/", 4) || !(slash = strchr(a, '/')) ||
+	    strcmp(slash, "/offline") || slash == a ||
+	    (size_t)(slash - a) >= sizeof(buf))
+		return hv_err_set(err, ENOTSUP, "%s: no such knob", knob);
+	memcpy(buf, a, (size_t)(slash - a));
+	buf[slash - a] = '\0';
+	errno = 0;
+	v = strtoull(buf, &end, 0);
+	if (*end || errno || buf[0] == '-')
+		return hv_err_set(err, EINVAL,
+		                  "\"%s\" is not a physical address", buf);
+	*page = v & ~((1ull << HV_RAS_PAGE_SHIFT) - 1);
+	return 0;
+}
+
 /* ---- accumulator ---- */
 
 typedef struct ras_cpu {

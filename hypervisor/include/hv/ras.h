@@ -89,6 +89,12 @@ long hv_mce_ring_drain(const hv_mce_fmt *f, const uint8_t *data, uint64_t size,
 long hv_xen_mce_decode(const void *buf, size_t len, size_t reclen,
                        uint64_t now_ns, hv_mce_cb cb, void *ctx);
 
+/* "mem/ADDR/offline" -> the 4 KiB page address holding ADDR (0x... or
+ * decimal). -ENOTSUP for another knob, -EINVAL (message in err) for an
+ * address that is not a number. hvctl's ADDR arguments use it too (pass
+ * the bare address as "mem/ADDR/offline"). */
+int hv_ras_mem_knob(const char *knob, uint64_t *page, hv_err *err);
+
 /* ---- The accumulator ---- */
 typedef struct hv_ras hv_ras;
 

@@ -398,28 +398,6 @@ void plat_mce_sample(hv_plat *p, hv_snap *s)
 
 /* ---- mem/ADDR/offline ---- */
 
-static int parse_mem_knob(const char *knob, uint64_t *addr, hv_err *err)
-{
-	const char *a = knob + 4, *slash = strchr(a, '/');
-	char buf[32];
-	char *end;
-	unsigned long long v;
-
-	if (!slash || strcmp(slash, "/offline") ||
-	    (size_t)(slash - a) >= sizeof(buf) || slash == a)
-		return hv_err_set(err, ENOTSUP, "%s: no such knob", knob);
-	memcpy(buf, a, (size_t)(slash - a));
-	buf[slash - a] = '\0';
-	errno = 0;
-	v = strtoull(buf, &end, 0);
-	if (*end || errno || buf[0] == '-')
-		return hv_err_set(err, EINVAL,
-		                  "%s: \"%s\" is not a physical address", knob,
-		                  buf);
-	*addr = v & ~((1ull << HV_RAS_PAGE_SHIFT) - 1);
-	return 0;
-}
-
 /* 1 poisoned, 0 not, negative errno when unreadable. */
 static int page_poisoned(hv_plat *p, uint64_t addr)
 {
@@ -447,7 +425,7 @@ int plat_mem_knob_get(hv_plat *p, const char *knob, char *val, size_t len,
 	uint64_t addr = 0;
 	int rc;
 
-	if ((rc = parse_mem_knob(knob, &addr, err)))
+	if ((rc = hv_ras_mem_knob(knob, &addr, err)))
 		return rc;
 	rc = page_poisoned(p, addr);
 	if (rc == -ERANGE)
@@ -470,7 +448,7 @@ int plat_mem_knob_set(hv_plat *p, const char *knob, const char *val,
 	uint64_t addr = 0;
 	int rc, was;
 
-	if ((rc = parse_mem_knob(knob, &addr, err)))
+	if ((rc = hv_ras_mem_knob(knob, &addr, err)))
 		return rc;
 	if (!strcmp(val, "0"))
 		return hv_err_set(err, EPERM,

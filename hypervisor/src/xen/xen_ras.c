@@ -184,23 +184,11 @@ void hv_xen_ras_sample(hv_xen_ras *r, hv_snap *s)
 /* mem/ADDR/offline on Xen: ADDR is a machine address (mfn << 12). */
 static int parse(const char *knob, uint64_t *mfn, hv_err *err)
 {
-	const char *a = knob + 4, *slash = strchr(a, '/');
-	char buf[32], *end;
-	unsigned long long v;
+	uint64_t a = 0;
+	int rc = hv_ras_mem_knob(knob, &a, err);
 
-	if (strncmp(knob, "mem/", 4) || !slash || strcmp(slash, "/offline") ||
-	    slash == a || (size_t)(slash - a) >= sizeof(buf))
-		return hv_err_set(err, ENOTSUP, "xen: no knob %s", knob);
-	memcpy(buf, a, (size_t)(slash - a));
-	buf[slash - a] = '\0';
-	errno = 0;
-	v = strtoull(buf, &end, 0);
-	if (*end || errno || buf[0] == '-')
-		return hv_err_set(err, EINVAL,
-		                  "%s: \"%s\" is not a machine address", knob,
-		                  buf);
-	*mfn = v >> HV_RAS_PAGE_SHIFT;
-	return 0;
+	*mfn = a >> HV_RAS_PAGE_SHIFT;
+	return rc;
 }
 
 int hv_xen_ras_knob_get(hv_xen_ras *r, const char *knob, char *val, size_t len,
