@@ -18,6 +18,8 @@ declare -A targets=(
   targets[fuzz_snapjson]="hypervisor/src/snapjson.c hypervisor/src/snapshot.c hypervisor/src/rates.c hypervisor/src/err.c hypervisor/src/sysio.c -lcjson -lm"
 [ -f "$src/hypervisor/src/kvm/kvm_parse.c" ] &&
   targets[fuzz_kvmparse]="hypervisor/src/kvm/kvm_parse.c hypervisor/src/sysio.c hypervisor/src/err.c"
+[ -f "$src/hypervisor/src/ras.c" ] &&
+  targets[fuzz_mce]="hypervisor/src/ras.c hypervisor/src/snapshot.c hypervisor/src/rates.c hypervisor/src/err.c hypervisor/src/sysio.c -lm"
 rc=0
 for t in "${!targets[@]}"; do
   srcs=""
