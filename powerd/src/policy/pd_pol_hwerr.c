@@ -73,8 +73,9 @@ static int note_nodata(pd_mem *m, const pd_view *v, pd_out *o)
 	m->hwerr.nodata_noted = true;
 	return pd_note_add(o, "hwerr", "warn",
 	                   "no per-CPU corrected-error counts from this "
-	                   "backend (hv_pcpu.ce_count unsupported): the "
-	                   "hardware-error policy cannot act");
+	                   "backend (%s): the hardware-error policy cannot act",
+	                   v->ras_note[0] ? v->ras_note
+	                                  : "hv_pcpu.ce_count unsupported");
 }
 
 /* Why an online CPU over the threshold may not go offline, or NULL. */
