@@ -134,7 +134,7 @@ if [ "$mode" = ras ]; then
   else
     echo "FINDING: Xen 4.17 under QEMU TCG did not forward the injected corrected errors:" \
       "its poller runs (\"mcheck_poll: Machine check polling timer started\"), QEMU accepted 3 injections," \
-      "Xen's console has $after MCE lines after them (mce_verbosity=verbose loglvl=all), /dev/mcelog gave ${bytes:-0} bytes"
+      "Xen's console has $after MCE lines after them within 35 s (mce_verbosity=verbose loglvl=all), /dev/mcelog gave ${bytes:-0} bytes"
   fi
   check "hardware-error scenario ran (injection accepted, dom0 reported)" \
     "$(grep -q '^--- /dev/mcelog' "$work/r.txt" && ! grep -q failed "$work/inject.log" && echo 0 || echo 1)"
