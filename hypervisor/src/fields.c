@@ -9,7 +9,7 @@
 
 #include "hv/fields.h"
 
-#define DOM(m) .off = offsetof(hv_dom, m)
+#define DOM(m) .off = offsetof(hv_dom, m), .mem = #m
 #define DRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_dom_rate, m)
 #define EX HV_FV_EXPORT
 #define API HV_FV_API
@@ -19,6 +19,9 @@
 #define NS .mul = 1, .dec = 9
 #define KIB .mul = 1024
 #define ONE .mul = 1
+
+/* one family, hv_domain_memory_bandwidth_bytes, of two scopes */
+#define MBM_HELP "Memory traffic counted by MBM; scope is total or local."
 
 static hv_u64 dom_start(const void *rec)
 {
@@ -373,8 +376,7 @@ const hv_field hv_dom_fields[HV_D__N] = {
                         ONE,
                         .kind = C,
                         .views = EX | PROM,
-                        .help = "Memory traffic counted by MBM; scope is "
-                                "total or local.",
+                        .help = MBM_HELP,
                         .prom = "hv_domain_memory_bandwidth_bytes",
                         .prom_unit = "bytes",
                         .prom_label = "scope=\"total\"",
@@ -385,8 +387,7 @@ const hv_field hv_dom_fields[HV_D__N] = {
                         ONE,
                         .kind = C,
                         .views = EX | PROM,
-                        .help = "Memory traffic counted by MBM; scope is "
-                                "total or local.",
+                        .help = MBM_HELP,
                         .prom = "hv_domain_memory_bandwidth_bytes",
                         .prom_unit = "bytes",
                         .prom_label = "scope=\"local\"",
@@ -454,7 +455,7 @@ const hv_field hv_dom_fields[HV_D__N] = {
                   .help = "Identity that is never reused."},
 };
 
-#define VCPU(m) .off = offsetof(hv_vcpu, m)
+#define VCPU(m) .off = offsetof(hv_vcpu, m), .mem = #m
 #define VRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_vcpu_rate, m)
 
 static const hv_field vcpu_fields[] = {
@@ -527,7 +528,7 @@ static const hv_field vcpu_fields[] = {
      .api = "steal_pct"},
 };
 
-#define NET(m) .off = offsetof(hv_net, m)
+#define NET(m) .off = offsetof(hv_net, m), .mem = #m
 #define NRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_net_rate, m)
 
 static const hv_field net_fields[] = {
@@ -622,7 +623,7 @@ static const hv_field net_fields[] = {
      .api_pos = 7},
 };
 
-#define BLK(m) .off = offsetof(hv_blk, m)
+#define BLK(m) .off = offsetof(hv_blk, m), .mem = #m
 #define BRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_blk_rate, m)
 
 static const hv_field blk_fields[] = {
@@ -767,38 +768,44 @@ static hv_u64 host_online(const void *rec)
 	return hv_val(on);
 }
 
-#define HOST(m) .off = offsetof(hv_host, m)
+/* one family, hv_host_info, of three labels */
+#define HOST_INFO_HELP \
+	"Host identity: hostname, backend and hypervisor version."
+#define HOST(m) .off = offsetof(hv_host, m), .mem = #m
 #define HRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_host_rate, m)
 
 static const hv_field host_fields[] = {
     {.name = "name",
      .type = HV_FT_STR,
      HOST(hostname),
-     .views = EX | API,
+     .views = EX | API | PROM,
+     .prom_pos = 1,
      .kind = HV_FK_INFO,
      .api = "hostname",
      .api_pos = 1,
-     .help = "Host identity: hostname, backend and hypervisor version.",
+     .help = HOST_INFO_HELP,
      .prom = "hv_host",
      .prom_label = "hostname"},
     {.name = "backend",
      .type = HV_FT_STR,
      HOST(backend),
-     .views = EX | API,
+     .views = EX | API | PROM,
+     .prom_pos = 2,
      .kind = HV_FK_INFO,
      .api = "backend",
      .api_pos = 2,
-     .help = "Host identity: hostname, backend and hypervisor version.",
+     .help = HOST_INFO_HELP,
      .prom = "hv_host",
      .prom_label = "backend"},
     {.name = "version",
      .type = HV_FT_STR,
      HOST(hv_version),
-     .views = EX | API,
+     .views = EX | API | PROM,
+     .prom_pos = 3,
      .kind = HV_FK_INFO,
      .api = "hv_version",
      .api_pos = 3,
-     .help = "Host identity: hostname, backend and hypervisor version.",
+     .help = HOST_INFO_HELP,
      .prom = "hv_host",
      .prom_label = "version"},
     {.name = "idle.driver",
@@ -819,7 +826,8 @@ static const hv_field host_fields[] = {
      .unit = "ns",
      HOST(uptime_ns),
      NS,
-     .views = EX | API,
+     .views = EX | API | PROM,
+     .prom_pos = 6,
      .help = "Host uptime.",
      .api = "uptime_s",
      .api_pos = 6,
@@ -845,7 +853,8 @@ static const hv_field host_fields[] = {
      .unit = "KiB",
      HOST(mem_total_kib),
      KIB,
-     .views = EX | API,
+     .views = EX | API | PROM,
+     .prom_pos = 4,
      .help = "Host memory in total.",
      .api = "mem_total_bytes",
      .api_pos = 7,
@@ -855,7 +864,8 @@ static const hv_field host_fields[] = {
      .unit = "KiB",
      HOST(mem_free_kib),
      KIB,
-     .views = EX | API,
+     .views = EX | API | PROM,
+     .prom_pos = 5,
      .help = "Host memory free.",
      .api = "mem_free_bytes",
      .api_pos = 8,
@@ -889,7 +899,8 @@ static const hv_field host_fields[] = {
      HOST(ce_total),
      ONE,
      .kind = C,
-     .views = API,
+     .views = API | PROM,
+     .prom_pos = 8,
      .help = "Corrected hardware errors on the host.",
      .api = "ce_total",
      .api_pos = 15,
@@ -907,7 +918,7 @@ static const hv_field host_fields[] = {
      HOST(mce_lost),
      ONE,
      .kind = C,
-     .views = API,
+     .views = API | PROM,
      .help = "Machine-check records the source lost (ring overflow).",
      .api = "mce_lost",
      .api_pos = 18,
@@ -928,7 +939,9 @@ static const hv_field host_fields[] = {
      .api_pos = 16},
 };
 
-#define PCPU(m) .off = offsetof(hv_pcpu, m)
+/* one family, hv_pcpu_cpufreq_info, of two labels */
+#define CPUFREQ_HELP "cpufreq governor and driver of the physical CPU."
+#define PCPU(m) .off = offsetof(hv_pcpu, m), .mem = #m
 #define PRATE(m) .type = HV_FT_RATE, .off = offsetof(hv_pcpu_rate, m)
 
 static const hv_field pcpu_fields[] = {
@@ -1049,7 +1062,7 @@ static const hv_field pcpu_fields[] = {
      .views = API | PROM,
      .kind = HV_FK_INFO,
      .flags = HV_FF_OMIT_EMPTY,
-     .help = "cpufreq governor and driver of the physical CPU.",
+     .help = CPUFREQ_HELP,
      .api = "governor",
      .api_pos = 11,
      .prom = "hv_pcpu_cpufreq",
@@ -1061,7 +1074,7 @@ static const hv_field pcpu_fields[] = {
      .views = API | PROM,
      .kind = HV_FK_INFO,
      .flags = HV_FF_OMIT_EMPTY,
-     .help = "cpufreq governor and driver of the physical CPU.",
+     .help = CPUFREQ_HELP,
      .api = "driver",
      .api_pos = 12,
      .prom = "hv_pcpu_cpufreq",
@@ -1193,6 +1206,29 @@ size_t hv_field_nchild(const hv_field *f, const void *rec)
 	}
 }
 
+const void *hv_field_children(const hv_field *f, const void *rec, size_t *n,
+                              size_t *size)
+{
+	const hv_dom *d = rec;
+	switch (f->child) {
+	case HV_REC_VCPU:
+		*n = d->nr_vcpu;
+		*size = sizeof(hv_vcpu);
+		return d->vcpu;
+	case HV_REC_NET:
+		*n = d->nr_net;
+		*size = sizeof(hv_net);
+		return d->net;
+	case HV_REC_BLK:
+		*n = d->nr_blk;
+		*size = sizeof(hv_blk);
+		return d->blk;
+	default:
+		*n = *size = 0;
+		return NULL;
+	}
+}
+
 const void *hv_field_child(const hv_field *f, const void *rec, const void *rate,
                            size_t i, const void **crate, uint32_t *number)
 {
@@ -1227,31 +1263,6 @@ const void *hv_field_child(const hv_field *f, const void *rec, const void *rate,
 	return c;
 }
 
-double hv_field_base(const hv_field *f, const void *rec, const void *rate)
-{
-	static const double neg10[] = {1,    1e-1, 1e-2, 1e-3, 1e-4,
-	                               1e-5, 1e-6, 1e-7, 1e-8, 1e-9};
-	static const double pos10[] = {1,   1e1, 1e2, 1e3, 1e4,
-	                               1e5, 1e6, 1e7, 1e8, 1e9};
-	double mul = f->mul ? f->mul : 1;
-	unsigned dec = f->dec < 10 ? f->dec : 9;
-	if (f->type == HV_FT_RATE) {
-		double v = hv_field_rate(f, rate);
-		return f->mul > 1 ? v * mul : v;
-	}
-	if (f->type == HV_FT_STR || f->type == HV_FT_STATE ||
-	    f->type == HV_FT_CHILD)
-		return NAN;
-	hv_u64 x = hv_field_u64(f, rec);
-	if (!hv_ok(x) || (f->flags & HV_FF_API_NULL0 && !x.v))
-		return NAN;
-	if (f->flags & HV_FF_DIV)
-		return (double)x.v / pos10[dec] * mul;
-	if (!dec)
-		return (double)x.v * mul;
-	return (double)x.v * (mul * neg10[dec]);
-}
-
 const char *hv_field_str(const hv_field *f, const void *rec, char *buf,
                          size_t len)
 {
@@ -1261,18 +1272,6 @@ const char *hv_field_str(const hv_field *f, const void *rec, char *buf,
 		return hv_dom_state_str(
 		    *(const uint32_t *)((const char *)rec + f->off), buf);
 	return NULL;
-}
-
-double hv_field_num(const hv_field *f, const void *rec, const void *rate)
-{
-	if (f->type == HV_FT_RATE)
-		return hv_field_rate(f, rate);
-	if (f->type == HV_FT_STATE)
-		return (double)*(const uint32_t *)((const char *)rec + f->off);
-	if (f->type == HV_FT_STR || f->type == HV_FT_CHILD)
-		return 0;
-	hv_u64 x = hv_field_u64(f, rec);
-	return hv_ok(x) ? (double)x.v : NAN;
 }
 
 void hv_fmt_human(double v, char *buf, size_t len)
@@ -1298,7 +1297,14 @@ void hv_fmt_human(double v, char *buf, size_t len)
 int hv_field_fmt(const hv_field *f, const void *rec, const void *rate,
                  char *buf, size_t len)
 {
-	if (f->type == HV_FT_STR || f->type == HV_FT_STATE) {
+	if (f->type == HV_FT_STR) {
+		const char *s = (const char *)rec + f->off;
+		if (!*s)
+			return 0;
+		snprintf(buf, len, "%s", s);
+		return 1;
+	}
+	if (f->type == HV_FT_STATE) {
 		char st[HV_STATE_LEN];
 		const char *s = hv_field_str(f, rec, st, sizeof(st));
 		if (!s || !*s)

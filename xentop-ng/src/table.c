@@ -109,13 +109,14 @@ static int cmp(const void *a, const void *b, void *arg)
 	int r = 0;
 	if (col->flags & XT_COL_TEXT) {
 		char sa[128], sb[128];
-		if (!col->text(ra, x->c, sa, sizeof(sa)))
+		if (!xt_col_text(col, ra, x->c, sa, sizeof(sa)))
 			sa[0] = 0;
-		if (!col->text(rb, x->c, sb, sizeof(sb)))
+		if (!xt_col_text(col, rb, x->c, sb, sizeof(sb)))
 			sb[0] = 0;
 		r = strcasecmp(sa, sb);
 	} else {
-		double va = col->num(ra, x->c), vb = col->num(rb, x->c);
+		double va = xt_col_num(col, ra, x->c),
+		       vb = xt_col_num(col, rb, x->c);
 		/* Missing values go last whatever the direction. */
 		if (isnan(va) || isnan(vb))
 			r = (isnan(va) != 0) - (isnan(vb) != 0);

@@ -14,7 +14,9 @@
  * id in the enum below), plus the backend that fills the member. Rows with
  * a `views` bit appear in that output on their own, after the rows placed
  * by `api_pos`/`prom_pos`; a screen column is one more line in xentop-ng's
- * column list (its position among the columns is a screen decision). See
+ * column list (its position among the columns is a screen decision). An
+ * hv_u64 row is also recorded and replayed (hvkit.snap/1, under its
+ * member name) without a change to snapjson. See
  * docs/arch/core.md, "How to add a counter". */
 #ifndef HV_FIELDS_H
 #define HV_FIELDS_H
@@ -93,20 +95,11 @@ typedef enum hv_ffmt {
 typedef struct hv_field {
 	const char *name; /* canonical, libvirt domstats words: "cpu.time" */
 	const char *unit; /* of the raw value: "ns", "KiB", "B", "B/s", "%" */
-	uint8_t type;     /* hv_ftype */
-	uint8_t kind;     /* hv_fkind */
-	uint8_t flags;    /* hv_fflag */
-	uint8_t views;    /* hv_fview */
-	uint16_t off;     /* offset in the record or in its rate struct */
-	/* Base units (seconds, bytes, hertz, joules, watts):
-	 * raw * mul / 10^dec. */
-	uint32_t mul;
-	uint8_t dec;
+	const char *mem;  /* the record's member ("cpu_ns"): recordings */
 	const char *help;
 	/* /api/v1: key (values in base units); api_pos orders the list
 	 * (0: after the placed rows, in table order). */
 	const char *api;
-	uint8_t api_pos;
 	/* /metrics: family base name (no _total/_info), OpenMetrics unit,
 	 * prom_pos as api_pos. Rows with the same family in a row of the
 	 * table form one family (prom_label tells them apart); an info row's
@@ -114,16 +107,26 @@ typedef struct hv_field {
 	const char *prom;
 	const char *prom_unit;
 	const char *prom_label;
-	uint8_t prom_pos;
 	/* Screen: column id (config, --sort), header, width, format
 	 * (HV_FMT_NONE: no column), one-line help. */
 	const char *col;
 	const char *header;
-	uint8_t width;
-	uint8_t fmt;
 	const char *tip;
-	uint8_t child;                  /* HV_FT_CHILD: hv_rec */
 	hv_u64 (*get)(const void *rec); /* HV_FT_FN */
+	/* Base units (seconds, bytes, hertz, joules, watts):
+	 * raw * mul / 10^dec. */
+	uint32_t mul;
+	uint16_t off;  /* offset in the record or in its rate struct */
+	uint8_t type;  /* hv_ftype */
+	uint8_t kind;  /* hv_fkind */
+	uint8_t flags; /* hv_fflag */
+	uint8_t views; /* hv_fview */
+	uint8_t dec;
+	uint8_t api_pos;
+	uint8_t prom_pos;
+	uint8_t width;
+	uint8_t fmt;   /* hv_ffmt */
+	uint8_t child; /* HV_FT_CHILD: hv_rec */
 } hv_field;
 
 /* Row ids of the domain table (others are walked, not named). */
@@ -186,6 +189,10 @@ size_t hv_field_nchild(const hv_field *f, const void *rec);
 const void *hv_field_child(const hv_field *f, const void *rec, const void *rate,
                            size_t i, const void **crate, uint32_t *number);
 
+/* The array of those children and its element size, for hot loops. */
+const void *hv_field_children(const hv_field *f, const void *rec, size_t *n,
+                              size_t *size);
+
 /* Values. rec is the record (hv_dom *, ...), rate its hv_*_rate or NULL. */
 static inline hv_u64 hv_field_u64(const hv_field *f, const void *rec)
 {
@@ -217,16 +224,53 @@ static inline double hv_field_rate(const hv_field *f, const void *rate)
 {
 	return rate ? *(const double *)((const char *)rate + f->off) : NAN;
 }
-/* The value as a double in base units (NAN when missing). */
-double hv_field_base(const hv_field *f, const void *rec, const void *rate);
+/* The value as a double in base units (NAN when missing). Inline: the
+ * JSON writers call it per value. */
+static inline double hv_field_base(const hv_field *f, const void *rec,
+                                   const void *rate)
+{
+	static const double neg10[] = {1,    1e-1, 1e-2, 1e-3, 1e-4,
+	                               1e-5, 1e-6, 1e-7, 1e-8, 1e-9};
+	static const double pos10[] = {1,   1e1, 1e2, 1e3, 1e4,
+	                               1e5, 1e6, 1e7, 1e8, 1e9};
+	double mul = f->mul ? f->mul : 1;
+	unsigned dec = f->dec < 10 ? f->dec : 9;
+	if (f->type == HV_FT_RATE) {
+		double v = hv_field_rate(f, rate);
+		return f->mul > 1 ? v * mul : v;
+	}
+	if (f->type == HV_FT_STR || f->type == HV_FT_STATE ||
+	    f->type == HV_FT_CHILD)
+		return NAN;
+	hv_u64 x = hv_field_u64(f, rec);
+	if (!hv_ok(x) || (f->flags & HV_FF_API_NULL0 && !x.v))
+		return NAN;
+	if (f->flags & HV_FF_DIV)
+		return (double)x.v / pos10[dec] * mul;
+	if (!dec)
+		return (double)x.v * mul;
+	return (double)x.v * (mul * neg10[dec]);
+}
 /* Text of an HV_FT_STR or HV_FT_STATE row; NULL for other types. */
 const char *hv_field_str(const hv_field *f, const void *rec, char *buf,
                          size_t len);
 /* Screen text by the row's format; returns 0 when missing ("-"). */
 int hv_field_fmt(const hv_field *f, const void *rec, const void *rate,
                  char *buf, size_t len);
-/* Sort key for a screen column: NAN when missing. */
-double hv_field_num(const hv_field *f, const void *rec, const void *rate);
+/* Sort key for a screen column: NAN when missing. Inline: sorts call it
+ * per comparison. */
+static inline double hv_field_num(const hv_field *f, const void *rec,
+                                  const void *rate)
+{
+	if (f->type == HV_FT_RATE)
+		return hv_field_rate(f, rate);
+	if (f->type == HV_FT_STATE)
+		return (double)*(const uint32_t *)((const char *)rec + f->off);
+	if (f->type == HV_FT_STR || f->type == HV_FT_CHILD)
+		return 0;
+	hv_u64 x = hv_field_u64(f, rec);
+	return hv_ok(x) ? (double)x.v : NAN;
+}
 
 /* Domain state as six letters "dsbcpr" ('-' when the flag is clear), as
  * Xen's xentop prints them. A KVM guest that is powered off while its QEMU
