@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/knob.h"
 #include "policy/pd_pol.h"
 
 pd_mem *pd_mem_new(void)
@@ -42,44 +43,24 @@ void pd_out_free(pd_out *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* "cpu/N/..." -> N, with *rest after "cpu/N/"; -1 if not a CPU knob. */
-static int knob_cpu_rest(const char *knob, const char **rest)
-{
-	char *end;
-	unsigned long n;
-
-	if (strncmp(knob, "cpu/", 4) != 0 || knob[4] < '0' || knob[4] > '9')
-		return -1;
-	errno = 0;
-	n = strtoul(knob + 4, &end, 10);
-	if (errno || *end != '/' || n > 65535)
-		return -1;
-	if (rest)
-		*rest = end + 1;
-	return (int)n;
-}
-
+/* Knob names are libhv's (hv_knob_parse): one grammar, one CPU limit. */
 int pd_knob_cpu(const char *knob)
 {
-	return knob_cpu_rest(knob, NULL);
+	hv_knob k;
+
+	if (hv_knob_parse(knob, &k, NULL) || !hv_knob_is_cpu(k.kind))
+		return -1;
+	return (int)k.cpu;
 }
 
 int pd_knob_cstate(const char *knob, unsigned *state)
 {
-	const char *rest;
-	char *end;
-	unsigned long s;
-	int cpu = knob_cpu_rest(knob, &rest);
+	hv_knob k;
 
-	if (cpu < 0 || strncmp(rest, "cstate/", 7) != 0 || rest[7] < '0' ||
-	    rest[7] > '9')
+	if (hv_knob_parse(knob, &k, NULL) || k.kind != HV_KNOB_CSTATE_DISABLE)
 		return -1;
-	errno = 0;
-	s = strtoul(rest + 7, &end, 10);
-	if (errno || strcmp(end, "/disable") != 0 || s >= 64)
-		return -1;
-	*state = (unsigned)s;
-	return cpu;
+	*state = k.state;
+	return (int)k.cpu;
 }
 
 static int ensure_cpus(pd_mem *m, unsigned ncpu)
@@ -110,14 +91,11 @@ static bool failed_recently(const pd_mem *m, const char *knob, double t)
 static int add_decision(pd_out *o, const char *knob, const char *val,
                         bool release, const char *policy, const char *reason)
 {
-	if (o->n == o->cap) {
-		size_t nc = o->cap ? o->cap * 2 : 32;
-		pd_decision *p = realloc(o->d, nc * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		o->d = p;
-		o->cap = nc;
-	}
+	pd_decision *p = pd_grow(o->d, &o->cap, o->n, sizeof(*p), 32);
+
+	if (!p)
+		return -ENOMEM;
+	o->d = p;
 	pd_decision *d = &o->d[o->n++];
 	memset(d, 0, sizeof(*d));
 	snprintf(d->knob, sizeof(d->knob), "%s", knob);
@@ -250,7 +228,6 @@ static int run_policies(const pd_config *c, pd_mem *m, const pd_view *v,
 static bool skip_set(const pd_mem *m, const pd_view *v, const pd_claim *w,
                      const pd_hold *h)
 {
-	int cpu;
 	const pd_cpu *p;
 	unsigned s;
 
@@ -258,8 +235,7 @@ static bool skip_set(const pd_mem *m, const pd_view *v, const pd_claim *w,
 		return true;
 	if (failed_recently(m, w->knob, v->t))
 		return true;
-	cpu = pd_knob_cpu(w->knob);
-	p = cpu >= 0 ? pd_view_cpu(v, (unsigned)cpu) : NULL;
+	p = w->cpu >= 0 ? pd_view_cpu(v, (unsigned)w->cpu) : NULL;
 	/* cpufreq/cpuidle knobs of an offline CPU wait for it. */
 	if (!pd_ends_with(w->knob, "/online") && p && p->online != 1)
 		return true;
@@ -309,14 +285,15 @@ static int diff_releases(const pd_mem *m, const pd_view *v, const pd_claims *cl,
 
 	for (size_t i = 0; i < nheld && !rc; i++) {
 		const pd_hold *h = &held[i];
-		int cpu = pd_knob_cpu(h->knob);
-		const pd_cpu *p =
-		    cpu >= 0 ? pd_view_cpu(v, (unsigned)cpu) : NULL;
+		const pd_cpu *p;
+		int cpu;
 		if (cl->n && bsearch(h->knob, cl->c, cl->n, sizeof(*cl->c),
 		                     cmp_key_claim))
 			continue;
 		if (failed_recently(m, h->knob, v->t))
 			continue;
+		cpu = pd_knob_cpu(h->knob);
+		p = cpu >= 0 ? pd_view_cpu(v, (unsigned)cpu) : NULL;
 		if (!pd_ends_with(h->knob, "/online") && p && p->online != 1)
 			continue;
 		rc = add_decision(o, h->knob, "", true, h->policy,

@@ -115,8 +115,7 @@ static int cmp(const void *a, const void *b, void *arg)
 			sb[0] = 0;
 		r = strcasecmp(sa, sb);
 	} else {
-		double va = xt_col_num(col, ra, x->c),
-		       vb = xt_col_num(col, rb, x->c);
+		double va = ra->key, vb = rb->key;
 		/* Missing values go last whatever the direction. */
 		if (isnan(va) || isnan(vb))
 			r = (isnan(va) != 0) - (isnan(vb) != 0);
@@ -148,6 +147,12 @@ void xt_table_sort(xt_table *t, const xt_ctx *c)
 			}
 		}
 	}
+	const xt_col *col = &xt_cols[t->sort_col];
+	if (!(col->flags & XT_COL_TEXT))
+		for (size_t i = start; i < t->nshow; i++) {
+			xt_row *r = &t->rows[t->order[i]];
+			r->key = xt_col_num(col, r, c);
+		}
 	struct sctx x = {t, c};
 	if (t->nshow > start)
 		qsort_r(t->order + start, t->nshow - start, sizeof(size_t), cmp,

@@ -89,6 +89,7 @@ typedef struct xt_row {
 	bool net_ok;
 	uint64_t vbd_oo, vbd_rd, vbd_wr, vbd_rsect, vbd_wsect;
 	bool vbd_ok;
+	double key; /* sort key of a numeric column, read once per sort */
 } xt_row;
 
 typedef struct xt_ctx {

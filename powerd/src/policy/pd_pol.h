@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hv/cfg.h"
 #include "hv/err.h"
 #include "pd_config.h"
 #include "pd_policy.h"
@@ -115,6 +116,7 @@ typedef struct pd_claim {
 	char value[PD_VAL_LEN];
 	const char *policy;
 	const char *reason; /* must live until pd_decide returns */
+	int cpu;            /* the knob's CPU, -1 for none */
 	size_t seq;
 } pd_claim;
 
@@ -125,6 +127,12 @@ typedef struct pd_claims {
 
 typedef struct pd_policy {
 	const char *name; /* the journal's "policy" and the [section] */
+	/* config: the section's keys (offsets into pd_config, ended by a
+	 * {0} row) and the checks across them once the whole file is read
+	 * (NULL = none); lines says where each key was set */
+	const hv_cfg_key *keys;
+	int (*check)(const pd_config *c, const char *file,
+	             const hv_cfg_lines *lines, hv_err *err);
 	/* NULL for a policy acted on outside pd_decide (energy, noisy) */
 	bool (*enabled)(const pd_config *c);
 	int (*decide)(const pd_config *c, pd_mem *m, const pd_view *v,
@@ -141,16 +149,29 @@ extern const pd_policy *const pd_policies[];
 extern const size_t pd_npolicies;
 
 extern const pd_policy pd_pol_hwerr, pd_pol_budget, pd_pol_latency,
-    pd_pol_parking, pd_pol_frequency;
+    pd_pol_parking, pd_pol_frequency, pd_pol_energy, pd_pol_noisy;
+
+/* ---- config helpers (pd_config.c) ---- */
+/* A frequency as kHz or a percentage of the maximum (pd_khz). */
+int pd_cfg_khz(const hv_cfg_key *k, void *obj, char *v, char *why, size_t wlen);
+/* The line of sect's key, else of its "enabled" (0 = neither set). */
+unsigned pd_cfg_line(const hv_cfg_lines *l, const char *sect, const char *key);
+#define PD_OFF(f) offsetof(pd_config, f)
 
 /* ---- shared helpers (pd_pol_common.c) ---- */
-int pd_claim_add(pd_claims *cl, const char *knob, const char *val,
+/* cpu: the knob's CPU or -1 (the policy knows it; no name parsing). */
+int pd_claim_add(pd_claims *cl, int cpu, const char *knob, const char *val,
                  const char *policy, const char *reason);
 int pd_note_add(pd_out *o, const char *policy, const char *level,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 const pd_cpu *pd_view_cpu(const pd_view *v, unsigned id);
 unsigned pd_view_online(const pd_view *v);
 bool pd_ends_with(const char *s, const char *suf);
+/* reason when h is held by policy and reason is set, else NULL. */
+const char *pd_own_release(const pd_hold *h, const char *policy,
+                           const char *reason);
+/* arr (n used of *cap) with room for one more, or NULL (arr kept). */
+void *pd_grow(void *arr, size_t *cap, size_t n, size_t size, size_t first);
 /* Remove the parked group holding cpu, if any; true when one was. */
 bool pd_group_drop_cpu(pd_mem *m, unsigned cpu);
 

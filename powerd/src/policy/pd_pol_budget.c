@@ -3,6 +3,7 @@
  * round (not below floor or the hardware minimum); below release % of
  * watts for hold -> step % back up per hold; at 100 % the cap goes. The
  * band between release % and 100 % holds the cap. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -87,7 +88,8 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 			continue;
 		snprintf(knob, sizeof(knob), "cpu/%u/max_khz", p->id);
 		snprintf(val, sizeof(val), "%lu", cap_khz(c, m, p));
-		rc = pd_claim_add(cl, knob, val, "budget", m->budget.reason);
+		rc = pd_claim_add(cl, (int)p->id, knob, val, "budget",
+		                  m->budget.reason);
 	}
 	return rc;
 }
@@ -104,13 +106,38 @@ static void forget(pd_mem *m)
 
 static const char *release(const pd_mem *m, const pd_hold *h)
 {
-	if (strcmp(h->policy, "budget") || !m->budget.release[0])
-		return NULL;
-	return m->budget.release;
+	return pd_own_release(h, "budget", m->budget.release);
+}
+
+static const hv_cfg_key keys[] = {
+    {"budget", "enabled", HV_CFG_BOOL, PD_OFF(budget.enabled), 0, 0, "no",
+     "turn the policy on", NULL, NULL},
+    {"budget", "watts", HV_CFG_NUM, PD_OFF(budget.watts), 0.001, 1e6, "100",
+     "package power budget", NULL, NULL},
+    {"budget", "release", HV_CFG_NUM, PD_OFF(budget.release_pct), 1, 100, "90",
+     "step back up below this % of watts", NULL, NULL},
+    {"budget", "hold", HV_CFG_SECS, PD_OFF(budget.hold_s), 0, 86400, "10",
+     "for this long per step up", NULL, NULL},
+    {"budget", "step", HV_CFG_NUM, PD_OFF(budget.step_pct), 0.1, 100, "10",
+     "cap step, % of the maximum frequency", NULL, NULL},
+    {"budget", "floor", HV_CFG_FUNC, PD_OFF(budget.floor), 0, 0, "40%",
+     "never cap below, kHz or % of the maximum", NULL, pd_cfg_khz},
+    {0},
+};
+
+static int check(const pd_config *c, const char *file, const hv_cfg_lines *l,
+                 hv_err *err)
+{
+	if (c->budget.enabled && c->budget.floor.pct && c->budget.floor.v < 1)
+		return hv_err_set(err, EINVAL, "%s:%u: [budget] floor too low",
+		                  file, pd_cfg_line(l, "budget", "floor"));
+	return 0;
 }
 
 const pd_policy pd_pol_budget = {
     .name = "budget",
+    .keys = keys,
+    .check = check,
     .enabled = enabled,
     .decide = decide,
     .forget = forget,

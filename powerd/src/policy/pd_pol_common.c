@@ -9,22 +9,39 @@
 
 #include "pd_pol.h"
 
-int pd_claim_add(pd_claims *cl, const char *knob, const char *val,
+void *pd_grow(void *arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t nc;
+	void *q;
+
+	if (n < *cap)
+		return arr;
+	nc = *cap ? *cap * 2 : first;
+	if ((q = realloc(arr, nc * size)))
+		*cap = nc;
+	return q;
+}
+
+const char *pd_own_release(const pd_hold *h, const char *policy,
+                           const char *reason)
+{
+	return !strcmp(h->policy, policy) && reason[0] ? reason : NULL;
+}
+
+int pd_claim_add(pd_claims *cl, int cpu, const char *knob, const char *val,
                  const char *policy, const char *reason)
 {
-	if (cl->n == cl->cap) {
-		size_t nc = cl->cap ? cl->cap * 2 : 64;
-		pd_claim *p = realloc(cl->c, nc * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		cl->c = p;
-		cl->cap = nc;
-	}
-	pd_claim *c = &cl->c[cl->n];
+	pd_claim *c = pd_grow(cl->c, &cl->cap, cl->n, sizeof(*c), 64);
+
+	if (!c)
+		return -ENOMEM;
+	cl->c = c;
+	c = &cl->c[cl->n];
 	snprintf(c->knob, sizeof(c->knob), "%s", knob);
 	snprintf(c->value, sizeof(c->value), "%s", val);
 	c->policy = policy;
 	c->reason = reason;
+	c->cpu = cpu;
 	c->seq = cl->n++;
 	return 0;
 }
@@ -32,16 +49,12 @@ int pd_claim_add(pd_claims *cl, const char *knob, const char *val,
 int pd_note_add(pd_out *o, const char *policy, const char *level,
                 const char *fmt, ...)
 {
+	pd_note *p = pd_grow(o->note, &o->capnote, o->nnote, sizeof(*p), 8);
 	va_list ap;
 
-	if (o->nnote == o->capnote) {
-		size_t nc = o->capnote ? o->capnote * 2 : 8;
-		pd_note *p = realloc(o->note, nc * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		o->note = p;
-		o->capnote = nc;
-	}
+	if (!p)
+		return -ENOMEM;
+	o->note = p;
 	pd_note *n = &o->note[o->nnote++];
 	snprintf(n->policy, sizeof(n->policy), "%s", policy);
 	snprintf(n->level, sizeof(n->level), "%s", level);

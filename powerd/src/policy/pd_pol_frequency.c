@@ -3,6 +3,7 @@
  * for hold -> the low governor or a max_khz cap; above high for up_hold ->
  * back (release, or the high governor). Unknown utilisation keeps the
  * level and the timers. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -96,7 +97,7 @@ static int claim_cpu(const pd_config *c, const pd_mem *m, const pd_cpu *p,
 		if (!g[0])
 			return 0;
 		snprintf(knob, sizeof(knob), "cpu/%u/governor", p->id);
-		return pd_claim_add(cl, knob, g, "frequency",
+		return pd_claim_add(cl, (int)p->id, knob, g, "frequency",
 		                    m->freq.reason[k]);
 	}
 	if (!m->freq.pkg[k].low || !p->hw_max_khz)
@@ -106,7 +107,8 @@ static int claim_cpu(const pd_config *c, const pd_mem *m, const pd_cpu *p,
 		khz = p->hw_min_khz;
 	snprintf(knob, sizeof(knob), "cpu/%u/max_khz", p->id);
 	snprintf(val, sizeof(val), "%lu", khz);
-	return pd_claim_add(cl, knob, val, "frequency", m->freq.reason[k]);
+	return pd_claim_add(cl, (int)p->id, knob, val, "frequency",
+	                    m->freq.reason[k]);
 }
 
 static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
@@ -136,13 +138,57 @@ static void forget(pd_mem *m)
 
 static const char *release(const pd_mem *m, const pd_hold *h)
 {
-	if (strcmp(h->policy, "frequency") || !m->freq.release[0])
-		return NULL;
-	return m->freq.release;
+	return pd_own_release(h, "frequency", m->freq.release);
+}
+
+static const char *const actions[] = {"governor", "cap", NULL};
+
+static const hv_cfg_key keys[] = {
+    {"frequency", "enabled", HV_CFG_BOOL, PD_OFF(freq.enabled), 0, 0, "no",
+     "turn the policy on", NULL, NULL},
+    {"frequency", "high", HV_CFG_NUM, PD_OFF(freq.high_pct), 0, 100, "70",
+     "package utilisation % above which the level goes back up", NULL, NULL},
+    {"frequency", "low", HV_CFG_NUM, PD_OFF(freq.low_pct), 0, 100, "30",
+     "package utilisation % below which the level goes down", NULL, NULL},
+    {"frequency", "hold", HV_CFG_SECS, PD_OFF(freq.hold_s), 0, 86400, "10",
+     "how long low must last", NULL, NULL},
+    {"frequency", "up_hold", HV_CFG_SECS, PD_OFF(freq.up_hold_s), 0, 86400, "0",
+     "how long high must last", NULL, NULL},
+    {"frequency", "action", HV_CFG_ENUM, PD_OFF(freq.action), 0, 0, "governor",
+     "governor (low_governor) or cap (low_max)", actions, NULL},
+    {"frequency", "low_governor", HV_CFG_WORD, PD_OFF(freq.low_governor), 0,
+     PD_GOV_LEN, "powersave", "governor while low", NULL, NULL},
+    {"frequency", "high_governor", HV_CFG_WORD, PD_OFF(freq.high_governor), 0,
+     PD_GOV_LEN, "", "governor while high (empty: the original)", NULL, NULL},
+    {"frequency", "low_max", HV_CFG_FUNC, PD_OFF(freq.low_max), 0, 0, "60%",
+     "max frequency while low, kHz or % of the maximum", NULL, pd_cfg_khz},
+    {0},
+};
+
+static int check(const pd_config *c, const char *file, const hv_cfg_lines *l,
+                 hv_err *err)
+{
+	if (!c->freq.enabled)
+		return 0;
+	if (c->freq.low_pct >= c->freq.high_pct)
+		return hv_err_set(err, EINVAL,
+		                  "%s:%u: [frequency] low (%g) must be below "
+		                  "high (%g)",
+		                  file, pd_cfg_line(l, "frequency", "low"),
+		                  c->freq.low_pct, c->freq.high_pct);
+	if (c->freq.action == PD_FREQ_GOVERNOR && !c->freq.low_governor[0])
+		return hv_err_set(err, EINVAL,
+		                  "%s:%u: [frequency] action = governor needs "
+		                  "low_governor",
+		                  file,
+		                  pd_cfg_line(l, "frequency", "low_governor"));
+	return 0;
 }
 
 const pd_policy pd_pol_frequency = {
     .name = "frequency",
+    .keys = keys,
+    .check = check,
     .enabled = enabled,
     .decide = decide,
     .forget = forget,

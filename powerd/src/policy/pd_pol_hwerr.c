@@ -178,7 +178,7 @@ static int decide_pages(const pd_config *c, pd_mem *m, const pd_view *v,
 			continue;
 		snprintf(knob, sizeof(knob), "mem/0x%llx/offline",
 		         (unsigned long long)pm->addr);
-		rc = pd_claim_add(cl, knob, "1", "hwerr", pm->reason);
+		rc = pd_claim_add(cl, -1, knob, "1", "hwerr", pm->reason);
 	}
 	return rc;
 }
@@ -221,7 +221,8 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		if (!m->cpu[i].hw_off)
 			continue;
 		snprintf(knob, sizeof(knob), "cpu/%u/online", i);
-		rc = pd_claim_add(cl, knob, "0", "hwerr", m->cpu[i].hw_reason);
+		rc = pd_claim_add(cl, (int)i, knob, "0", "hwerr",
+		                  m->cpu[i].hw_reason);
 	}
 	if (!rc)
 		rc = decide_pages(c, m, v, cl, o);
@@ -242,8 +243,30 @@ static void forget(pd_mem *m)
 	m->hwerr.full_noted = false;
 }
 
+static const hv_cfg_key keys[] = {
+    {"hwerr", "enabled", HV_CFG_BOOL, PD_OFF(hwerr.enabled), 0, 0, "no",
+     "turn the policy on", NULL, NULL},
+    /* rasdaemon's CPU_CE_THRESHOLD per 24 h */
+    {"hwerr", "threshold", HV_CFG_UINT, PD_OFF(hwerr.threshold), 0, 1000000000,
+     "18", "offline when errors rise by more than this", NULL, NULL},
+    {"hwerr", "window", HV_CFG_SECS, PD_OFF(hwerr.window_s), 1, 30 * 86400,
+     "24h", "within this window", NULL, NULL},
+    {"hwerr", "max_offline", HV_CFG_UINT, PD_OFF(hwerr.max_offline), 0, 4096,
+     "2", "never more CPUs offline for errors", NULL, NULL},
+    {"hwerr", "keep_online", HV_CFG_UINT, PD_OFF(hwerr.keep_online), 1, 4096,
+     "2", "never fewer CPUs online", NULL, NULL},
+    {"hwerr", "page_threshold", HV_CFG_UINT, PD_OFF(hwerr.page_threshold), 0,
+     1000000000, "10",
+     "soft-offline a page with this many errors (0: never; cannot be undone)",
+     NULL, NULL},
+    {"hwerr", "page_window", HV_CFG_SECS, PD_OFF(hwerr.page_window_s), 1,
+     30 * 86400, "24h", "within this window", NULL, NULL},
+    {0},
+};
+
 const pd_policy pd_pol_hwerr = {
     .name = "hwerr",
+    .keys = keys,
     .enabled = enabled,
     .decide = decide,
     .forget = forget,

@@ -3,10 +3,12 @@
  * disable the C-states deeper than max_latency_us on the online CPUs
  * (method = cstate), hold one PM QoS request (qos), or Xen's max_cstate
  * (xen). Idle (or gone) for hold -> release. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "hv/sysio.h"
 #include "pd_pol.h"
 
 static void busy_reason(const pd_config *c, pd_mem *m, const pd_domv *d)
@@ -87,7 +89,7 @@ static int claim_cstates(const pd_config *c, const pd_mem *m, const pd_view *v,
 				continue;
 			snprintf(knob, sizeof(knob), "cpu/%u/cstate/%u/disable",
 			         p->id, s);
-			rc = pd_claim_add(cl, knob, "1", "latency",
+			rc = pd_claim_add(cl, (int)p->id, knob, "1", "latency",
 			                  m->lat.reason);
 		}
 	}
@@ -113,12 +115,12 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		return 0;
 	if (c->lat.method == PD_LAT_XEN) {
 		snprintf(val, sizeof(val), "%u", c->lat.xen_max_cstate);
-		return pd_claim_add(cl, "xen/max_cstate", val, "latency",
+		return pd_claim_add(cl, -1, "xen/max_cstate", val, "latency",
 		                    m->lat.reason);
 	}
 	if (c->lat.method == PD_LAT_QOS) {
 		snprintf(val, sizeof(val), "%u", c->lat.max_latency_us);
-		return pd_claim_add(cl, PD_QOS_KNOB, val, "latency",
+		return pd_claim_add(cl, -1, PD_QOS_KNOB, val, "latency",
 		                    m->lat.reason);
 	}
 	return claim_cstates(c, m, v, cl);
@@ -136,13 +138,83 @@ static void forget(pd_mem *m)
 
 static const char *release(const pd_mem *m, const pd_hold *h)
 {
-	if (strcmp(h->policy, "latency") || !m->lat.release[0])
-		return NULL;
-	return m->lat.release;
+	return pd_own_release(h, "latency", m->lat.release);
+}
+
+/* One name of the list into c->lat. */
+static int add_domain(pd_config *c, char *tok, char *why, size_t wlen)
+{
+	char *t = hv_trim(tok);
+
+	if (!*t)
+		snprintf(why, wlen, "empty domain name in list");
+	else if (strlen(t) >= PD_NAME_LEN)
+		snprintf(why, wlen, "domain name '%s' too long", t);
+	else if (c->lat.ndom == PD_MAX_LATDOMS)
+		snprintf(why, wlen, "more than %d latency-critical domains",
+		         PD_MAX_LATDOMS);
+	else {
+		snprintf(c->lat.dom[c->lat.ndom++], PD_NAME_LEN, "%s", t);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* "db1, web-2": the latency-critical domains. */
+static int parse_domains(const hv_cfg_key *k, void *obj, char *v, char *why,
+                         size_t wlen)
+{
+	pd_config *c = obj;
+	char *next;
+	int rc = 0;
+
+	(void)k;
+	c->lat.ndom = 0;
+	for (char *tok = v; tok && !rc; tok = next) {
+		char *comma = strchr(tok, ',');
+		next = comma ? comma + 1 : NULL;
+		if (comma)
+			*comma = '\0';
+		rc = add_domain(c, tok, why, wlen);
+	}
+	return rc;
+}
+
+static const char *const methods[] = {"cstate", "qos", "xen", NULL};
+
+static const hv_cfg_key keys[] = {
+    {"latency", "enabled", HV_CFG_BOOL, PD_OFF(lat.enabled), 0, 0, "no",
+     "turn the policy on", NULL, NULL},
+    {"latency", "domains", HV_CFG_FUNC, PD_OFF(lat.dom), 0, 0, NULL,
+     "latency-critical domains, comma-separated", NULL, parse_domains},
+    {"latency", "busy", HV_CFG_NUM, PD_OFF(lat.busy_pct), 0, 100000, "5",
+     "a domain above this CPU % (100 = one pCPU) is busy", NULL, NULL},
+    {"latency", "max_latency_us", HV_CFG_UINT, PD_OFF(lat.max_latency_us), 0,
+     1000000, "20", "deeper C-states (exit latency) are disabled", NULL, NULL},
+    {"latency", "hold", HV_CFG_SECS, PD_OFF(lat.hold_s), 0, 86400, "30",
+     "idle this long before release", NULL, NULL},
+    {"latency", "method", HV_CFG_ENUM, PD_OFF(lat.method), 0, 0, "cstate",
+     "cstate, qos (PM QoS request) or xen (max_cstate)", methods, NULL},
+    {"latency", "xen_max_cstate", HV_CFG_UINT, PD_OFF(lat.xen_max_cstate), 0,
+     15, "1", "Xen's max_cstate while busy (method = xen)", NULL, NULL},
+    {0},
+};
+
+static int check(const pd_config *c, const char *file, const hv_cfg_lines *l,
+                 hv_err *err)
+{
+	if (c->lat.enabled && c->lat.ndom == 0)
+		return hv_err_set(err, EINVAL,
+		                  "%s:%u: [latency] is enabled but lists no "
+		                  "domains",
+		                  file, pd_cfg_line(l, "latency", "enabled"));
+	return 0;
 }
 
 const pd_policy pd_pol_latency = {
     .name = "latency",
+    .keys = keys,
+    .check = check,
     .enabled = enabled,
     .decide = decide,
     .forget = forget,

@@ -4,6 +4,7 @@
  * cooldown passed); unpark LIFO at once above unpark_above %; unknown
  * demand for hold -> unpark all. Never cpu0, a CPU without hotplug, a
  * pinned one, or below min_online; siblings go together. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,8 +262,8 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 			char knob[PD_KNOB_LEN];
 			snprintf(knob, sizeof(knob), "cpu/%u/online",
 			         m->grp[gi].cpu[i]);
-			rc = pd_claim_add(cl, knob, "0", "parking",
-			                  m->park.reason);
+			rc = pd_claim_add(cl, (int)m->grp[gi].cpu[i], knob, "0",
+			                  "parking", m->park.reason);
 		}
 	return rc;
 }
@@ -288,8 +289,41 @@ static const char *release(const pd_mem *m, const pd_hold *h)
 	return m->cpu[cpu].unpark_reason;
 }
 
+static const hv_cfg_key keys[] = {
+    {"parking", "enabled", HV_CFG_BOOL, PD_OFF(park.enabled), 0, 0, "no",
+     "turn the policy on", NULL, NULL},
+    {"parking", "min_online", HV_CFG_UINT, PD_OFF(park.min_online), 1, 4096,
+     "2", "never fewer CPUs online", NULL, NULL},
+    {"parking", "park_below", HV_CFG_NUM, PD_OFF(park.park_below_pct), 1, 100,
+     "40", "park while demand stays below this % of what stays online", NULL,
+     NULL},
+    {"parking", "unpark_above", HV_CFG_NUM, PD_OFF(park.unpark_above_pct), 1,
+     100, "75", "unpark at once above this % of what is online", NULL, NULL},
+    {"parking", "hold", HV_CFG_SECS, PD_OFF(park.hold_s), 0, 86400, "30",
+     "how long demand must stay low", NULL, NULL},
+    {"parking", "cooldown", HV_CFG_SECS, PD_OFF(park.cooldown_s), 0, 86400,
+     "20", "least time between two moves", NULL, NULL},
+    {0},
+};
+
+static int check(const pd_config *c, const char *file, const hv_cfg_lines *l,
+                 hv_err *err)
+{
+	if (c->park.enabled &&
+	    c->park.park_below_pct >= c->park.unpark_above_pct)
+		return hv_err_set(err, EINVAL,
+		                  "%s:%u: [parking] park_below (%g) must be "
+		                  "below unpark_above (%g)",
+		                  file, pd_cfg_line(l, "parking", "park_below"),
+		                  c->park.park_below_pct,
+		                  c->park.unpark_above_pct);
+	return 0;
+}
+
 const pd_policy pd_pol_parking = {
     .name = "parking",
+    .keys = keys,
+    .check = check,
     .enabled = enabled,
     .decide = decide,
     .forget = forget,
