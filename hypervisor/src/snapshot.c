@@ -82,6 +82,9 @@ hv_snap *hv_snap_new(void)
 	s->host.mem_total_kib = hv_na(HV_NA_UNSUPPORTED);
 	s->host.mem_free_kib = hv_na(HV_NA_UNSUPPORTED);
 	s->host.ce_total = hv_na(HV_NA_UNSUPPORTED);
+	s->host.ue_total = hv_na(HV_NA_UNSUPPORTED);
+	s->host.mce_lost = hv_na(HV_NA_UNSUPPORTED);
+	s->host.page_why = HV_NA_UNSUPPORTED;
 	return s;
 }
 
@@ -279,7 +282,8 @@ hv_pcpu *hv_snap_pcpus(hv_snap *s, uint32_t n)
 		p[i].busy_ns = p[i].idle_ns = NA;
 		p[i].cur_khz = p[i].min_khz = p[i].max_khz = NA;
 		p[i].hw_min_khz = p[i].hw_max_khz = NA;
-		p[i].ce_count = NA;
+		p[i].ce_count = p[i].ue_count = p[i].last_err_ns = NA;
+		p[i].last_bank = -1;
 		p[i].cppc_highest_perf = p[i].cppc_nominal_perf = NA;
 		p[i].cppc_lowest_perf = p[i].cppc_fb_ref = p[i].cppc_fb_del =
 		    NA;

@@ -22,6 +22,8 @@ declare -A targets=(
   targets[fuzz_netdev]="hypervisor/src/linux/netdev.c hypervisor/src/xen/xen_pure.c"
 [ -f "$src/hypervisor/src/libvirt/lv_tab.c" ] &&
   targets[fuzz_lvparse]="hypervisor/src/libvirt/lv_tab.c hypervisor/src/sysio.c hypervisor/src/err.c"
+[ -f "$src/hypervisor/src/ras.c" ] &&
+  targets[fuzz_mce]="hypervisor/src/ras.c hypervisor/src/snapshot.c hypervisor/src/rates.c hypervisor/src/err.c hypervisor/src/sysio.c -lm"
 rc=0
 for t in "${!targets[@]}"; do
   srcs=""

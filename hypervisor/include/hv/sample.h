@@ -216,7 +216,13 @@ typedef struct hv_pcpu {
 	hv_pstate pstate[HV_PSTATE_MAX];
 	uint32_t nr_cstate;
 	hv_cstate cstate[HV_CSTATE_MAX];
-	hv_u64 ce_count; /* corrected hardware errors attributed here */
+	/* Machine checks reported by this CPU's banks since the source opened
+	 * (Linux: mce:mce_record tracepoint; Xen: forwarded MCA records).
+	 * Unsupported without a source; a real 0 when it is read. */
+	hv_u64 ce_count;    /* corrected */
+	hv_u64 ue_count;    /* uncorrected that the host survived (UCNA/SRAO) */
+	hv_u64 last_err_ns; /* CLOCK_MONOTONIC of the last one; notyet: none */
+	int32_t last_bank;  /* bank of the last one, -1 none */
 	/* ACPI CPPC (cpuN/acpi_cppc, arm64 servers under cppc_cpufreq; some
 	 * x86): abstract performance levels, and the feedback counters whose
 	 * delivered/reference ratio gives the clock actually delivered. */
@@ -224,6 +230,31 @@ typedef struct hv_pcpu {
 	hv_u64 cppc_fb_ref, cppc_fb_del; /* feedback_ctrs "ref:R del:D" */
 	uint32_t cppc_ref_khz; /* clock at reference_perf, 0 unknown */
 } hv_pcpu;
+
+/* A physical page that had errors or was taken out of service. */
+enum hv_page_state {
+	HV_PAGE_ONLINE = 0,
+	HV_PAGE_SOFT_OFFLINE, /* Linux: poisoned after soft_offline_page */
+	HV_PAGE_XEN_OFFLINE,  /* Xen: offlined (xc_mark_page_offline) */
+	HV_PAGE_XEN_PENDING,  /* Xen: offline pending (page still in use) */
+	HV_PAGE_UNKNOWN,      /* state source unreadable (see reason) */
+};
+
+typedef struct hv_page {
+	uint64_t addr;    /* physical address of the 4 KiB page */
+	uint64_t ce, ue;  /* errors with an address on this page */
+	uint64_t last_ns; /* CLOCK_MONOTONIC of the last error, 0 none */
+	uint8_t state;    /* enum hv_page_state */
+	char reason[48];  /* who offlined it or why the state is unknown */
+} hv_page;
+
+/* EDAC per-DIMM (dimmN/) or per-csrow (csrowN/, older drivers) counts,
+ * extended past the kernel's 32-bit wrap. */
+typedef struct hv_dimm {
+	char name[24];  /* "mc0/dimm1", "mc1/csrow0" */
+	char label[32]; /* dimm_label / ch0_dimm_label, sanitised */
+	hv_u64 ce, ue;
+} hv_dimm;
 
 typedef struct hv_rapl {
 	char name[32]; /* "package-0", "dram" */
@@ -257,6 +288,16 @@ typedef struct hv_host {
 	 * when nothing is known), e.g. Xen on ARM, a board with no cpufreq. */
 	char freq_note[HV_NOTE_LEN + 32];
 	char idle_note[HV_NOTE_LEN + 32];
+	hv_u64 ue_total; /* EDAC uncorrected, host total */
+	uint32_t nr_dimm;
+	hv_dimm *dimm;
+	/* Pages with errors: HV_OK means the list is complete for the source's
+	 * life; otherwise why there is no list (no source, no privilege). */
+	uint8_t page_why;
+	uint32_t nr_page;
+	hv_page *page;
+	hv_u64 mce_lost; /* records the source lost (ring overflow) */
+	char ras_note[HV_NOTE_LEN]; /* e.g. "mce tracepoint: not permitted" */
 } hv_host;
 
 /* ---- Snapshot handle ---- */

@@ -100,6 +100,7 @@ int hv_plat_open(const hv_env *env, hv_plat **out, hv_err *err)
 	    (rc = plat_rapl_discover(p, err)) ||
 	    (rc = plat_edac_discover(p, err)))
 		goto out;
+	plat_mce_open(p);
 	*out = p;
 	p = NULL;
 out:
@@ -114,10 +115,13 @@ void hv_plat_close(hv_plat *p)
 	hv_plat_qos_release(p);
 	if (p->stat_fd >= 0)
 		close(p->stat_fd);
+	plat_mce_close(p);
 	plat_cpu_free(p);
 	free(p->statbuf);
 	free(p->rapl);
 	free(p->mc);
+	free(p->mcc);
+	free(p->dimm);
 	free(p);
 }
 
@@ -162,7 +166,8 @@ int hv_plat_sample(hv_plat *p, hv_snap *s, hv_err *err)
 	plat_cpuidle_global(p, h);
 	if ((rc = plat_rapl_sample(p, s, h, err)) < 0)
 		return rc;
-	plat_edac_sample(p, h);
+	plat_edac_sample(p, s, h);
+	plat_mce_sample(p, s);
 	h->cpu_khz = p->cpu_khz;
 	plat_notes(p, h);
 	snprintf(h->arch, sizeof(h->arch), "%s", p->arch);
@@ -249,6 +254,8 @@ int hv_plat_knob_get(hv_plat *p, const char *knob, char *val, size_t len,
 	hv_knob k;
 	int rc;
 
+	if (!strncmp(knob, "mem/", 4))
+		return plat_mem_knob_get(p, knob, val, len, err);
 	if (parse_knob(knob, &k, &rest))
 		return hv_err_set(err, ENOTSUP, "%s: no such knob", knob);
 	cpu = k.cpu;
@@ -273,6 +280,8 @@ int hv_plat_knob_set(hv_plat *p, const char *knob, const char *val, hv_err *err)
 
 	if (!val)
 		return hv_err_set(err, EINVAL, "%s: no value", knob);
+	if (!strncmp(knob, "mem/", 4))
+		return plat_mem_knob_set(p, knob, val, err);
 	if (parse_knob(knob, &k, &rest))
 		return hv_err_set(err, ENOTSUP, "%s: no such knob", knob);
 	cpu = k.cpu;

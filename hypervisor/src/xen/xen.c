@@ -70,6 +70,7 @@ struct xen_priv {
 	uint32_t psr_factor;
 	char version[32];
 	char arch[16], cpu_model[64]; /* dom0's view: hv_host_ident */
+	hv_xen_ras *ras;              /* /dev/mcelog and page offlining */
 };
 
 /* ---- quiet logger ---- */
@@ -354,6 +355,7 @@ static void xen_close(void *priv)
 		xenstat_uninit(p->st);
 	if (p->xch)
 		xc_interface_close(p->xch);
+	hv_xen_ras_close(p->ras);
 	hv_xen_doms_free(p->ds);
 	free(p->dinfo);
 	free(p->doms);
@@ -443,6 +445,7 @@ static int xen_open(const hv_env *env, const hv_backend_opts *opts, void **priv,
 		snprintf(p->version, sizeof(p->version), "%d.%d%s", maj >> 16,
 		         maj & 0xffff, extra);
 	}
+	p->ras = hv_xen_ras_open(&p->env, p->xch);
 	psr_open(p);
 	hv_host_ident(&p->env, p->arch, sizeof(p->arch), p->cpu_model,
 	              sizeof(p->cpu_model));
@@ -810,6 +813,7 @@ static int xen_sample(void *priv, hv_snap *s, hv_err *err)
 	rc = sample_host(p, s, err);
 	if (rc < 0)
 		return rc;
+	hv_xen_ras_sample(p->ras, s);
 	if (p->st) {
 		if (p->node)
 			xenstat_free_node(p->node);
@@ -970,6 +974,8 @@ static int xen_knob_get(void *priv, const char *knob, char *val, size_t len,
 			snprintf(val, len, "%u", v);
 		return 0;
 	}
+	if (strncmp(knob, "mem/", 4) == 0 && p->ras)
+		return hv_xen_ras_knob_get(p->ras, knob, val, len, err);
 	if (hv_xen_parse_cpu_knob(knob, &cpu, &kind) < 0)
 		return hv_err_set(err, ENOTSUP, "xen: no knob %s", knob);
 	if (strcmp(kind, "online") == 0) {
@@ -1028,6 +1034,8 @@ static int xen_knob_set(void *priv, const char *knob, const char *val,
 			                  strerror(errno));
 		return 0;
 	}
+	if (strncmp(knob, "mem/", 4) == 0 && p->ras)
+		return hv_xen_ras_knob_set(p->ras, knob, val, err);
 	if (hv_xen_parse_cpu_knob(knob, &cpu, &kind) < 0)
 		return hv_err_set(err, ENOTSUP, "xen: no knob %s", knob);
 	if (strcmp(kind, "online") && xen_is_arm(p))

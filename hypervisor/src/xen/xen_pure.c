@@ -294,3 +294,41 @@ int hv_xen_parse_cpu_knob(const char *knob, unsigned *cpu, const char **kind)
 	*kind = strchr(knob + 4, '/') + 1;
 	return 0;
 }
+
+int hv_xen_page_refusal(uint32_t st, char *buf, size_t len)
+{
+	uint32_t owner = st >> HV_XEN_PG_OFFLINE_OWNER_SHIFT;
+
+	if (st & HV_XEN_PG_OFFLINE_FAILED) {
+		snprintf(buf, len, "Xen refused to offline the page: %s",
+		         st & HV_XEN_PG_OFFLINE_XENPAGE ? "it belongs to Xen"
+		         : st & HV_XEN_PG_OFFLINE_DOM0PAGE
+		             ? "it belongs to dom0"
+		         : st & HV_XEN_PG_OFFLINE_NOT_CONV_RAM
+		             ? "it is not conventional RAM"
+		         : st & HV_XEN_PG_OFFLINE_ANONYMOUS
+		             ? "it is an anonymous page"
+		         : st & HV_XEN_PG_OFFLINE_BROKEN ? "it is broken"
+		                                         : "no reason given");
+		return 1;
+	}
+	if (st & HV_XEN_PG_OFFLINE_PENDING) {
+		if (st & HV_XEN_PG_OFFLINE_OWNED)
+			snprintf(buf, len,
+			         "offline pending: owned by domain %u, "
+			         "offlined when it frees the page",
+			         owner);
+		else
+			snprintf(buf, len, "offline pending");
+		return 0;
+	}
+	if (st & HV_XEN_PG_OFFLINE_OFFLINED) {
+		snprintf(buf, len, "offlined");
+		return 0;
+	}
+	snprintf(buf, len,
+	         "Xen did not say the page went offline (status "
+	         "0x%x)",
+	         st);
+	return 1;
+}
