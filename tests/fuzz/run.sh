@@ -19,7 +19,7 @@ declare -A targets=(
 [ -f "$src/hypervisor/src/kvm/kvm_parse.c" ] &&
   targets[fuzz_kvmparse]="hypervisor/src/kvm/kvm_parse.c hypervisor/src/sysio.c hypervisor/src/err.c"
 [ -f "$src/hypervisor/src/linux/netdev.c" ] &&
-  targets[fuzz_netdev]="hypervisor/src/linux/netdev.c hypervisor/src/xen/xen_pure.c"
+  targets[fuzz_netdev]="hypervisor/src/linux/netdev.c hypervisor/src/xen/xen_pure.c hypervisor/src/knob.c hypervisor/src/err.c"
 [ -f "$src/hypervisor/src/libvirt/lv_tab.c" ] &&
   targets[fuzz_lvparse]="hypervisor/src/libvirt/lv_tab.c hypervisor/src/sysio.c hypervisor/src/err.c"
 [ -f "$src/hypervisor/src/ras.c" ] &&
