@@ -65,169 +65,238 @@ static const struct option opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-int main(int argc, char **argv)
+typedef struct run_opts {
+	const char *config, *port_file;
+	int dump;
+} run_opts;
+
+/* Pass 1: find --config (so that the command line overrides it), answer
+ * --help and --version. 1: done, exit 0. */
+static int pass_config(int argc, char **argv, run_opts *ro)
 {
-	web_config cfg;
+	int o;
+	opterr = 0;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "l:c:b:hV", opts, NULL)) != -1) {
+		if (o == 'c')
+			ro->config = optarg;
+		else if (o == 'h') {
+			usage(stdout);
+			return 1;
+		} else if (o == 'V') {
+			printf("hv-webd %s\n", HVKIT_VERSION);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static const char *opt_key(int o)
+{
+	switch (o) {
+	case 'l':
+		return "listen";
+	case 'b':
+		return "backend";
+	case O_SYNTH_D:
+		return "synth_domains";
+	case O_SYNTH_V:
+		return "synth_vcpus";
+	case O_PERIOD:
+		return "period";
+	case O_RRD:
+		return "rrd_dir";
+	case O_RRDC:
+		return "rrdcached";
+	default:
+		return NULL;
+	}
+}
+
+/* Defaults, the configuration file, then the command line over it; run
+ * again as is on SIGHUP. 0, or 2 with the reason in err. */
+static int build_config(int argc, char **argv, web_config *cfg, run_opts *ro,
+                        hv_err *err)
+{
+	int o;
+	web_config_defaults(cfg);
+	if (ro->config && web_config_load(cfg, ro->config, err))
+		return 2;
+	optind = 1;
+	opterr = 1;
+	while ((o = getopt_long(argc, argv, "l:c:b:hV", opts, NULL)) != -1) {
+		const char *key = opt_key(o);
+		if (o == O_PORTF)
+			ro->port_file = optarg;
+		else if (o == O_DUMP)
+			ro->dump = 1;
+		else if (!key && o != 'c') {
+			usage(stderr);
+			return 2;
+		}
+		if (key && web_config_set(cfg, key, optarg, err)) {
+			char m[sizeof(err->msg)];
+			snprintf(m, sizeof(m), "%s", err->msg);
+			hv_err_set(err, EINVAL, "--%s: %s", key, m);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		return hv_err_set(err, EINVAL, "unexpected argument '%s'",
+		                  argv[optind]),
+		       2;
+	if (cfg->control && !cfg->auth_hash[0] && !cfg->token_hash[0])
+		return hv_err_set(err, EINVAL,
+		                  "control = yes needs auth_hash or token_hash"),
+		       2;
+	return 0;
+}
+
+/* --dump-metrics: two samples (so that rates exist), one exposition. */
+static int dump_metrics(hv_collector *col, const web_config *cfg, hv_err *err)
+{
+	web_buf b;
+	hv_collector_stats st;
+	for (int i = 0; i < 2; i++)
+		if (hv_collector_step(col, err))
+			return 1;
+	hv_snap *s = hv_collector_latest(col);
+	hv_collector_stats_get(col, &st);
+	web_prom_extra x = {.st = &st,
+	                    .power_budget_w = cfg->power_budget_w,
+	                    .powerd_running = -1};
+	web_buf_init(&b);
+	web_prom_render(s, &x, WEB_PROM_TEXT, &b);
+	fwrite(b.p, 1, b.len, stdout);
+	web_buf_free(&b);
+	hv_snap_unref(s);
+	return 0;
+}
+
+/* SIGHUP: read the configuration again; a bad one changes nothing (the
+ * last good one stays in force) and says why. */
+static void reload(int argc, char **argv, web_server *sv, const run_opts *ro)
+{
+	web_config next;
+	run_opts r2 = *ro;
 	hv_err err = {0};
+	char restart[128];
+	if (!ro->config) {
+		fprintf(stderr, "hv-webd: SIGHUP: no --config file to reload\n");
+		return;
+	}
+	if (build_config(argc, argv, &next, &r2, &err)) {
+		fprintf(stderr,
+		        "hv-webd: SIGHUP: %s; keeping the configuration in "
+		        "force\n",
+		        err.msg[0] ? err.msg : "bad command line");
+		return;
+	}
+	web_server_reload(sv, &next, restart, sizeof(restart));
+	fprintf(stderr, "hv-webd: SIGHUP: reloaded %s%s%s\n", ro->config,
+	        restart[0] ? "; needs a restart to change: " : "", restart);
+}
+
+/* Serve until SIGINT or SIGTERM; SIGHUP reloads. */
+static void serve(int argc, char **argv, web_server *sv, const run_opts *ro,
+                  const sigset_t *set)
+{
+	int sig = 0;
+	for (;;) {
+		if (sigwait(set, &sig))
+			continue;
+		if (sig != SIGHUP)
+			break;
+		reload(argc, argv, sv, ro);
+	}
+	fprintf(stderr, "hv-webd: %s, stopping\n", strsignal(sig));
+}
+
+static void write_port(const char *port_file, unsigned port)
+{
+	FILE *f = port_file ? fopen(port_file, "we") : NULL;
+	if (f) {
+		fprintf(f, "%u\n", port);
+		fclose(f);
+	}
+}
+
+/* Backend, collector, RRD writer and server up; then serve. */
+static int run(int argc, char **argv, const web_config *cfg, const run_opts *ro,
+               const sigset_t *set, hv_err *err)
+{
 	hv_env env;
 	hv_backend *be = NULL;
 	hv_collector *col = NULL;
 	web_rrd *rrd = NULL;
 	web_server *sv = NULL;
-	const char *port_file = NULL, *config = NULL;
-	int dump = 0, rc = 1, o;
-
-	web_config_defaults(&cfg);
-	/* Pass 1: find --config, so that the command line overrides it. */
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "l:c:b:hV", opts, NULL)) != -1) {
-		if (o == 'c')
-			config = optarg;
-		else if (o == 'h') {
-			usage(stdout);
-			return 0;
-		} else if (o == 'V') {
-			printf("hv-webd %s\n", HVKIT_VERSION);
-			return 0;
-		}
-	}
-	if (config && web_config_load(&cfg, config, &err)) {
-		fprintf(stderr, "hv-webd: %s\n", err.msg);
-		return 2;
-	}
-	optind = 1;
-	opterr = 1;
-	while ((o = getopt_long(argc, argv, "l:c:b:hV", opts, NULL)) != -1) {
-		const char *key = NULL;
-		switch (o) {
-		case 'l':
-			key = "listen";
-			break;
-		case 'b':
-			key = "backend";
-			break;
-		case O_SYNTH_D:
-			key = "synth_domains";
-			break;
-		case O_SYNTH_V:
-			key = "synth_vcpus";
-			break;
-		case O_PERIOD:
-			key = "period";
-			break;
-		case O_RRD:
-			key = "rrd_dir";
-			break;
-		case O_RRDC:
-			key = "rrdcached";
-			break;
-		case O_PORTF:
-			port_file = optarg;
-			break;
-		case O_DUMP:
-			dump = 1;
-			break;
-		case 'c':
-			break;
-		default:
-			usage(stderr);
-			return 2;
-		}
-		if (key && web_config_set(&cfg, key, optarg, &err)) {
-			fprintf(stderr, "hv-webd: --%s: %s\n", key, err.msg);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "hv-webd: unexpected argument '%s'\n",
-		        argv[optind]);
-		return 2;
-	}
-	if (cfg.control && !cfg.auth_hash[0] && !cfg.token_hash[0]) {
-		fprintf(
-		    stderr,
-		    "hv-webd: control = yes needs auth_hash or token_hash\n");
-		return 2;
-	}
-
-	signal(SIGPIPE, SIG_IGN);
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	/* Block before any thread exists so only sigwait() sees them. */
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-
+	int rc = 1;
 	hv_env_raise_nofile(); /* room for the kvm backend's fd cache */
-	if (hv_env_init(&env, &err))
-		goto fail;
+	if (hv_env_init(&env, err))
+		goto out;
 	hv_backend_opts bo = {
-	    .name = cfg.backend[0] ? cfg.backend : NULL,
-	    .qmp_dirs = cfg.qmp_dirs[0] ? cfg.qmp_dirs : NULL,
-	    .synth_domains = cfg.synth_domains,
-	    .synth_vcpus = cfg.synth_vcpus,
+	    .name = cfg->backend[0] ? cfg->backend : NULL,
+	    .qmp_dirs = cfg->qmp_dirs[0] ? cfg->qmp_dirs : NULL,
+	    .synth_domains = cfg->synth_domains,
+	    .synth_vcpus = cfg->synth_vcpus,
 	};
-	if (hv_backend_open(&env, &bo, &be, &err))
-		goto fail;
+	if (hv_backend_open(&env, &bo, &be, err))
+		goto out;
 	/* History lives in hv-webd's compact ring (hist.c); the collector
 	 * keeps only a few whole snapshots. */
-	hv_collector_opts co = {.period_s = cfg.period_s, .ring = 4};
-	if (hv_collector_new(be, &co, &col, &err))
-		goto fail;
-	if (dump) {
-		web_buf b;
-		hv_collector_stats st;
-		/* Two samples, so that rates exist. */
-		for (int i = 0; i < 2; i++)
-			if (hv_collector_step(col, &err))
-				goto fail;
-		hv_snap *s = hv_collector_latest(col);
-		hv_collector_stats_get(col, &st);
-		web_prom_extra x = {.st = &st,
-		                    .power_budget_w = cfg.power_budget_w,
-		                    .powerd_running = -1};
-		web_buf_init(&b);
-		web_prom_render(s, &x, WEB_PROM_TEXT, &b);
-		fwrite(b.p, 1, b.len, stdout);
-		web_buf_free(&b);
-		hv_snap_unref(s);
-		rc = 0;
+	hv_collector_opts co = {.period_s = cfg->period_s, .ring = 4};
+	if (hv_collector_new(be, &co, &col, err))
+		goto out;
+	if (ro->dump) {
+		rc = dump_metrics(col, cfg, err);
 		goto out;
 	}
-	if (hv_collector_start(col, &err))
-		goto fail;
-	if (cfg.rrd_dir[0]) {
-		if (web_rrd_open(&cfg, col, &rrd, &err) ||
-		    web_rrd_start(rrd, &err))
-			goto fail;
-	}
-	if (web_server_start(&cfg, col, rrd, &sv, &err))
-		goto fail;
+	if (hv_collector_start(col, err) ||
+	    (cfg->rrd_dir[0] && (web_rrd_open(cfg, col, &rrd, err) ||
+	                         web_rrd_start(rrd, err))) ||
+	    web_server_start(cfg, col, rrd, &sv, err))
+		goto out;
 	fprintf(stderr, "hv-webd: listening on %s://%s%s%s:%u/ (backend %s)\n",
-	        cfg.tls_key[0] ? "https" : "http",
-	        strchr(cfg.listen_addr, ':') ? "[" : "", cfg.listen_addr,
-	        strchr(cfg.listen_addr, ':') ? "]" : "", web_server_port(sv),
+	        cfg->tls_key[0] ? "https" : "http",
+	        strchr(cfg->listen_addr, ':') ? "[" : "", cfg->listen_addr,
+	        strchr(cfg->listen_addr, ':') ? "]" : "", web_server_port(sv),
 	        hv_backend_name(be));
-	if (port_file) {
-		FILE *f = fopen(port_file, "we");
-		if (f) {
-			fprintf(f, "%u\n", web_server_port(sv));
-			fclose(f);
-		}
-	}
-	int sig = 0;
-	sigwait(&set, &sig);
-	fprintf(stderr, "hv-webd: %s, stopping\n", strsignal(sig));
+	write_port(ro->port_file, web_server_port(sv));
+	serve(argc, argv, sv, ro, set);
 	rc = 0;
-	goto out;
-fail:
-	fprintf(stderr, "hv-webd: %s\n",
-	        err.msg[0] ? err.msg : strerror(err.code));
-	rc = 1;
 out:
 	web_server_stop(sv);
 	web_rrd_close(rrd);
 	hv_collector_free(col);
 	hv_backend_close(be);
 	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	web_config cfg;
+	hv_err err = {0};
+	run_opts ro = {0};
+	sigset_t set;
+
+	if (pass_config(argc, argv, &ro))
+		return 0;
+	if (build_config(argc, argv, &cfg, &ro, &err)) {
+		if (err.msg[0])
+			fprintf(stderr, "hv-webd: %s\n", err.msg);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	/* Block before any thread exists so only sigwait() sees them. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (run(argc, argv, &cfg, &ro, &set, &err)) {
+		fprintf(stderr, "hv-webd: %s\n",
+		        err.msg[0] ? err.msg : strerror(err.code));
+		return 1;
+	}
+	return 0;
 }

@@ -168,6 +168,12 @@ int web_server_start(const web_config *c, hv_collector *col, web_rrd *rrd,
                      web_server **out, hv_err *err);
 void web_server_stop(web_server *s); /* NULL allowed */
 unsigned web_server_port(const web_server *s);
+/* SIGHUP: apply a validated configuration's reloadable keys (theme,
+ * control, auth_user, auth_hash, token_hash, power_budget_w) at once.
+ * restart gets a note ("" if none) when other keys differ: those need a
+ * restart and stay as they are. */
+int web_server_reload(web_server *s, const web_config *c, char *restart,
+                      size_t len);
 
 /* ---- embedded assets (generated) ---- */
 typedef struct web_asset {
