@@ -191,7 +191,11 @@ static shared *prom_get(web_server *sv, int idx)
 			web_prom_extra x = {.st = &st,
 			                    .power_budget_w = cfg.power_budget_w,
 			                    .powerd_running = pd.running,
-			                    .pd = &pd};
+			                    .pd = &pd,
+			                    .rrd = sv->rrd != NULL};
+			if (sv->rrd)
+				web_rrd_counts(sv->rrd, &x.rrd_updates,
+				               &x.rrd_write_errors);
 			web_prom_render(s, &x, fmt, &b);
 			out = b.oom ? NULL : web_shared_new(&b, tag);
 			web_buf_free(&b);
@@ -797,6 +801,9 @@ static int server_listen(web_server *sv, const web_config *cfg, hv_err *err)
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
 	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+	    /* 1 MiB, not ulimit -s (8 MiB) of address space per connection:
+	     * room for 64 connections under a `ulimit -v` cap. */
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(1024 * 1024),
 	    MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED,
 	    completed, sv, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (!sv->d) {
@@ -837,11 +844,13 @@ int web_server_start(const web_config *cfg, hv_collector *col, web_rrd *rrd,
 		rc = server_listen(sv, cfg, err);
 	if (rc)
 		goto out;
-	if (pthread_create(&sv->pre, NULL, follower, sv) == 0)
+	/* A process that cannot start this thread cannot start connection
+	 * threads either (ulimit -v, -u): refuse now, with the reason. */
+	int e = pthread_create(&sv->pre, NULL, follower, sv);
+	if (e)
+		rc = hv_err_set(err, e, "cannot start a thread: %s", strerror(e));
+	else
 		sv->pre_started = 1;
-	else /* degrade: no history ring and no pre-rendering, still serve */
-		fprintf(stderr, "hv-webd: warning: no follower thread: history "
-		                "and pre-rendered /metrics are off\n");
 out:
 	if (rc) {
 		web_server_stop(sv);

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <rrd.h>
+#include <stdatomic.h>
 #include <rrd_client.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,9 @@ struct web_rrd {
 	pthread_mutex_t graph_mu;
 	pthread_mutex_t client_mu; /* legacy rrdc_* share one client */
 	time_t last_host;
+	/* Files created or updated, and those that failed (disk full,
+	 * rrdcached down): /metrics shows both, the user keeps the rest. */
+	atomic_ullong updates, errors;
 };
 
 static const char *const dom_ds[] = {"cpu_pct",    "steal_pct",  "mem_bytes",
@@ -106,8 +110,10 @@ static int ensure_file(web_rrd *r, const char *path, const char *const *ds,
 	char tmp[600];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	rrd_clear_error();
-	if (rrd_create_r(tmp, r->step, start - 1, argc, argv) != 0)
+	if (rrd_create_r(tmp, r->step, start - 1, argc, argv) != 0) {
+		unlink(tmp); /* a half-written file (disk full) */
 		return rrd_fail(err, "create", path);
+	}
 	if (rename(tmp, path) != 0) {
 		unlink(tmp);
 		return hv_err_set(err, errno, "rename %s: %s", path,
@@ -132,8 +138,15 @@ static int update(web_rrd *r, const char *path, time_t t, const double *v,
 	const char *argv[1] = {line};
 	rrd_clear_error();
 	if (r->cached[0]) {
+		/* Reconnect after rrdcached restarted: a failed request drops
+		 * the connection, the next step connects again, so the gap
+		 * is only the downtime. */
 		pthread_mutex_lock(&r->client_mu);
-		int rc = rrdc_update(path, 1, argv);
+		int rc = rrdc_connect(r->cached);
+		if (rc == 0)
+			rc = rrdc_update(path, 1, argv);
+		if (rc != 0)
+			rrdc_disconnect();
 		pthread_mutex_unlock(&r->client_mu);
 		if (rc != 0)
 			return rrd_fail(err, "rrdcached update", path);
@@ -142,6 +155,23 @@ static int update(web_rrd *r, const char *path, time_t t, const double *v,
 	if (rrd_update_r(path, NULL, 1, argv) != 0)
 		return rrd_fail(err, "update", path);
 	return 0;
+}
+
+/* One file's step: create it if new, update it; counted either way. */
+static int write_file(web_rrd *r, const char *path, const char *const *ds,
+                      size_t nds, time_t t, const double *v, hv_err *err)
+{
+	int rc = ensure_file(r, path, ds, nds, t, err);
+	if (!rc)
+		rc = update(r, path, t, v, nds, err);
+	atomic_fetch_add(rc ? &r->errors : &r->updates, 1);
+	return rc;
+}
+
+void web_rrd_counts(web_rrd *r, uint64_t *updates, uint64_t *errors)
+{
+	*updates = atomic_load(&r->updates);
+	*errors = atomic_load(&r->errors);
 }
 
 int web_rrd_write(web_rrd *r, const hv_snap *prev, const hv_snap *cur,
@@ -162,12 +192,10 @@ int web_rrd_write(web_rrd *r, const hv_snap *prev, const hv_snap *cur,
 	    hv_ok(h->mem_free_kib) ? h->mem_free_kib.v * 1024.0 : NAN,
 	    (double)hv_snap_ndom(cur)};
 	snprintf(path, sizeof(path), "%s/host.rrd", r->dir);
-	rc = ensure_file(r, path, host_ds, NHOST_DS, t, err);
-	if (!rc)
-		rc = update(r, path, t, hv, NHOST_DS, err);
-	if (rc)
-		goto out;
+	/* The step is spent even when the host file fails, so the domains
+	 * still get theirs and a later retry does not go backwards. */
 	r->last_host = t;
+	rc = write_file(r, path, host_ds, NHOST_DS, t, hv, err);
 	size_t n = hv_snap_ndom(cur);
 	for (size_t i = 0; i < n; i++) {
 		const hv_dom *d = hv_snap_dom(cur, i);
@@ -185,8 +213,7 @@ int web_rrd_write(web_rrd *r, const hv_snap *prev, const hv_snap *cur,
 		snprintf(path, sizeof(path), "%s/%s", r->dir, name);
 		/* One domain's failure does not stop the others. */
 		hv_err e2 = {0};
-		if (ensure_file(r, path, dom_ds, NDOM_DS, t, &e2) == 0)
-			update(r, path, t, v, NDOM_DS, &e2);
+		write_file(r, path, dom_ds, NDOM_DS, t, v, &e2);
 		if (e2.code && !rc) {
 			*err = e2;
 			rc = -e2.code;

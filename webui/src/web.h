@@ -97,6 +97,8 @@ typedef struct web_prom_extra {
 	double power_budget_w;        /* <= 0: omitted */
 	int powerd_running;           /* -1 unknown/omitted */
 	const web_powerd_info *pd;    /* NULL or running < 0: omitted */
+	int rrd;                      /* 0: no RRD history, rrd_* omitted */
+	uint64_t rrd_updates, rrd_write_errors;
 } web_prom_extra;
 
 /* Render snap (may be NULL before the first sample) into out. */
@@ -147,6 +149,9 @@ int web_rrd_graph(web_rrd *r, const hv_snap *s, const char *id,
                   const char *what, double range_s, bool svg,
                   unsigned char **img, size_t *len, hv_err *err);
 const char *web_rrd_dir(const web_rrd *r);
+/* Files written, and files that failed to be created or updated, since
+ * start (for /metrics). */
+void web_rrd_counts(web_rrd *r, uint64_t *updates, uint64_t *errors);
 /* File name (without directory) for a domain. */
 void web_rrd_dom_file(const hv_dom *d, char *buf, size_t len);
 
