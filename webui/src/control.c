@@ -98,8 +98,8 @@ int web_auth_refuse(web_server *sv, struct MHD_Connection *c,
 		const char *tok = web_hdr(c, "X-CSRF-Token");
 		if (tok && web_ct_equal(tok, sv->csrf) && origin_ok(c))
 			return 0;
-		*ret = web_send_err(c, 403,
-		                    "missing or bad CSRF token / origin");
+		*ret =
+		    web_send_err(c, 403, "missing or bad CSRF token / origin");
 	} else
 		return 0;
 	return 1;
@@ -185,17 +185,18 @@ enum MHD_Result web_h_control(web_server *sv, struct MHD_Connection *c,
 	                     v->valuestring, &chg, &err);
 	web_config cfg;
 	web_server_cfg(sv, &cfg);
-	journal_line(sv, cfg.auth_user[0] ? cfg.auth_user : "token",
-	             &chg, k->valuestring, v->valuestring, rc, err.msg, fd);
+	journal_line(sv, cfg.auth_user[0] ? cfg.auth_user : "token", &chg,
+	             k->valuestring, v->valuestring, rc, err.msg, fd);
 	pthread_mutex_unlock(&sv->knob_mu);
 	close(fd);
 	cJSON_Delete(j);
 	if (rc)
 		return web_send_err(c,
-		                rc == -ENOTSUP  ? 501
-		                : rc == -EINVAL ? 400
-		                                : 500,
-		                err.msg[0] ? err.msg : "knob change failed");
+		                    rc == -ENOTSUP  ? 501
+		                    : rc == -EINVAL ? 400
+		                                    : 500,
+		                    err.msg[0] ? err.msg
+		                               : "knob change failed");
 	web_buf b;
 	web_buf_init(&b);
 	web_buf_printf(&b, "{\"schema\":%d,\"change\":{\"knob\":", WEB_SCHEMA);

@@ -60,8 +60,7 @@ void web_common_headers(struct MHD_Response *r, const char *ctype)
 }
 
 enum MHD_Result web_send_buf(struct MHD_Connection *c, unsigned status,
-                                const char *ctype, web_buf *b,
-                                const char *cache)
+                             const char *ctype, web_buf *b, const char *cache)
 {
 	size_t len = 0;
 	if (b->oom) {
@@ -85,13 +84,14 @@ enum MHD_Result web_send_buf(struct MHD_Connection *c, unsigned status,
 }
 
 enum MHD_Result web_send_json(struct MHD_Connection *c, unsigned status,
-                                 web_buf *b)
+                              web_buf *b)
 {
-	return web_send_buf(c, status, "application/json; charset=utf-8", b, NULL);
+	return web_send_buf(c, status, "application/json; charset=utf-8", b,
+	                    NULL);
 }
 
 enum MHD_Result web_send_err(struct MHD_Connection *c, unsigned status,
-                                const char *msg)
+                             const char *msg)
 {
 	web_buf b;
 	web_buf_init(&b);
@@ -189,7 +189,8 @@ static shared *prom_get(web_server *sv, int idx)
 			web_server_cfg(sv, &cfg);
 			web_powerd_read(sv->rundir, &pd);
 			web_prom_extra x = {.st = &st,
-			                    .power_budget_w = cfg.power_budget_w,
+			                    .power_budget_w =
+			                        cfg.power_budget_w,
 			                    .powerd_running = pd.running,
 			                    .pd = &pd,
 			                    .rrd = sv->rrd != NULL};
@@ -325,8 +326,8 @@ static enum MHD_Result h_history(web_server *sv, struct MHD_Connection *c,
 	if ((src && !strcmp(src, "rrd")) || (!src && range > ring_span + 1)) {
 		if (!sv->rrd) {
 			web_buf_free(&b);
-			return web_send_err(c, 404,
-			                "no RRD history configured (rrd_dir)");
+			return web_send_err(
+			    c, 404, "no RRD history configured (rrd_dir)");
 		}
 		const char *cf = arg(c, "cf");
 		if (cf && strcmp(cf, "AVERAGE") && strcmp(cf, "MAX")) {
@@ -349,6 +350,25 @@ static enum MHD_Result h_history(web_server *sv, struct MHD_Connection *c,
 	return web_send_json(c, 200, &b);
 }
 
+/* The overview's first paint: heatmaps and sparklines from the ring. */
+static enum MHD_Result h_hist_overview(web_server *sv, struct MHD_Connection *c,
+                                       const char *rest, req *rq)
+{
+	web_buf b;
+	(void)rest;
+	(void)rq;
+	double range = range_arg(c, 120);
+	const char *sp = arg(c, "spark");
+	long nspark = sp ? strtol(sp, NULL, 10) : 60;
+	if (range < 0 || nspark < 0 || nspark > 100000)
+		return web_send_err(c, 400,
+		                    "range: seconds (s/m/h/d); spark: "
+		                    "samples");
+	web_buf_init(&b);
+	web_hist_overview_json(sv->hist, range, (size_t)nspark, &b);
+	return web_send_json(c, 200, &b);
+}
+
 static enum MHD_Result h_graph(web_server *sv, struct MHD_Connection *c,
                                const char *rest, req *rq)
 {
@@ -359,7 +379,8 @@ static enum MHD_Result h_graph(web_server *sv, struct MHD_Connection *c,
 	const char *fmt = arg(c, "format");
 	double range = range_arg(c, 3 * 3600);
 	if (!sv->rrd)
-		return web_send_err(c, 404, "no RRD history configured (rrd_dir)");
+		return web_send_err(c, 404,
+		                    "no RRD history configured (rrd_dir)");
 	if (range < 0)
 		return web_send_err(c, 400, "bad range");
 	bool svg = fmt && !strcmp(fmt, "svg");
@@ -375,10 +396,10 @@ static enum MHD_Result h_graph(web_server *sv, struct MHD_Connection *c,
 	hv_snap_unref(s);
 	if (rc)
 		return web_send_err(c,
-		                rc == -ENOENT   ? 404
-		                : rc == -EINVAL ? 400
-		                                : 500,
-		                err.msg);
+		                    rc == -ENOENT   ? 404
+		                    : rc == -EINVAL ? 400
+		                                    : 500,
+		                    err.msg);
 	struct MHD_Response *r =
 	    MHD_create_response_from_buffer(len, img, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
@@ -527,6 +548,7 @@ static const route routes[] = {
     {"GET", "/api/v1/domains/{key|uuid|name}", WEB_AUTH_NONE, h_domain},
     {"GET", "/api/v1/pcpus", WEB_AUTH_NONE, h_pcpus},
     {"GET", "/api/v1/history", WEB_AUTH_NONE, h_history},
+    {"GET", "/api/v1/history/overview", WEB_AUTH_NONE, h_hist_overview},
     {"GET", "/api/v1/graph", WEB_AUTH_NONE, h_graph},
     {"GET", "/api/v1/powerd", WEB_AUTH_NONE, h_powerd},
     {"GET", "/api/v1/events", WEB_AUTH_NONE, web_h_events},
@@ -750,9 +772,10 @@ static int server_tls(web_server *sv, const web_config *cfg, int *tls,
 	*tls = cfg->tls_key[0] && cfg->tls_cert[0];
 	if (!*tls) {
 		if (cfg->control)
-			fprintf(stderr,
-			        "hv-webd: warning: control enabled without TLS; "
-			        "credentials cross the network in clear\n");
+			fprintf(
+			    stderr,
+			    "hv-webd: warning: control enabled without TLS; "
+			    "credentials cross the network in clear\n");
 		return 0;
 	}
 	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
@@ -848,7 +871,8 @@ int web_server_start(const web_config *cfg, hv_collector *col, web_rrd *rrd,
 	 * threads either (ulimit -v, -u): refuse now, with the reason. */
 	int e = pthread_create(&sv->pre, NULL, follower, sv);
 	if (e)
-		rc = hv_err_set(err, e, "cannot start a thread: %s", strerror(e));
+		rc = hv_err_set(err, e, "cannot start a thread: %s",
+		                strerror(e));
 	else
 		sv->pre_started = 1;
 out:
@@ -884,7 +908,8 @@ static int cfg_same(const web_config *a, const web_config *b)
 }
 
 /* Keys a reload applies at once; the others need a restart. */
-#define LIVE_KEYS "theme, control, auth_user, auth_hash, token_hash, power_budget_w"
+#define LIVE_KEYS \
+	"theme, control, auth_user, auth_hash, token_hash, power_budget_w"
 
 int web_server_reload(web_server *sv, const web_config *c, char *restart,
                       size_t len)
@@ -908,8 +933,7 @@ int web_server_reload(web_server *sv, const web_config *c, char *restart,
 	memcpy(probe.token_hash, now.token_hash, sizeof(probe.token_hash));
 	probe.power_budget_w = now.power_budget_w;
 	snprintf(restart, len, "%s",
-	         cfg_same(&probe, &now) ? ""
-	                                        : "keys other than " LIVE_KEYS);
+	         cfg_same(&probe, &now) ? "" : "keys other than " LIVE_KEYS);
 	pthread_mutex_lock(&sv->live_mu);
 	sv->now = next;
 	pthread_mutex_unlock(&sv->live_mu);

@@ -43,7 +43,9 @@ static void usage(FILE *f)
 	    "\n"
 	    "Endpoints: / (dashboard), /metrics, "
 	    "/api/v1/{host,domains,domains/ID,pcpus,\n"
-	    "history,graph,powerd,events,config,csrf,control}, /healthz.\n"
+	    "history,history/"
+	    "overview,graph,powerd,events,config,csrf,control},\n"
+	    "/healthz. SIGHUP reloads the configuration file.\n"
 	    "Control actions are off unless the configuration enables them.\n");
 }
 
@@ -146,8 +148,9 @@ static int build_config(int argc, char **argv, web_config *cfg, run_opts *ro,
 		                  argv[optind]),
 		       2;
 	if (cfg->control && !cfg->auth_hash[0] && !cfg->token_hash[0])
-		return hv_err_set(err, EINVAL,
-		                  "control = yes needs auth_hash or token_hash"),
+		return hv_err_set(
+		           err, EINVAL,
+		           "control = yes needs auth_hash or token_hash"),
 		       2;
 	return 0;
 }
@@ -182,7 +185,8 @@ static void reload(int argc, char **argv, web_server *sv, const run_opts *ro)
 	hv_err err = {0};
 	char restart[128];
 	if (!ro->config) {
-		fprintf(stderr, "hv-webd: SIGHUP: no --config file to reload\n");
+		fprintf(stderr,
+		        "hv-webd: SIGHUP: no --config file to reload\n");
 		return;
 	}
 	if (build_config(argc, argv, &next, &r2, &err)) {
@@ -252,8 +256,8 @@ static int run(int argc, char **argv, const web_config *cfg, const run_opts *ro,
 		goto out;
 	}
 	if (hv_collector_start(col, err) ||
-	    (cfg->rrd_dir[0] && (web_rrd_open(cfg, col, &rrd, err) ||
-	                         web_rrd_start(rrd, err))) ||
+	    (cfg->rrd_dir[0] &&
+	     (web_rrd_open(cfg, col, &rrd, err) || web_rrd_start(rrd, err))) ||
 	    web_server_start(cfg, col, rrd, &sv, err))
 		goto out;
 	fprintf(stderr, "hv-webd: listening on %s://%s%s%s:%u/ (backend %s)\n",

@@ -12,8 +12,8 @@
 #include <math.h>
 #include <pthread.h>
 #include <rrd.h>
-#include <stdatomic.h>
 #include <rrd_client.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

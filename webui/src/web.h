@@ -13,6 +13,7 @@
 #include "hv/backend.h"
 #include "hv/collector.h"
 #include "hv/err.h"
+#include "hv/rates.h"
 #include "hv/sample.h"
 
 #define WEB_DEFAULT_ADDR "127.0.0.1"
@@ -121,6 +122,8 @@ void web_json_live(const hv_snap *s, web_buf *o);
 int web_json_ring_history(hv_snap *const *ring, size_t n, const char *id,
                           double range_s, web_buf *o, hv_err *err);
 const hv_dom *web_find_dom(const hv_snap *s, const char *id);
+/* Share of a pCPU's time in idle states past the first (NaN if unknown). */
+double web_pcpu_deep_pct(const hv_pcpu_rate *pr, const hv_pcpu *p);
 void web_json_error(web_buf *o, int status, const char *msg);
 
 /* ---- compact in-memory history (hist.c) ---- */
@@ -131,6 +134,11 @@ void web_hist_add(web_hist *h, const hv_snap *s);
 /* Same JSON as web_json_ring_history; id NULL = host. */
 int web_hist_json(web_hist *h, const hv_snap *s, const char *id, double range_s,
                   web_buf *o, hv_err *err);
+/* The overview page's first paint: the last range_s of the pCPU heatmaps
+ * {t, pcpu:{id, online, cur_hz, deep_idle_pct}} (one array per sample) and
+ * the last nspark samples of every domain's cpu_pct {spark:{key:[...]}}. */
+void web_hist_overview_json(web_hist *h, double range_s, size_t nspark,
+                            web_buf *o);
 
 /* ---- RRD history (rrdstore.c) ---- */
 typedef struct web_rrd web_rrd;
