@@ -181,6 +181,18 @@ int hvt_build_devqos(const hvt_host *h);
  * 2 controllers (ce 3 and 4), devqos. */
 int hvt_build_intel_host(const hvt_host *h, unsigned ncpu, unsigned npkg);
 
+/* ---- Daemons under test (hv-powerd, hv-webd ...) ---- */
+
+/* Start argv[0] with argv, stderr appended to log: the child dies with the
+ * test (PR_SET_PDEATHSIG), so a failed assertion or a timeout leaves no
+ * orphan daemon. Returns the pid, or a negative errno. */
+int hvt_spawn(char *const argv[], const char *log);
+/* Stop pid if it still runs (signal sig, SIGKILL after 5 s), reap it and
+ * return its wait status; -1 if it was not ours or already reaped. */
+int hvt_reap(int pid, int sig);
+/* Sleep ms milliseconds. */
+void hvt_nap_ms(unsigned ms);
+
 #ifdef __cplusplus
 }
 #endif
