@@ -91,8 +91,11 @@ def main():
     try:
         conf = os.path.join(tmp, "w.conf")
         with open(conf, "w") as f:
+            # Every client comes from 127.0.0.1: room for all of them
+            # past the per-IP cap (16 by default).
             f.write(f"backend = synth\nsynth_domains = {a.domains}\nsynth_vcpus = 2\n"
-                    f"period = 1\nrrd_dir = {tmp}/rrd\n")
+                    f"period = 1\nrrd_dir = {tmp}/rrd\n"
+                    f"per_ip_limit = {a.sse + 8}\nconnection_limit = {a.sse + 16}\n")
         wlog = open(os.path.join(tmp, "webd.log"), "w")
         w = subprocess.Popen([webd, "--config", conf, "--listen", "127.0.0.1:0",
                               "--port-file", f"{tmp}/port"], stderr=wlog)
