@@ -55,23 +55,9 @@ static int origin_ok(struct MHD_Connection *c)
 
 static enum MHD_Result need_auth(struct MHD_Connection *c)
 {
-	web_buf b;
-	web_buf_init(&b);
-	web_json_error(&b, 401, "authentication required");
-	size_t len = 0;
-	char *p = web_buf_steal(&b, &len);
-	struct MHD_Response *r =
-	    MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(p);
-		return MHD_NO;
-	}
-	web_common_headers(r, "application/json; charset=utf-8");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+	return web_send_err_hdr(c, 401, "authentication required",
+	                        MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 	                        "Basic realm=\"hv-webd\", charset=\"UTF-8\"");
-	enum MHD_Result ret = MHD_queue_response(c, 401, r);
-	MHD_destroy_response(r);
-	return ret;
 }
 
 static int authed(const web_config *cfg, struct MHD_Connection *c)

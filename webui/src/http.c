@@ -90,6 +90,29 @@ enum MHD_Result web_send_json(struct MHD_Connection *c, unsigned status,
 	                    NULL);
 }
 
+enum MHD_Result web_send_err_hdr(struct MHD_Connection *c, unsigned status,
+                                 const char *msg, const char *hname,
+                                 const char *hval)
+{
+	web_buf b;
+	web_buf_init(&b);
+	web_json_error(&b, (int)status, msg);
+	size_t len = 0;
+	char *p = web_buf_steal(&b, &len);
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	    len, p ? p : (char *)"",
+	    p ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		free(p);
+		return MHD_NO;
+	}
+	web_common_headers(r, "application/json; charset=utf-8");
+	MHD_add_response_header(r, hname, hval);
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 enum MHD_Result web_send_err(struct MHD_Connection *c, unsigned status,
                              const char *msg)
 {
@@ -488,32 +511,11 @@ static enum MHD_Result snap_answer(web_server *sv, struct MHD_Connection *c,
 	return web_send_json(c, 200, &b);
 }
 
-static enum MHD_Result h_host(web_server *sv, struct MHD_Connection *c,
+/* Which snapshot answer: the route's arg (rq->arg). */
+static enum MHD_Result h_snap(web_server *sv, struct MHD_Connection *c,
                               const char *rest, req *rq)
 {
-	(void)rq;
-	return snap_answer(sv, c, SNAP_HOST, rest);
-}
-
-static enum MHD_Result h_domains(web_server *sv, struct MHD_Connection *c,
-                                 const char *rest, req *rq)
-{
-	(void)rq;
-	return snap_answer(sv, c, SNAP_DOMAINS, rest);
-}
-
-static enum MHD_Result h_domain(web_server *sv, struct MHD_Connection *c,
-                                const char *rest, req *rq)
-{
-	(void)rq;
-	return snap_answer(sv, c, SNAP_DOMAIN, rest);
-}
-
-static enum MHD_Result h_pcpus(web_server *sv, struct MHD_Connection *c,
-                               const char *rest, req *rq)
-{
-	(void)rq;
-	return snap_answer(sv, c, SNAP_PCPUS, rest);
+	return snap_answer(sv, c, (enum snap_what)rq->arg, rest);
 }
 
 static enum MHD_Result h_healthz(web_server *sv, struct MHD_Connection *c,
@@ -539,26 +541,28 @@ typedef struct route {
 	const char *path;
 	enum web_auth auth;
 	web_handler fn;
+	int arg; /* handed to fn as rq->arg */
 } route;
 
 /* /api/v1 lists its own routes in this order. */
 static const route routes[] = {
-    {"GET", "/api/v1/host", WEB_AUTH_NONE, h_host},
-    {"GET", "/api/v1/domains", WEB_AUTH_NONE, h_domains},
-    {"GET", "/api/v1/domains/{key|uuid|name}", WEB_AUTH_NONE, h_domain},
-    {"GET", "/api/v1/pcpus", WEB_AUTH_NONE, h_pcpus},
-    {"GET", "/api/v1/history", WEB_AUTH_NONE, h_history},
-    {"GET", "/api/v1/history/overview", WEB_AUTH_NONE, h_hist_overview},
-    {"GET", "/api/v1/graph", WEB_AUTH_NONE, h_graph},
-    {"GET", "/api/v1/powerd", WEB_AUTH_NONE, h_powerd},
-    {"GET", "/api/v1/events", WEB_AUTH_NONE, web_h_events},
-    {"GET", "/api/v1/config", WEB_AUTH_NONE, h_config},
-    {"GET", "/api/v1/csrf", WEB_AUTH_USER, web_h_csrf},
-    {"POST", "/api/v1/control", WEB_AUTH_CSRF, web_h_control},
-    {"GET", "/api/v1", WEB_AUTH_NONE, h_index},
-    {"GET", "/api/v1/", WEB_AUTH_NONE, h_index},
-    {"GET", "/metrics", WEB_AUTH_NONE, h_metrics},
-    {"GET", "/healthz", WEB_AUTH_NONE, h_healthz},
+    {"GET", "/api/v1/host", WEB_AUTH_NONE, h_snap, SNAP_HOST},
+    {"GET", "/api/v1/domains", WEB_AUTH_NONE, h_snap, SNAP_DOMAINS},
+    {"GET", "/api/v1/domains/{key|uuid|name}", WEB_AUTH_NONE, h_snap,
+     SNAP_DOMAIN},
+    {"GET", "/api/v1/pcpus", WEB_AUTH_NONE, h_snap, SNAP_PCPUS},
+    {"GET", "/api/v1/history", WEB_AUTH_NONE, h_history, 0},
+    {"GET", "/api/v1/history/overview", WEB_AUTH_NONE, h_hist_overview, 0},
+    {"GET", "/api/v1/graph", WEB_AUTH_NONE, h_graph, 0},
+    {"GET", "/api/v1/powerd", WEB_AUTH_NONE, h_powerd, 0},
+    {"GET", "/api/v1/events", WEB_AUTH_NONE, web_h_events, 0},
+    {"GET", "/api/v1/config", WEB_AUTH_NONE, h_config, 0},
+    {"GET", "/api/v1/csrf", WEB_AUTH_USER, web_h_csrf, 0},
+    {"POST", "/api/v1/control", WEB_AUTH_CSRF, web_h_control, 0},
+    {"GET", "/api/v1", WEB_AUTH_NONE, h_index, 0},
+    {"GET", "/api/v1/", WEB_AUTH_NONE, h_index, 0},
+    {"GET", "/metrics", WEB_AUTH_NONE, h_metrics, 0},
+    {"GET", "/healthz", WEB_AUTH_NONE, h_healthz, 0},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 #define API "/api/v1/"
@@ -604,26 +608,11 @@ static const route *route_find(const char *url, const char **rest)
 
 static enum MHD_Result wrong_method(struct MHD_Connection *c, const route *rt)
 {
-	web_buf b;
 	char msg[32];
 	snprintf(msg, sizeof(msg), "use %s", rt->method);
-	web_buf_init(&b);
-	web_json_error(&b, 405, msg);
-	size_t len = 0;
-	char *p = web_buf_steal(&b, &len);
-	struct MHD_Response *r =
-	    MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(p);
-		return MHD_NO;
-	}
-	web_common_headers(r, "application/json; charset=utf-8");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+	return web_send_err_hdr(c, 405, msg, MHD_HTTP_HEADER_ALLOW,
 	                        strcmp(rt->method, "GET") ? rt->method
 	                                                  : "GET, HEAD");
-	enum MHD_Result ret = MHD_queue_response(c, 405, r);
-	MHD_destroy_response(r);
-	return ret;
 }
 
 static enum MHD_Result static_file(struct MHD_Connection *c, const char *url)
@@ -655,6 +644,7 @@ static enum MHD_Result dispatch(web_server *sv, struct MHD_Connection *c,
 			return wrong_method(c, rt);
 		if (web_auth_refuse(sv, c, rt->auth, &ret))
 			return ret;
+		rq->arg = rt->arg;
 		return rt->fn(sv, c, rest, rq);
 	}
 	if (!strncmp(url, "/api/v1/", 8))

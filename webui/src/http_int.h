@@ -53,6 +53,7 @@ struct web_server {
 typedef struct req {
 	web_buf body;
 	int too_big;
+	int arg; /* the route's arg */
 } req;
 
 /* Who may call a route: anyone, or (control enabled and authenticated),
@@ -70,6 +71,10 @@ enum MHD_Result web_send_json(struct MHD_Connection *c, unsigned status,
                               web_buf *b);
 enum MHD_Result web_send_err(struct MHD_Connection *c, unsigned status,
                              const char *msg);
+/* The same with one more header (Allow, WWW-Authenticate). */
+enum MHD_Result web_send_err_hdr(struct MHD_Connection *c, unsigned status,
+                                 const char *msg, const char *hname,
+                                 const char *hval);
 const char *web_hdr(struct MHD_Connection *c, const char *name);
 /* A consistent copy of the configuration in force (reloadable keys as of
  * the last good reload). */
