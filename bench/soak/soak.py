@@ -82,8 +82,13 @@ def main():
     ap.add_argument("--xt-domains", type=int, default=5000)
     ap.add_argument("--check", type=float, default=None)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--trace", type=int, default=0,
+                    help="print RSS and fds every N seconds")
+    ap.add_argument("--webd", help="hv-webd binary (default: BUILD's)")
+    ap.add_argument("--log", action="store_true",
+                    help="print hv-webd's log at the end (sanitizer reports)")
     a = ap.parse_args()
-    webd = os.path.join(a.build, "webui/hv-webd")
+    webd = a.webd or os.path.join(a.build, "webui/hv-webd")
     xt = os.path.join(a.build, "xentop-ng/xentop-ng")
     tmp = tempfile.mkdtemp(prefix="hvsoak-")
     procs = []
@@ -123,9 +128,15 @@ def main():
         marks = {}
         lat, scrape_err = [], 0
         nxt = t0
+        trace_at = a.trace
         while True:
             now = time.monotonic()
             el = now - t0
+            if a.trace and el >= trace_at:
+                trace_at += a.trace
+                fw, fx = proc_figures(w.pid), proc_figures(x.pid)
+                print(f"  t={el:5.0f}s hv-webd RSS {fw[0] / 1024:6.1f} MB fds {fw[1]}, "
+                      f"xentop-ng RSS {fx[0] / 1024:6.1f} MB fds {fx[1]}", flush=True)
             if el >= a.warmup and "warm" not in marks:
                 marks["warm"] = (el, proc_figures(w.pid), proc_figures(x.pid), len(lat))
             if el >= a.seconds:
@@ -205,9 +216,11 @@ def main():
             if p.poll() is None:
                 p.terminate()
                 try:
-                    p.wait(10)
+                    p.wait(30)
                 except subprocess.TimeoutExpired:
                     p.kill()
+        if a.log:
+            print(open(os.path.join(tmp, "webd.log")).read()[-6000:])
         shutil.rmtree(tmp, ignore_errors=True)
 
 
