@@ -18,6 +18,7 @@
 #include "hv/backend.h"
 #include "hv/collector.h"
 #include "hv/env.h"
+#include "hv/version.h"
 #ifdef PD_HAVE_PLAT
 #include "hv/platform.h"
 #endif
@@ -253,7 +254,7 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		case 'V':
-			puts("hv-powerd (hvkit) 0.1.0");
+			puts(HV_VERSION_LINE("hv-powerd"));
 			return 0;
 		default:
 			fputs(usage, stderr);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Daemon log lines on stderr with sd-daemon priority prefixes ("<1>" alert
- * ... "<6>" info), which journald turns into priorities. */
+/* Daemon log lines on stderr. When stderr is the journal (JOURNAL_STREAM)
+ * they carry sd-daemon priority prefixes ("<1>" alert ... "<6>" info),
+ * which journald turns into priorities; on a terminal or a file they are
+ * the same lines without the prefix. */
 #ifndef PD_LOG_H
 #define PD_LOG_H
 

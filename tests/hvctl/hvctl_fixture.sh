@@ -45,7 +45,6 @@ jq -e '.changes[0] | .knob == "cpu/2/online" and .old == "0" and .new == "1"' <<
 expect_file "$C/cpu2/online" '1\n'
 expect_refusal "boot CPU" cpu offline 0
 expect_refusal "no such CPU" cpu offline 9
-expect_refusal "bad CPU number" cpu offline x
 
 # freq
 hv freq set governor performance >/dev/null || bad "governor performance"
@@ -99,10 +98,30 @@ expect_refusal "boot CPU" cpu offline 0
 expect_file "$root2/sys/devices/system/cpu/cpu0/online" '1\n'
 hv --json freq | jq -e '.cpus[0].pstates | length == 4' >/dev/null && ok "time_in_state" || bad "pstates"
 
-# usage errors
-"$HVCTL" --bogus >/dev/null 2>&1; [ $? -ne 0 ] && ok "bad option" || bad "bad option accepted"
-"$HVCTL" --backend kvm nothing >/dev/null 2>&1; [ $? -ne 0 ] && ok "bad command" || bad "bad command"
+# getopt_long forms, and usage errors exit 2 as hvctl(1) says
+"$HVCTL" -b kvm -j freq | jq -e '.backend == "kvm"' >/dev/null && ok "-b kvm -j" || bad "-b kvm -j"
+"$HVCTL" --backend=kvm freq --json --cpu=1 | jq -e '.cpus | length == 1' >/dev/null \
+  && ok "--backend=kvm --cpu=1 after the command" || bad "--backend=kvm"
+usage2() { # ARGS...: exit status 2
+  "$HVCTL" "$@" >/dev/null 2>&1; local rc=$?
+  [ $rc -eq 2 ] && ok "usage error rc=2: $*" || bad "hvctl $* rc=$rc (want 2)"
+}
+usage2 --bogus
+usage2 -b kvm nothing
+usage2 -b kvm cpu bogus
+usage2
+usage2 -b kvm cpu offline
+usage2 -b kvm cpu offline x
+usage2 -b kvm --interval=abc cpu
+usage2 -b kvm --backend
+usage2 -b kvm freq set turbo 1
+usage2 -b kvm freq --cpu 0-x
 "$HVCTL" --help | grep -q "cpu offline N" && ok "help" || bad "help"
+# --json rounds derived figures to 3 decimals (counters stay integers)
+out=$(hv -j cpu list -i 0.05)
+jq -e '[.interval_s, .busy_pct, (.cpus[] | .busy_pct, (.cstates[].residency_pct))]
+       | map(select(. != null)) | all(. * 1000 | . == floor)' <<<"$out" >/dev/null \
+  && ok "json rounded to 3 decimals" || bad "json not rounded: $(head -c 300 <<<"$out")"
 
 echo "$fails failures"
 [ $fails -eq 0 ]

@@ -156,7 +156,7 @@ theme = dark"
   hvt_alive webd || hvt_fail "hv-webd died of the SIGHUP storm"
   theme=$(get /api/v1/config | jq -r .theme)
   [ "$theme" = light ] || hvt_fail "config in force has theme '$theme', expected the last good 'light'"
-  grep -q "keeping the configuration in force" "$T/webd.log" || hvt_fail "bad config not reported"
+  grep -q "keeping the running configuration" "$T/webd.log" || hvt_fail "bad config not reported"
   get /healthz >/dev/null && [ "$(ndoms)" = 5 ] || hvt_fail "not serving after the storm"
   echo "100 SIGHUPs in $(python3 -c "print(round($t1 - $t0, 2))") s: alive, theme 'light' (last good), bad file refused"
   ;;

@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "http_int.h"
+#include "hv/version.h"
 
 #define MAX_BODY 4096
 
@@ -459,7 +460,7 @@ static enum MHD_Result h_config(web_server *sv, struct MHD_Connection *c,
 	web_buf_puts(&b, web_asset_find("/uPlot.iife.min.js")
 	                     ? ",\"uplot\":true"
 	                     : ",\"uplot\":false");
-	web_buf_puts(&b, ",\"version\":\"" HVKIT_VERSION "\"}");
+	web_buf_puts(&b, ",\"version\":\"" HV_VERSION "\"}");
 	return web_send_json(c, 200, &b);
 }
 
@@ -901,27 +902,26 @@ static int cfg_same(const web_config *a, const web_config *b)
 #define LIVE_KEYS \
 	"theme, control, auth_user, auth_hash, token_hash, power_budget_w"
 
+void web_config_live_copy(web_config *dst, const web_config *src)
+{
+	memcpy(dst->theme, src->theme, sizeof(dst->theme));
+	dst->control = src->control;
+	memcpy(dst->auth_user, src->auth_user, sizeof(dst->auth_user));
+	memcpy(dst->auth_hash, src->auth_hash, sizeof(dst->auth_hash));
+	memcpy(dst->token_hash, src->token_hash, sizeof(dst->token_hash));
+	dst->power_budget_w = src->power_budget_w;
+}
+
 int web_server_reload(web_server *sv, const web_config *c, char *restart,
                       size_t len)
 {
-	web_config now;
+	web_config now, next, probe = *c;
 	web_server_cfg(sv, &now);
-	/* Copy the reloadable keys of c over the configuration in force; any
-	 * other difference is named for the log. */
-	web_config next = now;
-	memcpy(next.theme, c->theme, sizeof(next.theme));
-	next.control = c->control;
-	memcpy(next.auth_user, c->auth_user, sizeof(next.auth_user));
-	memcpy(next.auth_hash, c->auth_hash, sizeof(next.auth_hash));
-	memcpy(next.token_hash, c->token_hash, sizeof(next.token_hash));
-	next.power_budget_w = c->power_budget_w;
-	web_config probe = *c;
-	memcpy(probe.theme, now.theme, sizeof(probe.theme));
-	probe.control = now.control;
-	memcpy(probe.auth_user, now.auth_user, sizeof(probe.auth_user));
-	memcpy(probe.auth_hash, now.auth_hash, sizeof(probe.auth_hash));
-	memcpy(probe.token_hash, now.token_hash, sizeof(probe.token_hash));
-	probe.power_budget_w = now.power_budget_w;
+	/* The reloadable keys of c over the configuration in force; any
+	 * other difference is named for the caller. */
+	next = now;
+	web_config_live_copy(&next, c);
+	web_config_live_copy(&probe, &now);
 	snprintf(restart, len, "%s",
 	         cfg_same(&probe, &now) ? "" : "keys other than " LIVE_KEYS);
 	pthread_mutex_lock(&sv->live_mu);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/version.h"
 #include "web.h"
 
 enum kind { K_COUNTER, K_GAUGE, K_INFO };
@@ -154,6 +155,9 @@ static const fam F_SNAP_TS = {
 static const fam F_HOST_INFO = {
     "hv_host", K_INFO, NULL,
     "Host identity: hostname, backend and hypervisor version."};
+static const fam F_BUILD_INFO = {
+    "hv_build", K_INFO, NULL,
+    "hvkit build: its version and the backend this hv-webd samples."};
 static const fam F_HOST_MEM = {"hv_host_memory_bytes", K_GAUGE, "bytes",
                                "Host memory in total."};
 static const fam F_HOST_FREE = {"hv_host_memory_free_bytes", K_GAUGE, "bytes",
@@ -438,6 +442,11 @@ static void render_host(ctx *c, const hv_snap *s, const web_prom_extra *x)
 	web_buf_prom_label(o, h->backend);
 	web_buf_puts(o, "\",version=\"");
 	web_buf_prom_label(o, h->hv_version);
+	web_buf_puts(o, "\"} 1\n");
+	fam_begin(c, &F_BUILD_INFO);
+	s_open(c);
+	web_buf_puts(o, "{version=\"" HV_VERSION "\",backend=\"");
+	web_buf_prom_label(o, h->backend);
 	web_buf_puts(o, "\"} 1\n");
 
 	fam_begin(c, &F_HOST_MEM);

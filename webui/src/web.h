@@ -187,6 +187,8 @@ unsigned web_server_port(const web_server *s);
  * restart and stay as they are. */
 int web_server_reload(web_server *s, const web_config *c, char *restart,
                       size_t len);
+/* Copy the reloadable keys (above) of src into dst. */
+void web_config_live_copy(web_config *dst, const web_config *src);
 
 /* ---- embedded assets (generated) ---- */
 typedef struct web_asset {

@@ -154,7 +154,7 @@ int xt_opts_parse(xt_opts *o, int argc, char **argv, FILE *out, FILE *err)
 			xt_usage(out);
 			return 1;
 		case 'V':
-			fprintf(out, "xentop-ng %s (hvkit)\n", XT_VERSION);
+			fprintf(out, "%s\n", HV_VERSION_LINE("xentop-ng"));
 			return 1;
 		case 'n':
 			o->nets = true;

@@ -16,7 +16,9 @@
 #include "hv/rates.h"
 #include "hv/sample.h"
 
-#define XT_VERSION "0.1.0"
+#include "hv/version.h"
+
+#define XT_VERSION HV_VERSION
 
 /* ---- options (command line, then config file, then keys) ---- */
 enum xt_mode { XT_TUI = 0, XT_BATCH, XT_JSON, XT_CSV };

@@ -19,6 +19,7 @@
 #include "hv/sysio.h"
 
 #ifdef HV_HAVE_PFM
+#include <dlfcn.h>
 #include <perfmon/pfmlib_perf_event.h>
 #endif
 
@@ -70,6 +71,48 @@ static long perf_open(struct perf_event_attr *a, pid_t pid, int cpu, int group)
 	               PERF_FLAG_FD_CLOEXEC);
 }
 
+#ifdef HV_HAVE_PFM
+/* libpfm4 is loaded when an event is encoded, not linked: the tools run
+ * without it (Debian: Recommends), with the built-in aliases only.
+ * 0 encoded, <0 refused by libpfm4, 1 libpfm4 not installed. */
+static int pfm_encode(const char *spec, const char *ev,
+                      struct perf_event_attr *attr, hv_err *err)
+{
+	void *dl = dlopen("libpfm.so.4", RTLD_NOW | RTLD_LOCAL);
+	int (*init)(void);
+	const char *(*str)(int);
+	int (*enc)(const char *, int, pfm_os_t, void *);
+	pfm_perf_encode_arg_t arg;
+	int r = 1;
+
+	if (!dl)
+		return 1;
+	init = (int (*)(void))dlsym(dl, "pfm_initialize");
+	str = (const char *(*)(int))dlsym(dl, "pfm_strerror");
+	enc = (int (*)(const char *, int, pfm_os_t, void *))dlsym(
+	    dl, "pfm_get_os_event_encoding");
+	if (!init || !str || !enc)
+		goto out;
+	if ((r = init()) != PFM_SUCCESS) {
+		r = hv_err_set(err, ENODEV, "libpfm4: %s", str(r));
+		goto out;
+	}
+	memset(&arg, 0, sizeof(arg));
+	arg.attr = attr;
+	arg.size = sizeof(arg);
+	r = enc(spec, PFM_PLM0 | PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg);
+	if (r != PFM_SUCCESS) {
+		r = hv_err_set(err, EINVAL, "event \"%s\": %s", ev, str(r));
+		goto out;
+	}
+	attr->size = sizeof(*attr);
+	r = 0;
+out:
+	dlclose(dl);
+	return r;
+}
+#endif
+
 int hv_pmu_encode(const char *ev, int guest_only, struct perf_event_attr *attr,
                   char *name, size_t len, int *hw, hv_err *err)
 {
@@ -84,35 +127,23 @@ int hv_pmu_encode(const char *ev, int guest_only, struct perf_event_attr *attr,
 			spec = al->pfm;
 		}
 	snprintf(name, len, "%s", ev);
+	int r = 1; /* 1: not encoded by libpfm4 (not built or installed) */
 #ifdef HV_HAVE_PFM
-	{
-		pfm_perf_encode_arg_t arg;
-		int r = pfm_initialize();
-
-		if (r != PFM_SUCCESS)
-			return hv_err_set(err, ENODEV, "libpfm4: %s",
-			                  pfm_strerror(r));
-		memset(&arg, 0, sizeof(arg));
-		arg.attr = attr;
-		arg.size = sizeof(arg);
-		r = pfm_get_os_event_encoding(spec, PFM_PLM0 | PFM_PLM3,
-		                              PFM_OS_PERF_EVENT_EXT, &arg);
-		if (r != PFM_SUCCESS)
-			return hv_err_set(err, EINVAL, "event \"%s\": %s", ev,
-			                  pfm_strerror(r));
-		attr->size = sizeof(*attr);
-	}
-#else
-	if (!al)
+	r = pfm_encode(spec, ev, attr, err);
+	if (r < 0)
+		return r;
+#endif
+	if (r > 0 && !al)
 		return hv_err_set(
 		    err, EINVAL,
-		    "event \"%s\": built without libpfm4, only "
+		    "event \"%s\": without libpfm4 (libpfm.so.4) only "
 		    "instructions, cycles, llc_misses, task-clock, "
 		    "context-switches",
 		    ev);
-	attr->type = al->type;
-	attr->config = al->config;
-#endif
+	if (r > 0) {
+		attr->type = al->type;
+		attr->config = al->config;
+	}
 	*hw = attr->type != PERF_TYPE_SOFTWARE &&
 	      attr->type != PERF_TYPE_TRACEPOINT;
 	if (*hw && guest_only) {
