@@ -126,6 +126,7 @@ def main():
             c.start()
         t0 = time.monotonic()
         marks = {}
+        series = []
         lat, scrape_err = [], 0
         nxt = t0
         trace_at = a.trace
@@ -139,6 +140,8 @@ def main():
                       f"xentop-ng RSS {fx[0] / 1024:6.1f} MB fds {fx[1]}", flush=True)
             if el >= a.warmup and "warm" not in marks:
                 marks["warm"] = (el, proc_figures(w.pid), proc_figures(x.pid), len(lat))
+            if el >= a.warmup:  # one point a second, for robust ends
+                series.append((proc_figures(w.pid), proc_figures(x.pid)))
             if el >= a.seconds:
                 marks["end"] = (el, proc_figures(w.pid), proc_figures(x.pid), len(lat))
                 break
@@ -163,12 +166,18 @@ def main():
                "sse_errors": sum(c.errors for c in clients)}
         if "end" in marks and "warm" in marks:
             (t1, w1, x1, n1), (t2, w2, x2, _) = marks["warm"], marks["end"]
-            for name, f1, f2, dom in (("hv-webd", w1, w2, a.domains),
-                                      ("xentop-ng", x1, x2, a.xt_domains)):
+            # Ends of the steady part: RSS as the median of 5 points, fds
+            # as the least of 5 (a scrape or an RRD write in flight holds
+            # one for a moment).
+            head, tail = series[:5], series[-5:]
+            for k, (name, f1, f2, dom) in enumerate((("hv-webd", w1, w2, a.domains),
+                                                     ("xentop-ng", x1, x2, a.xt_domains))):
+                r1 = sorted(p[k][0] for p in head)[len(head) // 2]
+                r2 = sorted(p[k][0] for p in tail)[len(tail) // 2]
                 out[name] = {"domains": dom,
-                             "rss_mb": [round(f1[0] / 1024, 1), round(f2[0] / 1024, 1)],
-                             "rss_growth_pct": round(100 * (f2[0] - f1[0]) / f1[0], 2),
-                             "fds": [f1[1], f2[1]],
+                             "rss_mb": [round(r1 / 1024, 1), round(r2 / 1024, 1)],
+                             "rss_growth_pct": round(100 * (r2 - r1) / r1, 2),
+                             "fds": [min(p[k][1] for p in head), min(p[k][1] for p in tail)],
                              "cpu_s_per_s": round((f2[2] - f1[2]) / (t2 - t1), 3)}
             steady = lat[n1:]
             out["hv-webd"]["metrics_ms_p50_p99"] = [round(1e3 * pct(steady, 50), 1),

@@ -541,29 +541,29 @@ typedef struct route {
 	 * non-empty rest (handed to the handler). */
 	const char *path;
 	enum web_auth auth;
-	web_handler fn;
 	int arg; /* handed to fn as rq->arg */
+	web_handler fn;
 } route;
 
 /* /api/v1 lists its own routes in this order. */
 static const route routes[] = {
-    {"GET", "/api/v1/host", WEB_AUTH_NONE, h_snap, SNAP_HOST},
-    {"GET", "/api/v1/domains", WEB_AUTH_NONE, h_snap, SNAP_DOMAINS},
-    {"GET", "/api/v1/domains/{key|uuid|name}", WEB_AUTH_NONE, h_snap,
-     SNAP_DOMAIN},
-    {"GET", "/api/v1/pcpus", WEB_AUTH_NONE, h_snap, SNAP_PCPUS},
-    {"GET", "/api/v1/history", WEB_AUTH_NONE, h_history, 0},
-    {"GET", "/api/v1/history/overview", WEB_AUTH_NONE, h_hist_overview, 0},
-    {"GET", "/api/v1/graph", WEB_AUTH_NONE, h_graph, 0},
-    {"GET", "/api/v1/powerd", WEB_AUTH_NONE, h_powerd, 0},
-    {"GET", "/api/v1/events", WEB_AUTH_NONE, web_h_events, 0},
-    {"GET", "/api/v1/config", WEB_AUTH_NONE, h_config, 0},
-    {"GET", "/api/v1/csrf", WEB_AUTH_USER, web_h_csrf, 0},
-    {"POST", "/api/v1/control", WEB_AUTH_CSRF, web_h_control, 0},
-    {"GET", "/api/v1", WEB_AUTH_NONE, h_index, 0},
-    {"GET", "/api/v1/", WEB_AUTH_NONE, h_index, 0},
-    {"GET", "/metrics", WEB_AUTH_NONE, h_metrics, 0},
-    {"GET", "/healthz", WEB_AUTH_NONE, h_healthz, 0},
+    {"GET", "/api/v1/host", WEB_AUTH_NONE, SNAP_HOST, h_snap},
+    {"GET", "/api/v1/domains", WEB_AUTH_NONE, SNAP_DOMAINS, h_snap},
+    {"GET", "/api/v1/domains/{key|uuid|name}", WEB_AUTH_NONE, SNAP_DOMAIN,
+     h_snap},
+    {"GET", "/api/v1/pcpus", WEB_AUTH_NONE, SNAP_PCPUS, h_snap},
+    {"GET", "/api/v1/history", WEB_AUTH_NONE, 0, h_history},
+    {"GET", "/api/v1/history/overview", WEB_AUTH_NONE, 0, h_hist_overview},
+    {"GET", "/api/v1/graph", WEB_AUTH_NONE, 0, h_graph},
+    {"GET", "/api/v1/powerd", WEB_AUTH_NONE, 0, h_powerd},
+    {"GET", "/api/v1/events", WEB_AUTH_NONE, 0, web_h_events},
+    {"GET", "/api/v1/config", WEB_AUTH_NONE, 0, h_config},
+    {"GET", "/api/v1/csrf", WEB_AUTH_USER, 0, web_h_csrf},
+    {"POST", "/api/v1/control", WEB_AUTH_CSRF, 0, web_h_control},
+    {"GET", "/api/v1", WEB_AUTH_NONE, 0, h_index},
+    {"GET", "/api/v1/", WEB_AUTH_NONE, 0, h_index},
+    {"GET", "/metrics", WEB_AUTH_NONE, 0, h_metrics},
+    {"GET", "/healthz", WEB_AUTH_NONE, 0, h_healthz},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 #define API "/api/v1/"
