@@ -112,7 +112,10 @@ int rdt_cmd_alloc_set(rdt_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "hv-rdt: %s\n", e.msg);
 		goto out;
 	}
-	rdt_undo_keep(&ctx->env, u);
+	if (rdt_undo_keep(&ctx->env, u)) {
+		rdt_roll_back(rc, u);
+		goto out;
+	}
 	printf("%s: set\n", argv[0]);
 	ret = 0;
 out:
@@ -155,13 +158,12 @@ int rdt_cmd_alloc_assign(rdt_ctx *ctx, int argc, char **argv)
 		}
 		printf("%s -> %s\n", argv[i], argv[0]);
 	}
-	rdt_undo_keep(&ctx->env, u);
+	if (rdt_undo_keep(&ctx->env, u))
+		goto fail;
 	ret = 0;
 	goto out;
 fail:
-	/* all or nothing */
-	if (hv_rc_undo_apply(rc, u, &e))
-		fprintf(stderr, "hv-rdt: undo: %s\n", e.msg);
+	rdt_roll_back(rc, u); /* all or nothing */
 out:
 	hv_rc_undo_free(u);
 	hv_snap_unref(s);
@@ -206,12 +208,12 @@ int rdt_cmd_alloc_reset(rdt_ctx *ctx, int argc, char **argv)
 			printf("default: full cache and bandwidth\n");
 		}
 	}
-	rdt_undo_keep(&ctx->env, u);
+	if (rdt_undo_keep(&ctx->env, u))
+		goto fail;
 	ret = 0;
 	goto out;
 fail:
-	if (hv_rc_undo_apply(rc, u, &e))
-		fprintf(stderr, "hv-rdt: undo: %s\n", e.msg);
+	rdt_roll_back(rc, u);
 out:
 	hv_rc_undo_free(u);
 	return ret;

@@ -83,7 +83,10 @@ void rdt_describe(const hv_rc_info *in, char *buf, size_t len);
 void rdt_print_caps(const hv_rc_info *in);
 
 /* Append the undo of what was just done for "alloc undo". */
+/* 0 when kept (fsynced); else the caller puts the change back. */
 int rdt_undo_keep(const hv_env *env, hv_rc_undo *u);
+/* Apply u (a failed or unrecorded change back), reporting a failure. */
+void rdt_roll_back(hv_resctrl *rc, hv_rc_undo *u);
 
 /* Block SIGINT/SIGTERM into set, to be taken by rdt_wait_or_signal. */
 void rdt_block_signals(sigset_t *set);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The change path every setting command ends in: knob writes on one or the
- * selected CPUs, rolled back newest first on the first refusal, so a
- * refusal leaves nothing changed. */
+ * selected CPUs as one libhv transaction (hv_txn), rolled back newest first
+ * on the first refusal, so a refusal leaves nothing changed. */
 #include <stdlib.h>
 
 #include "hvctl.h"
@@ -25,23 +25,36 @@ static int report(const hvctl_ctx *c, const hv_change *chg, size_t n)
 	return 0;
 }
 
-static void roll_back(hvctl_ctx *c, hv_change *chg, size_t n)
+/* One knob of the change: as printed (a knob already at val prints as
+ * val -> val, though nothing is written). */
+static int apply_one(hv_txn *t, const char *knob, const char *val,
+                     hv_change *out, hv_err *err)
 {
-	while (n > 0) { /* newest first */
-		hv_err e2 = {0};
-		if (hv_knob_undo(c->b, &chg[--n], &e2))
-			hvctl_fail("undo %s: %s", chg[n].knob, e2.msg);
+	int rc = hv_txn_set(t, knob, val, NULL, err);
+	size_t n;
+
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		snprintf(out->knob, sizeof(out->knob), "%s", knob);
+		snprintf(out->old, sizeof(out->old), "%s", val);
+		snprintf(out->new_, sizeof(out->new_), "%s", val);
+		return 0;
 	}
+	*out = hv_txn_changes(t, &n)[hv_txn_find(t, knob)];
+	return 0;
 }
 
 int hvctl_apply(hvctl_ctx *c, const char *fmt, const char *val, bool all_online,
                 unsigned single)
 {
 	uint64_t bits[HVCTL_MAXCPU / 64] = {0};
+	hv_knob_io io = hv_knob_io_backend(c->b);
 	hv_change *chg = NULL;
+	hv_txn *t = NULL;
 	size_t n = 0;
 	hv_snap *s = NULL;
-	hv_err err = {0};
+	hv_err err = {0}, e2 = {0};
 	char knob[HV_KNOB_LEN];
 	int rc = 0;
 
@@ -52,13 +65,13 @@ int hvctl_apply(hvctl_ctx *c, const char *fmt, const char *val, bool all_online,
 		return rc;
 	const hv_host *h = s ? hv_snap_host(s) : NULL;
 	chg = calloc(h ? h->nr_pcpu + 1 : 1, sizeof(*chg));
-	if (!chg) {
+	if (!chg || hv_txn_begin(&io, &t, &err)) {
 		rc = hvctl_fail("out of memory");
 		goto out;
 	}
 	if (!all_online) {
 		snprintf(knob, sizeof(knob), fmt, single);
-		if (hv_knob_set(c->b, knob, val, &chg[n++], &err)) {
+		if (apply_one(t, knob, val, &chg[n++], &err)) {
 			rc = hvctl_fail("%s", err.msg);
 			goto out;
 		}
@@ -67,9 +80,10 @@ int hvctl_apply(hvctl_ctx *c, const char *fmt, const char *val, bool all_online,
 		if (!hvctl_cpu_selected(c, bits, &h->pcpu[i]))
 			continue;
 		snprintf(knob, sizeof(knob), fmt, h->pcpu[i].id);
-		if (hv_knob_set(c->b, knob, val, &chg[n], &err)) {
+		if (apply_one(t, knob, val, &chg[n], &err)) {
 			rc = hvctl_fail("%s", err.msg);
-			roll_back(c, chg, n);
+			if (hv_txn_rollback(t, &e2)) /* newest first */
+				hvctl_fail("undo: %s", e2.msg);
 			goto out;
 		}
 		n++;
@@ -79,8 +93,10 @@ int hvctl_apply(hvctl_ctx *c, const char *fmt, const char *val, bool all_online,
 		                c->cpus ? " (check --cpu)" : "");
 		goto out;
 	}
+	hv_txn_commit(t);
 	rc = report(c, chg, n);
 out:
+	hv_txn_free(t);
 	free(chg);
 	hv_snap_unref(s);
 	return rc;

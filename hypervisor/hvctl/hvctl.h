@@ -12,10 +12,11 @@
 #include <stdio.h>
 
 #include "hv/backend.h"
+#include "hv/knob.h"
 #include "hv/rates.h"
 #include "hv/sample.h"
 
-#define HVCTL_MAXCPU 8192
+#define HVCTL_MAXCPU HV_KNOB_MAXCPU /* libhv's one CPU limit */
 
 /* Exit statuses, as hvctl(1) says. */
 enum { HVCTL_OK = 0, HVCTL_FAIL = 1, HVCTL_USAGE = 2 };

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "hv/rundir.h"
+
 static int root_from(char *dst, const char *var, const char *dflt, hv_err *err)
 {
 	const char *v = getenv(var);
@@ -33,7 +35,7 @@ int hv_env_init(hv_env *env, hv_err *err)
 	if ((rc = root_from(env->sys, "HVKIT_SYSFS", "/sys", err)) ||
 	    (rc = root_from(env->proc, "HVKIT_PROCFS", "/proc", err)) ||
 	    (rc = root_from(env->dev, "HVKIT_DEVFS", "/dev", err)) ||
-	    (rc = root_from(env->run, "HVKIT_RUNDIR", "/run/hvkit", err)))
+	    (rc = root_from(env->run, "HVKIT_RUNDIR", HV_RUNDIR_DEFAULT, err)))
 		return rc;
 	env->redirected =
 	    strcmp(env->sys, "/sys") || strcmp(env->proc, "/proc");

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "hv/backend.h"
+#include "hv/knob.h"
 
 #define SYNTH_PCPUS 8
 #define SYNTH_KNOBS 128
@@ -88,27 +89,23 @@ static int synth_knob_get(void *priv, const char *knob, char *val, size_t len,
 {
 	struct synth *s = priv;
 	struct synth_knob *k = knob_find(s, knob);
-	const char *rest;
-	char *end;
-	unsigned long cpu;
+	hv_knob kn;
 
 	if (k) {
 		snprintf(val, len, "%s", k->val);
 		return 0;
 	}
-	if (strncmp(knob, "cpu/", 4) != 0)
+	/* libhv's knob grammar; then only the CPUs synth has. */
+	if (hv_knob_parse(knob, &kn, NULL) || !hv_knob_is_cpu(kn.kind) ||
+	    kn.cpu >= SYNTH_PCPUS)
 		return hv_err_set(err, ENOENT, "%s: no such knob", knob);
-	cpu = strtoul(knob + 4, &end, 10);
-	if (end == knob + 4 || *end != '/' || cpu >= SYNTH_PCPUS)
-		return hv_err_set(err, ENOENT, "%s: no such knob", knob);
-	rest = end + 1;
-	if (!strcmp(rest, "online"))
+	if (kn.kind == HV_KNOB_ONLINE)
 		snprintf(val, len, "1");
-	else if (!strcmp(rest, "governor"))
+	else if (kn.kind == HV_KNOB_GOVERNOR)
 		snprintf(val, len, "schedutil");
-	else if (!strcmp(rest, "max_khz"))
+	else if (kn.kind == HV_KNOB_MAX_KHZ)
 		snprintf(val, len, "3000000");
-	else if (!strcmp(rest, "min_khz"))
+	else if (kn.kind == HV_KNOB_MIN_KHZ)
 		snprintf(val, len, "800000");
 	else
 		return hv_err_set(err, ENOTSUP, "%s: not supported by synth",

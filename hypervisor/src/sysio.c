@@ -52,7 +52,7 @@ ssize_t hv_read_file(const char *path, char *buf, size_t len, hv_err *err)
 	return n;
 }
 
-static char *trim(char *s)
+char *hv_trim(char *s)
 {
 	char *e;
 
@@ -73,7 +73,7 @@ int hv_parse_u64(const char *s, uint64_t *out)
 	if (n >= sizeof(buf))
 		return -EINVAL;
 	memcpy(buf, s, n + 1);
-	t = trim(buf);
+	t = hv_trim(buf);
 	if (!*t || !isdigit((unsigned char)*t))
 		return -EINVAL; /* rejects "", "-1", "Unavailable" */
 	errno = 0;
@@ -93,7 +93,7 @@ int hv_parse_hex64(const char *s, uint64_t *out)
 	if (n >= sizeof(buf))
 		return -EINVAL;
 	memcpy(buf, s, n + 1);
-	t = trim(buf);
+	t = hv_trim(buf);
 	if (t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
 		t += 2;
 	if (!*t || !isxdigit((unsigned char)*t))
@@ -115,7 +115,7 @@ int hv_read_str(const char *path, char *buf, size_t len, hv_err *err)
 
 	if (n < 0)
 		return (int)n;
-	t = trim(tmp);
+	t = hv_trim(tmp);
 	l = strlen(t);
 	if (l >= len)
 		return hv_err_set(err, EOVERFLOW, "%s: value too long", path);

@@ -22,6 +22,7 @@
 #ifdef PD_HAVE_PLAT
 #include "hv/platform.h"
 #endif
+#include "hv/rundir.h"
 #include "pd_act.h"
 #include "pd_config.h"
 #include "pd_log.h"
@@ -44,7 +45,8 @@ static const char usage[] =
     "  -V, --version       show the version\n"
     "\n"
     "Environment: HVKIT_SYSFS, HVKIT_PROCFS, HVKIT_DEVFS (host roots),\n"
-    "HVKIT_RUNDIR (journal.jsonl and state.json; default /run/hvkit).\n"
+    "HVKIT_RUNDIR (" HV_RUN_JOURNAL " and " HV_RUN_STATE
+    "; default " HV_RUNDIR_DEFAULT ").\n"
     "Signals: SIGHUP reloads the configuration (a bad file keeps the old\n"
     "one); SIGTERM and SIGINT restore every knob and exit.\n"
     "Exit status: 0 ok, 1 runtime error, 2 usage or configuration error.\n";
@@ -135,12 +137,75 @@ static double mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* One round: sample, decide, act. */
-static int round_once(hv_collector *col, const pd_config *cfg, pd_mem *mem,
-                      pd_act *act, pd_out *out, double *last_energy,
-                      bool *energy_noted, bool dry, pd_noisy *nz)
+/* Everything the daemon holds, on main()'s stack (no globals). */
+typedef struct pd_daemon {
+	const char *cfg_path, *backend;
+	bool dry, once, check;
+	pd_config cfg;
+	hv_env env;
+	int sfd; /* signalfd: SIGTERM, SIGINT, SIGHUP */
+	hv_backend *be;
+	pd_ctx ctx;
+	pd_act *act;
+	pd_noisy *nz;
+	pd_mem *mem;
+	hv_collector *col;
+	pd_out out;
+	double last_energy; /* NAN: none yet */
+	bool energy_noted;
+	unsigned failed_rounds;
+} pd_daemon;
+
+#define PD_RUN (-1) /* a setup step that does not end the program */
+
+/* ---- one round: sample, decide, act -------------------------------- */
+
+/* Journal energy every interval; say once why figures are missing. */
+static void record_energy(pd_daemon *d, const pd_view *v)
+{
+	bool attributed = false, first = isnan(d->last_energy);
+
+	if (!d->cfg.energy.enabled ||
+	    (!first && v->t - d->last_energy < d->cfg.energy.interval_s))
+		return;
+	pd_act_energy(d->act, v);
+	for (unsigned i = 0; i < v->ndom; i++)
+		attributed |= !isnan(v->dom[i].watts);
+	if (!first && !d->energy_noted && !isnan(v->pkg_watts) && v->ndom &&
+	    !attributed) {
+		d->energy_noted = true;
+		pd_act_event(d->act, "note",
+		             "energy: package power is known but libhv "
+		             "attributed none of it to domains");
+	}
+	if (!first && !d->energy_noted && isnan(v->pkg_watts)) {
+		d->energy_noted = true;
+		pd_act_event(d->act, "note",
+		             "energy: no package power (RAPL) from this "
+		             "backend: per-domain energy unavailable");
+	}
+	d->last_energy = v->t;
+}
+
+/* A new sample and its view (*s: a reference to drop). */
+static int take_sample(pd_daemon *d, hv_snap **s, pd_view *v)
 {
 	hv_err e = {0};
+	int rc;
+
+	if ((rc = hv_collector_step(d->col, &e))) {
+		pd_log(PD_LOG_ERR, "sample: %s", e.msg);
+		return rc;
+	}
+	if (!(*s = hv_collector_latest(d->col)))
+		return -EAGAIN;
+	if ((rc = pd_view_build(*s, v, &e)))
+		pd_log(PD_LOG_ERR, "%s", e.msg);
+	return rc;
+}
+
+static int round_once(pd_daemon *d)
+{
 	hv_snap *s = NULL;
 	pd_view v;
 	size_t nheld;
@@ -148,62 +213,113 @@ static int round_once(hv_collector *col, const pd_config *cfg, pd_mem *mem,
 	int rc;
 
 	memset(&v, 0, sizeof(v));
-	if ((rc = hv_collector_step(col, &e))) {
-		pd_log(PD_LOG_ERR, "sample: %s", e.msg);
+	if ((rc = take_sample(d, &s, &v)))
 		goto out;
-	}
-	s = hv_collector_latest(col);
-	if (!s) {
-		rc = -EAGAIN;
-		goto out;
-	}
-	if ((rc = pd_view_build(s, &v, &e))) {
-		pd_log(PD_LOG_ERR, "%s", e.msg);
-		goto out;
-	}
-	held = pd_act_held(act, &nheld);
-	if (dry)
+	held = pd_act_held(d->act, &nheld);
+	if (d->dry)
 		pd_view_overlay(&v, held, nheld);
-	if ((rc = pd_decide(cfg, mem, &v, held, nheld, out))) {
+	if ((rc = pd_decide(&d->cfg, d->mem, &v, held, nheld, &d->out))) {
 		pd_log(PD_LOG_ERR, "decide: %s", strerror(-rc));
 		goto out;
 	}
-	pd_act_notes(act, out);
-	pd_act_apply(act, out, mem, cfg, v.t);
-	pd_noisy_step(nz, s, v.t);
-	if (cfg->energy.enabled &&
-	    (isnan(*last_energy) ||
-	     v.t - *last_energy >= cfg->energy.interval_s)) {
-		pd_act_energy(act, &v);
-		/* Say once why figures are missing, not every interval. */
-		bool attributed = false;
-		for (unsigned i = 0; i < v.ndom; i++)
-			attributed |= !isnan(v.dom[i].watts);
-		if (!isnan(*last_energy) && !*energy_noted &&
-		    !isnan(v.pkg_watts) && v.ndom && !attributed) {
-			*energy_noted = true;
-			pd_act_event(act, "note",
-			             "energy: package power is known but libhv "
-			             "attributed none of it to domains");
-		}
-		if (!isnan(*last_energy) && !*energy_noted &&
-		    isnan(v.pkg_watts)) {
-			*energy_noted = true;
-			pd_act_event(
-			    act, "note",
-			    "energy: no package power (RAPL) from this "
-			    "backend: per-domain energy unavailable");
-		}
-		*last_energy = v.t;
-	}
-	pd_act_write_state(act, mem, &v);
+	pd_act_notes(d->act, &d->out);
+	pd_act_apply(d->act, &d->out, d->mem, &d->cfg, v.t);
+	pd_noisy_step(d->nz, s, v.t);
+	record_energy(d, &v);
+	pd_act_write_state(d->act, d->mem, &v);
 out:
 	pd_view_free(&v);
 	hv_snap_unref(s);
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* A round; blind (no samples) for 10 s and at least 3 rounds -> every
+ * knob back, as parked CPUs could not come back when load returns. */
+static void step(pd_daemon *d)
+{
+	size_t nh;
+
+	if (!round_once(d)) {
+		d->failed_rounds = 0;
+		return;
+	}
+	d->failed_rounds++;
+	pd_act_held(d->act, &nh);
+	if (nh && d->failed_rounds * d->cfg.period_s >= 10 &&
+	    d->failed_rounds >= 3) {
+		pd_log(PD_LOG_ERR,
+		       "no samples for %u rounds: restoring every knob (fail "
+		       "safe)",
+		       d->failed_rounds);
+		pd_act_restore_all(d->act, "no samples: fail safe");
+	}
+}
+
+/* ---- signals and the loop ------------------------------------------ */
+
+/* SIGHUP: a bad file keeps the running configuration. */
+static void reload(pd_daemon *d)
+{
+	pd_config nc;
+	hv_err e = {0};
+
+	if (pd_config_load(d->cfg_path, &nc, &e)) {
+		pd_log(PD_LOG_ERR,
+		       "reload refused, keeping the running configuration: %s",
+		       e.msg);
+		pd_act_event(d->act, "reload-failed", e.msg);
+		return;
+	}
+	d->cfg = nc;
+	hv_collector_set_period(d->col, d->cfg.period_s);
+	pd_act_event(d->act, "reload", d->cfg_path);
+	pd_log(PD_LOG_INFO, "configuration reloaded");
+}
+
+/* Every pending signal; true when one asks to stop. */
+static bool read_signals(pd_daemon *d)
+{
+	struct signalfd_siginfo si;
+	bool stop = false;
+
+	while (read(d->sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload(d);
+		else
+			stop = true;
+	}
+	return stop;
+}
+
+/* Rounds every period until a signal stops them (one with --once). */
+static void run(pd_daemon *d)
+{
+	double p = d->cfg.period_s;
+	double next = mono() + (d->once ? (p < 1 ? p : 1) : p);
+
+	for (;;) {
+		double wait = next - mono();
+		struct pollfd pfd = {d->sfd, POLLIN, 0};
+		if (poll(&pfd, 1, wait > 0 ? (int)(wait * 1000) + 1 : 0) > 0) {
+			if (read_signals(d))
+				return;
+			continue;
+		}
+		if (mono() < next)
+			continue;
+		next += d->cfg.period_s;
+		if (next < mono())
+			next = mono() + d->cfg.period_s;
+		step(d);
+		if (d->once)
+			return;
+	}
+}
+
+/* ---- setup --------------------------------------------------------- */
+
+/* Options: PD_RUN to go on, else the exit status. */
+static int parse_args(pd_daemon *d, int argc, char **argv)
 {
 	static const struct option lo[] = {
 	    {"config", required_argument, NULL, 'c'},
@@ -215,40 +331,24 @@ int main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *cfg_path = NULL, *backend = NULL;
-	bool dry = false, once = false, check = false;
-	pd_config cfg;
-	hv_env env;
-	hv_err e = {0};
-	hv_backend *be = NULL;
-	hv_collector *col = NULL;
-	pd_noisy *nz = NULL;
-	pd_ctx ctx;
-	pd_act *act = NULL;
-	pd_mem *mem = NULL;
-	pd_out out = {0};
-	sigset_t mask;
-	int sfd = -1, opt, ret = 1;
-	double last_energy = NAN;
-	bool energy_noted = false;
+	int opt;
 
-	memset(&ctx, 0, sizeof(ctx));
 	while ((opt = getopt_long(argc, argv, "c:n1b:thV", lo, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			cfg_path = optarg;
+			d->cfg_path = optarg;
 			break;
 		case 'n':
-			dry = true;
+			d->dry = true;
 			break;
 		case '1':
-			once = true;
+			d->once = true;
 			break;
 		case 'b':
-			backend = optarg;
+			d->backend = optarg;
 			break;
 		case 't':
-			check = true;
+			d->check = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -261,198 +361,187 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc || !cfg_path) {
+	if (optind < argc || !d->cfg_path) {
 		fprintf(stderr, "hv-powerd: %s\n%s",
 		        optind < argc ? "unexpected argument"
 		                      : "--config FILE is required",
 		        usage);
 		return 2;
 	}
-	if (pd_config_load(cfg_path, &cfg, &e)) {
+	return PD_RUN;
+}
+
+/* The configuration (--check ends here) and the host roots. */
+static int load_config(pd_daemon *d)
+{
+	hv_err e = {0};
+
+	if (pd_config_load(d->cfg_path, &d->cfg, &e)) {
 		fprintf(stderr, "hv-powerd: %s\n", e.msg);
 		return 2;
 	}
-	if (check) {
-		printf("%s: ok\n", cfg_path);
+	if (d->check) {
+		printf("%s: ok\n", d->cfg_path);
 		return 0;
 	}
 	hv_env_raise_nofile(); /* room for the kvm backend's fd cache */
-	if (hv_env_init(&env, &e)) {
+	if (hv_env_init(&d->env, &e)) {
 		fprintf(stderr, "hv-powerd: %s\n", e.msg);
 		return 2;
 	}
-	/* Signals arrive through a signalfd: no handler, no global state. */
+	return PD_RUN;
+}
+
+/* Signals arrive through a signalfd: no handler, no global state. */
+static int block_signals(pd_daemon *d)
+{
+	sigset_t mask;
+
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0) {
-		pd_log(PD_LOG_ERR, "signalfd: %s", strerror(errno));
-		goto out;
+	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->sfd < 0) {
+		int rc = -errno;
+		pd_log(PD_LOG_ERR, "signalfd: %s", strerror(-rc));
+		return rc;
 	}
+	return 0;
+}
 
+/* The backend and the actuator (journal, state file, lock). */
+static int open_actuator(pd_daemon *d)
+{
 	hv_backend_opts bo = {0};
-	bo.name = backend ? backend : (cfg.backend[0] ? cfg.backend : NULL);
-	if (hv_backend_open(&env, &bo, &be, &e)) {
+	hv_err e = {0};
+	int rc;
+
+	bo.name = d->backend ? d->backend
+	                     : (d->cfg.backend[0] ? d->cfg.backend : NULL);
+	if ((rc = hv_backend_open(&d->env, &bo, &d->be, &e))) {
 		pd_log(PD_LOG_ERR, "backend: %s", e.msg);
-		goto out;
+		return rc;
 	}
-	ctx.be = be;
-	ctx.env = &env;
-	pd_knob_ops ops = {&ctx, kget, kset, kundo};
-	pd_act_opts ao = {env.run, dry, cfg_path, 0};
-	if (pd_act_open(&ao, &ops, &act, &e)) {
+	d->ctx.be = d->be;
+	d->ctx.env = &d->env;
+	pd_knob_ops ops = {&d->ctx, kget, kset, kundo};
+	pd_act_opts ao = {d->env.run, d->dry, d->cfg_path, 0};
+	if ((rc = pd_act_open(&ao, &ops, &d->act, &e)))
 		pd_log(PD_LOG_ERR, "%s", e.msg);
-		goto out;
-	}
+	return rc;
+}
+
+/* Whatever a previous run left changed goes back before we start. */
+static int recover(pd_daemon *d)
+{
 	unsigned failed = 0;
-	int n = pd_act_recover(act, &failed, &e);
+	hv_err e = {0};
+	int n = pd_act_recover(d->act, &failed, &e);
+
+	if (n < 0) { /* the previous run's state is unknown: do not run */
+		pd_log(PD_LOG_ERR, "refusing to start: %s", e.msg);
+		return n;
+	}
 	if (n > 0)
 		pd_log(PD_LOG_WARN,
 		       "restored %d knob(s) left by a previous run", n);
 	if (failed) {
 		pd_log(PD_LOG_ERR,
-		       "%u knob(s) of a previous run could not be "
-		       "restored; "
+		       "%u knob(s) of a previous run could not be restored; "
 		       "see %s",
-		       failed, pd_act_state_path(act));
-		goto out;
+		       failed, pd_act_state_path(d->act));
+		return -EIO;
 	}
-	if (!dry && pd_noisy_recover(&env, act, &e)) {
+	if (!d->dry && pd_noisy_recover(&d->env, d->act, &e)) {
 		pd_log(PD_LOG_ERR,
 		       "[noisy]: restoring a previous run's resctrl changes: "
-		       "%s (kept in %s/noisy.undo)",
-		       e.msg, env.run);
-		goto out;
+		       "%s (kept in %s/" HV_RUN_NOISY_UNDO ")",
+		       e.msg, d->env.run);
+		return -EIO;
 	}
-	if (cfg.noisy.enabled && pd_noisy_open(&env, &cfg, act, dry, &nz, &e)) {
-		pd_log(PD_LOG_ERR, "[noisy]: %s", e.msg);
-		pd_act_event(act, "error", e.msg);
-		goto out;
-	}
-	mem = pd_mem_new();
-	hv_collector_opts co = {cfg.period_s, 4};
-	if (!mem || hv_collector_new(be, &co, &col, &e)) {
-		pd_log(PD_LOG_ERR, "collector: %s", mem ? e.msg : "no memory");
-		goto out;
-	}
-	{
-		char msg[512];
-		snprintf(msg, sizeof(msg),
-		         "backend %s, config %s, period %gs%s%s",
-		         hv_backend_name(be), cfg_path, cfg.period_s,
-		         dry ? ", dry-run" : "", once ? ", once" : "");
-		pd_act_event(act, "start", msg);
-		pd_log(PD_LOG_INFO, "started: %s", msg);
-	}
-	/* A first sample so the first round has rates. */
-	if (hv_collector_step(col, &e))
-		pd_log(PD_LOG_WARN, "first sample: %s", e.msg);
+	return 0;
+}
 
-	double next = mono() + (once ? (cfg.period_s < 1 ? cfg.period_s : 1)
-	                             : cfg.period_s);
-	bool stop = false;
-	unsigned failed_rounds = 0;
-	while (!stop) {
-		double wait = next - mono();
-		struct pollfd pfd = {sfd, POLLIN, 0};
-		int pr = poll(&pfd, 1, wait > 0 ? (int)(wait * 1000) + 1 : 0);
-		if (pr > 0) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGHUP) {
-					pd_config nc;
-					hv_err re = {0};
-					if (pd_config_load(cfg_path, &nc,
-					                   &re)) {
-						pd_log(PD_LOG_ERR,
-						       "reload refused, "
-						       "keeping "
-						       "the running "
-						       "configuration: %s",
-						       re.msg);
-						pd_act_event(act,
-						             "reload-failed",
-						             re.msg);
-					} else {
-						cfg = nc;
-						hv_collector_set_period(
-						    col, cfg.period_s);
-						pd_act_event(act, "reload",
-						             cfg_path);
-						pd_log(PD_LOG_INFO,
-						       "configuration "
-						       "reloaded");
-					}
-				} else {
-					stop = true;
-				}
-			}
-			continue;
-		}
-		if (mono() < next)
-			continue;
-		next += cfg.period_s;
-		if (next < mono())
-			next = mono() + cfg.period_s;
-		if (round_once(col, &cfg, mem, act, &out, &last_energy,
-		               &energy_noted, dry, nz)) {
-			/* Blind: with no samples, parked CPUs could not come
-			 * back when load returns. After 10 s (at least 3
-			 * rounds) without one, give everything back. */
-			failed_rounds++;
-			size_t nh;
-			pd_act_held(act, &nh);
-			if (nh && failed_rounds * cfg.period_s >= 10 &&
-			    failed_rounds >= 3) {
-				pd_log(PD_LOG_ERR,
-				       "no samples for %u rounds: "
-				       "restoring "
-				       "every knob (fail safe)",
-				       failed_rounds);
-				pd_act_restore_all(act,
-				                   "no samples: fail safe");
-			}
-		} else {
-			failed_rounds = 0;
-		}
-		if (once)
-			break;
+/* [noisy], the policy memory and the collector with a first sample (so
+ * the first round has rates); then the start record. */
+static int start(pd_daemon *d)
+{
+	hv_err e = {0};
+	char msg[512];
+
+	if (d->cfg.noisy.enabled &&
+	    pd_noisy_open(&d->env, &d->cfg, d->act, d->dry, &d->nz, &e)) {
+		pd_log(PD_LOG_ERR, "[noisy]: %s", e.msg);
+		pd_act_event(d->act, "error", e.msg);
+		return -EIO;
 	}
-	ret = 0;
-out:
-	if (nz && pd_noisy_restore(nz, "stop")) {
+	d->mem = pd_mem_new();
+	hv_collector_opts co = {d->cfg.period_s, 4};
+	if (!d->mem || hv_collector_new(d->be, &co, &d->col, &e)) {
+		pd_log(PD_LOG_ERR, "collector: %s",
+		       d->mem ? e.msg : "no memory");
+		return -EIO;
+	}
+	snprintf(msg, sizeof(msg), "backend %s, config %s, period %gs%s%s",
+	         hv_backend_name(d->be), d->cfg_path, d->cfg.period_s,
+	         d->dry ? ", dry-run" : "", d->once ? ", once" : "");
+	pd_act_event(d->act, "start", msg);
+	pd_log(PD_LOG_INFO, "started: %s", msg);
+	if (hv_collector_step(d->col, &e))
+		pd_log(PD_LOG_WARN, "first sample: %s", e.msg);
+	return 0;
+}
+
+/* Every change back (noisy first, then knobs newest first) and every
+ * handle closed; 1 when something could not be restored. */
+static int finish(pd_daemon *d, int ret)
+{
+	if (d->nz && pd_noisy_restore(d->nz, "stop")) {
 		pd_log(PD_LOG_ERR,
 		       "[noisy]: restore incomplete: it stays in "
-		       "%s/noisy.undo for the next start",
-		       env.run);
+		       "%s/" HV_RUN_NOISY_UNDO " for the next start",
+		       d->env.run);
 		ret = 1;
 	}
-	pd_noisy_free(nz);
-	nz = NULL;
-	if (act) {
-		unsigned bad = pd_act_restore_all(act, "stop");
+	pd_noisy_free(d->nz);
+	d->nz = NULL;
+	if (d->act) {
+		unsigned bad = pd_act_restore_all(d->act, "stop");
 		if (bad) {
 			pd_log(PD_LOG_ERR,
-			       "%u knob(s) could not be restored: they "
-			       "stay in "
+			       "%u knob(s) could not be restored: they stay in "
 			       "%s for the next start",
-			       bad, pd_act_state_path(act));
+			       bad, pd_act_state_path(d->act));
 			ret = 1;
 		}
-		pd_act_event(act, "stop", bad ? "incomplete restore" : "clean");
+		pd_act_event(d->act, "stop",
+		             bad ? "incomplete restore" : "clean");
 	}
-	pd_act_close(act);
+	pd_act_close(d->act);
 #ifdef PD_HAVE_PLAT
-	hv_plat_close(ctx.plat);
+	hv_plat_close(d->ctx.plat);
 #endif
-	hv_collector_free(col);
-	hv_backend_close(be);
-	pd_mem_free(mem);
-	pd_out_free(&out);
-	if (sfd >= 0)
-		close(sfd);
+	hv_collector_free(d->col);
+	hv_backend_close(d->be);
+	pd_mem_free(d->mem);
+	pd_out_free(&d->out);
+	if (d->sfd >= 0)
+		close(d->sfd);
 	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	pd_daemon d = {.sfd = -1, .last_energy = NAN};
+	int ret;
+
+	if ((ret = parse_args(&d, argc, argv)) != PD_RUN ||
+	    (ret = load_config(&d)) != PD_RUN)
+		return ret;
+	if (block_signals(&d) || open_actuator(&d) || recover(&d) || start(&d))
+		return finish(&d, 1);
+	run(&d);
+	return finish(&d, 0);
 }

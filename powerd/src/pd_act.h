@@ -28,7 +28,7 @@ typedef struct pd_knob_ops {
 typedef struct pd_act pd_act;
 
 typedef struct pd_act_opts {
-	const char *rundir;      /* journal.jsonl, state.json, powerd.lock */
+	const char *rundir;      /* hv/rundir.h: journal, state, lock */
 	bool dry_run;            /* journal decisions, touch nothing */
 	const char *config_path; /* recorded in the state file */
 	size_t journal_max;      /* rotate beyond this many bytes; 0 = 8 MiB */
@@ -42,9 +42,11 @@ int pd_act_open(const pd_act_opts *o, const pd_knob_ops *ops, pd_act **out,
 void pd_act_close(pd_act *a);
 
 /* After a crash: restore what a previous run's state file (or, if that is
- * unreadable, its journal since the last clean stop) says is held.
- * Returns the number of knobs restored or -errno; *failed counts knobs that
- * could not be restored (they stay in the state file). */
+ * missing or unreadable, its journal since the last clean stop) says is
+ * held. Returns the number of knobs restored or -errno; *failed counts
+ * knobs that could not be restored (they stay in the state file). When
+ * neither file can say what is held, returns -EIO (err says why) and the
+ * actuator writes nothing more: the caller must stop. */
 int pd_act_recover(pd_act *a, unsigned *failed, hv_err *err);
 
 /* Apply decisions in order. A knob the host refuses is reported to the
@@ -67,6 +69,11 @@ const pd_hold *pd_act_held(const pd_act *a, size_t *n);
 /* Rewrite the state file with the latest status (policy levels, parked
  * CPUs, energy). view may be NULL. */
 int pd_act_write_state(pd_act *a, const pd_mem *m, const pd_view *v);
+
+/* Why new changes are stopped (a journal or state write failed: disk
+ * full, read-only), or NULL. Held knobs stay restorable; changes resume
+ * once a spare file can be written in the run directory again. */
+const char *pd_act_blocked(const pd_act *a);
 
 /* Where the files are. */
 const char *pd_act_journal_path(const pd_act *a);

@@ -110,6 +110,10 @@ void pd_config_defaults(pd_config *c);
 int pd_config_parse(const char *name, const char *text, pd_config *c,
                     hv_err *err);
 int pd_config_load(const char *path, pd_config *c, hv_err *err);
+/* The i-th key of the file ([daemon], then each policy's section), NULL
+ * after the last: the tables the reader works from, for docs and tests. */
+struct hv_cfg_key;
+const struct hv_cfg_key *pd_config_key(size_t i);
 /* Resolve a pd_khz against a CPU's maximum; 0 when max is unknown and the
  * value is a percentage. */
 unsigned long pd_khz_resolve(pd_khz k, unsigned long hw_max_khz);

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hv/durable.h"
 #include "hv/resctrl.h"
+#include "hv/rundir.h"
 
 #define NZ_MAX 256
 
@@ -34,49 +36,20 @@ struct pd_noisy {
 	char undo_path[PATH_MAX], state_path[PATH_MAX];
 };
 
-/* Atomic, fsynced replace; "" removes the file. */
+/* libhv's durable writers (hv/durable.h): "" removes the file. */
 static int put_file(const char *path, const char *text)
 {
-	char tmp[PATH_MAX + 8];
-	int fd, rc = 0;
 	size_t n = strlen(text);
 
-	if (!n) {
-		if (unlink(path) && errno != ENOENT)
-			return -errno;
-		return 0;
-	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, n) != (ssize_t)n || fsync(fd))
-		rc = -errno ? -errno : -EIO;
-	close(fd);
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	return rc;
+	return n ? hv_file_replace(path, text, n, 0644, NULL)
+	         : hv_file_remove(path, NULL);
 }
 
 static char *get_file(const char *path)
 {
-	FILE *f = fopen(path, "r");
 	char *buf = NULL;
-	long n;
 
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (1 << 22) ||
-	    fseek(f, 0, SEEK_SET))
-		goto out;
-	buf = calloc((size_t)n + 1, 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-out:
-	fclose(f);
-	return buf;
+	return hv_file_read(path, 1u << 22, &buf, NULL, NULL) ? NULL : buf;
 }
 
 /* The whole undo log: class creation first, then each domain (applied
@@ -170,9 +143,10 @@ out:
 
 static void set_paths(pd_noisy *z, const hv_env *env)
 {
-	snprintf(z->undo_path, sizeof(z->undo_path), "%s/noisy.undo", env->run);
-	snprintf(z->state_path, sizeof(z->state_path), "%s/noisy.state",
-	         env->run);
+	hv_run_path(env->run, HV_RUN_NOISY_UNDO, z->undo_path,
+	            sizeof(z->undo_path));
+	hv_run_path(env->run, HV_RUN_NOISY_STATE, z->state_path,
+	            sizeof(z->state_path));
 }
 
 int pd_noisy_recover(const hv_env *env, pd_act *act, hv_err *err)
@@ -395,6 +369,12 @@ void pd_noisy_step(pd_noisy *z, const hv_snap *s, double t)
 		note(z, "%s domain %u: %s", what, act[i].id, act[i].reason);
 		if (z->dry)
 			continue;
+		/* The run directory cannot be written (disk full): no new
+		 * restriction, as for knobs; releases still go. */
+		if (act[i].act == RDT_ACT_RESTRICT && pd_act_blocked(z->act)) {
+			rdt_policy_undo(z->pol, &act[i]);
+			continue;
+		}
 		if (act[i].act == RDT_ACT_RESTRICT && !d)
 			rc = restrict_dom(z, &act[i], &e);
 		else if (act[i].act == RDT_ACT_RELEASE && d)

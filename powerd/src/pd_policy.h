@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hv/knob.h" /* knob names: hv_knob_parse/fmt */
 #include "pd_config.h"
 
 #define PD_KNOB_LEN 64

@@ -27,7 +27,7 @@ tidy)
   # excluded; tests and benchmarks are held to clang-format alone, which
   # keeps this within a couple of minutes on two cores.
   units=$(jq -r '.[].file' "$build/compile_commands.json" |
-          grep -E "^$src/(hypervisor|xentop-ng|powerd|rdt|webui)/" |
+          grep -E "^$src/(hypervisor|xentop-ng|powerd|rdt|rdtpolicy|webui)/" |
           grep -v -e '/generated/' | sort -u)
   out=$(mktemp)
   # Two at a time: this machine has two cores.

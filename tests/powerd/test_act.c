@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -406,6 +407,79 @@ static void test_refused_change(void **st)
 	pd_mem_free(m);
 }
 
+/* A journal that cannot grow (RLIMIT_FSIZE: EFBIG, as a full disk gives
+ * ENOSPC) blocks every new change, leaves the knobs as they were and the
+ * journal whole; once the file can grow again, changes resume. */
+static void test_full_journal_blocks(void **st)
+{
+	fx *f = *st;
+	pd_out o = {0};
+	pd_mem *m = pd_mem_new();
+	pd_act *a = open_act(f, false);
+	struct rlimit old, lim;
+	struct stat js;
+	unsigned bad;
+	size_t n;
+	char jp[512];
+
+	pd_act_recover(a, &bad, NULL);
+	snprintf(jp, sizeof(jp), "%s/journal.jsonl", f->run);
+	assert_int_equal(0, stat(jp, &js));
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = (rlim_t)js.st_size + 40; /* less than one record */
+	setrlimit(RLIMIT_FSIZE, &lim);
+	decisions(&o);
+	assert_int_equal(0, pd_act_apply(a, &o, m, &f->cfg, 1.0));
+	assert_int_equal(f->checks, 0);
+	assert_original(f);
+	pd_act_held(a, &n);
+	assert_int_equal(n, 0);
+	assert_non_null(pd_act_blocked(a));
+	assert_non_null(strstr(pd_act_blocked(a), "File too large"));
+	char *j = slurp(jp);
+	assert_int_equal((long)strlen(j), (long)js.st_size); /* cut back */
+	free(j);
+	setrlimit(RLIMIT_FSIZE, &old);
+	pd_act_write_state(a, m, NULL); /* room again: resumes */
+	assert_null(pd_act_blocked(a));
+	assert_int_equal(5, pd_act_apply(a, &o, m, &f->cfg, 2.0));
+	assert_changed(f);
+	pd_act_close(a);
+	assert_original(f);
+	signal(SIGXFSZ, SIG_DFL);
+	pd_out_free(&o);
+	pd_mem_free(m);
+}
+
+/* state.json torn and a journal that cannot say what is held: refused,
+ * and the files stay as they were. */
+static void test_unknown_state_refused(void **st)
+{
+	fx *f = *st;
+	pd_act *a;
+	unsigned bad = 0;
+	hv_err e = {0};
+	char sp[512], jp[512];
+
+	mkdir(f->run, 0755);
+	snprintf(sp, sizeof(sp), "%s/state.json", f->run);
+	snprintf(jp, sizeof(jp), "%s/journal.jsonl", f->run);
+	put(sp, "{\"held\": [ {\"knob\": tru");
+	put(jp, "{\"event\":\"set\"}\nnot a record\n");
+	a = open_act(f, false);
+	assert_int_equal(-EIO, pd_act_recover(a, &bad, &e));
+	assert_non_null(strstr(e.msg, "line 2 is not a record"));
+	pd_act_event(a, "stop", "x"); /* writes nothing now */
+	pd_act_close(a);
+	char *s = slurp(sp), *j = slurp(jp);
+	assert_string_equal(s, "{\"held\": [ {\"knob\": tru");
+	assert_string_equal(j, "{\"event\":\"set\"}\nnot a record\n");
+	free(s);
+	free(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -422,6 +496,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_dry_run_touches_nothing, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_refused_change, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_full_journal_blocks, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_state_refused, setup,
 	                                    teardown),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);

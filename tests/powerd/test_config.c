@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/cfg.h"
 #include "pd_config.h"
 
 static void expect_err(const char *text, const char *needle)
@@ -96,6 +97,78 @@ static void test_errors(void **st)
 	expect_err("[budget]\nwatts =\n", "t.conf:2: 'watts' has no value");
 }
 
+/* The defaults come from the key tables (parsed like a file): every one
+ * must parse and give the documented value. */
+static void test_defaults(void **st)
+{
+	(void)st;
+	pd_config c;
+
+	memset(&c, 0xff, sizeof(c));
+	pd_config_defaults(&c);
+	assert_true(c.period_s == 1 && !c.backend[0]);
+	assert_true(!c.freq.enabled && c.freq.high_pct == 70 &&
+	            c.freq.low_pct == 30 && c.freq.hold_s == 10 &&
+	            c.freq.up_hold_s == 0);
+	assert_int_equal(c.freq.action, PD_FREQ_GOVERNOR);
+	assert_string_equal(c.freq.low_governor, "powersave");
+	assert_true(c.freq.low_max.pct && c.freq.low_max.v == 60);
+	assert_true(c.park.min_online == 2 && c.park.park_below_pct == 40 &&
+	            c.park.unpark_above_pct == 75 && c.park.hold_s == 30 &&
+	            c.park.cooldown_s == 20);
+	assert_true(c.lat.ndom == 0 && c.lat.busy_pct == 5 &&
+	            c.lat.max_latency_us == 20 && c.lat.hold_s == 30 &&
+	            c.lat.method == PD_LAT_CSTATE && c.lat.xen_max_cstate == 1);
+	assert_true(c.hwerr.threshold == 18 && c.hwerr.window_s == 86400 &&
+	            c.hwerr.max_offline == 2 && c.hwerr.keep_online == 2);
+	assert_true(c.budget.watts == 100 && c.budget.release_pct == 90 &&
+	            c.budget.hold_s == 10 && c.budget.step_pct == 10 &&
+	            c.budget.floor.pct && c.budget.floor.v == 40);
+	assert_true(!c.energy.enabled && c.energy.interval_s == 60);
+	assert_true(c.noisy.hold_s == 10 && c.noisy.calm_s == 30 &&
+	            c.noisy.calm_ratio == 0.8 && c.noisy.gone_s == 10 &&
+	            !c.noisy.l3_mask[0] && c.noisy.mb_percent == 0);
+	assert_string_equal(c.noisy.class_name, "hvkit-restricted");
+}
+
+/* Every key of the tables is in the man page, in its section's
+ * paragraph. */
+static void test_man_lists_every_key(void **st)
+{
+	(void)st;
+	const char *src = getenv("HVKIT_SRC");
+	const hv_cfg_key *k;
+	char path[4096], *man;
+	FILE *f;
+	long n;
+
+	if (!src)
+		skip();
+	snprintf(path, sizeof(path), "%s/powerd/hv-powerd.8", src);
+	assert_non_null(f = fopen(path, "r"));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	assert_non_null(man = calloc(1, (size_t)n + 1));
+	assert_int_equal(fread(man, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	for (size_t i = 0; (k = pd_config_key(i)); i++) {
+		char head[64], *p, *end;
+		snprintf(head, sizeof(head), ".B [%s]\n", k->sect);
+		if (!(p = strstr(man, head)))
+			fail_msg("hv-powerd.8 has no [%s]", k->sect);
+		p += strlen(head);
+		end = strstr(p, "\n.");
+		if (end)
+			*end = '\0';
+		if (!strstr(p, k->key))
+			fail_msg("hv-powerd.8 [%s] lacks %s", k->sect, k->key);
+		if (end)
+			*end = '\n';
+	}
+	free(man);
+}
+
 static void test_load_missing(void **st)
 {
 	(void)st;
@@ -129,6 +202,8 @@ int main(void)
 	const struct CMUnitTest t[] = {
 	    cmocka_unit_test(test_full),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_man_lists_every_key),
 	    cmocka_unit_test(test_load_missing),
 	    cmocka_unit_test(test_examples_parse),
 	};

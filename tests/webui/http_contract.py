@@ -8,7 +8,7 @@ The server must answer each with an error and stay up. A second instance
 with control enabled checks authentication, CSRF and the journal."""
 import warnings
 warnings.filterwarnings("ignore", category=DeprecationWarning)
-import base64, crypt, json, os, signal, socket, subprocess, sys, tempfile, time  # noqa: E402
+import base64, crypt, fcntl, json, os, signal, socket, struct, subprocess, sys, tempfile, time  # noqa: E402
 import http.client  # noqa: E402
 B = os.environ["HVKIT_BUILD"]
 WEBD = os.path.join(B, "webui", "hv-webd")
@@ -74,6 +74,84 @@ def status_of(resp):
         return int(resp.split(b" ", 2)[1])
     except Exception:
         return 0
+
+
+def powerd_holds(port, rundir, journal, hdr):
+    """/control refuses a knob a running hv-powerd holds (its lock is held
+    and its state.json lists the knob), says why, journals the refusal and
+    changes nothing; a crashed run's state (lock free) refuses nothing."""
+    os.makedirs(rundir, exist_ok=True)
+    state = {"version": 1, "pid": os.getpid(), "held": [
+        {"knob": "cpu/2/governor", "orig": "schedutil", "cur": "powersave", "policy": "frequency"}]}
+    with open(os.path.join(rundir, "state.json"), "w") as f:
+        json.dump(state, f)
+    body = json.dumps({"knob": "cpu/2/governor", "value": "performance"})
+    # no live hv-powerd (lock free): a crashed run's state refuses nothing
+    st, _, b = req(port, "POST", "/api/v1/control", body, hdr)
+    check(st == 200, f"lock free: change allowed ({st} {b[:200]!r})")
+    # hold hv-powerd's lock as it does (an open-file-description lock)
+    fd = os.open(os.path.join(rundir, "powerd.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    F_OFD_SETLK = 37
+    fcntl.fcntl(fd, F_OFD_SETLK, struct.pack("hhqqixxxx", fcntl.F_WRLCK, 0, 0, 0, 0))
+    os.write(fd, f"{os.getpid()}\n".encode())
+    try:
+        n0 = len(open(journal).readlines())
+        st, _, b = req(port, "POST", "/api/v1/control", json.dumps({"knob": "cpu/2/governor", "value": "ondemand"}), hdr)
+        err = json.loads(b).get("error", "") if b else ""
+        err = err.get("message", str(err)) if isinstance(err, dict) else str(err)
+        check(st == 409 and "hv-powerd" in err and "frequency" in err and f"pid {os.getpid()}" in err,
+              f"held knob refused with the reason: {st} {b[:300]!r}")
+        st, _, _ = req(port, "POST", "/api/v1/control", json.dumps({"knob": "cpu/3/governor", "value": "powersave"}), hdr)
+        check(st == 200, f"a knob hv-powerd does not hold is allowed: {st}")
+        lines = [json.loads(l) for l in open(journal)][n0:]
+        check(len(lines) == 2 and not lines[0]["ok"] and "hv-powerd" in lines[0]["error"] and lines[1]["ok"],
+              f"refusal journalled: {lines}")
+        # running, but its state file is torn: cannot tell -> refused
+        with open(os.path.join(rundir, "state.json"), "w") as f:
+            f.write('{"held": [ {"knob": "cpu/2/gov')
+        st, _, b = req(port, "POST", "/api/v1/control", body, hdr)
+        check(st == 409 and b"cannot tell" in b, f"torn state with a live lock refused: {st} {b[:200]!r}")
+    finally:
+        os.close(fd)
+        os.unlink(os.path.join(rundir, "state.json"))
+    # lock released: allowed again, and the refused value never landed
+    st, _, b = req(port, "POST", "/api/v1/control", body, hdr)
+    ch = json.loads(b).get("change", {}) if st == 200 else {}
+    check(ch.get("old") == "performance", f"refused change was not made: {st} {b[:200]!r}")
+    # the real hv-powerd (synth backend, frequency policy holding every
+    # CPU's governor) in the same run directory
+    pd = os.path.join(B, "powerd", "hv-powerd")
+    if not os.path.exists(pd):
+        check(False, "hv-powerd not built")
+        return
+    conf = os.path.join(rundir, "..", "pd.conf")
+    with open(conf, "w") as f:
+        f.write("[daemon]\nperiod = 0.2\n[frequency]\nenabled = yes\nhigh = 100\nlow = 99\n"
+                "hold = 0.2s\naction = governor\nlow_governor = powersave\n")
+    # (the fixture journal above has a torn line in the middle: with no
+    # state file, hv-powerd would rightly refuse to start on it)
+    os.unlink(os.path.join(rundir, "journal.jsonl"))
+    q = subprocess.Popen([pd, "--config", conf, "--backend", "synth"], env=dict(os.environ, HVKIT_RUNDIR=rundir),
+                         stderr=subprocess.DEVNULL)
+    try:
+        held = []
+        for _ in range(100):
+            try:
+                held = [h["knob"] for h in json.load(open(os.path.join(rundir, "state.json")))["held"]]
+            except (OSError, ValueError, KeyError):
+                pass
+            if "cpu/1/governor" in held:
+                break
+            time.sleep(0.1)
+        check("cpu/1/governor" in held, f"hv-powerd holds cpu/1/governor: {held}")
+        st, _, b = req(port, "POST", "/api/v1/control", json.dumps({"knob": "cpu/1/governor", "value": "performance"}), hdr)
+        check(st == 409 and f"pid {q.pid}".encode() in b and b"frequency" in b,
+              f"a knob the running hv-powerd holds is refused: {st} {b[:300]!r}")
+    finally:
+        q.send_signal(signal.SIGTERM)
+        q.wait(timeout=10)
+    st, _, b = req(port, "POST", "/api/v1/control", json.dumps({"knob": "cpu/1/governor", "value": "performance"}), hdr)
+    check(st == 200, f"after hv-powerd stopped the knob is free: {st} {b[:200]!r}")
 
 
 def main():
@@ -301,6 +379,7 @@ def main():
         lines = [json.loads(l) for l in open(journal)]
         check(len(lines) == 2 and lines[0]["ok"] and lines[0]["knob"] == "cpu/1/governor"
               and lines[0]["old"] and lines[0]["new"] == "powersave" and not lines[1]["ok"], f"journal {lines}")
+        powerd_holds(port, rundir, journal, dict(ct, Authorization=good, **{"X-CSRF-Token": tok}))
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=10)

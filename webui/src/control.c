@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Control: the CSRF token (/api/v1/csrf) and knob changes
  * (POST /api/v1/control, knobs cpu/N/online and cpu/N/governor only), and
- * the auth gate the route table applies to both. Every attempt is journaled
- * (knob, old, new, ok, error) with fdatasync; the journal is opened before
- * the change, so there is no change without a journal line. */
+ * the auth gate the route table applies to both. A knob a running
+ * hv-powerd holds is refused (409). Every attempt is journaled (knob, old,
+ * new, ok, error) through libhv's journal writer; the journal is opened
+ * before the change, and a record that cannot be written undoes it. */
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
@@ -15,20 +16,20 @@
 #include <unistd.h>
 
 #include "http_int.h"
+#include "hv/durable.h"
+#include "hv/knob.h"
+#include "hv/rundir.h"
 
 static int knob_allowed(const char *knob, const char *val)
 {
-	char what[16];
-	char *end = NULL;
-	if (strncmp(knob, "cpu/", 4) || !isdigit((unsigned char)knob[4]))
+	hv_knob k;
+
+	/* libhv's knob grammar and CPU limit; /control offers two kinds. */
+	if (hv_knob_parse(knob, &k, NULL))
 		return 0;
-	unsigned long cpu = strtoul(knob + 4, &end, 10);
-	if (cpu > 8191 || *end != '/' || strlen(end + 1) >= sizeof(what))
-		return 0;
-	snprintf(what, sizeof(what), "%s", end + 1);
-	if (!strcmp(what, "online"))
+	if (k.kind == HV_KNOB_ONLINE)
 		return !strcmp(val, "0") || !strcmp(val, "1");
-	if (!strcmp(what, "governor")) {
+	if (k.kind == HV_KNOB_GOVERNOR) {
 		size_t l = strlen(val);
 		if (l == 0 || l > 23)
 			return 0;
@@ -103,12 +104,15 @@ enum MHD_Result web_h_csrf(web_server *sv, struct MHD_Connection *c,
 	return web_send_json(c, 200, &b);
 }
 
-static void journal_line(web_server *sv, const char *user, const hv_change *chg,
-                         const char *knob, const char *val, int rc,
-                         const char *msg, int fd)
+/* One control record through libhv's journal writer (fsynced, whole lines
+ * only). Returns 0 when it is on disk. */
+static int journal_line(hv_journal *j, const char *user, const hv_change *chg,
+                        const char *knob, const char *val, int rc,
+                        const char *msg)
 {
 	web_buf b;
 	struct timespec ts;
+	int wrc = -ENOMEM;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	web_buf_init(&b);
 	web_buf_puts(&b, "{\"time\":");
@@ -125,11 +129,91 @@ static void journal_line(web_server *sv, const char *user, const hv_change *chg,
 	web_buf_puts(&b, rc ? "false" : "true");
 	web_buf_puts(&b, ",\"error\":");
 	web_buf_json_str(&b, rc ? msg : "");
-	web_buf_puts(&b, "}\n");
-	(void)sv;
-	if (!b.oom && write(fd, b.p, b.len) == (ssize_t)b.len)
-		fdatasync(fd);
+	web_buf_puts(&b, "}");
+	web_buf_putc(&b, '\0');
+	if (!b.oom)
+		wrc = hv_journal_append(j, b.p, NULL);
 	web_buf_free(&b);
+	return wrc;
+}
+
+/* hv-powerd running with the same run directory holds this knob: refuse,
+ * so the two never fight over it (hv-powerd would put it back). */
+static int powerd_refuses(web_server *sv, const char *knob, char *why,
+                          size_t len)
+{
+	hv_powerd_hold h;
+	hv_err e = {0};
+	int rc = hv_powerd_holds(sv->rundir, knob, &h, &e);
+
+	if (rc > 0)
+		snprintf(why, len,
+		         "hv-powerd (pid %ld) holds %s for its %s policy "
+		         "(original %s, now %s): stop hv-powerd or disable "
+		         "that policy first",
+		         (long)h.pid, knob, h.policy[0] ? h.policy : "?",
+		         h.orig, h.cur);
+	else if (rc < 0)
+		snprintf(why, len,
+		         "cannot tell whether hv-powerd holds %s (%s): "
+		         "refused",
+		         knob, e.msg);
+	return rc != 0;
+}
+
+/* One control change: refused when hv-powerd holds the knob, made as an
+ * hv_txn, journalled (a record that cannot be written undoes it). The
+ * journal is opened before the change: no journal, no change. Returns 0
+ * with *chg, or -errno with err (-EBUSY: refused). */
+static int control_apply(web_server *sv, const char *knob, const char *val,
+                         hv_change *chg, hv_err *err)
+{
+	hv_journal_opts jo = {sv->journal, 0, 0640, NULL, NULL, false};
+	hv_knob_io io = hv_knob_io_backend(hv_collector_backend(sv->col));
+	web_config cfg;
+	web_server_cfg(sv, &cfg); /* credentials as of the last reload */
+	const char *user = cfg.auth_user[0] ? cfg.auth_user : "token";
+	hv_journal *jr = NULL;
+	hv_txn *tx = NULL;
+	char why[512];
+	int rc;
+
+	memset(chg, 0, sizeof(*chg));
+	pthread_mutex_lock(&sv->knob_mu); /* one writer of the journal */
+	if (hv_journal_open(&jo, &jr, NULL)) {
+		rc = hv_err_set(err, EIO, "cannot open the control journal");
+		goto out;
+	}
+	if (powerd_refuses(sv, knob, why, sizeof(why))) {
+		rc = hv_err_set(err, EBUSY, "%s", why);
+	} else if (!(rc = hv_txn_begin(&io, &tx, err))) {
+		rc = hv_txn_set(tx, knob, val, NULL, err);
+		size_t n = 0;
+		const hv_change *ch = hv_txn_changes(tx, &n);
+		if (rc == 1) { /* already so: reported as it is */
+			rc = 0;
+			snprintf(chg->knob, sizeof(chg->knob), "%s", knob);
+			snprintf(chg->old, sizeof(chg->old), "%s", val);
+			snprintf(chg->new_, sizeof(chg->new_), "%s", val);
+		} else if (!rc && n) {
+			*chg = ch[0];
+		}
+	}
+	if (journal_line(jr, user, chg, knob, val, rc, err->msg) && !rc) {
+		hv_err e2 = {0};
+		rc = hv_txn_rollback(tx, &e2) ? -EIO : -ENOSPC;
+		hv_err_set(err, -rc,
+		           "the control journal cannot be written: change %s%s",
+		           rc == -EIO ? "NOT undone: " : "undone",
+		           rc == -EIO ? e2.msg : "");
+	}
+	if (tx)
+		hv_txn_commit(tx); /* kept: it is journalled */
+out:
+	hv_txn_free(tx);
+	pthread_mutex_unlock(&sv->knob_mu);
+	hv_journal_close(jr);
+	return rc;
 }
 
 /* POST /api/v1/control {"knob","value"}: the route table has already
@@ -156,30 +240,15 @@ enum MHD_Result web_h_control(web_server *sv, struct MHD_Connection *c,
 		    "expected "
 		    "{\"knob\":\"cpu/N/online|governor\",\"value\":...}");
 	}
-	/* Journal is opened before the change: no journal, no change. */
-	int fd =
-	    open(sv->journal, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		cJSON_Delete(j);
-		return web_send_err(c, 500, "cannot open the control journal");
-	}
 	hv_change chg;
 	hv_err err = {0};
-	memset(&chg, 0, sizeof(chg));
-	pthread_mutex_lock(&sv->knob_mu);
-	int rc = hv_knob_set(hv_collector_backend(sv->col), k->valuestring,
-	                     v->valuestring, &chg, &err);
-	web_config cfg;
-	web_server_cfg(sv, &cfg);
-	journal_line(sv, cfg.auth_user[0] ? cfg.auth_user : "token", &chg,
-	             k->valuestring, v->valuestring, rc, err.msg, fd);
-	pthread_mutex_unlock(&sv->knob_mu);
-	close(fd);
+	int rc = control_apply(sv, k->valuestring, v->valuestring, &chg, &err);
 	cJSON_Delete(j);
 	if (rc)
 		return web_send_err(c,
 		                    rc == -ENOTSUP  ? 501
 		                    : rc == -EINVAL ? 400
+		                    : rc == -EBUSY  ? 409
 		                                    : 500,
 		                    err.msg[0] ? err.msg
 		                               : "knob change failed");

@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "http_int.h"
+#include "hv/rundir.h"
 #include "hv/version.h"
 
 #define MAX_BODY 4096
@@ -746,13 +747,14 @@ static int server_names(web_server *sv, const web_config *cfg, hv_err *err)
 		if (hv_env_init(&env, NULL) == 0)
 			snprintf(sv->rundir, sizeof(sv->rundir), "%s", env.run);
 		else
-			snprintf(sv->rundir, sizeof(sv->rundir), "/run/hvkit");
+			snprintf(sv->rundir, sizeof(sv->rundir), "%s",
+			         HV_RUNDIR_DEFAULT);
 	}
 	if (cfg->journal[0])
 		snprintf(sv->journal, sizeof(sv->journal), "%s", cfg->journal);
 	else
-		snprintf(sv->journal, sizeof(sv->journal),
-		         "%s/webd-journal.jsonl", sv->rundir);
+		hv_run_path(sv->rundir, HV_RUN_WEBD_JOURNAL, sv->journal,
+		            sizeof(sv->journal));
 	return 0;
 }
 

@@ -11,10 +11,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hv/rundir.h"
 #include "web.h"
 
-#define STATE_NAME "state.json"
-#define JOURNAL_NAME "journal.jsonl"
+#define STATE_NAME HV_RUN_STATE
+#define JOURNAL_NAME HV_RUN_JOURNAL
 #define MAX_FILE (4u << 20)
 
 static char *slurp_tail(const char *path, size_t max, size_t *len)

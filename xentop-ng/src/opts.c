@@ -8,15 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hv/cfg.h"
 #include "xt.h"
-
-void xt_opts_default(xt_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->delay_s = 3.0; /* xentop's default */
-	o->color = true;
-	snprintf(o->sort, sizeof(o->sort), "name");
-}
 
 void xt_usage(FILE *f)
 {
@@ -297,85 +290,82 @@ int xt_config_path(char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static bool parse_bool(const char *v, bool *out)
+static int delay_key(const hv_cfg_key *k, void *obj, char *v, char *why,
+                     size_t wlen)
 {
-	if (!strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true"))
-		*out = true;
-	else if (!strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "false"))
-		*out = false;
-	else
-		return false;
-	return true;
+	if (!parse_delay(v, (double *)((char *)obj + k->off))) {
+		snprintf(why, wlen, "'%s' is not seconds > 0", v);
+		return -EINVAL;
+	}
+	return 0;
 }
 
-static char *trim(char *s)
+static int sort_key(const hv_cfg_key *k, void *obj, char *v, char *why,
+                    size_t wlen)
 {
-	while (*s == ' ' || *s == '\t')
-		s++;
-	char *e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-	                 e[-1] == '\r'))
-		*--e = 0;
-	return s;
+	int c = xt_col_find(v);
+
+	if (c < 0) {
+		snprintf(why, wlen, "unknown column '%s'", v);
+		return -EINVAL;
+	}
+	snprintf((char *)obj + k->off, (size_t)k->max, "%s", xt_cols[c].name);
+	return 0;
+}
+
+#define O(f) offsetof(xt_opts, f)
+#define BOOL(key, f, help)                                               \
+	{                                                                \
+		"", key, HV_CFG_BOOL, O(f), 0, 0, "no", help, NULL, NULL \
+	}
+static const hv_cfg_key cfg_keys[] = {
+    {"", "delay", HV_CFG_FUNC, O(delay_s), 0, 0, "3", "seconds between updates",
+     NULL, delay_key},
+    {"", "sort", HV_CFG_FUNC, O(sort), 0, sizeof(((xt_opts *)0)->sort), "name",
+     "sort column", NULL, sort_key},
+    BOOL("reverse", reverse, "reverse the sort order"),
+    {"", "columns", HV_CFG_TEXT, O(columns), 0, sizeof(((xt_opts *)0)->columns),
+     "", "screen columns, comma-separated", NULL, NULL},
+    BOOL("vcpus", vcpus, "vCPU rows"),
+    BOOL("networks", nets, "network rows"),
+    BOOL("vbds", vbds, "block device rows"),
+    BOOL("repeat_header", repeat_header, "header before each domain"),
+    BOOL("host_percent", host_pct, "CPU(%) as share of the whole host"),
+    BOOL("mouse", mouse, "enable the mouse"),
+    {"", "heatmap", HV_CFG_UINT, O(heatmap), 0, 2, "0",
+     "0 busy, 1 frequency, 2 deep C-state", NULL, NULL},
+    {0},
+};
+#undef BOOL
+#undef O
+static const hv_cfg_key *const cfg_tables[] = {cfg_keys, NULL};
+/* Written by xentop-ng itself: a bad line is skipped, not fatal. */
+static const hv_cfg_spec cfg_spec = {cfg_tables, HV_CFG_LENIENT};
+
+void xt_opts_default(xt_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	/* delay 3 s (xentop's), sort by name: the config keys' defaults;
+	 * cannot fail (xentop_opts checks them) */
+	hv_cfg_defaults(&cfg_spec, o, NULL);
+	o->color = true;
 }
 
 int xt_config_load(xt_opts *o, const char *path, char *msg, size_t msglen)
 {
-	FILE *f = fopen(path, "re");
-	char line[700];
-	int ln = 0, bad = 0;
+	hv_err e = {0};
+	hv_cfg_lines *l = NULL;
+	int rc;
+
 	if (msglen)
 		msg[0] = 0;
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	msg[0] = 0;
-	while (fgets(line, sizeof(line), f)) {
-		ln++;
-		char *s = trim(line);
-		if (!*s || *s == '#')
-			continue;
-		char *eq = strchr(s, '=');
-		if (!eq) {
-			bad = ln;
-			continue;
-		}
-		*eq = 0;
-		char *k = trim(s), *v = trim(eq + 1);
-		bool ok = true;
-		double d;
-		if (!strcmp(k, "delay"))
-			ok = parse_delay(v, &d) && (o->delay_s = d, true);
-		else if (!strcmp(k, "sort"))
-			ok = xt_col_find(v) >= 0 &&
-			     snprintf(o->sort, sizeof(o->sort), "%s",
-			              xt_cols[xt_col_find(v)].name) > 0;
-		else if (!strcmp(k, "reverse"))
-			ok = parse_bool(v, &o->reverse);
-		else if (!strcmp(k, "columns"))
-			snprintf(o->columns, sizeof(o->columns), "%s", v);
-		else if (!strcmp(k, "vcpus"))
-			ok = parse_bool(v, &o->vcpus);
-		else if (!strcmp(k, "networks"))
-			ok = parse_bool(v, &o->nets);
-		else if (!strcmp(k, "vbds"))
-			ok = parse_bool(v, &o->vbds);
-		else if (!strcmp(k, "repeat_header"))
-			ok = parse_bool(v, &o->repeat_header);
-		else if (!strcmp(k, "host_percent"))
-			ok = parse_bool(v, &o->host_pct);
-		else if (!strcmp(k, "mouse"))
-			ok = parse_bool(v, &o->mouse);
-		else if (!strcmp(k, "heatmap"))
-			ok = strlen(v) == 1 && v[0] >= '0' && v[0] <= '2' &&
-			     (o->heatmap = v[0] - '0', true);
-		else
-			ok = false;
-		if (!ok)
-			bad = ln;
-	}
-	fclose(f);
-	if (bad)
-		snprintf(msg, msglen, "%s:%d: bad setting ignored", path, bad);
+	rc = hv_cfg_load(&cfg_spec, path, o, sizeof(*o), &l, &e);
+	if (rc < 0)
+		return rc == -ENOENT ? 0 : rc;
+	if (rc > 0)
+		snprintf(msg, msglen, "%s:%u: bad setting ignored", path,
+		         hv_cfg_last_bad(l));
+	hv_cfg_lines_free(l);
 	return 0;
 }
 

@@ -31,6 +31,7 @@ int hv_read_s64(const char *path, int64_t *out, hv_err *err);
 int hv_read_str(const char *path, char *buf, size_t len, hv_err *err);
 
 /* Parse helpers on text already in memory. */
+char *hv_trim(char *s); /* drops leading and trailing whitespace in place */
 int hv_parse_u64(const char *s, uint64_t *out);   /* decimal, trimmed */
 int hv_parse_hex64(const char *s, uint64_t *out); /* resctrl masks */
 

@@ -141,33 +141,12 @@ int hv_plat_sample(hv_plat *p, hv_snap *s, hv_err *err)
 	return 0;
 }
 
-/* "cpu/N/rest" -> N and rest. */
-static int parse_knob(const char *knob, unsigned *cpu, const char **rest)
+/* "cpu/N/rest" -> N and rest, in libhv's one grammar (hv_knob_parse). */
+static int parse_knob(const char *knob, hv_knob *k, const char **rest)
 {
-	char *end;
-	unsigned long n;
-
-	if (strncmp(knob, "cpu/", 4) || knob[4] < '0' || knob[4] > '9')
+	if (hv_knob_parse(knob, k, NULL) || !hv_knob_is_cpu(k->kind))
 		return -ENOTSUP;
-	n = strtoul(knob + 4, &end, 10);
-	if (*end != '/' || n >= HV_PLAT_MAXCPU)
-		return -ENOTSUP;
-	*cpu = (unsigned)n;
-	*rest = end + 1;
-	return 0;
-}
-
-static int parse_cstate(const char *rest, unsigned *state)
-{
-	char *end;
-	unsigned long n;
-
-	if (strncmp(rest, "cstate/", 7) || rest[7] < '0' || rest[7] > '9')
-		return -ENOTSUP;
-	n = strtoul(rest + 7, &end, 10);
-	if (strcmp(end, "/disable") || n >= HV_CSTATE_MAX)
-		return -ENOTSUP;
-	*state = (unsigned)n;
+	*rest = strchr(knob + 4, '/') + 1;
 	return 0;
 }
 
@@ -237,17 +216,19 @@ int hv_plat_knob_get(hv_plat *p, const char *knob, char *val, size_t len,
                      hv_err *err)
 {
 	const char *rest;
-	unsigned cpu, st;
+	unsigned cpu;
+	hv_knob k;
 	int rc;
 
-	if (parse_knob(knob, &cpu, &rest))
+	if (parse_knob(knob, &k, &rest))
 		return hv_err_set(err, ENOTSUP, "%s: no such knob", knob);
+	cpu = k.cpu;
 	if ((rc = check_cpu(p, cpu, err)))
 		return rc;
 	if (!strcmp(rest, "online"))
 		return online_get(p, cpu, val, len, err);
-	if (!parse_cstate(rest, &st))
-		return plat_cpuidle_knob_get(p, cpu, st, val, len, err);
+	if (k.kind == HV_KNOB_CSTATE_DISABLE)
+		return plat_cpuidle_knob_get(p, cpu, k.state, val, len, err);
 	if (!strcmp(rest, "governor") || !strcmp(rest, "min_khz") ||
 	    !strcmp(rest, "max_khz") || !strcmp(rest, "epp"))
 		return plat_cpufreq_knob_get(p, cpu, rest, val, len, err);
@@ -257,19 +238,21 @@ int hv_plat_knob_get(hv_plat *p, const char *knob, char *val, size_t len,
 int hv_plat_knob_set(hv_plat *p, const char *knob, const char *val, hv_err *err)
 {
 	const char *rest;
-	unsigned cpu, st;
+	unsigned cpu;
+	hv_knob k;
 	int rc;
 
 	if (!val)
 		return hv_err_set(err, EINVAL, "%s: no value", knob);
-	if (parse_knob(knob, &cpu, &rest))
+	if (parse_knob(knob, &k, &rest))
 		return hv_err_set(err, ENOTSUP, "%s: no such knob", knob);
+	cpu = k.cpu;
 	if ((rc = check_cpu(p, cpu, err)))
 		return rc;
 	if (!strcmp(rest, "online"))
 		return online_set(p, cpu, val, err);
-	if (!parse_cstate(rest, &st))
-		return plat_cpuidle_knob_set(p, cpu, st, val, err);
+	if (k.kind == HV_KNOB_CSTATE_DISABLE)
+		return plat_cpuidle_knob_set(p, cpu, k.state, val, err);
 	if (!strcmp(rest, "governor") || !strcmp(rest, "min_khz") ||
 	    !strcmp(rest, "max_khz") || !strcmp(rest, "epp"))
 		return plat_cpufreq_knob_set(p, cpu, rest, val, err);

@@ -6,11 +6,12 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "hv/knob.h"
 #include "hv/platform.h"
 
 #define HV_PLAT_CPUDIR "devices/system/cpu"
-#define HV_PLAT_MAXCPU 8192 /* kernel NR_CPUS upper bound on x86 */
-#define HV_PLAT_VAL_MAX 128 /* longest knob value we write */
+#define HV_PLAT_MAXCPU HV_KNOB_MAXCPU /* one CPU limit (hv/knob.h) */
+#define HV_PLAT_VAL_MAX 128           /* longest knob value we write */
 
 /* Static facts about one cpuidle state, found at open. */
 typedef struct plat_cstate {

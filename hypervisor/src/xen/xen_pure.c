@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/knob.h"
 #include "xen/xen_int.h"
 
 uint32_t hv_xen_state(uint32_t f)
@@ -322,15 +323,12 @@ void hv_xen_vbd_name(char *out, size_t len, uint32_t dev)
 
 int hv_xen_parse_cpu_knob(const char *knob, unsigned *cpu, const char **kind)
 {
-	char *end;
+	hv_knob k;
 
-	if (strncmp(knob, "cpu/", 4) != 0 || knob[4] < '0' || knob[4] > '9')
+	/* libhv's one knob grammar and CPU limit (hv/knob.h). */
+	if (hv_knob_parse(knob, &k, NULL) || !hv_knob_is_cpu(k.kind))
 		return -ENOTSUP;
-	errno = 0;
-	unsigned long c = strtoul(knob + 4, &end, 10);
-	if (errno || *end != '/' || c > 65535)
-		return -ENOTSUP;
-	*cpu = (unsigned)c;
-	*kind = end + 1;
+	*cpu = k.cpu;
+	*kind = strchr(knob + 4, '/') + 1;
 	return 0;
 }

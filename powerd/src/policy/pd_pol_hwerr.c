@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* [hwerr]: a CPU whose error count rises by more than threshold within
+ * window is taken offline, sticky until exit, if every safety rule holds
+ * (max_offline, keep_online, never cpu0, a CPU without hotplug or a pinned
+ * one); a refusal is one alert note.
+ *
+ * Inputs: hv_pcpu.ce_count (corrected errors) as pd_cpu.ce/ce_ok. Another
+ * input is a field in pd_cpu (pd_view_build), a pd_hist in pd_cpu_mem
+ * and a check in over_threshold() beside the corrected-error one; the
+ * safety rules and the offlining below stay as they are. */
+#include <stdio.h>
+#include <string.h>
+
+#include "pd_pol.h"
+
+/* Keep only count changes; a count that went down is a reset. */
+static void hist_push(pd_hist *h, double t, uint64_t v)
+{
+	if (h->n && v < h->h[h->n - 1].v)
+		h->n = 0;
+	if (h->n && v == h->h[h->n - 1].v)
+		return;
+	if (h->n == PD_CE_HIST) {
+		memmove(h->h, h->h + 1, (PD_CE_HIST - 1) * sizeof(h->h[0]));
+		h->n--;
+	}
+	h->h[h->n].t = t;
+	h->h[h->n].v = v;
+	h->n++;
+}
+
+/* The count at the start of the window: the newest change at or before it
+ * (kept), else the oldest known. */
+static uint64_t hist_base(pd_hist *h, double t, double window)
+{
+	while (h->n > 1 && h->h[1].t <= t - window) {
+		memmove(h->h, h->h + 1, (h->n - 1) * sizeof(h->h[0]));
+		h->n--;
+	}
+	return h->h[0].v;
+}
+
+/* Whether cpu p's errors rose past the threshold; *rise and *base for the
+ * messages. */
+static bool over_threshold(const pd_config *c, pd_cpu_mem *cm, const pd_cpu *p,
+                           double t, uint64_t *rise, uint64_t *base)
+{
+	if (!p->ce_ok)
+		return false;
+	hist_push(&cm->ce, t, p->ce);
+	*base = hist_base(&cm->ce, t, c->hwerr.window_s);
+	*rise = p->ce - *base;
+	return *rise > c->hwerr.threshold;
+}
+
+/* Say once when the backend gives no per-CPU counts (Linux has none in
+ * sysfs): the policy is then inert, not silently broken. */
+static int note_nodata(pd_mem *m, const pd_view *v, pd_out *o)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < v->ncpu; i++)
+		any |= v->cpu[i].ce_ok;
+	if (any) {
+		m->hwerr.nodata_noted = false;
+		return 0;
+	}
+	if (!v->ncpu || m->hwerr.nodata_noted)
+		return 0;
+	m->hwerr.nodata_noted = true;
+	return pd_note_add(o, "hwerr", "warn",
+	                   "no per-CPU corrected-error counts from this "
+	                   "backend (hv_pcpu.ce_count unsupported): the "
+	                   "hardware-error policy cannot act");
+}
+
+/* Why an online CPU over the threshold may not go offline, or NULL. */
+static const char *refusal(const pd_config *c, const pd_cpu *p, unsigned offl,
+                           unsigned online, char *buf, size_t len)
+{
+	if (p->id == 0)
+		return "it is cpu0";
+	if (!p->hotplug)
+		return "it cannot be hot-unplugged";
+	if (p->pinned)
+		snprintf(buf, len, "domain %s is pinned to it", p->pinned_by);
+	else if (offl >= c->hwerr.max_offline)
+		snprintf(buf, len, "max_offline %u CPUs already offlined",
+		         c->hwerr.max_offline);
+	else if (online <= c->hwerr.keep_online)
+		snprintf(buf, len, "only %u CPUs online (keep_online %u)",
+		         online, c->hwerr.keep_online);
+	else
+		return NULL;
+	return buf;
+}
+
+static void offline(const pd_config *c, pd_mem *m, const pd_cpu *p,
+                    uint64_t rise, uint64_t base, unsigned offl)
+{
+	pd_cpu_mem *cm = &m->cpu[p->id];
+
+	cm->hw_off = true;
+	snprintf(cm->hw_reason, PD_REASON_LEN,
+	         "ALERT cpu %u: corrected errors rose by %llu (%llu -> %llu) "
+	         "> threshold %u within %gs; offlined %u of max %u",
+	         p->id, (unsigned long long)rise, (unsigned long long)base,
+	         (unsigned long long)p->ce, c->hwerr.threshold,
+	         c->hwerr.window_s, offl, c->hwerr.max_offline);
+	/* A parked CPU with errors stays offline for errors instead. */
+	pd_group_drop_cpu(m, p->id);
+}
+
+static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
+                  pd_claims *cl, pd_out *o)
+{
+	unsigned online = pd_view_online(v), offl = 0;
+	int rc;
+
+	for (unsigned i = 0; i < m->ncpu; i++)
+		offl += m->cpu[i].hw_off;
+	rc = note_nodata(m, v, o);
+	for (unsigned i = 0; i < v->ncpu && !rc; i++) {
+		const pd_cpu *p = &v->cpu[i];
+		uint64_t rise, base;
+		char buf[160];
+		const char *no;
+		if (p->id >= m->ncpu)
+			continue;
+		pd_cpu_mem *cm = &m->cpu[p->id];
+		if (!over_threshold(c, cm, p, v->t, &rise, &base) ||
+		    cm->hw_off || cm->backoff_until > v->t || p->online != 1)
+			continue;
+		if (!(no = refusal(c, p, offl, online, buf, sizeof(buf)))) {
+			offline(c, m, p, rise, base, ++offl);
+			online--;
+		} else if (!cm->hw_noted) {
+			cm->hw_noted = true;
+			rc = pd_note_add(
+			    o, "hwerr", "alert",
+			    "cpu %u: corrected errors rose by %llu "
+			    "(> %u) within %gs but NOT offlined: %s",
+			    p->id, (unsigned long long)rise, c->hwerr.threshold,
+			    c->hwerr.window_s, no);
+		}
+	}
+	for (unsigned i = 0; i < m->ncpu && !rc; i++) {
+		char knob[PD_KNOB_LEN];
+		if (!m->cpu[i].hw_off)
+			continue;
+		snprintf(knob, sizeof(knob), "cpu/%u/online", i);
+		rc = pd_claim_add(cl, (int)i, knob, "0", "hwerr",
+		                  m->cpu[i].hw_reason);
+	}
+	return rc;
+}
+
+static bool enabled(const pd_config *c)
+{
+	return c->hwerr.enabled;
+}
+
+static void forget(pd_mem *m)
+{
+	for (unsigned i = 0; i < m->ncpu; i++)
+		m->cpu[i].hw_off = m->cpu[i].hw_noted = false;
+}
+
+static const hv_cfg_key keys[] = {
+    {"hwerr", "enabled", HV_CFG_BOOL, PD_OFF(hwerr.enabled), 0, 0, "no",
+     "turn the policy on", NULL, NULL},
+    /* rasdaemon's CPU_CE_THRESHOLD per 24 h */
+    {"hwerr", "threshold", HV_CFG_UINT, PD_OFF(hwerr.threshold), 0, 1000000000,
+     "18", "offline when errors rise by more than this", NULL, NULL},
+    {"hwerr", "window", HV_CFG_SECS, PD_OFF(hwerr.window_s), 1, 30 * 86400,
+     "24h", "within this window", NULL, NULL},
+    {"hwerr", "max_offline", HV_CFG_UINT, PD_OFF(hwerr.max_offline), 0, 4096,
+     "2", "never more CPUs offline for errors", NULL, NULL},
+    {"hwerr", "keep_online", HV_CFG_UINT, PD_OFF(hwerr.keep_online), 1, 4096,
+     "2", "never fewer CPUs online", NULL, NULL},
+    {0},
+};
+
+const pd_policy pd_pol_hwerr = {
+    .name = "hwerr",
+    .keys = keys,
+    .enabled = enabled,
+    .decide = decide,
+    .forget = forget,
+};
