@@ -2,21 +2,8 @@
 /* hvctl domains: one line per domain, counters or rates over an interval. */
 #include <math.h>
 
+#include "hv/fields.h"
 #include "hvctl.h"
-
-static void state_str(char *o, uint32_t st)
-{
-	static const struct {
-		uint32_t bit;
-		char ch;
-	} m[] = {{HV_DS_DYING, 'd'},   {HV_DS_SHUTDOWN, 's'},
-	         {HV_DS_BLOCKED, 'b'}, {HV_DS_CRASHED, 'c'},
-	         {HV_DS_PAUSED, 'p'},  {HV_DS_RUNNING, 'r'}};
-
-	for (size_t i = 0; i < 6; i++)
-		o[i] = st & m[i].bit ? m[i].ch : '-';
-	o[6] = '\0';
-}
 
 typedef struct dom_tot {
 	hv_u64 rx, tx, rd, wr, rdr, wrr;
@@ -54,7 +41,7 @@ static cJSON *dom_json(const hv_dom *d, const hv_dom_rate *dr)
 	char st[8];
 	dom_tot t;
 
-	state_str(st, d->state);
+	hv_dom_state_str(d->state, st);
 	totals(d, &t);
 	cJSON_AddStringToObject(e, "name", d->name);
 	cJSON_AddNumberToObject(e, "id", d->id);
@@ -117,7 +104,7 @@ static void dom_row(const hv_dom *d, const hv_dom_rate *dr, bool rates)
 	char st[8], q[6][32];
 	dom_tot t;
 
-	state_str(st, d->state);
+	hv_dom_state_str(d->state, st);
 	if (rates) {
 		dom_rate_row(d, dr, st);
 		return;

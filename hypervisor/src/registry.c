@@ -23,29 +23,15 @@ struct hv_backend {
 	hv_pmu *pmu;
 };
 
-/* Which parts are compiled in is decided by CMake from the source tree
- * (HV_HAVE_*), so a static archive links exactly what exists. */
+/* The compiled-in backends; xen is the stub when built without Xen. */
 static const struct hv_backend_ops *const builtin[] = {
-#ifdef HV_HAVE_KVM
     &hv_kvm_ops,
-#endif
     &hv_xen_ops,
-#ifdef HV_HAVE_REPLAY
     &hv_replay_ops,
-#endif
     &hv_synth_ops,
 };
 
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
-
-size_t hv_backend_list(const struct hv_backend_ops **out, size_t max)
-{
-	size_t i;
-
-	for (i = 0; i < NBUILTIN && i < max; i++)
-		out[i] = builtin[i];
-	return NBUILTIN;
-}
 
 static const struct hv_backend_ops *find_ops(const char *name)
 {
@@ -110,18 +96,13 @@ int hv_backend_open(const hv_env *env, const hv_backend_opts *opts,
 	 * They are optional: a host without resctrl just lacks them. */
 	int live =
 	    strcmp(b->ops->name, "replay") && strcmp(b->ops->name, "synth");
-	(void)live;
-#ifdef HV_HAVE_RDTMON
 	if (live)
 		(void)hv_rdtmon_open(&b->env, &b->rdt, NULL);
-#endif
-#ifdef HV_HAVE_PMUHOOK
 	if (live && opts->pmu_events && *opts->pmu_events) {
 		rc = hv_pmu_open(&b->env, opts->pmu_events, &b->pmu, err);
 		if (rc)
 			goto out;
 	}
-#endif
 	*out = b;
 	b = NULL;
 out:
@@ -133,12 +114,8 @@ void hv_backend_close(hv_backend *b)
 {
 	if (!b)
 		return;
-#ifdef HV_HAVE_RDTMON
 	hv_rdtmon_close(b->rdt);
-#endif
-#ifdef HV_HAVE_PMUHOOK
 	hv_pmu_close(b->pmu);
-#endif
 	if (b->ops && b->ops->close && b->priv)
 		b->ops->close(b->priv);
 	pthread_mutex_destroy(&b->lock);
@@ -148,10 +125,6 @@ void hv_backend_close(hv_backend *b)
 const char *hv_backend_name(const hv_backend *b)
 {
 	return b->ops->name;
-}
-const hv_env *hv_backend_env(const hv_backend *b)
-{
-	return &b->env;
 }
 
 static uint64_t now_ns(clockid_t clk)
@@ -181,14 +154,10 @@ int hv_backend_sample(hv_backend *b, hv_snap **out, hv_err *err)
 	h = hv_snap_host_mut(s);
 	if (!h->backend[0])
 		snprintf(h->backend, sizeof(h->backend), "%s", b->ops->name);
-#ifdef HV_HAVE_RDTMON
 	if (b->rdt)
 		hv_rdtmon_fill(b->rdt, s);
-#endif
-#ifdef HV_HAVE_PMUHOOK
 	if (b->pmu)
 		hv_pmu_fill(b->pmu, s);
-#endif
 	pthread_mutex_unlock(&b->lock);
 	t1 = now_ns(CLOCK_MONOTONIC);
 	/* Counters were read across [t0, t1]: the midpoint is the fairest

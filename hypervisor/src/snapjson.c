@@ -2,8 +2,11 @@
 /* Snapshot <-> one JSON line (see hv/snapjson.h).
  *
  * Each record type is described once by a table of (name, type, offset), so
- * the writer and the parser cannot drift apart and a new field in sample.h
- * is one line here. */
+ * the writer and the parser cannot drift apart. After those come the
+ * hv_u64 rows of the field registry (hv/fields.h) that the tables do not
+ * hold, under their member names: a counter added to the registry is
+ * recorded and replayed without a line here, and a recording made before
+ * it existed replays it as unsupported. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -15,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "hv/fields.h"
 #include "hv/snapjson.h"
 
 /* Largest integer a JSON reader holding doubles keeps exactly. */
@@ -218,6 +222,35 @@ static bool put_fields(cJSON *obj, const void *rec, const struct fdesc *tab,
 	return true;
 }
 
+/* A registry counter of the record that the table does not list. */
+static bool extra_row(const hv_field *f, const struct fdesc *tab, size_t n)
+{
+	if (f->type != HV_FT_U64 || !f->mem)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (tab[i].off == f->off)
+			return false;
+	return true;
+}
+
+static bool put_extra(cJSON *obj, const void *r, hv_rec rec,
+                      const struct fdesc *tab, size_t n)
+{
+	size_t nf;
+	const hv_field *t = hv_fields(rec, &nf);
+	for (size_t i = 0; i < nf; i++) {
+		if (!extra_row(&t[i], tab, n))
+			continue;
+		cJSON *v =
+		    hv_json(*(const hv_u64 *)((const char *)r + t[i].off));
+		if (!v || !cJSON_AddItemToObject(obj, t[i].mem, v)) {
+			cJSON_Delete(v);
+			return false;
+		}
+	}
+	return true;
+}
+
 static cJSON *add_arr(cJSON *obj, const char *name)
 {
 	return cJSON_AddArrayToObject(obj, name);
@@ -248,7 +281,8 @@ static bool put_hv_array(cJSON *arr, const hv_u64 *v, size_t n)
 static bool put_host(cJSON *root, const hv_host *h)
 {
 	cJSON *ho = cJSON_AddObjectToObject(root, "host");
-	if (!ho || !put_fields(ho, h, host_fields, NF(host_fields)))
+	if (!ho || !put_fields(ho, h, host_fields, NF(host_fields)) ||
+	    !put_extra(ho, h, HV_REC_HOST, host_fields, NF(host_fields)))
 		return false;
 	cJSON *hw = add_arr(ho, "hw_name");
 	if (!hw)
@@ -266,7 +300,8 @@ static bool put_host(cJSON *root, const hv_host *h)
 	for (uint32_t i = 0; i < h->nr_pcpu; i++) {
 		const hv_pcpu *c = &h->pcpu[i];
 		cJSON *o = new_elem(pa);
-		if (!o || !put_fields(o, c, pcpu_fields, NF(pcpu_fields)))
+		if (!o || !put_fields(o, c, pcpu_fields, NF(pcpu_fields)) ||
+		    !put_extra(o, c, HV_REC_PCPU, pcpu_fields, NF(pcpu_fields)))
 			return false;
 		cJSON *ps = add_arr(o, "pstate");
 		if (!ps)
@@ -304,7 +339,8 @@ static bool put_host(cJSON *root, const hv_host *h)
 static bool put_dom(cJSON *arr, const hv_dom *d, uint32_t aff_words)
 {
 	cJSON *o = new_elem(arr);
-	if (!o || !put_fields(o, d, dom_fields, NF(dom_fields)))
+	if (!o || !put_fields(o, d, dom_fields, NF(dom_fields)) ||
+	    !put_extra(o, d, HV_REC_DOM, dom_fields, NF(dom_fields)))
 		return false;
 	cJSON *va = add_arr(o, "vcpus");
 	if (!va)
@@ -312,7 +348,8 @@ static bool put_dom(cJSON *arr, const hv_dom *d, uint32_t aff_words)
 	for (uint32_t i = 0; i < d->nr_vcpu; i++) {
 		const hv_vcpu *v = &d->vcpu[i];
 		cJSON *e = new_elem(va);
-		if (!e || !put_fields(e, v, vcpu_fields, NF(vcpu_fields)))
+		if (!e || !put_fields(e, v, vcpu_fields, NF(vcpu_fields)) ||
+		    !put_extra(e, v, HV_REC_VCPU, vcpu_fields, NF(vcpu_fields)))
 			return false;
 		cJSON *hw = add_arr(e, "hw");
 		if (!hw || !put_hv_array(hw, v->hw, HV_HW_MAX))
@@ -341,7 +378,9 @@ static bool put_dom(cJSON *arr, const hv_dom *d, uint32_t aff_words)
 	for (uint32_t i = 0; i < d->nr_net; i++) {
 		cJSON *e = new_elem(na);
 		if (!e ||
-		    !put_fields(e, &d->net[i], net_fields, NF(net_fields)))
+		    !put_fields(e, &d->net[i], net_fields, NF(net_fields)) ||
+		    !put_extra(e, &d->net[i], HV_REC_NET, net_fields,
+		               NF(net_fields)))
 			return false;
 	}
 	cJSON *ba = add_arr(o, "blks");
@@ -350,7 +389,9 @@ static bool put_dom(cJSON *arr, const hv_dom *d, uint32_t aff_words)
 	for (uint32_t i = 0; i < d->nr_blk; i++) {
 		cJSON *e = new_elem(ba);
 		if (!e ||
-		    !put_fields(e, &d->blk[i], blk_fields, NF(blk_fields)))
+		    !put_fields(e, &d->blk[i], blk_fields, NF(blk_fields)) ||
+		    !put_extra(e, &d->blk[i], HV_REC_BLK, blk_fields,
+		               NF(blk_fields)))
 			return false;
 	}
 	return true;
@@ -591,6 +632,27 @@ static int get_fields(struct pctx *c, const cJSON *obj, void *rec,
 	return 0;
 }
 
+/* Registry counters the table does not list: optional (a recording made
+ * before the counter existed has it unsupported). */
+static int get_extra(struct pctx *c, const cJSON *obj, void *r, hv_rec rec,
+                     const struct fdesc *tab, size_t n)
+{
+	size_t nf;
+	const hv_field *t = hv_fields(rec, &nf);
+	for (size_t i = 0; i < nf; i++) {
+		if (!extra_row(&t[i], tab, n))
+			continue;
+		hv_u64 *p = (hv_u64 *)((char *)r + t[i].off);
+		const cJSON *j =
+		    cJSON_GetObjectItemCaseSensitive(obj, t[i].mem);
+		if (!j)
+			*p = hv_na(HV_NA_UNSUPPORTED);
+		else if (!get_hv(j, p))
+			return bad(c, t[i].mem, "bad value");
+	}
+	return 0;
+}
+
 /* An array member, or NULL with an error when absent or not an array. */
 static const cJSON *arr(struct pctx *c, const cJSON *obj, const char *name,
                         size_t max, int *rc)
@@ -615,6 +677,9 @@ static int nomem(struct pctx *c)
 static int get_pcpu(struct pctx *c, const cJSON *o, hv_pcpu *p)
 {
 	int rc = get_fields(c, o, p, pcpu_fields, NF(pcpu_fields));
+	if (!rc)
+		rc = get_extra(c, o, p, HV_REC_PCPU, pcpu_fields,
+		               NF(pcpu_fields));
 	if (rc)
 		return rc;
 	const cJSON *ps = arr(c, o, "pstate", HV_PSTATE_MAX, &rc);
@@ -651,6 +716,9 @@ static int get_host(struct pctx *c, hv_snap *s, const cJSON *ho)
 	c->where = "host";
 	c->idx = -1;
 	int rc = get_fields(c, ho, h, host_fields, NF(host_fields));
+	if (!rc)
+		rc = get_extra(c, ho, h, HV_REC_HOST, host_fields,
+		               NF(host_fields));
 	if (rc)
 		return rc;
 	const cJSON *hw = arr(c, ho, "hw_name", HV_HW_MAX, &rc);
@@ -728,6 +796,9 @@ static int get_vcpu(struct pctx *c, hv_snap *s, const cJSON *o, hv_vcpu *v,
                     uint32_t aff_words)
 {
 	int rc = get_fields(c, o, v, vcpu_fields, NF(vcpu_fields));
+	if (!rc)
+		rc = get_extra(c, o, v, HV_REC_VCPU, vcpu_fields,
+		               NF(vcpu_fields));
 	if (rc)
 		return rc;
 	rc = get_hv_array(c, cJSON_GetObjectItemCaseSensitive(o, "hw"), v->hw,
@@ -768,6 +839,8 @@ static int get_dom(struct pctx *c, hv_snap *s, const cJSON *o,
 	if (!d)
 		return nomem(c);
 	int rc = get_fields(c, o, d, dom_fields, NF(dom_fields));
+	if (!rc)
+		rc = get_extra(c, o, d, HV_REC_DOM, dom_fields, NF(dom_fields));
 	if (rc)
 		return rc;
 	const cJSON *e;
@@ -798,8 +871,12 @@ static int get_dom(struct pctx *c, hv_snap *s, const cJSON *o,
 		uint32_t i = 0;
 		cJSON_ArrayForEach(e, na)
 		{
-			rc = get_fields(c, e, &v[i++], net_fields,
-			                NF(net_fields));
+			rc =
+			    get_fields(c, e, &v[i], net_fields, NF(net_fields));
+			if (!rc)
+				rc = get_extra(c, e, &v[i], HV_REC_NET,
+				               net_fields, NF(net_fields));
+			i++;
 			if (rc)
 				return rc;
 		}
@@ -815,8 +892,12 @@ static int get_dom(struct pctx *c, hv_snap *s, const cJSON *o,
 		uint32_t i = 0;
 		cJSON_ArrayForEach(e, ba)
 		{
-			rc = get_fields(c, e, &v[i++], blk_fields,
-			                NF(blk_fields));
+			rc =
+			    get_fields(c, e, &v[i], blk_fields, NF(blk_fields));
+			if (!rc)
+				rc = get_extra(c, e, &v[i], HV_REC_BLK,
+				               blk_fields, NF(blk_fields));
+			i++;
 			if (rc)
 				return rc;
 		}

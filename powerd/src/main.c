@@ -18,11 +18,9 @@
 #include "hv/backend.h"
 #include "hv/collector.h"
 #include "hv/env.h"
-#include "hv/version.h"
-#ifdef PD_HAVE_PLAT
 #include "hv/platform.h"
-#endif
 #include "hv/rundir.h"
+#include "hv/version.h"
 #include "pd_act.h"
 #include "pd_config.h"
 #include "pd_log.h"
@@ -57,9 +55,7 @@ static const char usage[] =
 typedef struct pd_ctx {
 	hv_backend *be;
 	const hv_env *env;
-#ifdef PD_HAVE_PLAT
 	hv_plat *plat;
-#endif
 } pd_ctx;
 
 static int kget(void *ctx, const char *knob, char *val, size_t len, hv_err *err)
@@ -67,19 +63,12 @@ static int kget(void *ctx, const char *knob, char *val, size_t len, hv_err *err)
 	pd_ctx *c = ctx;
 
 	if (!strcmp(knob, PD_QOS_KNOB)) {
-#ifdef PD_HAVE_PLAT
 		int32_t held = c->plat ? hv_plat_qos_held(c->plat) : -1;
 		if (held >= 0)
 			snprintf(val, len, "%d", (int)held);
 		else
 			snprintf(val, len, "none");
 		return 0;
-#else
-		(void)val;
-		(void)len;
-		return hv_err_set(err, ENOTSUP,
-		                  "PM QoS: built without the platform layer");
-#endif
 	}
 	return hv_knob_get(c->be, knob, val, len, err);
 }
@@ -89,7 +78,6 @@ static int kset(void *ctx, const char *knob, const char *val, hv_err *err)
 	pd_ctx *c = ctx;
 
 	if (!strcmp(knob, PD_QOS_KNOB)) {
-#ifdef PD_HAVE_PLAT
 		int rc;
 		char *end;
 		long us;
@@ -105,11 +93,6 @@ static int kset(void *ctx, const char *knob, const char *val, hv_err *err)
 		if (!c->plat && (rc = hv_plat_open(c->env, &c->plat, err)))
 			return rc;
 		return hv_plat_qos_hold(c->plat, (int32_t)us, err);
-#else
-		(void)val;
-		return hv_err_set(err, ENOTSUP,
-		                  "PM QoS: built without the platform layer");
-#endif
 	}
 	return hv_knob_set(c->be, knob, val, NULL, err);
 }
@@ -520,9 +503,7 @@ static int finish(pd_daemon *d, int ret)
 		             bad ? "incomplete restore" : "clean");
 	}
 	pd_act_close(d->act);
-#ifdef PD_HAVE_PLAT
 	hv_plat_close(d->ctx.plat);
-#endif
 	hv_collector_free(d->col);
 	hv_backend_close(d->be);
 	pd_mem_free(d->mem);

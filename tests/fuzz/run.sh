@@ -15,7 +15,7 @@ declare -A targets=(
 )
 # Targets contributed by other areas, built when their sources exist.
 [ -f "$src/hypervisor/src/snapjson.c" ] &&
-  targets[fuzz_snapjson]="hypervisor/src/snapjson.c hypervisor/src/snapshot.c hypervisor/src/rates.c hypervisor/src/err.c hypervisor/src/sysio.c -lcjson -lm"
+  targets[fuzz_snapjson]="hypervisor/src/snapjson.c hypervisor/src/fields.c hypervisor/src/snapshot.c hypervisor/src/rates.c hypervisor/src/err.c hypervisor/src/sysio.c -lcjson -lm"
 [ -f "$src/hypervisor/src/kvm/kvm_parse.c" ] &&
   targets[fuzz_kvmparse]="hypervisor/src/kvm/kvm_parse.c hypervisor/src/sysio.c hypervisor/src/err.c"
 rc=0

@@ -140,16 +140,19 @@ static void cells(void **state)
 	assert_int_equal(xt_digits1(9), 2); /* xentop: log10(9 + 1) + 1 */
 	assert_int_equal(xt_digits1(99999999), 9);
 	char s[7];
-	xt_state_str(HV_DS_BLOCKED | HV_DS_PAUSED, s);
+	hv_dom_state_str(HV_DS_BLOCKED | HV_DS_PAUSED, s);
 	assert_string_equal(s, "--b-p-");
-	xt_state_str(0, s);
+	hv_dom_state_str(0, s);
 	assert_string_equal(s, "------");
+	/* a KVM guest powered off inside a live QEMU: shut down, as Xen's */
+	hv_dom_state_str(HV_DS_SHUTOFF, s);
+	assert_string_equal(s, "-s----");
 	char h[16];
-	xt_human(1536, h, sizeof(h));
+	hv_fmt_human(1536, h, sizeof(h));
 	assert_string_equal(h, "1.5K");
-	xt_human(999, h, sizeof(h));
+	hv_fmt_human(999, h, sizeof(h));
 	assert_string_equal(h, "999");
-	xt_human(0.0 / 0.0, h, sizeof(h));
+	hv_fmt_human(0.0 / 0.0, h, sizeof(h));
 	assert_string_equal(h, "-");
 	assert_int_equal(xt_col_find("NETTX(k)"), xt_col_find("nettx"));
 	assert_int_equal(xt_col_find("nope"), -1);
@@ -160,18 +163,46 @@ static void cells(void **state)
 	    "NETTX(k)", "NETRX(k)",  "VBDS",      "VBD_OO", "VBD_RD",
 	    "VBD_WR",   "VBD_RSECT", "VBD_WSECT", "SSID"};
 	for (int i = 0; i < 19; i++) {
-		assert_string_equal(xt_cols[i].header, hdr[i]);
+		assert_string_equal(xt_col_header(&xt_cols[i]), hdr[i]);
 		assert_true(xt_cols[i].flags & XT_COL_XENTOP);
 	}
+}
+
+/* Every registry row with a screen format is a column, once, and column
+ * ids and headers are unique (config files and --sort name them). */
+static void registry_columns(void **state)
+{
+	(void)state;
+	size_t n;
+	const hv_field *t = hv_fields(HV_REC_DOM, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].fmt == HV_FMT_NONE)
+			continue;
+		int uses = 0;
+		for (size_t k = 0; k < xt_ncols; k++)
+			uses += xt_cols[k].f == &t[i];
+		if (uses != 1)
+			fail_msg("registry row %s: %d columns", t[i].name,
+			         uses);
+		assert_non_null(t[i].col);
+		assert_non_null(t[i].header);
+		assert_true(t[i].width > 0);
+	}
+	for (size_t i = 0; i < xt_ncols; i++)
+		for (size_t k = i + 1; k < xt_ncols; k++) {
+			assert_string_not_equal(xt_col_name(&xt_cols[i]),
+			                        xt_col_name(&xt_cols[k]));
+			assert_string_not_equal(xt_col_header(&xt_cols[i]),
+			                        xt_col_header(&xt_cols[k]));
+		}
 }
 
 int main(void)
 {
 	const struct CMUnitTest t[] = {
-	    cmocka_unit_test(xentop_flags),
-	    cmocka_unit_test(bad_flags),
-	    cmocka_unit_test(config),
-	    cmocka_unit_test(cells),
+	    cmocka_unit_test(xentop_flags),     cmocka_unit_test(bad_flags),
+	    cmocka_unit_test(config),           cmocka_unit_test(cells),
+	    cmocka_unit_test(registry_columns),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -53,6 +53,12 @@ screen | grep -q '^xentop-ng - .*backend replay (synth)' || fail "summary line"
 screen | grep -q '^30 domains: ' || fail "domain totals"
 screen | grep -qE '^NAME +STATE +CPU\(sec\) +CPU\(%\)' || fail "table header"
 screen | grep -q 'CPU(%): 100%=1 pCPU' || fail "CPU% convention label"
+# One frequency figure in the header, and it is the mean of the online
+# pCPUs' frequencies that -p lists (not the nominal clock beside it).
+want=$("$X" -b -p -i 1 --replay "$T/rec.jsonl" |
+  awk '/^PCPU/ {p=1; next} p && $2 == "yes" && $4 != "-" {s += $4; n++} END {printf "%.2f", s / n / 1000}')
+screen | grep -q "Freq avg $want GHz" || fail "header frequency is not the pCPU rows' mean ($want GHz)"
+[ "$(screen | grep -oE '[0-9.]+ ?[MG]Hz' | wc -l)" -eq 1 ] || fail "more than one frequency figure in the header"
 
 # P sorts by CPU(%): the top row is the domain the counters say
 first_row() { screen | awk '/^NAME/ {getline; print $1; exit}'; }
@@ -153,6 +159,9 @@ conf="$T/cfg/hvkit/xentop-ng.conf"
 [ -f "$conf" ] || fail "no settings file"
 grep -q '^sort = cpu_pct' "$conf" || fail "sort not saved"
 grep -q 'nettx' "$conf" || fail "columns not saved"
+# every saved column id names a column (registry columns included)
+cols=$(sed -n 's/^columns = //p' "$conf")
+for c in ${cols//,/ }; do "$X" --list-columns | grep -q "^$c " || fail "saved column '$c' unknown"; done
 
 # 300 pCPUs: the heatmap groups pCPUs per cell and stays within 3 lines;
 # -p lists every pCPU (xentop stops at 128).

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/fields.h"
 #include "hv/rates.h"
 #include "web.h"
 
@@ -39,18 +40,62 @@ static void str(web_buf *b, const char *k, const char *v, int comma)
 	web_buf_json_str(b, v);
 }
 
-const char *web_state_str(uint32_t st, char out[8])
+/* A row of the field registry as "key":value; base units, null missing. */
+static void field_json(web_buf *o, const hv_field *f, const void *rec,
+                       const void *rate, int comma)
 {
-	/* xentop's "dsbcpr" letters, plus 'o' for KVM's shut-off guest. */
-	out[0] = (st & HV_DS_DYING) ? 'd' : '-';
-	out[1] = (st & HV_DS_SHUTDOWN) ? 's' : '-';
-	out[2] = (st & HV_DS_BLOCKED) ? 'b' : '-';
-	out[3] = (st & HV_DS_CRASHED) ? 'c' : '-';
-	out[4] = (st & HV_DS_PAUSED) ? 'p' : '-';
-	out[5] = (st & HV_DS_RUNNING) ? 'r' : '-';
-	out[6] = (st & HV_DS_SHUTOFF) ? 'o' : '\0';
-	out[7] = '\0';
-	return out;
+	char st[HV_STATE_LEN];
+	switch (f->type) {
+	case HV_FT_STR:
+	case HV_FT_STATE:
+		str(o, f->api, hv_field_str(f, rec, st, sizeof(st)), comma);
+		break;
+	case HV_FT_FLAG:
+		if (comma)
+			web_buf_putc(o, ',');
+		web_buf_putc(o, '"');
+		web_buf_puts(o, f->api);
+		web_buf_put(o, "\":", 2);
+		web_buf_puts(o, hv_field_u64(f, rec).v ? "true" : "false");
+		break;
+	default:
+		num(o, f->api, hv_field_base(f, rec, rate), comma);
+	}
+}
+
+/* The rows of a record in an output's order with api_pos in [lo, hi) (0
+ * counts as 256), children left out: looked up once per request. */
+typedef struct view {
+	const hv_field *f[96];
+	size_t n;
+} view;
+
+static void view_init(view *v, hv_rec rec, unsigned views, unsigned lo,
+                      unsigned hi)
+{
+	const hv_field *all[96];
+	size_t n = hv_fields_view(rec, views, all, 96);
+	v->n = 0;
+	for (size_t i = 0; i < n && i < 96; i++) {
+		unsigned pos = all[i]->api_pos ? all[i]->api_pos : 256;
+		if (pos >= lo && pos < hi && all[i]->type != HV_FT_CHILD)
+			v->f[v->n++] = all[i];
+	}
+}
+
+static void view_json(web_buf *o, const view *v, const void *r,
+                      const void *rate, int comma)
+{
+	for (size_t i = 0; i < v->n; i++)
+		field_json(o, v->f[i], r, rate, comma || i);
+}
+
+static void fields_json(web_buf *o, hv_rec rec, unsigned views, const void *r,
+                        const void *rate, unsigned lo, unsigned hi, int comma)
+{
+	view v;
+	view_init(&v, rec, views, lo, hi);
+	view_json(o, &v, r, rate, comma);
 }
 
 static void head(web_buf *o, const hv_snap *s)
@@ -112,26 +157,11 @@ void web_json_host(const hv_snap *s, const hv_collector_stats *st, web_buf *o)
 		const hv_host *h = hv_snap_host(s);
 		const hv_rates *r = hv_snap_rates(s);
 		const hv_host_rate *hr = r ? hv_rates_host(r) : NULL;
-		unsigned online = 0;
-		for (uint32_t i = 0; i < h->nr_pcpu; i++)
-			online += h->pcpu[i].online == 1;
 		web_buf_puts(o, ",\"host\":{");
-		str(o, "hostname", h->hostname, 0);
-		str(o, "backend", h->backend, 1);
-		str(o, "hv_version", h->hv_version, 1);
-		str(o, "idle_driver", h->idle_driver, 1);
-		str(o, "idle_governor", h->idle_governor, 1);
-		u64v(o, "uptime_s", h->uptime_ns, 1e-9, 1);
-		u64v(o, "mem_total_bytes", h->mem_total_kib, 1024, 1);
-		u64v(o, "mem_free_bytes", h->mem_free_kib, 1024, 1);
-		num(o, "cpu_hz", h->cpu_khz ? h->cpu_khz * 1000.0 : NAN, 1);
-		num(o, "nr_pcpu", h->nr_pcpu, 1);
-		num(o, "online_pcpus", online, 1);
+		fields_json(o, HV_REC_HOST, HV_FV_API, h, hr, 1, 12, 0);
+		/* of the snapshot, not of the host record */
 		num(o, "domains", (double)hv_snap_ndom(s), 1);
-		num(o, "busy_pct", hr ? hr->busy_pct : NAN, 1);
-		num(o, "power_watts", hr ? hr->pkg_watts : NAN, 1);
-		u64v(o, "ce_total", h->ce_total, 1, 1);
-		str(o, "hw_note", h->hw_note, 1);
+		fields_json(o, HV_REC_HOST, HV_FV_API, h, hr, 12, 257, 1);
 		web_buf_puts(o, ",\"rapl\":[");
 		for (uint32_t i = 0; i < h->nr_rapl; i++) {
 			const hv_rapl *z = &h->rapl[i];
@@ -167,30 +197,12 @@ void web_json_host(const hv_snap *s, const hv_collector_stats *st, web_buf *o)
 	web_buf_putc(o, '}');
 }
 
-static void dom_summary(web_buf *o, const hv_snap *s, const hv_dom *d)
+static void dom_summary(web_buf *o, const hv_snap *s, const hv_dom *d,
+                        const view *v)
 {
-	const hv_dom_rate *r = rate_of(s, d);
-	char st[8];
 	web_buf_puts(o, "{\"key\":");
 	key_str(o, d->key);
-	num(o, "id", d->id, 1);
-	str(o, "name", d->name, 1);
-	str(o, "uuid", d->uuid, 1);
-	str(o, "state", web_state_str(d->state, st), 1);
-	num(o, "vcpus", d->nr_vcpus, 1);
-	u64v(o, "mem_bytes", d->mem_kib, 1024, 1);
-	u64v(o, "maxmem_bytes", d->maxmem_kib, 1024, 1);
-	u64v(o, "cpu_s", d->cpu_ns, 1e-9, 1);
-	num(o, "cpu_pct", r ? r->cpu_pct : NAN, 1);
-	num(o, "steal_pct", r ? r->steal_pct : NAN, 1);
-	num(o, "net_rx_Bps", r ? r->net_rx_Bps : NAN, 1);
-	num(o, "net_tx_Bps", r ? r->net_tx_Bps : NAN, 1);
-	num(o, "blk_rd_Bps", r ? r->blk_rd_Bps : NAN, 1);
-	num(o, "blk_wr_Bps", r ? r->blk_wr_Bps : NAN, 1);
-	num(o, "watts", r ? r->watts : NAN, 1);
-	web_buf_puts(o, ",\"stale\":");
-	web_buf_puts(o, d->stale ? "true" : "false");
-	str(o, "note", d->note, 1);
+	view_json(o, v, d, rate_of(s, d), 1);
 }
 
 void web_json_domains(const hv_snap *s, web_buf *o)
@@ -199,10 +211,12 @@ void web_json_domains(const hv_snap *s, web_buf *o)
 	web_buf_puts(o, ",\"domains\":[");
 	size_t n = s ? hv_snap_ndom(s) : 0;
 	web_buf_reserve(o, n * 420);
+	view v;
+	view_init(&v, HV_REC_DOM, HV_FV_API, 0, 257);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			web_buf_putc(o, ',');
-		dom_summary(o, s, hv_snap_dom(s, i));
+		dom_summary(o, s, hv_snap_dom(s, i), &v);
 		web_buf_putc(o, '}');
 	}
 	web_buf_puts(o, "]}");
@@ -216,57 +230,33 @@ int web_json_domain(const hv_snap *s, const char *id, web_buf *o, hv_err *err)
 	const hv_dom_rate *r = rate_of(s, d);
 	head(o, s);
 	web_buf_puts(o, ",\"domain\":");
-	dom_summary(o, s, d);
-	u64v(o, "target_bytes", d->target_kib, 1024, 1);
-	u64v(o, "rss_bytes", d->rss_kib, 1024, 1);
-	u64v(o, "llc_bytes", d->llc_bytes, 1, 1);
-	u64v(o, "energy_j", d->energy_uj, 1e-6, 1);
-	num(o, "start_s", d->start_ns ? d->start_ns / 1e9 : NAN, 1);
-	web_buf_puts(o, ",\"vcpu\":[");
-	for (uint32_t i = 0; i < d->nr_vcpu; i++) {
-		const hv_vcpu *v = &d->vcpu[i];
-		const hv_vcpu_rate *vr = r && r->vcpu ? &r->vcpu[i] : NULL;
-		web_buf_puts(o, i ? ",{" : "{");
-		num(o, "id", v->id, 0);
-		num(o, "pcpu", v->pcpu >= 0 ? v->pcpu : NAN, 1);
-		num(o, "online", v->online, 1);
-		u64v(o, "time_s", v->time_ns, 1e-9, 1);
-		u64v(o, "steal_s", v->wait_ns, 1e-9, 1);
-		num(o, "cpu_pct", vr ? vr->cpu_pct : NAN, 1);
-		num(o, "steal_pct", vr ? vr->steal_pct : NAN, 1);
-		web_buf_putc(o, '}');
+	view sum;
+	view_init(&sum, HV_REC_DOM, HV_FV_API, 0, 257);
+	dom_summary(o, s, d, &sum);
+	fields_json(o, HV_REC_DOM, HV_FV_API_DETAIL, d, r, 0, 257, 1);
+	/* child arrays: "vcpu":[{...}], "net":[...], "blk":[...] */
+	const hv_field *v[16];
+	size_t nv = hv_fields_view(HV_REC_DOM, HV_FV_API_DETAIL, v, 16);
+	for (size_t k = 0; k < nv && k < 16; k++) {
+		if (v[k]->type != HV_FT_CHILD)
+			continue;
+		web_buf_printf(o, ",\"%s\":[", v[k]->api);
+		size_t nc = hv_field_nchild(v[k], d);
+		view cv;
+		view_init(&cv, v[k]->child, HV_FV_API, 0, 257);
+		for (size_t i = 0; i < nc; i++) {
+			const void *cr;
+			uint32_t no;
+			const void *c = hv_field_child(v[k], d, r, i, &cr, &no);
+			web_buf_putc(o, i ? ',' : '{');
+			if (i)
+				web_buf_putc(o, '{');
+			view_json(o, &cv, c, cr, 0);
+			web_buf_putc(o, '}');
+		}
+		web_buf_putc(o, ']');
 	}
-	web_buf_puts(o, "],\"net\":[");
-	for (uint32_t i = 0; i < d->nr_net; i++) {
-		const hv_net *x = &d->net[i];
-		const hv_net_rate *xr = r && r->net ? &r->net[i] : NULL;
-		web_buf_puts(o, i ? ",{" : "{");
-		str(o, "name", x->name, 0);
-		u64v(o, "rx_bytes", x->rx_bytes, 1, 1);
-		u64v(o, "tx_bytes", x->tx_bytes, 1, 1);
-		u64v(o, "rx_pkts", x->rx_pkts, 1, 1);
-		u64v(o, "tx_pkts", x->tx_pkts, 1, 1);
-		num(o, "rx_Bps", xr ? xr->rx_Bps : NAN, 1);
-		num(o, "tx_Bps", xr ? xr->tx_Bps : NAN, 1);
-		web_buf_putc(o, '}');
-	}
-	web_buf_puts(o, "],\"blk\":[");
-	for (uint32_t i = 0; i < d->nr_blk; i++) {
-		const hv_blk *x = &d->blk[i];
-		const hv_blk_rate *xr = r && r->blk ? &r->blk[i] : NULL;
-		web_buf_puts(o, i ? ",{" : "{");
-		str(o, "name", x->name, 0);
-		u64v(o, "rd_bytes", x->rd_bytes, 1, 1);
-		u64v(o, "wr_bytes", x->wr_bytes, 1, 1);
-		u64v(o, "rd_reqs", x->rd_reqs, 1, 1);
-		u64v(o, "wr_reqs", x->wr_reqs, 1, 1);
-		num(o, "rd_Bps", xr ? xr->rd_Bps : NAN, 1);
-		num(o, "wr_Bps", xr ? xr->wr_Bps : NAN, 1);
-		num(o, "rd_iops", xr ? xr->rd_iops : NAN, 1);
-		num(o, "wr_iops", xr ? xr->wr_iops : NAN, 1);
-		web_buf_putc(o, '}');
-	}
-	web_buf_puts(o, "]}}");
+	web_buf_puts(o, "}}");
 	return 0;
 }
 
@@ -290,6 +280,9 @@ void web_json_pcpus(const hv_snap *s, web_buf *o)
 	head(o, s);
 	web_buf_puts(o, ",\"pcpus\":[");
 	if (s) {
+		view v1, v2;
+		view_init(&v1, HV_REC_PCPU, HV_FV_API, 1, 16);
+		view_init(&v2, HV_REC_PCPU, HV_FV_API, 17, 257);
 		const hv_host *h = hv_snap_host(s);
 		const hv_rates *r = hv_snap_rates(s);
 		const hv_host_rate *hr = r ? hv_rates_host(r) : NULL;
@@ -299,23 +292,9 @@ void web_json_pcpus(const hv_snap *s, web_buf *o)
 			    hr && hr->pcpu && i < hr->nr_pcpu ? &hr->pcpu[i]
 			                                      : NULL;
 			web_buf_puts(o, i ? ",{" : "{");
-			num(o, "id", p->id, 0);
-			num(o, "online", p->online >= 0 ? p->online : NAN, 1);
-			num(o, "hotplug", p->hotplug, 1);
-			num(o, "pkg", p->pkg >= 0 ? p->pkg : NAN, 1);
-			num(o, "core", p->core >= 0 ? p->core : NAN, 1);
-			u64v(o, "cur_hz", p->cur_khz, 1000, 1);
-			u64v(o, "min_hz", p->min_khz, 1000, 1);
-			u64v(o, "max_hz", p->max_khz, 1000, 1);
-			u64v(o, "hw_min_hz", p->hw_min_khz, 1000, 1);
-			u64v(o, "hw_max_hz", p->hw_max_khz, 1000, 1);
-			str(o, "governor", p->governor, 1);
-			str(o, "driver", p->driver, 1);
-			str(o, "epp", p->epp, 1);
-			num(o, "busy_pct", pr ? pr->busy_pct : NAN, 1);
-			num(o, "avg_hz", pr ? pr->avg_khz * 1000 : NAN, 1);
+			view_json(o, &v1, p, pr, 0);
 			num(o, "deep_idle_pct", web_pcpu_deep_pct(pr, p), 1);
-			u64v(o, "ce_count", p->ce_count, 1, 1);
+			view_json(o, &v2, p, pr, 1);
 			web_buf_puts(o, ",\"cstates\":[");
 			for (uint32_t j = 0;
 			     j < p->nr_cstate && j < HV_CSTATE_MAX; j++) {
@@ -379,13 +358,13 @@ void web_json_live(const hv_snap *s, web_buf *o)
 	for (size_t i = 0; i < n; i++) {
 		const hv_dom *d = hv_snap_dom(s, i);
 		const hv_dom_rate *dr = r ? hv_rates_dom(r, i) : NULL;
-		char st[8];
+		char st[HV_STATE_LEN];
 		web_buf_puts(o, i ? ",[" : "[");
 		key_str(o, d->key);
 		web_buf_putc(o, ',');
 		web_buf_json_str(o, d->name);
 		web_buf_putc(o, ',');
-		web_buf_json_str(o, web_state_str(d->state, st));
+		web_buf_json_str(o, hv_dom_state_str(d->state, st));
 		web_buf_putc(o, ',');
 		web_buf_u64(o, d->nr_vcpus);
 		const double v[] = {

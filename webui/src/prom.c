@@ -8,10 +8,13 @@
  * straight from the snapshot's raw cumulative values, so they never go
  * negative; a reset (rebooted guest) is a new `domain` life that Prometheus
  * sees as a counter reset. */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/fields.h"
 #include "hv/version.h"
 #include "web.h"
 
@@ -84,14 +87,6 @@ static void s_fixed(ctx *c, const char *labels, size_t llen, uint64_t v,
 	web_buf_putc(c->o, '\n');
 }
 
-static void s_u64(ctx *c, const char *labels, size_t llen, hv_u64 v,
-                  unsigned dec, uint64_t mul)
-{
-	if (!hv_ok(v))
-		return; /* missing is omitted, never 0 */
-	s_fixed(c, labels, llen, v.v * mul, dec);
-}
-
 static void s_dbl(ctx *c, const char *labels, size_t llen, double v)
 {
 	s_open(c);
@@ -152,22 +147,11 @@ static const fam F_RRD_ERR = {
 static const fam F_SNAP_TS = {
     "hv_snapshot_timestamp_seconds", K_GAUGE, "seconds",
     "Wall-clock time of the snapshot these metrics come from."};
-static const fam F_HOST_INFO = {
-    "hv_host", K_INFO, NULL,
-    "Host identity: hostname, backend and hypervisor version."};
 static const fam F_BUILD_INFO = {
     "hv_build", K_INFO, NULL,
     "hvkit build: its version and the backend this hv-webd samples."};
-static const fam F_HOST_MEM = {"hv_host_memory_bytes", K_GAUGE, "bytes",
-                               "Host memory in total."};
-static const fam F_HOST_FREE = {"hv_host_memory_free_bytes", K_GAUGE, "bytes",
-                                "Host memory free."};
-static const fam F_HOST_UP = {"hv_host_uptime_seconds", K_GAUGE, "seconds",
-                              "Host uptime."};
 static const fam F_HOST_NDOM = {"hv_host_domains", K_GAUGE, NULL,
                                 "Domains (guests) seen in the snapshot."};
-static const fam F_HOST_CE = {"hv_host_corrected_errors", K_COUNTER, NULL,
-                              "Corrected hardware errors on the host."};
 static const fam F_BUDGET = {"hv_host_power_budget_watts", K_GAUGE, "watts",
                              "Configured package power budget."};
 static const fam F_POWERD = {"hv_powerd_up", K_GAUGE, NULL,
@@ -181,212 +165,17 @@ static const fam F_PD_HWERR = {
 static const fam F_PD_PARKED = {
     "hv_powerd_cpu_parked", K_GAUGE, NULL,
     "1 for each physical CPU hv-powerd parked (offlined) to save power."};
-static const fam F_PC_ON = {
-    "hv_pcpu_online", K_GAUGE, NULL,
-    "1 when the physical CPU is online, 0 when offline."};
-static const fam F_PC_BUSY = {"hv_pcpu_busy_seconds", K_COUNTER, "seconds",
-                              "Time the physical CPU was busy."};
-static const fam F_PC_IDLE = {"hv_pcpu_idle_seconds", K_COUNTER, "seconds",
-                              "Time the physical CPU was idle."};
-static const fam F_PC_HZ = {"hv_pcpu_frequency_hertz", K_GAUGE, "hertz",
-                            "Current frequency of the physical CPU."};
-static const fam F_PC_MIN = {"hv_pcpu_frequency_min_hertz", K_GAUGE, "hertz",
-                             "Policy minimum frequency."};
-static const fam F_PC_MAX = {"hv_pcpu_frequency_max_hertz", K_GAUGE, "hertz",
-                             "Policy maximum frequency."};
-static const fam F_PC_GOV = {
-    "hv_pcpu_cpufreq", K_INFO, NULL,
-    "cpufreq governor and driver of the physical CPU."};
 static const fam F_PC_CS = {"hv_pcpu_cstate_residency_seconds", K_COUNTER,
                             "seconds", "Time spent in the idle (C-) state."};
 static const fam F_PC_CSN = {"hv_pcpu_cstate_entries", K_COUNTER, NULL,
                              "Entries into the idle (C-) state."};
 static const fam F_PC_CSD = {"hv_pcpu_cstate_disabled", K_GAUGE, NULL,
                              "1 when the idle state is disabled."};
-static const fam F_PC_CE = {
-    "hv_pcpu_corrected_errors", K_COUNTER, NULL,
-    "Corrected hardware errors attributed to the physical CPU."};
 static const fam F_RAPL = {
     "hv_rapl_energy_joules", K_COUNTER, "joules",
     "Energy counted by the RAPL zone (wraps are resets)."};
 static const fam F_RAPL_LIM = {"hv_rapl_power_limit_watts", K_GAUGE, "watts",
                                "RAPL constraint 0 power limit."};
-static const fam F_D_INFO = {
-    "hv_domain", K_INFO, NULL,
-    "Domain identity; id is the Xen domid or QEMU pid."};
-static const fam F_D_STATE = {"hv_domain_state", K_GAUGE, NULL,
-                              "1 for each state flag the domain has."};
-static const fam F_D_CPU = {"hv_domain_cpu_seconds", K_COUNTER, "seconds",
-                            "CPU time charged to the domain."};
-static const fam F_D_VCPUS = {"hv_domain_vcpus", K_GAUGE, NULL,
-                              "Configured virtual CPUs."};
-static const fam F_D_MEM = {"hv_domain_memory_bytes", K_GAUGE, "bytes",
-                            "Current memory of the domain."};
-static const fam F_D_MAXMEM = {"hv_domain_memory_maximum_bytes", K_GAUGE,
-                               "bytes", "Configured maximum memory."};
-static const fam F_D_TARGET = {"hv_domain_memory_target_bytes", K_GAUGE,
-                               "bytes", "Balloon target."};
-static const fam F_D_RSS = {"hv_domain_memory_resident_bytes", K_GAUGE, "bytes",
-                            "Host memory resident for the domain."};
-static const fam F_V_TIME = {"hv_domain_vcpu_cpu_seconds", K_COUNTER, "seconds",
-                             "Run time of the virtual CPU."};
-static const fam F_V_GUEST = {"hv_domain_vcpu_guest_seconds", K_COUNTER,
-                              "seconds",
-                              "Run time of the virtual CPU in guest mode."};
-static const fam F_V_STEAL = {
-    "hv_domain_vcpu_steal_seconds", K_COUNTER, "seconds",
-    "Time the virtual CPU was runnable but waiting (steal)."};
-static const fam F_V_ON = {"hv_domain_vcpu_online", K_GAUGE, NULL,
-                           "1 when the virtual CPU is online."};
-static const fam F_N_RXB = {"hv_domain_network_receive_bytes", K_COUNTER,
-                            "bytes", "Bytes received by the guest."};
-static const fam F_N_RXP = {"hv_domain_network_receive_packets", K_COUNTER,
-                            NULL, "Packets received by the guest."};
-static const fam F_N_RXE = {"hv_domain_network_receive_errors", K_COUNTER, NULL,
-                            "Receive errors."};
-static const fam F_N_RXD = {"hv_domain_network_receive_drops", K_COUNTER, NULL,
-                            "Receive drops."};
-static const fam F_N_TXB = {"hv_domain_network_transmit_bytes", K_COUNTER,
-                            "bytes", "Bytes sent by the guest."};
-static const fam F_N_TXP = {"hv_domain_network_transmit_packets", K_COUNTER,
-                            NULL, "Packets sent by the guest."};
-static const fam F_N_TXE = {"hv_domain_network_transmit_errors", K_COUNTER,
-                            NULL, "Transmit errors."};
-static const fam F_N_TXD = {"hv_domain_network_transmit_drops", K_COUNTER, NULL,
-                            "Transmit drops."};
-static const fam F_B_RDB = {"hv_domain_block_read_bytes", K_COUNTER, "bytes",
-                            "Bytes read from the virtual disk."};
-static const fam F_B_WRB = {"hv_domain_block_write_bytes", K_COUNTER, "bytes",
-                            "Bytes written to the virtual disk."};
-static const fam F_B_RDR = {"hv_domain_block_read_requests", K_COUNTER, NULL,
-                            "Read requests."};
-static const fam F_B_WRR = {"hv_domain_block_write_requests", K_COUNTER, NULL,
-                            "Write requests."};
-static const fam F_B_FLR = {"hv_domain_block_flush_requests", K_COUNTER, NULL,
-                            "Flush requests."};
-static const fam F_B_RDT = {"hv_domain_block_read_time_seconds", K_COUNTER,
-                            "seconds", "Time spent on reads."};
-static const fam F_B_WRT = {"hv_domain_block_write_time_seconds", K_COUNTER,
-                            "seconds", "Time spent on writes."};
-static const fam F_B_FLT = {"hv_domain_block_flush_time_seconds", K_COUNTER,
-                            "seconds", "Time spent on flushes."};
-static const fam F_D_LLC = {"hv_domain_llc_occupancy_bytes", K_GAUGE, "bytes",
-                            "Last-level cache occupancy (resctrl / PSR)."};
-static const fam F_D_MBM = {
-    "hv_domain_memory_bandwidth_bytes", K_COUNTER, "bytes",
-    "Memory traffic counted by MBM; scope is total or local."};
-static const fam F_D_ENERGY = {
-    "hv_domain_energy_joules", K_COUNTER, "joules",
-    "Package energy attributed to the domain by the collector."};
-static const fam F_D_STALE = {
-    "hv_domain_stale", K_GAUGE, NULL,
-    "1 when a data source of the domain missed its deadline this sample."};
-
-static const struct {
-	uint32_t bit;
-	const char *name;
-} states[] = {
-    {HV_DS_RUNNING, "running"}, {HV_DS_BLOCKED, "blocked"},
-    {HV_DS_PAUSED, "paused"},   {HV_DS_SHUTDOWN, "shutdown"},
-    {HV_DS_CRASHED, "crashed"}, {HV_DS_DYING, "dying"},
-    {HV_DS_SHUTOFF, "shutoff"},
-};
-
-/* Per-domain fields of hv_dom / hv_vcpu / ... as offsets, to loop over
- * families without a function per family. */
-#define DOFF(f) offsetof(hv_dom, f)
-
-static void dom_u64_fam(ctx *c, const fam *f, const hv_dom *const *d,
-                        const lset *ls, size_t n, size_t off, unsigned dec,
-                        uint64_t mul)
-{
-	fam_begin(c, f);
-	for (size_t i = 0; i < n; i++) {
-		if (!d[i])
-			continue;
-		size_t ll;
-		const char *l = ls_get(ls, i, &ll);
-		s_u64(c, l, ll, *(const hv_u64 *)((const char *)d[i] + off),
-		      dec, mul);
-	}
-}
-
-static void vcpu_fam(ctx *c, const fam *f, const hv_dom *const *d,
-                     const lset *ls, size_t n, size_t off)
-{
-	fam_begin(c, f);
-	for (size_t i = 0; i < n; i++) {
-		if (!d[i])
-			continue;
-		size_t ll;
-		const char *l = ls_get(ls, i, &ll);
-		for (uint32_t k = 0; k < d[i]->nr_vcpu; k++) {
-			const hv_vcpu *v = &d[i]->vcpu[k];
-			hv_u64 x = *(const hv_u64 *)((const char *)v + off);
-			if (!hv_ok(x))
-				continue;
-			s_open(c);
-			web_buf_putc(c->o, '{');
-			web_buf_put(c->o, l, ll);
-			web_buf_puts(c->o, ",vcpu=\"");
-			web_buf_u64(c->o, v->id);
-			web_buf_put(c->o, "\"} ", 3);
-			web_buf_fixed(c->o, x.v, 9);
-			web_buf_putc(c->o, '\n');
-		}
-	}
-}
-
-static void dev_line(ctx *c, const char *l, size_t ll, const char *lname,
-                     const char *dev, hv_u64 x, unsigned dec)
-{
-	if (!hv_ok(x))
-		return;
-	s_open(c);
-	web_buf_putc(c->o, '{');
-	web_buf_put(c->o, l, ll);
-	web_buf_putc(c->o, ',');
-	web_buf_puts(c->o, lname);
-	web_buf_put(c->o, "=\"", 2);
-	web_buf_prom_label(c->o, dev);
-	web_buf_put(c->o, "\"} ", 3);
-	web_buf_fixed(c->o, x.v, dec);
-	web_buf_putc(c->o, '\n');
-}
-
-static void net_fam(ctx *c, const fam *f, const hv_dom *const *d,
-                    const lset *ls, size_t n, size_t off)
-{
-	fam_begin(c, f);
-	for (size_t i = 0; i < n; i++) {
-		if (!d[i])
-			continue;
-		size_t ll;
-		const char *l = ls_get(ls, i, &ll);
-		for (uint32_t k = 0; k < d[i]->nr_net; k++) {
-			const hv_net *x = &d[i]->net[k];
-			dev_line(c, l, ll, "interface", x->name,
-			         *(const hv_u64 *)((const char *)x + off), 0);
-		}
-	}
-}
-
-static void blk_fam(ctx *c, const fam *f, const hv_dom *const *d,
-                    const lset *ls, size_t n, size_t off, unsigned dec)
-{
-	fam_begin(c, f);
-	for (size_t i = 0; i < n; i++) {
-		if (!d[i])
-			continue;
-		size_t ll;
-		const char *l = ls_get(ls, i, &ll);
-		for (uint32_t k = 0; k < d[i]->nr_blk; k++) {
-			const hv_blk *x = &d[i]->blk[k];
-			dev_line(c, l, ll, "device", x->name,
-			         *(const hv_u64 *)((const char *)x + off), dec);
-		}
-	}
-}
 
 static void render_collector(ctx *c, const web_prom_extra *x)
 {
@@ -421,11 +210,258 @@ static void render_collector(ctx *c, const web_prom_extra *x)
 	}
 }
 
+static void dev_line(ctx *c, const char *l, size_t ll, const char *lname,
+                     const char *dev, hv_u64 x, unsigned dec)
+{
+	if (!hv_ok(x))
+		return;
+	s_open(c);
+	web_buf_putc(c->o, '{');
+	web_buf_put(c->o, l, ll);
+	web_buf_putc(c->o, ',');
+	web_buf_puts(c->o, lname);
+	web_buf_put(c->o, "=\"", 2);
+	web_buf_prom_label(c->o, dev);
+	web_buf_put(c->o, "\"} ", 3);
+	web_buf_fixed(c->o, x.v, dec);
+	web_buf_putc(c->o, '\n');
+}
+
+/* ---- families from the field registry (hv/fields.h) ---- */
+
+/* Records of one kind with their prepared label sets; NULL records (a
+ * duplicate domain) are skipped. */
+typedef struct recs {
+	const void *const *r;
+	const lset *ls; /* NULL: no labels */
+	size_t n;
+} recs;
+
+static fam fam_of(const hv_field *f)
+{
+	static const enum kind k[] = {
+	    [HV_FK_GAUGE] = K_GAUGE,
+	    [HV_FK_COUNTER] = K_COUNTER,
+	    [HV_FK_INFO] = K_INFO,
+	};
+	return (fam){f->prom, k[f->kind], f->prom_unit, f->help};
+}
+
+static const char *labels_of(const recs *R, size_t i, size_t *ll)
+{
+	if (!R->ls) {
+		*ll = 0;
+		return "";
+	}
+	return ls_get(R->ls, i, ll);
+}
+
+/* One value: {labels[,extra]} raw*mul/10^dec; missing is left out. */
+static void field_line(ctx *c, const hv_field *f, const void *rec,
+                       const char *l, size_t ll)
+{
+	hv_u64 x = hv_field_u64(f, rec);
+	if (!hv_ok(x) || (f->flags & HV_FF_PROM_NZ && !x.v))
+		return;
+	s_open(c);
+	if (ll || f->prom_label) {
+		web_buf_putc(c->o, '{');
+		web_buf_put(c->o, l, ll);
+		if (f->prom_label) {
+			if (ll)
+				web_buf_putc(c->o, ',');
+			web_buf_puts(c->o, f->prom_label);
+		}
+		web_buf_putc(c->o, '}');
+	}
+	web_buf_putc(c->o, ' ');
+	web_buf_fixed(c->o, x.v * (f->mul ? f->mul : 1), f->dec);
+	web_buf_putc(c->o, '\n');
+}
+
+/* Info rows of one family: their values are labels of a single "1". */
+static void info_line(ctx *c, const hv_field *const *g, size_t m,
+                      const void *rec, const char *l, size_t ll)
+{
+	bool any = false;
+	for (size_t j = 0; j < m; j++)
+		any |= g[j]->type != HV_FT_STR ||
+		       !(g[j]->flags & HV_FF_OMIT_EMPTY) ||
+		       hv_field_str(g[j], rec, NULL, 0)[0];
+	if (!any)
+		return;
+	s_open(c);
+	web_buf_putc(c->o, '{');
+	web_buf_put(c->o, l, ll);
+	for (size_t j = 0; j < m; j++) {
+		const char *v = hv_field_str(g[j], rec, NULL, 0);
+		if (ll || j)
+			web_buf_putc(c->o, ',');
+		web_buf_puts(c->o, g[j]->prom_label);
+		web_buf_put(c->o, "=\"", 2);
+		if (v)
+			web_buf_prom_label(c->o, v);
+		else
+			web_buf_u64(c->o, hv_field_u64(g[j], rec).v);
+		web_buf_putc(c->o, '"');
+	}
+	web_buf_puts(c->o, "} 1\n");
+}
+
+static void state_lines(ctx *c, const hv_field *f, const void *rec,
+                        const char *l, size_t ll)
+{
+	size_t ns;
+	const hv_state_name *sn = hv_dom_state_names(&ns);
+	uint32_t st = *(const uint32_t *)((const char *)rec + f->off);
+	for (size_t k = 0; k < ns; k++) {
+		s_open(c);
+		web_buf_putc(c->o, '{');
+		web_buf_put(c->o, l, ll);
+		web_buf_putc(c->o, ',');
+		web_buf_puts(c->o, f->prom_label);
+		web_buf_put(c->o, "=\"", 2);
+		web_buf_puts(c->o, sn[k].name);
+		web_buf_puts(c->o, (st & sn[k].bit) ? "\"} 1\n" : "\"} 0\n");
+	}
+}
+
+/* Rows g[0..m) share one family; records outer, rows inner. */
+static void family(ctx *c, const hv_field *const *g, size_t m, const recs *R)
+{
+	fam f = fam_of(g[0]);
+	fam_begin(c, &f);
+	for (size_t i = 0; i < R->n; i++) {
+		if (!R->r[i])
+			continue;
+		size_t ll;
+		const char *l = labels_of(R, i, &ll);
+		if (g[0]->kind == HV_FK_INFO)
+			info_line(c, g, m, R->r[i], l, ll);
+		else if (g[0]->type == HV_FT_STATE)
+			state_lines(c, g[0], R->r[i], l, ll);
+		else
+			for (size_t j = 0; j < m; j++)
+				field_line(c, g[j], R->r[i], l, ll);
+	}
+	c->cur = NULL; /* f goes out of scope */
+}
+
+/* The families of a child table (vCPUs, NICs, disks) of every domain; the
+ * child's label is `ch->prom_label` = its name, or its number. */
+static void child_families(ctx *c, const hv_field *ch, const recs *R)
+{
+	const hv_field *v[32];
+	size_t nv = hv_fields_view(ch->child, HV_FV_PROM, v, 32);
+	size_t nrow;
+	const hv_field *t = hv_fields(ch->child, &nrow);
+	const hv_field *name = NULL, *id = NULL;
+	for (size_t i = 0; i < nrow; i++) {
+		if (t[i].type == HV_FT_STR && !strcmp(t[i].name, "name"))
+			name = &t[i];
+		if (t[i].type == HV_FT_U32 && !strcmp(t[i].name, "id"))
+			id = &t[i];
+	}
+	if (!(ch->flags & HV_FF_BY_ID))
+		id = NULL;
+	/* ,interface=" once, not per line: this is the hot loop */
+	char pre[48];
+	int pl = snprintf(pre, sizeof(pre), ",%s=\"", ch->prom_label);
+	for (size_t k = 0; k < nv && k < 32; k++) {
+		fam f = fam_of(v[k]);
+		uint64_t mul = v[k]->mul ? v[k]->mul : 1;
+		fam_begin(c, &f);
+		for (size_t i = 0; i < R->n; i++) {
+			if (!R->r[i])
+				continue;
+			size_t ll, nc, sz;
+			const char *l = labels_of(R, i, &ll);
+			const char *x =
+			    hv_field_children(ch, R->r[i], &nc, &sz);
+			for (size_t j = 0; j < nc; j++, x += sz) {
+				hv_u64 val = hv_field_u64(v[k], x);
+				if (!hv_ok(val))
+					continue;
+				s_open(c);
+				web_buf_putc(c->o, '{');
+				web_buf_put(c->o, l, ll);
+				web_buf_put(c->o, pre, (size_t)pl);
+				if (name)
+					web_buf_prom_label(
+					    c->o,
+					    hv_field_str(name, x, NULL, 0));
+				else
+					web_buf_u64(c->o,
+					            id ? hv_field_u64(id, x).v
+					               : j);
+				web_buf_put(c->o, "\"} ", 3);
+				web_buf_fixed(c->o, val.v * mul, v[k]->dec);
+				web_buf_putc(c->o, '\n');
+			}
+		}
+		c->cur = NULL;
+	}
+}
+
+/* Families of `rec` whose prom_pos is in [lo, hi): rows of one family are
+ * adjacent in the view. */
+static void fields_range(ctx *c, hv_rec rec, const recs *R, unsigned lo,
+                         unsigned hi)
+{
+	const hv_field *v[96];
+	size_t nv = hv_fields_view(rec, HV_FV_PROM, v, 96);
+	if (nv > 96)
+		nv = 96;
+	for (size_t k = 0; k < nv;) {
+		size_t e = k + 1;
+		while (e < nv && v[k]->type != HV_FT_CHILD &&
+		       v[e]->type != HV_FT_CHILD &&
+		       !strcmp(v[e]->prom, v[k]->prom))
+			e++;
+		unsigned pos = v[k]->prom_pos ? v[k]->prom_pos : 256;
+		if (pos >= lo && pos < hi) {
+			if (v[k]->type == HV_FT_CHILD)
+				child_families(c, v[k], R);
+			else
+				family(c, v + k, e - k, R);
+		}
+		k = e;
+	}
+}
+
+static void pcpu_cstates(ctx *c, const hv_host *h, const lset *ls)
+{
+	static const size_t cs_off[] = {offsetof(hv_cstate, time_ns),
+	                                offsetof(hv_cstate, usage)};
+	const fam *cs_fam[] = {&F_PC_CS, &F_PC_CSN, &F_PC_CSD};
+	for (int k = 0; k < 3; k++) {
+		fam_begin(c, cs_fam[k]);
+		for (uint32_t i = 0; i < h->nr_pcpu; i++) {
+			const hv_pcpu *p = &h->pcpu[i];
+			size_t ll;
+			const char *l = ls_get(ls, i, &ll);
+			for (uint32_t j = 0;
+			     j < p->nr_cstate && j < HV_CSTATE_MAX; j++) {
+				const hv_cstate *cs = &p->cstate[j];
+				hv_u64 v =
+				    k == 2
+				        ? hv_val(cs->disabled ? 1 : 0)
+				        : *(const hv_u64 *)((const char *)cs +
+				                            cs_off[k]);
+				dev_line(c, l, ll, "state", cs->name, v,
+				         k == 0 ? 9 : 0);
+			}
+		}
+	}
+}
+
 static void render_host(ctx *c, const hv_snap *s, const web_prom_extra *x)
 {
 	const hv_host *h = hv_snap_host(s);
 	web_buf *o = c->o;
 	char lab[32];
+	const void *hr[1] = {h};
+	recs H = {hr, NULL, 1};
 
 	if (hv_snap_wall_ns(s) > 0) {
 		fam_begin(c, &F_SNAP_TS);
@@ -434,31 +470,16 @@ static void render_host(ctx *c, const hv_snap *s, const web_prom_extra *x)
 		web_buf_fixed(o, (uint64_t)hv_snap_wall_ns(s), 9);
 		web_buf_putc(o, '\n');
 	}
-	fam_begin(c, &F_HOST_INFO);
-	s_open(c);
-	web_buf_puts(o, "{hostname=\"");
-	web_buf_prom_label(o, h->hostname);
-	web_buf_puts(o, "\",backend=\"");
-	web_buf_prom_label(o, h->backend);
-	web_buf_puts(o, "\",version=\"");
-	web_buf_prom_label(o, h->hv_version);
-	web_buf_puts(o, "\"} 1\n");
+	fields_range(c, HV_REC_HOST, &H, 1, 4); /* hv_host_info */
 	fam_begin(c, &F_BUILD_INFO);
 	s_open(c);
 	web_buf_puts(o, "{version=\"" HV_VERSION "\",backend=\"");
 	web_buf_prom_label(o, h->backend);
 	web_buf_puts(o, "\"} 1\n");
-
-	fam_begin(c, &F_HOST_MEM);
-	s_u64(c, "", 0, h->mem_total_kib, 0, 1024);
-	fam_begin(c, &F_HOST_FREE);
-	s_u64(c, "", 0, h->mem_free_kib, 0, 1024);
-	fam_begin(c, &F_HOST_UP);
-	s_u64(c, "", 0, h->uptime_ns, 9, 1);
+	fields_range(c, HV_REC_HOST, &H, 4, 7);
 	fam_begin(c, &F_HOST_NDOM);
 	s_dbl(c, "", 0, (double)hv_snap_ndom(s));
-	fam_begin(c, &F_HOST_CE);
-	s_u64(c, "", 0, h->ce_total, 0, 1);
+	fields_range(c, HV_REC_HOST, &H, 7, 257);
 	if (x && x->power_budget_w > 0) {
 		fam_begin(c, &F_BUDGET);
 		s_dbl(c, "", 0, x->power_budget_w);
@@ -483,66 +504,41 @@ static void render_host(ctx *c, const hv_snap *s, const web_prom_extra *x)
 			}
 		}
 	}
+}
 
-	/* pCPU families: one pass per family keeps them grouped. */
-#define PCPU_LOOP(famp, body)                                                \
-	do {                                                                 \
-		fam_begin(c, famp);                                          \
-		for (uint32_t i = 0; i < h->nr_pcpu; i++) {                  \
-			const hv_pcpu *p = &h->pcpu[i];                      \
-			int ll =                                             \
-			    snprintf(lab, sizeof(lab), "cpu=\"%u\"", p->id); \
-			(void)ll;                                            \
-			body;                                                \
-		}                                                            \
-	} while (0)
-	size_t L;
-	PCPU_LOOP(
-	    &F_PC_ON, if (p->online >= 0) {
-		    L = strlen(lab);
-		    s_fixed(c, lab, L, (uint64_t)p->online, 0);
-	    });
-	PCPU_LOOP(&F_PC_BUSY, s_u64(c, lab, strlen(lab), p->busy_ns, 9, 1));
-	PCPU_LOOP(&F_PC_IDLE, s_u64(c, lab, strlen(lab), p->idle_ns, 9, 1));
-	PCPU_LOOP(&F_PC_HZ, s_u64(c, lab, strlen(lab), p->cur_khz, 0, 1000));
-	PCPU_LOOP(&F_PC_MIN, s_u64(c, lab, strlen(lab), p->min_khz, 0, 1000));
-	PCPU_LOOP(&F_PC_MAX, s_u64(c, lab, strlen(lab), p->max_khz, 0, 1000));
-	PCPU_LOOP(
-	    &F_PC_GOV, if (p->governor[0] || p->driver[0]) {
-		    s_open(c);
-		    web_buf_putc(o, '{');
-		    web_buf_puts(o, lab);
-		    web_buf_puts(o, ",governor=\"");
-		    web_buf_prom_label(o, p->governor);
-		    web_buf_puts(o, "\",driver=\"");
-		    web_buf_prom_label(o, p->driver);
-		    web_buf_puts(o, "\"} 1\n");
-	    });
-	static const size_t cs_off[] = {offsetof(hv_cstate, time_ns),
-	                                offsetof(hv_cstate, usage)};
-	const fam *cs_fam[] = {&F_PC_CS, &F_PC_CSN};
-	for (int k = 0; k < 2; k++) {
-		PCPU_LOOP(
-		    cs_fam[k],
-		    for (uint32_t j = 0; j < p->nr_cstate && j < HV_CSTATE_MAX;
-		         j++) {
-			    const hv_cstate *cs = &p->cstate[j];
-			    dev_line(
-			        c, lab, strlen(lab), "state", cs->name,
-			        *(const hv_u64 *)((const char *)cs + cs_off[k]),
-			        k == 0 ? 9 : 0);
-		    });
+static void render_pcpus(ctx *c, const hv_snap *s)
+{
+	const hv_host *h = hv_snap_host(s);
+	lset ls = {0};
+	const void **r = malloc((h->nr_pcpu + 1) * sizeof(*r));
+	ls.off = malloc((h->nr_pcpu + 1) * sizeof(size_t));
+	web_buf_init(&ls.b);
+	if (!r || !ls.off) {
+		c->o->oom = 1;
+		goto out;
 	}
-	PCPU_LOOP(
-	    &F_PC_CSD,
-	    for (uint32_t j = 0; j < p->nr_cstate && j < HV_CSTATE_MAX; j++) {
-		    const hv_cstate *cs = &p->cstate[j];
-		    dev_line(c, lab, strlen(lab), "state", cs->name,
-		             hv_val(cs->disabled ? 1 : 0), 0);
-	    });
-	PCPU_LOOP(&F_PC_CE, s_u64(c, lab, strlen(lab), p->ce_count, 0, 1));
-#undef PCPU_LOOP
+	for (uint32_t i = 0; i < h->nr_pcpu; i++) {
+		r[i] = &h->pcpu[i];
+		ls.off[i] = ls.b.len;
+		web_buf_puts(&ls.b, "cpu=\"");
+		web_buf_u64(&ls.b, h->pcpu[i].id);
+		web_buf_putc(&ls.b, '"');
+	}
+	ls.off[h->nr_pcpu] = ls.b.len;
+	ls.n = h->nr_pcpu;
+	recs P = {r, &ls, h->nr_pcpu};
+	fields_range(c, HV_REC_PCPU, &P, 1, 20);
+	pcpu_cstates(c, h, &ls);
+	fields_range(c, HV_REC_PCPU, &P, 20, 257);
+out:
+	web_buf_free(&ls.b);
+	free(ls.off);
+	free(r);
+}
 
+static void render_rapl(ctx *c, const hv_host *h)
+{
+	web_buf *o = c->o;
 	for (int k = 0; k < 2; k++) {
 		fam_begin(c, k ? &F_RAPL_LIM : &F_RAPL);
 		for (uint32_t i = 0; i < h->nr_rapl; i++) {
@@ -562,157 +558,51 @@ static void render_host(ctx *c, const hv_snap *s, const web_prom_extra *x)
 	}
 }
 
-static void render_domains(ctx *c, const hv_snap *s)
+/* Domains sorted by name (stable series order), label sets built once. */
+static int dom_labels(const hv_snap *s, const hv_dom **d, lset *ls)
 {
 	size_t n = hv_snap_ndom(s);
-	const hv_dom **d = NULL;
-	lset ls = {0};
-	web_buf *o = c->o;
-
-	if (!n)
-		return;
-	d = malloc(n * sizeof(*d));
-	ls.off = malloc((n + 1) * sizeof(size_t));
-	if (!d || !ls.off) {
-		o->oom = 1;
-		goto out;
-	}
 	for (size_t i = 0; i < n; i++)
 		d[i] = hv_snap_dom(s, i);
 	qsort(d, n, sizeof(*d), cmp_dom);
-	web_buf_init(&ls.b);
-	web_buf_reserve(&ls.b, n * 80);
+	web_buf_reserve(&ls->b, n * 80);
 	for (size_t i = 0; i < n; i++) {
 		/* Same name and uuid twice would be duplicate series, which
 		 * invalidates the whole exposition: keep the first. */
 		if (i > 0 && d[i - 1] && !strcmp(d[i]->name, d[i - 1]->name) &&
 		    !strcmp(d[i]->uuid, d[i - 1]->uuid))
 			d[i] = NULL;
-		ls.off[i] = ls.b.len;
+		ls->off[i] = ls->b.len;
 		if (!d[i])
 			continue;
-		web_buf_puts(&ls.b, "domain=\"");
-		web_buf_prom_label(&ls.b, d[i]->name);
-		web_buf_puts(&ls.b, "\",uuid=\"");
-		web_buf_prom_label(&ls.b, d[i]->uuid);
-		web_buf_putc(&ls.b, '"');
+		web_buf_puts(&ls->b, "domain=\"");
+		web_buf_prom_label(&ls->b, d[i]->name);
+		web_buf_puts(&ls->b, "\",uuid=\"");
+		web_buf_prom_label(&ls->b, d[i]->uuid);
+		web_buf_putc(&ls->b, '"');
 	}
-	ls.off[n] = ls.b.len;
-	ls.n = n;
-	if (ls.b.oom) {
-		o->oom = 1;
+	ls->off[n] = ls->b.len;
+	ls->n = n;
+	return ls->b.oom ? -ENOMEM : 0;
+}
+
+static void render_domains(ctx *c, const hv_snap *s)
+{
+	size_t n = hv_snap_ndom(s);
+	const hv_dom **d = NULL;
+	lset ls = {0};
+
+	if (!n)
+		return;
+	web_buf_init(&ls.b);
+	d = malloc(n * sizeof(*d));
+	ls.off = malloc((n + 1) * sizeof(size_t));
+	if (!d || !ls.off || dom_labels(s, d, &ls)) {
+		c->o->oom = 1;
 		goto out;
 	}
-
-	size_t ll;
-	const char *l;
-	fam_begin(c, &F_D_INFO);
-	for (size_t i = 0; i < n; i++) {
-		if (!d[i])
-			continue;
-		l = ls_get(&ls, i, &ll);
-		s_open(c);
-		web_buf_putc(o, '{');
-		web_buf_put(o, l, ll);
-		web_buf_puts(o, ",id=\"");
-		web_buf_u64(o, d[i]->id);
-		web_buf_puts(o, "\"} 1\n");
-	}
-	fam_begin(c, &F_D_STATE);
-	for (size_t i = 0; i < n; i++) {
-		if (!d[i])
-			continue;
-		l = ls_get(&ls, i, &ll);
-		for (size_t k = 0; k < sizeof(states) / sizeof(states[0]);
-		     k++) {
-			s_open(c);
-			web_buf_putc(o, '{');
-			web_buf_put(o, l, ll);
-			web_buf_puts(o, ",state=\"");
-			web_buf_puts(o, states[k].name);
-			web_buf_puts(o, (d[i]->state & states[k].bit)
-			                    ? "\"} 1\n"
-			                    : "\"} 0\n");
-		}
-	}
-	dom_u64_fam(c, &F_D_CPU, d, &ls, n, DOFF(cpu_ns), 9, 1);
-	fam_begin(c, &F_D_VCPUS);
-	for (size_t i = 0; i < n; i++) {
-		if (!d[i] || !d[i]->nr_vcpus)
-			continue;
-		l = ls_get(&ls, i, &ll);
-		s_fixed(c, l, ll, d[i]->nr_vcpus, 0);
-	}
-	dom_u64_fam(c, &F_D_MEM, d, &ls, n, DOFF(mem_kib), 0, 1024);
-	dom_u64_fam(c, &F_D_MAXMEM, d, &ls, n, DOFF(maxmem_kib), 0, 1024);
-	dom_u64_fam(c, &F_D_TARGET, d, &ls, n, DOFF(target_kib), 0, 1024);
-	dom_u64_fam(c, &F_D_RSS, d, &ls, n, DOFF(rss_kib), 0, 1024);
-	vcpu_fam(c, &F_V_TIME, d, &ls, n, offsetof(hv_vcpu, time_ns));
-	vcpu_fam(c, &F_V_GUEST, d, &ls, n, offsetof(hv_vcpu, guest_ns));
-	vcpu_fam(c, &F_V_STEAL, d, &ls, n, offsetof(hv_vcpu, wait_ns));
-	fam_begin(c, &F_V_ON);
-	for (size_t i = 0; i < n; i++) {
-		if (!d[i])
-			continue;
-		l = ls_get(&ls, i, &ll);
-		for (uint32_t k = 0; k < d[i]->nr_vcpu; k++) {
-			s_open(c);
-			web_buf_putc(o, '{');
-			web_buf_put(o, l, ll);
-			web_buf_puts(o, ",vcpu=\"");
-			web_buf_u64(o, d[i]->vcpu[k].id);
-			web_buf_puts(o, d[i]->vcpu[k].online ? "\"} 1\n"
-			                                     : "\"} 0\n");
-		}
-	}
-	const struct {
-		const fam *f;
-		size_t off;
-	} nets[] = {
-	    {&F_N_RXB, offsetof(hv_net, rx_bytes)},
-	    {&F_N_RXP, offsetof(hv_net, rx_pkts)},
-	    {&F_N_RXE, offsetof(hv_net, rx_errs)},
-	    {&F_N_RXD, offsetof(hv_net, rx_drop)},
-	    {&F_N_TXB, offsetof(hv_net, tx_bytes)},
-	    {&F_N_TXP, offsetof(hv_net, tx_pkts)},
-	    {&F_N_TXE, offsetof(hv_net, tx_errs)},
-	    {&F_N_TXD, offsetof(hv_net, tx_drop)},
-	};
-	for (size_t k = 0; k < sizeof(nets) / sizeof(nets[0]); k++)
-		net_fam(c, nets[k].f, d, &ls, n, nets[k].off);
-	const struct {
-		const fam *f;
-		size_t off;
-		unsigned dec;
-	} blks[] = {
-	    {&F_B_RDB, offsetof(hv_blk, rd_bytes), 0},
-	    {&F_B_WRB, offsetof(hv_blk, wr_bytes), 0},
-	    {&F_B_RDR, offsetof(hv_blk, rd_reqs), 0},
-	    {&F_B_WRR, offsetof(hv_blk, wr_reqs), 0},
-	    {&F_B_FLR, offsetof(hv_blk, fl_reqs), 0},
-	    {&F_B_RDT, offsetof(hv_blk, rd_ns), 9},
-	    {&F_B_WRT, offsetof(hv_blk, wr_ns), 9},
-	    {&F_B_FLT, offsetof(hv_blk, fl_ns), 9},
-	};
-	for (size_t k = 0; k < sizeof(blks) / sizeof(blks[0]); k++)
-		blk_fam(c, blks[k].f, d, &ls, n, blks[k].off, blks[k].dec);
-	dom_u64_fam(c, &F_D_LLC, d, &ls, n, DOFF(llc_bytes), 0, 1);
-	fam_begin(c, &F_D_MBM);
-	for (size_t i = 0; i < n; i++) {
-		if (!d[i])
-			continue;
-		l = ls_get(&ls, i, &ll);
-		dev_line(c, l, ll, "scope", "total", d[i]->mbm_total_bytes, 0);
-		dev_line(c, l, ll, "scope", "local", d[i]->mbm_local_bytes, 0);
-	}
-	dom_u64_fam(c, &F_D_ENERGY, d, &ls, n, DOFF(energy_uj), 6, 1);
-	fam_begin(c, &F_D_STALE);
-	for (size_t i = 0; i < n; i++) {
-		if (!d[i])
-			continue;
-		l = ls_get(&ls, i, &ll);
-		s_fixed(c, l, ll, d[i]->stale ? 1 : 0, 0);
-	}
+	recs D = {(const void *const *)d, &ls, n};
+	fields_range(c, HV_REC_DOM, &D, 0, 257);
 out:
 	web_buf_free(&ls.b);
 	free(ls.off);
@@ -728,6 +618,8 @@ void web_prom_render(const hv_snap *snap, const web_prom_extra *x,
 	render_collector(&c, x);
 	if (snap) {
 		render_host(&c, snap, x);
+		render_pcpus(&c, snap);
+		render_rapl(&c, hv_snap_host(snap));
 		render_domains(&c, snap);
 	}
 	if (fmt == WEB_PROM_OPENMETRICS)

@@ -110,7 +110,6 @@ enum web_prom_fmt web_prom_negotiate(const char *accept);
 const char *web_prom_ctype(enum web_prom_fmt fmt);
 
 /* ---- JSON (api.c) ---- */
-const char *web_state_str(uint32_t st, char out[8]);
 /* Each returns 0 or an HTTP status (404, 400) with a message in err. */
 void web_json_host(const hv_snap *s, const hv_collector_stats *st, web_buf *o);
 void web_json_domains(const hv_snap *s, web_buf *o);

@@ -12,7 +12,8 @@
 
 #include "xt.h"
 
-#define NX 19 /* xentop's columns are the first 19 entries */
+#define NX 19            /* xentop's columns are the first 19 entries */
+#define XT_CPU_PCT_COL 3 /* CPU(%) among them */
 
 static const char *blk_type(uint8_t src)
 {
@@ -139,11 +140,19 @@ static void do_pcpus(FILE *f, const xt_ctx *c)
 	}
 }
 
+static void print_header(FILE *f, const int *w)
+{
+	for (int i = 0; i < NX; i++)
+		fprintf(f, "%s%*s", i ? " " : "", w[i],
+		        xt_col_header(&xt_cols[i]));
+	fputc('\n', f);
+}
+
 void xt_batch_print(FILE *f, xt_table *t, const xt_ctx *c, const xt_opts *o)
 {
 	int w[NX];
 	for (int i = 0; i < NX; i++)
-		w[i] = xt_cols[i].width;
+		w[i] = xt_col_width(&xt_cols[i]);
 	/* xentop's adjust_field_widths() over the domains shown. */
 	for (size_t k = 0; k < t->nshow; k++) {
 		const xt_row *r = &t->rows[t->order[k]];
@@ -152,25 +161,31 @@ void xt_batch_print(FILE *f, xt_table *t, const xt_ctx *c, const xt_opts *o)
 			if (i == 0 && o->full_name)
 				l = (int)strlen(r->d->name);
 			else if (xt_cols[i].flags & XT_COL_GROW) {
-				double v = xt_cols[i].num(r, c);
+				double v = xt_col_num(&xt_cols[i], r, c);
 				l = isnan(v) ? 1 : xt_digits1((uint64_t)v);
 			}
 			if (l > w[i])
 				w[i] = l;
 		}
 	}
+	/* The header comes every iteration, even with no domain shown, so
+	 * a script can tell that a sample was taken. */
+	if (!t->nshow)
+		print_header(f, w);
 	for (size_t k = 0; k < t->nshow; k++) {
 		const xt_row *r = &t->rows[t->order[k]];
 		char cell[160];
-		if (k == 0 || o->repeat_header) {
-			for (int i = 0; i < NX; i++)
-				fprintf(f, "%s%*s", i ? " " : "", w[i],
-				        xt_cols[i].header);
-			fputc('\n', f);
-		}
+		if (k == 0 || o->repeat_header)
+			print_header(f, w);
 		for (int i = 0; i < NX; i++) {
-			xt_cell(&xt_cols[i], r, c, w[i], false, cell,
-			        sizeof(cell));
+			/* xentop prints 0.0 before it has two samples of a
+			 * domain; scripts parse the column as a float. */
+			if (i == XT_CPU_PCT_COL && (!r->r || r->r->fresh))
+				snprintf(cell, sizeof(cell), "%*s", w[i],
+				         "0.0");
+			else
+				xt_cell(&xt_cols[i], r, c, w[i], false, cell,
+				        sizeof(cell));
 			fprintf(f, "%s%s", i ? " " : "", cell);
 		}
 		fputc('\n', f);

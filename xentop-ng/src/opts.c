@@ -103,169 +103,205 @@ static bool parse_long(const char *s, long *out)
 	return true;
 }
 
+static const struct option long_opts[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {"networks", no_argument, NULL, 'n'},
+    {"vbds", no_argument, NULL, 'x'},
+    {"repeat-header", no_argument, NULL, 'r'},
+    {"vcpus", no_argument, NULL, 'v'},
+    {"delay", required_argument, NULL, 'd'},
+    {"batch", no_argument, NULL, 'b'},
+    {"iterations", required_argument, NULL, 'i'},
+    {"full-name", no_argument, NULL, 'f'},
+    {"dom0-first", no_argument, NULL, 'z'},
+    {"pcpus", no_argument, NULL, 'p'},
+    {"backend", required_argument, NULL, O_BACKEND},
+    {"json", no_argument, NULL, O_JSON},
+    {"csv", no_argument, NULL, O_CSV},
+    {"record", required_argument, NULL, O_RECORD},
+    {"replay", required_argument, NULL, O_REPLAY},
+    {"sort", required_argument, NULL, O_SORT},
+    {"reverse", no_argument, NULL, O_REVERSE},
+    {"columns", required_argument, NULL, O_COLUMNS},
+    {"filter", required_argument, NULL, O_FILTER},
+    {"host-percent", no_argument, NULL, O_HOSTPCT},
+    {"no-color", no_argument, NULL, O_NOCOLOR},
+    {"mouse", no_argument, NULL, O_MOUSE},
+    {"synth-domains", required_argument, NULL, O_SYNTHD},
+    {"synth-vcpus", required_argument, NULL, O_SYNTHV},
+    {"no-config", no_argument, NULL, O_NOCONFIG},
+    {"list-columns", no_argument, NULL, O_LISTCOLS},
+    {0, 0, 0, 0},
+};
+
+/* Options that only set a flag or a mode; false for any other. */
+static bool set_flag(xt_opts *o, int c)
+{
+	switch (c) {
+	case 'n':
+		o->nets = true;
+		break;
+	case 'x':
+		o->vbds = true;
+		break;
+	case 'r':
+		o->repeat_header = true;
+		break;
+	case 'v':
+		o->vcpus = true;
+		break;
+	case 'b':
+		if (o->mode == XT_TUI)
+			o->mode = XT_BATCH;
+		break;
+	case 'f':
+		o->full_name = true;
+		break;
+	case 'z':
+		o->dom0_first = true;
+		break;
+	case 'p':
+		o->pcpus = true;
+		break;
+	case O_JSON:
+		o->mode = XT_JSON;
+		break;
+	case O_CSV:
+		o->mode = XT_CSV;
+		break;
+	case O_REVERSE:
+		o->reverse = true;
+		break;
+	case O_HOSTPCT:
+		o->host_pct = true;
+		break;
+	case O_NOCOLOR:
+		o->color = false;
+		break;
+	case O_MOUSE:
+		o->mouse = true;
+		break;
+	case O_NOCONFIG:
+		o->no_config = true;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* Options that take a number; -1 with a message on a bad one. */
+static int set_number(xt_opts *o, int c, const char *arg, FILE *err)
+{
+	long l;
+	if (c == 'd') {
+		if (parse_delay(arg, &o->delay_s))
+			return 0;
+		fprintf(err,
+		        "xentop-ng: bad delay '%s': want seconds > 0, e.g. "
+		        "0.5\n",
+		        arg);
+		return -1;
+	}
+	if (c == 'i') {
+		if (!parse_long(arg, &l)) {
+			fprintf(err, "xentop-ng: bad iterations '%s'\n", arg);
+			return -1;
+		}
+		o->iterations = l;
+		return 0;
+	}
+	if (!parse_long(arg, &l) || l > 1000000) {
+		fprintf(err, "xentop-ng: bad count '%s'\n", arg);
+		return -1;
+	}
+	if (c == O_SYNTHD)
+		o->synth_domains = (unsigned)l;
+	else
+		o->synth_vcpus = (unsigned)l;
+	return 0;
+}
+
+/* Options that take text; -1 with a message on a bad one. */
+static int set_text(xt_opts *o, int c, const char *arg, FILE *err)
+{
+	switch (c) {
+	case O_BACKEND:
+		o->backend = arg;
+		break;
+	case O_RECORD:
+		o->record = arg;
+		break;
+	case O_REPLAY:
+		o->replay = arg;
+		break;
+	case O_SORT: {
+		int i = xt_col_find(arg);
+		if (i < 0) {
+			fprintf(err,
+			        "xentop-ng: unknown column '%s' (see "
+			        "--list-columns)\n",
+			        arg);
+			return -1;
+		}
+		snprintf(o->sort, sizeof(o->sort), "%s",
+		         xt_col_name(&xt_cols[i]));
+		break;
+	}
+	case O_COLUMNS:
+		snprintf(o->columns, sizeof(o->columns), "%s", arg);
+		break;
+	case O_FILTER:
+		snprintf(o->filter, sizeof(o->filter), "%s", arg);
+		break;
+	default:
+		return set_number(o, c, arg, err);
+	}
+	return 0;
+}
+
+/* --help, --version, --list-columns: print and stop (1). */
+static int info(int c, FILE *out)
+{
+	if (c == 'h') {
+		xt_usage(out);
+	} else if (c == 'V') {
+		fprintf(out, "%s\n", HV_VERSION_LINE("xentop-ng"));
+	} else {
+		for (size_t i = 0; i < xt_ncols; i++)
+			fprintf(out, "%-12s %-12s %s\n",
+			        xt_col_name(&xt_cols[i]),
+			        xt_col_header(&xt_cols[i]),
+			        xt_col_help(&xt_cols[i]));
+	}
+	return 1;
+}
+
 int xt_opts_parse(xt_opts *o, int argc, char **argv, FILE *out, FILE *err)
 {
-	static const struct option lo[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"networks", no_argument, NULL, 'n'},
-	    {"vbds", no_argument, NULL, 'x'},
-	    {"repeat-header", no_argument, NULL, 'r'},
-	    {"vcpus", no_argument, NULL, 'v'},
-	    {"delay", required_argument, NULL, 'd'},
-	    {"batch", no_argument, NULL, 'b'},
-	    {"iterations", required_argument, NULL, 'i'},
-	    {"full-name", no_argument, NULL, 'f'},
-	    {"dom0-first", no_argument, NULL, 'z'},
-	    {"pcpus", no_argument, NULL, 'p'},
-	    {"backend", required_argument, NULL, O_BACKEND},
-	    {"json", no_argument, NULL, O_JSON},
-	    {"csv", no_argument, NULL, O_CSV},
-	    {"record", required_argument, NULL, O_RECORD},
-	    {"replay", required_argument, NULL, O_REPLAY},
-	    {"sort", required_argument, NULL, O_SORT},
-	    {"reverse", no_argument, NULL, O_REVERSE},
-	    {"columns", required_argument, NULL, O_COLUMNS},
-	    {"filter", required_argument, NULL, O_FILTER},
-	    {"host-percent", no_argument, NULL, O_HOSTPCT},
-	    {"no-color", no_argument, NULL, O_NOCOLOR},
-	    {"mouse", no_argument, NULL, O_MOUSE},
-	    {"synth-domains", required_argument, NULL, O_SYNTHD},
-	    {"synth-vcpus", required_argument, NULL, O_SYNTHV},
-	    {"no-config", no_argument, NULL, O_NOCONFIG},
-	    {"list-columns", no_argument, NULL, O_LISTCOLS},
-	    {0, 0, 0, 0},
-	};
 	int c;
-	long l;
 	optind = 0; /* 0: full re-initialisation (glibc), for a second parse */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hVnxrvd:bi:fzp", lo, NULL)) !=
-	       -1) {
-		switch (c) {
-		case 'h':
-			xt_usage(out);
-			return 1;
-		case 'V':
-			fprintf(out, "%s\n", HV_VERSION_LINE("xentop-ng"));
-			return 1;
-		case 'n':
-			o->nets = true;
-			break;
-		case 'x':
-			o->vbds = true;
-			break;
-		case 'r':
-			o->repeat_header = true;
-			break;
-		case 'v':
-			o->vcpus = true;
-			break;
-		case 'd':
-			if (!parse_delay(optarg, &o->delay_s)) {
-				fprintf(err,
-				        "xentop-ng: bad delay '%s': want "
-				        "seconds > 0, e.g. 0.5\n",
-				        optarg);
-				return -1;
-			}
-			break;
-		case 'b':
-			if (o->mode == XT_TUI)
-				o->mode = XT_BATCH;
-			break;
-		case 'i':
-			if (!parse_long(optarg, &l)) {
-				fprintf(err, "xentop-ng: bad iterations '%s'\n",
-				        optarg);
-				return -1;
-			}
-			o->iterations = l;
-			break;
-		case 'f':
-			o->full_name = true;
-			break;
-		case 'z':
-			o->dom0_first = true;
-			break;
-		case 'p':
-			o->pcpus = true;
-			break;
-		case O_BACKEND:
-			o->backend = optarg;
-			break;
-		case O_JSON:
-			o->mode = XT_JSON;
-			break;
-		case O_CSV:
-			o->mode = XT_CSV;
-			break;
-		case O_RECORD:
-			o->record = optarg;
-			break;
-		case O_REPLAY:
-			o->replay = optarg;
-			break;
-		case O_SORT:
-			if (xt_col_find(optarg) < 0) {
-				fprintf(err,
-				        "xentop-ng: unknown column '%s' (see "
-				        "--list-columns)\n",
-				        optarg);
-				return -1;
-			}
-			snprintf(o->sort, sizeof(o->sort), "%s",
-			         xt_cols[xt_col_find(optarg)].name);
-			break;
-		case O_REVERSE:
-			o->reverse = true;
-			break;
-		case O_COLUMNS:
-			snprintf(o->columns, sizeof(o->columns), "%s", optarg);
-			break;
-		case O_FILTER:
-			snprintf(o->filter, sizeof(o->filter), "%s", optarg);
-			break;
-		case O_HOSTPCT:
-			o->host_pct = true;
-			break;
-		case O_NOCOLOR:
-			o->color = false;
-			break;
-		case O_MOUSE:
-			o->mouse = true;
-			break;
-		case O_SYNTHD:
-		case O_SYNTHV:
-			if (!parse_long(optarg, &l) || l > 1000000) {
-				fprintf(err, "xentop-ng: bad count '%s'\n",
-				        optarg);
-				return -1;
-			}
-			if (c == O_SYNTHD)
-				o->synth_domains = (unsigned)l;
-			else
-				o->synth_vcpus = (unsigned)l;
-			break;
-		case O_NOCONFIG:
-			o->no_config = true;
-			break;
-		case O_LISTCOLS:
-			for (size_t i = 0; i < xt_ncols; i++)
-				fprintf(out, "%-12s %-12s %s\n",
-				        xt_cols[i].name, xt_cols[i].header,
-				        xt_cols[i].help);
-			return 1;
-		case ':':
+	while ((c = getopt_long(argc, argv, ":hVnxrvd:bi:fzp", long_opts,
+	                        NULL)) != -1) {
+		if (set_flag(o, c))
+			continue;
+		if (c == 'h' || c == 'V' || c == O_LISTCOLS)
+			return info(c, out);
+		if (c == ':') {
 			fprintf(err, "xentop-ng: option needs a value: %s\n",
 			        argv[optind - 1]);
 			return -1;
-		default:
+		}
+		if (c == '?') {
 			fprintf(err,
 			        "xentop-ng: unknown option %s (try --help)\n",
 			        argv[optind - 1]);
 			return -1;
 		}
+		if (set_text(o, c, optarg, err))
+			return -1;
 	}
 	if (optind < argc) {
 		fprintf(err, "xentop-ng: unexpected argument '%s'\n",
@@ -309,7 +345,8 @@ static int sort_key(const hv_cfg_key *k, void *obj, char *v, char *why,
 		snprintf(why, wlen, "unknown column '%s'", v);
 		return -EINVAL;
 	}
-	snprintf((char *)obj + k->off, (size_t)k->max, "%s", xt_cols[c].name);
+	snprintf((char *)obj + k->off, (size_t)k->max, "%s",
+	         xt_col_name(&xt_cols[c]));
 	return 0;
 }
 

@@ -109,13 +109,13 @@ static int cmp(const void *a, const void *b, void *arg)
 	int r = 0;
 	if (col->flags & XT_COL_TEXT) {
 		char sa[128], sb[128];
-		if (!col->text(ra, x->c, sa, sizeof(sa)))
+		if (!xt_col_text(col, ra, x->c, sa, sizeof(sa)))
 			sa[0] = 0;
-		if (!col->text(rb, x->c, sb, sizeof(sb)))
+		if (!xt_col_text(col, rb, x->c, sb, sizeof(sb)))
 			sb[0] = 0;
 		r = strcasecmp(sa, sb);
 	} else {
-		double va = col->num(ra, x->c), vb = col->num(rb, x->c);
+		double va = ra->key, vb = rb->key;
 		/* Missing values go last whatever the direction. */
 		if (isnan(va) || isnan(vb))
 			r = (isnan(va) != 0) - (isnan(vb) != 0);
@@ -147,6 +147,12 @@ void xt_table_sort(xt_table *t, const xt_ctx *c)
 			}
 		}
 	}
+	const xt_col *col = &xt_cols[t->sort_col];
+	if (!(col->flags & XT_COL_TEXT))
+		for (size_t i = start; i < t->nshow; i++) {
+			xt_row *r = &t->rows[t->order[i]];
+			r->key = xt_col_num(col, r, c);
+		}
 	struct sctx x = {t, c};
 	if (t->nshow > start)
 		qsort_r(t->order + start, t->nshow - start, sizeof(size_t), cmp,

@@ -13,6 +13,7 @@
 
 #include "hv/backend.h"
 #include "hv/collector.h"
+#include "hv/fields.h"
 #include "hv/rates.h"
 #include "hv/sample.h"
 
@@ -88,6 +89,7 @@ typedef struct xt_row {
 	bool net_ok;
 	uint64_t vbd_oo, vbd_rd, vbd_wr, vbd_rsect, vbd_wsect;
 	bool vbd_ok;
+	double key; /* sort key of a numeric column, read once per sort */
 } xt_row;
 
 typedef struct xt_ctx {
@@ -105,6 +107,7 @@ enum xt_col_flags {
 	XT_COL_TEXT = 1 << 4,    /* sorts as text, ascending */
 	XT_COL_SPARK = 1 << 5,   /* drawn by the screen (history) */
 	XT_COL_AUTO = 1 << 6, /* default column hidden while no domain has it */
+	XT_COL_CUT = 1 << 7, /* cut to its width (xentop's %10.10s) unless -f */
 };
 
 typedef struct xt_col {
@@ -117,20 +120,41 @@ typedef struct xt_col {
 	double (*num)(const xt_row *r, const xt_ctx *c);
 	/* Text; returns false for a missing value (printed "-"). */
 	bool (*text)(const xt_row *r, const xt_ctx *c, char *buf, size_t len);
+	/* A row of libhv's field registry: id, header, width, help, format
+	 * and value come from it (the members above stay unset). */
+	const hv_field *f;
 } xt_col;
 
 extern const xt_col xt_cols[];
 extern const size_t xt_ncols;
 int xt_col_find(const char *name); /* index or -1 */
+/* A column's id, header, help and width, its sort key (NAN missing) and
+ * text (false when missing), whichever kind of column it is. */
+const char *xt_col_name(const xt_col *col);
+const char *xt_col_header(const xt_col *col);
+const char *xt_col_help(const xt_col *col);
+int xt_col_width(const xt_col *col);
+/* Inline: the sort calls them per comparison. */
+static inline double xt_col_num(const xt_col *col, const xt_row *r,
+                                const xt_ctx *c)
+{
+	if (col->f)
+		return hv_field_num(col->f, r->d, r->r);
+	return col->num(r, c);
+}
+static inline bool xt_col_text(const xt_col *col, const xt_row *r,
+                               const xt_ctx *c, char *buf, size_t len)
+{
+	if (col->f)
+		return hv_field_fmt(col->f, r->d, r->r, buf, len) != 0;
+	return col->text(r, c, buf, len);
+}
 /* Writes the cell for column i into buf, exactly width wide (more if
  * the value is wider); left or right aligned. */
 void xt_cell(const xt_col *col, const xt_row *r, const xt_ctx *c, int width,
              bool left, char *buf, size_t len);
-void xt_state_str(uint32_t state, char out[7]);
 /* xentop's INT_FIELD_WIDTH(v + 1). */
 int xt_digits1(uint64_t v);
-/* 1234567 -> "1.2M"; NAN -> "-". */
-void xt_human(double v, char *buf, size_t len);
 
 typedef struct xt_table {
 	xt_row *rows;

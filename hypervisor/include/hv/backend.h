@@ -69,16 +69,12 @@ struct hv_backend_ops {
  * most for a sample in progress, which the backends bound with deadlines. */
 typedef struct hv_backend hv_backend;
 
-/* The compiled-in backends: fills up to max entries, returns the count. */
-size_t hv_backend_list(const struct hv_backend_ops **out, size_t max);
-
 /* Open by opts->name or auto-detect (highest probe wins; "kvm" is the
  * fallback on a Linux host with neither). */
 int hv_backend_open(const hv_env *env, const hv_backend_opts *opts,
                     hv_backend **out, hv_err *err);
 void hv_backend_close(hv_backend *b); /* NULL allowed, idempotent */
 const char *hv_backend_name(const hv_backend *b);
-const hv_env *hv_backend_env(const hv_backend *b);
 
 /* Take one sample: a new sealed snapshot with timestamps and sampling
  * cost filled in (the midpoint of the sampling window, unless the backend

@@ -124,8 +124,6 @@ typedef struct hv_resctrl hv_resctrl;
 int hv_rc_open(const hv_env *env, hv_resctrl **out, hv_err *err);
 void hv_rc_close(hv_resctrl *rc); /* NULL allowed */
 const hv_rc_info *hv_rc_info_get(const hv_resctrl *rc);
-/* Re-read info/ (after a remount). */
-int hv_rc_probe(const hv_env *env, hv_rc_info *out, hv_err *err);
 
 /* Group paths are relative to the root: "" (the root / default class),
  * "<class>", "mon_groups/<name>", "<class>/mon_groups/<name>". */
@@ -143,25 +141,19 @@ int hv_rc_mon_groups(hv_resctrl *rc, const char *cls,
                      char (*out)[HV_RC_NAME_LEN], size_t max, size_t *n,
                      hv_err *err);
 
-/* Group that holds tid as its CTRL_MON group ("" = root). */
-int hv_rc_class_of(hv_resctrl *rc, int32_t tid, char *cls, size_t len,
-                   hv_err *err);
-
 /* ---- monitoring ---- */
+/* Raw monitoring values (see hv_rc_event_parse). */
 typedef struct hv_rc_mon_raw {
 	uint32_t n; /* L3 domains read */
 	uint32_t id[HV_RC_MAX_DOM];
 	hv_u64 occ[HV_RC_MAX_DOM], total[HV_RC_MAX_DOM], local[HV_RC_MAX_DOM];
 } hv_rc_mon_raw;
 
-/* Read mon_data/mon_L3_XX/{llc_occupancy,mbm_*} of a group. A file holding
- * "Unavailable" → HV_NA_UNAVAILABLE, "Error" → HV_NA_ERROR, "Unassigned"
- * (no hardware counter assigned, mbm_event mode) → HV_NA_UNAVAILABLE;
- * an event the host lacks → HV_NA_UNSUPPORTED. */
-int hv_rc_mon_read(hv_resctrl *rc, const char *group, hv_rc_mon_raw *out,
-                   hv_err *err);
-
-/* Parse one event file's text (pure): value or the reason. */
+/* Parse one event file's text (pure): value or the reason. A file of
+ * mon_data/mon_L3_XX/{llc_occupancy,mbm_*} holding "Unavailable" →
+ * HV_NA_UNAVAILABLE, "Error" → HV_NA_ERROR, "Unassigned" (no hardware
+ * counter assigned, mbm_event mode) → HV_NA_UNAVAILABLE; an event the host
+ * lacks → HV_NA_UNSUPPORTED. */
 hv_u64 hv_rc_event_parse(const char *text);
 
 /* Create the domain's monitoring group "<cls>/mon_groups/hvkit-<id>" and

@@ -122,7 +122,6 @@ typedef struct hv_kvm_qmp hv_kvm_qmp;
  * starts). NULL on ENOMEM. */
 hv_kvm_qmp *hv_kvm_qmp_new(const char *path);
 void hv_kvm_qmp_free(hv_kvm_qmp *q); /* NULL allowed; closes the socket */
-const char *hv_kvm_qmp_path(const hv_kvm_qmp *q);
 /* Stay connected between rounds (default: close after each answered
  * round, since QEMU serves one monitor client at a time). */
 void hv_kvm_qmp_keep(hv_kvm_qmp *q, bool keep);

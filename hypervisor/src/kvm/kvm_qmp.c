@@ -100,10 +100,6 @@ void hv_kvm_qmp_free(hv_kvm_qmp *q)
 	free(q);
 }
 
-const char *hv_kvm_qmp_path(const hv_kvm_qmp *q)
-{
-	return q->path;
-}
 unsigned hv_kvm_qmp_connects(const hv_kvm_qmp *q)
 {
 	return q->connects;

@@ -641,15 +641,6 @@ static int probe_in(const hv_env *env, const char *root, hv_rc_info *out,
 	return 0;
 }
 
-int hv_rc_probe(const hv_env *env, hv_rc_info *out, hv_err *err)
-{
-	char root[PATH_MAX];
-
-	if (hv_env_path(env, HV_ROOT_SYS, root, sizeof(root), "fs/resctrl"))
-		return hv_err_set(err, ENAMETOOLONG, "resctrl path too long");
-	return probe_in(env, root, out, err);
-}
-
 int hv_rc_open(const hv_env *env, hv_resctrl **out, hv_err *err)
 {
 	hv_resctrl *rc = calloc(1, sizeof(*rc));
@@ -912,40 +903,6 @@ int hv_rc_mon_groups(hv_resctrl *rc, const char *cls,
 	return r;
 }
 
-int hv_rc_class_of(hv_resctrl *rc, int32_t tid, char *cls, size_t len,
-                   hv_err *err)
-{
-	char(*names)[HV_RC_NAME_LEN] = calloc(RC_MAX_GROUPS, HV_RC_NAME_LEN);
-	size_t n = 0;
-	int r;
-
-	if (!names)
-		return hv_err_set(err, ENOMEM, "out of memory");
-	if (len)
-		cls[0] = '\0';
-	if ((r = rc_lock(rc, LOCK_SH, err)))
-		goto out;
-	r = rc_classes(rc, names, RC_MAX_GROUPS, &n, err);
-	for (size_t i = 0; !r && i < n; i++) {
-		int32_t *t = NULL;
-		size_t nt = 0;
-		if (rc_tasks_read(rc, names[i], &t, &nt, NULL))
-			continue;
-		for (size_t j = 0; j < nt; j++)
-			if (t[j] == tid) {
-				snprintf(cls, len, "%s", names[i]);
-				free(t);
-				goto unlock;
-			}
-		free(t);
-	}
-unlock:
-	rc_unlock(rc);
-out:
-	free(names);
-	return r;
-}
-
 /* ---------------- monitoring reads ---------------- */
 
 static const char *const ev_file[3] = {"llc_occupancy", "mbm_total_bytes",
@@ -994,18 +951,6 @@ int rc_mon_read(hv_resctrl *rc, const char *group, hv_rc_mon_raw *out,
 	}
 	out->n = in->nr_l3;
 	return 0;
-}
-
-int hv_rc_mon_read(hv_resctrl *rc, const char *group, hv_rc_mon_raw *out,
-                   hv_err *err)
-{
-	int r = rc_lock(rc, LOCK_SH, err);
-
-	if (r)
-		return r;
-	r = rc_mon_read(rc, group, out, err);
-	rc_unlock(rc);
-	return r;
 }
 
 /* ---------------- procfs ---------------- */
