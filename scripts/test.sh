@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install, build and run the whole test suite:
 #   1. an ASan+UBSan build: unit and fixture tests;
-#   2. a normal build: every other test, then the e2e tests (real QEMU
+#   2. an arm64 cross build (cmake/aarch64-linux-gnu.cmake): its unit and
+#      fixture tests under qemu-user, ctest label arm64;
+#   3. a normal build: every other test, then the e2e tests (real QEMU
 #      guests, a real Xen under QEMU) one at a time, because guests under
 #      TCG share two cores and their CPU figures are checked.
 # The closing lines count, per label, the tests that ran, passed, failed and
@@ -28,11 +30,18 @@ rm -rf "$res" && mkdir -p "$res"
 phase "sanitizer build: unit and fixture tests"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest -L 'unit|fixture' --output-on-failure -j"$jobs" --output-junit "$res/asan.xml") || rc=1
+phase "arm64 cross build"
+cmake -S . -B build-arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVKIT_E2E=OFF >/dev/null
+cmake --build build-arm64 -j"$jobs"
+phase "arm64 build: unit and fixture tests under qemu-user"
+(cd build-arm64 && ctest -L arm64 --output-on-failure -j"$jobs" --output-junit "$res/arm64.xml") || rc=1
 phase "normal build: all but e2e"
 (cd build && ctest -LE e2e --output-on-failure -j"$jobs" --output-junit "$res/other.xml") || rc=1
 phase "normal build: e2e, one at a time"
 (cd build && ctest -L e2e --output-on-failure --output-junit "$res/e2e.xml") || rc=1
 phase "done in $(( $(date +%s) - t0 ))s"
 python3 scripts/test-summary.py "asan:$src/build-asan:$res/asan.xml" \
+  "arm64:$src/build-arm64:$res/arm64.xml" \
   "normal:$src/build:$res/other.xml" "normal:$src/build:$res/e2e.xml" || rc=1
 exit $rc

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* hvctl cpu list | offline N | online N */
 #include <math.h>
+#include <string.h>
 
 #include "hv/sysio.h"
 #include "hvctl.h"
@@ -71,6 +72,8 @@ int hvctl_cmd_cpu_list(hvctl_ctx *c, int argc, char **argv)
 	if (c->json) {
 		cJSON *o = cJSON_CreateObject(), *arr;
 		cJSON_AddStringToObject(o, "backend", hv_backend_name(c->b));
+		cJSON_AddStringToObject(o, "arch", h->arch);
+		cJSON_AddStringToObject(o, "cpu_model", h->cpu_model);
 		cJSON_AddItemToObject(o, "interval_s",
 		                      hvctl_jdbl(hv_rates_dt(r)));
 		cJSON_AddItemToObject(o, "busy_pct", hvctl_jdbl(hr->busy_pct));
@@ -88,9 +91,11 @@ int hvctl_cmd_cpu_list(hvctl_ctx *c, int argc, char **argv)
 	       "C-STATE RESIDENCY %");
 	for (uint32_t i = 0; i < h->nr_pcpu; i++)
 		cpu_row(&h->pcpu[i], i < hr->nr_pcpu ? &hr->pcpu[i] : NULL);
-	printf("host busy %s%% over %.2f s (%s backend)\n",
+	printf("host busy %s%% over %.2f s (%s backend; %s%s%s)\n",
 	       hvctl_dbl((char[32]){0}, 32, hr->busy_pct, "%.1f"),
-	       hv_rates_dt(r), hv_backend_name(c->b));
+	       hv_rates_dt(r), hv_backend_name(c->b),
+	       h->arch[0] ? h->arch : "arch unknown",
+	       h->cpu_model[0] ? ", " : "", h->cpu_model);
 out:
 	hv_rates_free(r);
 	hv_snap_unref(a);
@@ -106,7 +111,21 @@ static int cpu_onoff(hvctl_ctx *c, char **argv, const char *val)
 		hvctl_fail("bad CPU number \"%s\"", argv[0]);
 		return HVCTL_USAGE;
 	}
-	return hvctl_apply(c, "cpu/%u/online", val, false, (unsigned)cpu);
+	int rc = hvctl_apply(c, "cpu/%u/online", val, false, (unsigned)cpu);
+	hv_snap *s = NULL;
+	/* Xen on ARM has no pCPU offline: the backend moved the CPU out of
+	 * (or back into) a cpupool instead. Say so. */
+	if (!rc && !c->json && !strcmp(hv_backend_name(c->b), "xen") &&
+	    !hvctl_take(c, &s)) {
+		if (hvctl_is_arm(hv_snap_host(s)))
+			printf("cpu%u %s (Xen on ARM has no pCPU offline: "
+			       "cpupools stand in for it)\n",
+			       (unsigned)cpu,
+			       val[0] == '1' ? "added to Pool-0"
+			                     : "removed from its cpupool");
+		hv_snap_unref(s);
+	}
+	return rc;
 }
 
 int hvctl_cmd_cpu_offline(hvctl_ctx *c, int argc, char **argv)

@@ -45,7 +45,12 @@ static cJSON *dom_json(const hv_dom *d, const hv_dom_rate *dr)
 	totals(d, &t);
 	cJSON_AddStringToObject(e, "name", d->name);
 	cJSON_AddNumberToObject(e, "id", d->id);
+	cJSON_AddStringToObject(e, "uuid", d->uuid);
+	if (d->vmid) /* Proxmox VE */
+		cJSON_AddNumberToObject(e, "vmid", d->vmid);
 	cJSON_AddStringToObject(e, "state", st);
+	if (d->state_why[0])
+		cJSON_AddStringToObject(e, "state_reason", d->state_why);
 	cJSON_AddItemToObject(
 	    e, "cpu_s", hvctl_jscaled(d->cpu_ns, 1e-9, HVCTL_JSON_DECIMALS));
 	cJSON_AddNumberToObject(e, "vcpus", d->nr_vcpus);

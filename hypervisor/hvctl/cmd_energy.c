@@ -21,6 +21,15 @@ static cJSON *zone_json(const hv_rapl *z, double watts)
 	return e;
 }
 
+/* Why a host has no energy source: RAPL is x86 only. */
+static const char *no_energy_why(const hv_host *h)
+{
+	if (hvctl_is_arm(h))
+		return "no energy source on this host: RAPL is x86 only, and "
+		       "hvkit does not read hwmon/SCMI energy sensors yet";
+	return "no RAPL zones on this host (no powercap intel-rapl)";
+}
+
 static int energy_json(const hvctl_ctx *c, const hv_host *h,
                        const hv_host_rate *hr, double dt)
 {
@@ -35,15 +44,14 @@ static int energy_json(const hvctl_ctx *c, const hv_host *h,
 		    arr, zone_json(&h->rapl[i],
 		                   i < hr->nr_rapl ? hr->rapl[i].watts : NAN));
 	if (!h->nr_rapl)
-		cJSON_AddStringToObject(o, "note",
-		                        "no RAPL zones on this host");
+		cJSON_AddStringToObject(o, "note", no_energy_why(h));
 	return hvctl_print_json(o);
 }
 
 static void energy_table(const hv_host *h, const hv_host_rate *hr, double dt)
 {
 	if (!h->nr_rapl) {
-		printf("no RAPL zones on this host (no powercap intel-rapl)\n");
+		printf("%s\n", no_energy_why(h));
 		return;
 	}
 	printf("%-16s %-12s %4s %16s %10s\n", "ZONE", "NAME", "PKG", "ENERGY_J",

@@ -63,6 +63,8 @@ int hvctl_cmd_freq_show(hvctl_ctx *c, int argc, char **argv)
 	if (c->json) {
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "backend", hv_backend_name(c->b));
+		if (h->freq_note[0])
+			cJSON_AddStringToObject(o, "note", h->freq_note);
 		arr = cJSON_AddArrayToObject(o, "cpus");
 	} else {
 		printf("%-4s %-14s %-12s %8s %8s %8s %8s %8s %-20s %s\n", "CPU",
@@ -78,6 +80,8 @@ int hvctl_cmd_freq_show(hvctl_ctx *c, int argc, char **argv)
 		else
 			freq_row(p);
 	}
+	if (!o && h->freq_note[0])
+		printf("note: %s\n", h->freq_note);
 	hv_snap_unref(s);
 	return o ? hvctl_print_json(o) : 0;
 }

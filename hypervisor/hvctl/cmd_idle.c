@@ -53,6 +53,8 @@ int hvctl_cmd_idle_show(hvctl_ctx *c, int argc, char **argv)
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "driver", h->idle_driver);
 		cJSON_AddStringToObject(o, "governor", h->idle_governor);
+		if (h->idle_note[0])
+			cJSON_AddStringToObject(o, "note", h->idle_note);
 		arr = cJSON_AddArrayToObject(o, "states");
 	} else {
 		printf("driver %s, governor %s\n",
@@ -73,6 +75,8 @@ int hvctl_cmd_idle_show(hvctl_ctx *c, int argc, char **argv)
 				state_row(p, k);
 		}
 	}
+	if (!o && h->idle_note[0])
+		printf("note: %s\n", h->idle_note);
 	hv_snap_unref(s);
 	return o ? hvctl_print_json(o) : 0;
 }

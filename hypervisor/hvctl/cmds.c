@@ -16,6 +16,9 @@ int hvctl_cmd_idle_enable(hvctl_ctx *c, int argc, char **argv);
 int hvctl_cmd_idle_limit(hvctl_ctx *c, int argc, char **argv);
 int hvctl_cmd_energy(hvctl_ctx *c, int argc, char **argv);
 int hvctl_cmd_domains(hvctl_ctx *c, int argc, char **argv);
+int hvctl_cmd_ras(hvctl_ctx *c, int argc, char **argv);
+int hvctl_cmd_mem_offline(hvctl_ctx *c, int argc, char **argv);
+int hvctl_cmd_mem_status(hvctl_ctx *c, int argc, char **argv);
 
 const hvctl_cmd hvctl_cmds[] = {
     {"cpu list", "",
@@ -41,6 +44,15 @@ const hvctl_cmd hvctl_cmds[] = {
      HVCTL_O_INTERVAL, 0},
     {"domains", "", "domains with counters, or per-second rates over S seconds",
      hvctl_cmd_domains, HVCTL_O_INTERVAL, 0},
+    {"ras", "",
+     "machine-check counts per CPU and per page, EDAC counts, and "
+     "hv-powerd's hwerr actions",
+     hvctl_cmd_ras, HVCTL_O_INTERVAL, 0},
+    {"mem offline", "ADDR",
+     "soft-offline the page at physical ADDR (cannot be undone)",
+     hvctl_cmd_mem_offline, 0, 1},
+    {"mem status", "ADDR", "whether the page at physical ADDR is in service",
+     hvctl_cmd_mem_status, 0, 1},
 };
 const size_t hvctl_ncmds = sizeof(hvctl_cmds) / sizeof(hvctl_cmds[0]);
 

@@ -68,6 +68,8 @@ int hvctl_bad_usage(const hvctl_ctx *c);
 
 int hvctl_open_backend(hvctl_ctx *c);
 int hvctl_take(hvctl_ctx *c, hv_snap **s);
+/* The host is an ARM machine (hv_host.arch). */
+bool hvctl_is_arm(const hv_host *h);
 /* Two samples `interval` apart and their rates; caller frees all three
  * (set to NULL first, so the cleanup path is the same on failure). */
 int hvctl_take_two(hvctl_ctx *c, double interval, hv_snap **a, hv_snap **b,

@@ -154,3 +154,8 @@ int hvctl_parse_cpus(const hvctl_ctx *c, uint64_t *bits)
 	}
 	return 0;
 }
+
+bool hvctl_is_arm(const hv_host *h)
+{
+	return !strncmp(h->arch, "aarch64", 7) || !strncmp(h->arch, "arm", 3);
+}

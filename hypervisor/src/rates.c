@@ -189,6 +189,9 @@ static void dom_rate(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
 	    out->blk_wr_iops = NAN;
 	fill_nan(out->hw_ps, HV_HW_MAX);
 	out->ipc = out->mbm_total_Bps = out->mbm_local_Bps = out->watts = NAN;
+	out->kvm_exits_ps = out->kvm_mmio_ps = out->kvm_io_ps = NAN;
+	out->kvm_wait_ps = out->kvm_hvc_ps = out->kvm_irq_ps = NAN;
+	out->kvm_signal_ps = NAN;
 	for (uint32_t i = 0; i < c->nr_vcpu; i++) {
 		out->vcpu[i].cpu_pct = out->vcpu[i].guest_pct = NAN;
 		out->vcpu[i].steal_pct = NAN;
@@ -272,6 +275,14 @@ static void dom_rate(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
 	}
 	out->mbm_total_Bps = per_s(p->mbm_total_bytes, c->mbm_total_bytes, dt);
 	out->mbm_local_Bps = per_s(p->mbm_local_bytes, c->mbm_local_bytes, dt);
+	out->kvm_exits_ps = per_s(p->kvm_exits, c->kvm_exits, dt);
+	out->kvm_mmio_ps = per_s(p->kvm_mmio_exits, c->kvm_mmio_exits, dt);
+	out->kvm_io_ps = per_s(p->kvm_io_exits, c->kvm_io_exits, dt);
+	out->kvm_wait_ps = per_s(p->kvm_wait_exits, c->kvm_wait_exits, dt);
+	out->kvm_hvc_ps = per_s(p->kvm_hvc_exits, c->kvm_hvc_exits, dt);
+	out->kvm_irq_ps = per_s(p->kvm_irq_exits, c->kvm_irq_exits, dt);
+	out->kvm_signal_ps =
+	    per_s(p->kvm_signal_exits, c->kvm_signal_exits, dt);
 }
 
 static const hv_pcpu *find_pcpu(const hv_host *h, uint32_t id, uint32_t hint)
@@ -344,6 +355,18 @@ static int host_rate(hv_rates *r, const hv_host *ph, const hv_host *ch,
 		}
 		if (tot)
 			pr->avg_khz = (double)wsum / (double)tot * 1000.0;
+		else if (c->cppc_ref_khz) {
+			/* No P-state table (cppc_cpufreq): CPPC's feedback
+			 * counters, delivered vs reference cycles. */
+			uint64_t dr, dd;
+			if (!hv_counter_delta(p->cppc_fb_ref, c->cppc_fb_ref, 0,
+			                      &dr) &&
+			    !hv_counter_delta(p->cppc_fb_del, c->cppc_fb_del, 0,
+			                      &dd) &&
+			    dr)
+				pr->avg_khz = (double)c->cppc_ref_khz *
+				              (double)dd / (double)dr;
+		}
 	}
 	if (n)
 		o->busy_pct = sum / n;

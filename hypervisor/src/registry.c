@@ -248,6 +248,11 @@ int hv_knob_set(hv_backend *b, const char *knob, const char *val,
 	return rc;
 }
 
+int hv_knob_one_way(const char *knob)
+{
+	return knob && !strncmp(knob, "mem/", 4);
+}
+
 int hv_knob_undo(hv_backend *b, const hv_change *chg, hv_err *err)
 {
 	char cur[HV_KNOB_VAL_LEN];
@@ -255,6 +260,11 @@ int hv_knob_undo(hv_backend *b, const hv_change *chg, hv_err *err)
 
 	if (!chg)
 		return hv_err_set(err, EINVAL, "undo: no change record");
+	if (hv_knob_one_way(chg->knob))
+		return hv_err_set(err, EPERM,
+		                  "%s: cannot be undone (a soft-offlined page "
+		                  "stays offline)",
+		                  chg->knob);
 	pthread_mutex_lock(&b->lock);
 	/* Already at the old value (e.g. undo after a crash that happened
 	 * before the write): nothing to do. */

@@ -40,8 +40,12 @@ int hv_run_lock(const char *path, int *fd, hv_err *err)
 	}
 	/* The pid is for people and hv_run_lock_probe; the lock decides. */
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(f, 0) == 0 && pwrite(f, pid, (size_t)n, 0) != n)
-		(void)ftruncate(f, 0);
+	if (ftruncate(f, 0) == 0 && pwrite(f, pid, (size_t)n, 0) != n) {
+		/* A torn pid would mislead the probe: leave the file empty.
+		 * (void) does not silence warn_unused_result under FORTIFY. */
+		int e = ftruncate(f, 0);
+		(void)e;
+	}
 out:
 	if (rc) {
 		close(f);

@@ -29,13 +29,18 @@ enum ftype { F_HV, F_U64, F_I64, F_U32, F_I32, F_U8, F_I8, F_STR };
 struct fdesc {
 	const char *name;
 	enum ftype t;
+	int opt; /* may be absent (added after hvkit.snap/1 recordings) */
 	size_t off;
 	size_t len; /* F_STR: array size */
 };
 
-#define FD(type, f, t)                                           \
-	{                                                        \
-#f, t, offsetof(type, f), sizeof(((type *)0)->f) \
+#define FD(type, f, t)                                              \
+	{                                                           \
+#f, t, 0, offsetof(type, f), sizeof(((type *)0)->f) \
+	}
+#define FDO(type, f, t)                                             \
+	{                                                           \
+#f, t, 1, offsetof(type, f), sizeof(((type *)0)->f) \
 	}
 
 static const struct fdesc host_fields[] = {
@@ -44,19 +49,35 @@ static const struct fdesc host_fields[] = {
     FD(hv_host, idle_governor, F_STR), FD(hv_host, uptime_ns, F_HV),
     FD(hv_host, mem_total_kib, F_HV),  FD(hv_host, mem_free_kib, F_HV),
     FD(hv_host, cpu_khz, F_U32),       FD(hv_host, hw_note, F_STR),
-    FD(hv_host, ce_total, F_HV),
+    FD(hv_host, ce_total, F_HV),       FDO(hv_host, ue_total, F_HV),
+    FDO(hv_host, page_why, F_U8),      FDO(hv_host, mce_lost, F_HV),
+    FDO(hv_host, ras_note, F_STR),
 };
 
 static const struct fdesc pcpu_fields[] = {
-    FD(hv_pcpu, id, F_U32),        FD(hv_pcpu, online, F_I8),
-    FD(hv_pcpu, hotplug, F_U8),    FD(hv_pcpu, pkg, F_I32),
-    FD(hv_pcpu, die, F_I32),       FD(hv_pcpu, core, F_I32),
-    FD(hv_pcpu, busy_ns, F_HV),    FD(hv_pcpu, idle_ns, F_HV),
-    FD(hv_pcpu, cur_khz, F_HV),    FD(hv_pcpu, min_khz, F_HV),
-    FD(hv_pcpu, max_khz, F_HV),    FD(hv_pcpu, hw_min_khz, F_HV),
-    FD(hv_pcpu, hw_max_khz, F_HV), FD(hv_pcpu, governor, F_STR),
-    FD(hv_pcpu, driver, F_STR),    FD(hv_pcpu, epp, F_STR),
-    FD(hv_pcpu, ce_count, F_HV),
+    FD(hv_pcpu, id, F_U32),          FD(hv_pcpu, online, F_I8),
+    FD(hv_pcpu, hotplug, F_U8),      FD(hv_pcpu, pkg, F_I32),
+    FD(hv_pcpu, die, F_I32),         FD(hv_pcpu, core, F_I32),
+    FD(hv_pcpu, busy_ns, F_HV),      FD(hv_pcpu, idle_ns, F_HV),
+    FD(hv_pcpu, cur_khz, F_HV),      FD(hv_pcpu, min_khz, F_HV),
+    FD(hv_pcpu, max_khz, F_HV),      FD(hv_pcpu, hw_min_khz, F_HV),
+    FD(hv_pcpu, hw_max_khz, F_HV),   FD(hv_pcpu, governor, F_STR),
+    FD(hv_pcpu, driver, F_STR),      FD(hv_pcpu, epp, F_STR),
+    FD(hv_pcpu, ce_count, F_HV),     FDO(hv_pcpu, ue_count, F_HV),
+    FDO(hv_pcpu, last_err_ns, F_HV), FDO(hv_pcpu, last_bank, F_I32),
+};
+
+static const struct fdesc page_fields[] = {
+    FD(hv_page, addr, F_U64), FD(hv_page, ce, F_U64),
+    FD(hv_page, ue, F_U64),   FD(hv_page, last_ns, F_U64),
+    FD(hv_page, state, F_U8), FD(hv_page, reason, F_STR),
+};
+
+static const struct fdesc dimm_fields[] = {
+    FD(hv_dimm, name, F_STR),
+    FD(hv_dimm, label, F_STR),
+    FD(hv_dimm, ce, F_HV),
+    FD(hv_dimm, ue, F_HV),
 };
 
 static const struct fdesc pstate_fields[] = {
@@ -333,6 +354,24 @@ static bool put_host(cJSON *root, const hv_host *h)
 		    !put_fields(o, &h->rapl[i], rapl_fields, NF(rapl_fields)))
 			return false;
 	}
+	cJSON *pg = add_arr(ho, "page");
+	if (!pg)
+		return false;
+	for (uint32_t i = 0; i < h->nr_page; i++) {
+		cJSON *o = new_elem(pg);
+		if (!o ||
+		    !put_fields(o, &h->page[i], page_fields, NF(page_fields)))
+			return false;
+	}
+	cJSON *dm = add_arr(ho, "dimm");
+	if (!dm)
+		return false;
+	for (uint32_t i = 0; i < h->nr_dimm; i++) {
+		cJSON *o = new_elem(dm);
+		if (!o ||
+		    !put_fields(o, &h->dimm[i], dimm_fields, NF(dimm_fields)))
+			return false;
+	}
 	return true;
 }
 
@@ -585,6 +624,8 @@ static int get_fields(struct pctx *c, const cJSON *obj, void *rec,
 		    cJSON_GetObjectItemCaseSensitive(obj, tab[i].name);
 		uint64_t u;
 		int64_t s;
+		if (!j && tab[i].opt)
+			continue;
 		if (!j)
 			return bad(c, tab[i].name, "missing");
 		bool ok = false;
@@ -672,6 +713,45 @@ static const cJSON *arr(struct pctx *c, const cJSON *obj, const char *name,
 static int nomem(struct pctx *c)
 {
 	return hv_err_set(c->err, ENOMEM, "snapjson: out of memory");
+}
+
+/* An array added after hvkit.snap/1 (pages, DIMMs): absent in older
+ * recordings, which then read as having none. */
+static int get_opt_arr(struct pctx *c, const cJSON *obj, const char *name,
+                       size_t max, hv_snap *s, size_t esz,
+                       const struct fdesc *tab, size_t nt, void **out,
+                       uint32_t *nout)
+{
+	const cJSON *a, *e;
+	char *base;
+	uint32_t n;
+	int rc = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (!cJSON_GetObjectItemCaseSensitive(obj, name))
+		return 0;
+	if (!(a = arr(c, obj, name, max, &rc)))
+		return rc;
+	n = (uint32_t)cJSON_GetArraySize(a);
+	if (!n)
+		return 0;
+	if (!(base = hv_snap_alloc(s, n * esz)))
+		return nomem(c);
+	c->where = name;
+	c->idx = 0;
+	cJSON_ArrayForEach(e, a)
+	{
+		if ((uint32_t)c->idx >= n)
+			break;
+		rc = get_fields(c, e, base + (size_t)c->idx * esz, tab, nt);
+		if (rc)
+			return rc;
+		c->idx++;
+	}
+	*out = base;
+	*nout = n;
+	return 0;
 }
 
 static int get_pcpu(struct pctx *c, const cJSON *o, hv_pcpu *p)
@@ -775,6 +855,19 @@ static int get_host(struct pctx *c, hv_snap *s, const cJSON *ho)
 			c->idx++;
 		}
 	}
+	c->where = "host";
+	c->idx = -1;
+	void *arr_out = NULL;
+	if ((rc = get_opt_arr(c, ho, "page", 1u << 20, s, sizeof(hv_page),
+	                      page_fields, NF(page_fields), &arr_out,
+	                      &h->nr_page)))
+		return rc;
+	h->page = arr_out;
+	if ((rc = get_opt_arr(c, ho, "dimm", 1u << 16, s, sizeof(hv_dimm),
+	                      dimm_fields, NF(dimm_fields), &arr_out,
+	                      &h->nr_dimm)))
+		return rc;
+	h->dimm = arr_out;
 	return 0;
 }
 

@@ -82,6 +82,9 @@ hv_snap *hv_snap_new(void)
 	s->host.mem_total_kib = hv_na(HV_NA_UNSUPPORTED);
 	s->host.mem_free_kib = hv_na(HV_NA_UNSUPPORTED);
 	s->host.ce_total = hv_na(HV_NA_UNSUPPORTED);
+	s->host.ue_total = hv_na(HV_NA_UNSUPPORTED);
+	s->host.mce_lost = hv_na(HV_NA_UNSUPPORTED);
+	s->host.page_why = HV_NA_UNSUPPORTED;
 	return s;
 }
 
@@ -194,6 +197,11 @@ hv_dom *hv_snap_add_dom(hv_snap *s)
 	d->cpu_ns = d->mem_kib = d->maxmem_kib = d->target_kib = NA;
 	d->rss_kib = d->llc_bytes = d->mbm_total_bytes = NA;
 	d->mbm_local_bytes = d->energy_uj = NA;
+	d->mem_avail_kib = d->mem_unused_kib = d->mem_usable_kib = NA;
+	d->mem_cache_kib = d->io_rd_bytes = d->io_wr_bytes = NA;
+	d->kvm_exits = d->kvm_mmio_exits = d->kvm_io_exits = NA;
+	d->kvm_wait_exits = d->kvm_hvc_exits = d->kvm_irq_exits = NA;
+	d->kvm_signal_exits = NA;
 	s->doms[s->ndom++] = d;
 	return d;
 }
@@ -254,6 +262,7 @@ hv_blk *hv_snap_blks(hv_snap *s, hv_dom *d, uint32_t n)
 		b[i].ds_reqs = b[i].oo_reqs = NA;
 		b[i].rd_bytes = b[i].wr_bytes = NA;
 		b[i].rd_ns = b[i].wr_ns = b[i].fl_ns = NA;
+		b[i].capacity_b = b[i].alloc_b = NA;
 	}
 	d->blk = b;
 	d->nr_blk = n;
@@ -273,7 +282,11 @@ hv_pcpu *hv_snap_pcpus(hv_snap *s, uint32_t n)
 		p[i].busy_ns = p[i].idle_ns = NA;
 		p[i].cur_khz = p[i].min_khz = p[i].max_khz = NA;
 		p[i].hw_min_khz = p[i].hw_max_khz = NA;
-		p[i].ce_count = NA;
+		p[i].ce_count = p[i].ue_count = p[i].last_err_ns = NA;
+		p[i].last_bank = -1;
+		p[i].cppc_highest_perf = p[i].cppc_nominal_perf = NA;
+		p[i].cppc_lowest_perf = p[i].cppc_fb_ref = p[i].cppc_fb_del =
+		    NA;
 		for (int k = 0; k < HV_PSTATE_MAX; k++)
 			p[i].pstate[k].time_ns = NA;
 		for (int k = 0; k < HV_CSTATE_MAX; k++)

@@ -221,6 +221,56 @@ static cJSON *num_or_null(double v)
 	                            : cJSON_CreateNumber(v);
 }
 
+/* Machine-check counts since hv-powerd started and the pages with errors:
+ * hvctl ras shows them (a one-shot tool would count only its own second). */
+static cJSON *ras_json(const pd_view *v)
+{
+	cJSON *o = cJSON_CreateObject(), *cpus, *pages;
+	char hex[32];
+
+	if (!o)
+		return NULL;
+	cJSON_AddBoolToObject(o, "ok", v->ras_ok);
+	cJSON_AddStringToObject(o, "note", v->ras_note);
+	cpus = cJSON_AddArrayToObject(o, "cpus");
+	for (unsigned i = 0; v->ras_ok && cpus && i < v->ncpu; i++) {
+		const pd_cpu *c = &v->cpu[i];
+		cJSON *e = cJSON_CreateObject();
+		if (!e)
+			break;
+		cJSON_AddNumberToObject(e, "id", c->id);
+		cJSON_AddItemToObject(e, "ce",
+		                      c->ce_ok
+		                          ? cJSON_CreateNumber((double)c->ce)
+		                          : cJSON_CreateNull());
+		cJSON_AddItemToObject(e, "ue",
+		                      c->ce_ok
+		                          ? cJSON_CreateNumber((double)c->ue)
+		                          : cJSON_CreateNull());
+		cJSON_AddItemToObject(e, "last_bank",
+		                      c->last_bank >= 0
+		                          ? cJSON_CreateNumber(c->last_bank)
+		                          : cJSON_CreateNull());
+		cJSON_AddItemToArray(cpus, e);
+	}
+	pages = cJSON_AddArrayToObject(o, "pages");
+	for (unsigned i = 0; pages && i < v->npage; i++) {
+		const pd_pagev *p = &v->page[i];
+		cJSON *e = cJSON_CreateObject();
+		if (!e)
+			break;
+		snprintf(hex, sizeof(hex), "0x%llx",
+		         (unsigned long long)p->addr);
+		cJSON_AddStringToObject(e, "addr", hex);
+		cJSON_AddNumberToObject(e, "ce", (double)p->ce);
+		cJSON_AddNumberToObject(e, "ue", (double)p->ue);
+		cJSON_AddStringToObject(e, "state", p->state ? p->state : "");
+		cJSON_AddStringToObject(e, "reason", p->reason);
+		cJSON_AddItemToArray(pages, e);
+	}
+	return o;
+}
+
 static void add_cpus(cJSON *st, const char *key, unsigned *cpus, unsigned n)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -273,8 +323,10 @@ static char *state_text(pd_act *a, const pd_mem *m, const pd_view *v)
 		add_cpus(st, "hwerr_offlined", cpus,
 		         pd_mem_hwerr_offlined(m, cpus, 1024));
 	}
-	if (v)
+	if (v) {
 		add_view(st, v);
+		cJSON_AddItemToObject(st, "ras", ras_json(v));
+	}
 	txt = cJSON_Print(st);
 	cJSON_Delete(st);
 	return txt;
@@ -572,6 +624,8 @@ static void replay(hv_txn *t, const cJSON *r)
 
 	if (!e || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "dry_run")))
 		return;
+	if (k && hv_knob_one_way(k))
+		return; /* one way (a page soft-offline): nothing to restore */
 	if (!strcmp(e, "clean"))
 		hv_txn_commit(t); /* nothing held */
 	else if ((!strcmp(e, "set") || !strcmp(e, "held")) && k && o)
@@ -761,6 +815,48 @@ static bool set_one(pd_act *a, const pd_decision *d, pd_mem *m,
 	return true;
 }
 
+/* A change that cannot be undone (a page soft-offline): journalled before
+ * it is made, like any set, but never held, so no release, stop or crash
+ * recovery ever tries to "restore" it. Returns 1 when applied. */
+static int apply_one_way(pd_act *a, const pd_decision *d, pd_mem *m,
+                         const pd_config *c, double t)
+{
+	char cur[PD_VAL_LEN] = "";
+	hv_err e = {0};
+	cJSON *r;
+
+	if (a->ops.get(a->ops.ctx, d->knob, cur, sizeof(cur), &e)) {
+		journal(a, record("failed", d->policy, d->knob, NULL, d->value,
+		                  NULL, e.msg));
+		pd_log(PD_LOG_ERR, "read %s: %s", d->knob, e.msg);
+		pd_mem_rejected(m, c, d->knob, t);
+		return 0;
+	}
+	if (!strcmp(cur, d->value))
+		return 0; /* already offline */
+	r = record("set", d->policy, d->knob, cur, d->value, NULL, d->reason);
+	if (r) {
+		cJSON_AddBoolToObject(r, "one_way", 1);
+		cJSON_AddStringToObject(r, "undo",
+		                        "none: a soft-offlined page cannot be "
+		                        "brought back online");
+	}
+	if (journal(a, r))
+		return 0; /* not on disk: must not change the host */
+	if (!a->dry_run && a->ops.set(a->ops.ctx, d->knob, d->value, &e)) {
+		journal(a, record("failed", d->policy, d->knob, cur, d->value,
+		                  NULL, e.msg));
+		pd_log(PD_LOG_ERR, "set %s = %s: %s", d->knob, d->value, e.msg);
+		pd_mem_rejected(m, c, d->knob, t);
+		return 0;
+	}
+	pd_log(PD_LOG_ALERT, "%s%s: %s %s -> %s (%s)%s",
+	       a->dry_run ? "dry-run " : "", d->policy, d->knob, cur, d->value,
+	       d->reason,
+	       a->dry_run ? " [would be permanent: cannot be undone]" : "");
+	return 1;
+}
+
 int pd_act_apply(pd_act *a, const pd_out *o, pd_mem *m, const pd_config *c,
                  double t)
 {
@@ -770,7 +866,11 @@ int pd_act_apply(pd_act *a, const pd_out *o, pd_mem *m, const pd_config *c,
 		const pd_decision *d = &o->d[i];
 		if (d->release)
 			applied += release_one(a, d, m, c, t);
-		else if (!a->blocked[0]) /* blocked: no new changes */
+		else if (a->blocked[0]) /* blocked: no new changes */
+			continue;
+		else if (hv_knob_one_way(d->knob))
+			applied += apply_one_way(a, d, m, c, t);
+		else
 			applied += set_one(a, d, m, c, t);
 	}
 	return applied;

@@ -71,6 +71,10 @@ typedef struct pd_config {
 		double window_s;
 		unsigned max_offline;
 		unsigned keep_online;
+		/* soft-offline a page when its errors within page_window reach
+		 * page_threshold; 0 = never */
+		unsigned page_threshold;
+		double page_window_s;
 	} hwerr;
 	/* [budget] */
 	struct {

@@ -46,6 +46,8 @@ typedef struct pd_cpu {
 	bool cstate_disabled[PD_CSTATES];
 	bool ce_ok;
 	uint64_t ce;
+	uint64_t ue;   /* uncorrected (survived), 0 when unknown */
+	int last_bank; /* -1 none */
 } pd_cpu;
 
 typedef struct pd_domv {
@@ -55,10 +57,24 @@ typedef struct pd_domv {
 	double energy_j; /* attributed energy since the domain started, NAN */
 } pd_domv;
 
+/* A physical page with errors (hv_host.page). */
+typedef struct pd_pagev {
+	uint64_t addr;
+	uint64_t errs; /* corrected + uncorrected with this address */
+	bool online;   /* still in service */
+	uint64_t ce, ue;
+	const char *state; /* hv_page_state_str */
+	char reason[48];
+} pd_pagev;
+
 typedef struct pd_view {
-	double t; /* monotonic seconds */
+	double t;          /* monotonic seconds */
+	bool ras_ok;       /* per-CPU machine-check counts are read */
+	char ras_note[96]; /* why not, or what was lost */
 	unsigned ncpu;
 	pd_cpu *cpu;
+	unsigned npage;
+	pd_pagev *page;
 	unsigned ndom;
 	pd_domv *dom;
 	/* Demand in pCPUs: busy time of the online pCPUs (domains and host)

@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/ras.h"
 #include "hv/rates.h"
 
 void pd_view_free(pd_view *v)
 {
 	free(v->cpu);
 	free(v->dom);
+	free(v->page);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -46,6 +48,8 @@ static void fill_cpu(pd_cpu *c, const hv_pcpu *p, const hv_host_rate *hr,
 	}
 	c->ce_ok = hv_ok(p->ce_count);
 	c->ce = p->ce_count.v;
+	c->ue = hv_ok(p->ue_count) ? p->ue_count.v : 0;
+	c->last_bank = p->last_bank;
 }
 
 /* Pinning: a vCPU allowed on a strict subset of the host's CPUs pins each
@@ -100,6 +104,22 @@ static void fill_dom(pd_view *v, const hv_snap *s, const hv_dom *d,
 	}
 }
 
+/* Pages with errors (libhv's list, when it has one). */
+static void fill_pages(pd_view *v, const hv_host *h)
+{
+	for (unsigned i = 0; h->page_why == HV_OK && i < h->nr_page; i++) {
+		const hv_page *pg = &h->page[i];
+		pd_pagev *o = &v->page[v->npage++];
+		o->addr = pg->addr;
+		o->errs = pg->ce + pg->ue;
+		o->online = pg->state == HV_PAGE_ONLINE;
+		o->ce = pg->ce;
+		o->ue = pg->ue;
+		o->state = hv_page_state_str((enum hv_page_state)pg->state);
+		memcpy(o->reason, pg->reason, sizeof(o->reason));
+	}
+}
+
 int pd_view_build(const hv_snap *s, pd_view *v, hv_err *err)
 {
 	const hv_host *h = hv_snap_host(s);
@@ -115,12 +135,16 @@ int pd_view_build(const hv_snap *s, pd_view *v, hv_err *err)
 	v->ncpu = h->nr_pcpu;
 	v->cpu = calloc(v->ncpu ? v->ncpu : 1, sizeof(*v->cpu));
 	v->dom = calloc(nd ? nd : 1, sizeof(*v->dom));
-	if (!v->cpu || !v->dom) {
+	v->page = calloc(h->nr_page ? h->nr_page : 1, sizeof(*v->page));
+	if (!v->cpu || !v->dom || !v->page) {
 		pd_view_free(v);
 		return hv_err_set(err, ENOMEM, "view: out of memory");
 	}
+	snprintf(v->ras_note, sizeof(v->ras_note), "%s", h->ras_note);
+	fill_pages(v, h);
 	for (unsigned i = 0; i < h->nr_pcpu; i++) {
 		fill_cpu(&v->cpu[i], &h->pcpu[i], hr, i);
+		v->ras_ok |= v->cpu[i].ce_ok;
 		if (h->pcpu[i].online == 1 && !isnan(v->cpu[i].busy_pct)) {
 			t.busy += v->cpu[i].busy_pct;
 			t.nbusy++;

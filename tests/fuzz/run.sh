@@ -18,6 +18,12 @@ declare -A targets=(
   targets[fuzz_snapjson]="hypervisor/src/snapjson.c hypervisor/src/fields.c hypervisor/src/snapshot.c hypervisor/src/rates.c hypervisor/src/err.c hypervisor/src/sysio.c -lcjson -lm"
 [ -f "$src/hypervisor/src/kvm/kvm_parse.c" ] &&
   targets[fuzz_kvmparse]="hypervisor/src/kvm/kvm_parse.c hypervisor/src/sysio.c hypervisor/src/err.c"
+[ -f "$src/hypervisor/src/linux/netdev.c" ] &&
+  targets[fuzz_netdev]="hypervisor/src/linux/netdev.c hypervisor/src/xen/xen_pure.c"
+[ -f "$src/hypervisor/src/libvirt/lv_tab.c" ] &&
+  targets[fuzz_lvparse]="hypervisor/src/libvirt/lv_tab.c hypervisor/src/sysio.c hypervisor/src/err.c"
+[ -f "$src/hypervisor/src/ras.c" ] &&
+  targets[fuzz_mce]="hypervisor/src/ras.c hypervisor/src/snapshot.c hypervisor/src/rates.c hypervisor/src/err.c hypervisor/src/sysio.c -lm"
 rc=0
 for t in "${!targets[@]}"; do
   srcs=""

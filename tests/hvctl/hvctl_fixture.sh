@@ -98,6 +98,24 @@ expect_refusal "boot CPU" cpu offline 0
 expect_file "$root2/sys/devices/system/cpu/cpu0/online" '1\n'
 hv --json freq | jq -e '.cpus[0].pstates | length == 4' >/dev/null && ok "time_in_state" || bad "pstates"
 
+# arm64: QEMU's virt board has no cpufreq, no cpuidle states and no energy
+# source, each said with its reason; cpu0 has an online file and is refused.
+root3=$("$MK" arm64-virt 2) || exit 1
+roots+=("$root3"); use "$root3"
+expect_refusal "boot CPU" cpu offline 0
+hv cpu list --interval 0.05 | grep -q "aarch64, implementer 0x00 part 0x051" &&
+  ok "cpu list names arch and MIDR" || bad "cpu list header: $(hv cpu list --interval 0.05 | tail -1)"
+hv freq | grep -q "^note: no cpufreq driver" && ok "freq: no cpufreq, said why" || bad "freq note"
+hv --json idle | jq -e '.note | test("no cpuidle states")' >/dev/null && ok "idle note" || bad "idle note"
+hv energy | grep -q "RAPL is x86 only" && ok "energy: no source, said why" || bad "energy note"
+hv cpu offline 1 >/dev/null && expect_file "$root3/sys/devices/system/cpu/cpu1/online" '0\n' || bad "offline 1"
+root4=$("$MK" arm64-cppc 2) || exit 1
+roots+=("$root4"); use "$root4"
+hv --json cpu list --interval 0.05 | jq -e '.cpu_model == "ARM Neoverse-N1 r3p1" and .arch == "aarch64"' >/dev/null &&
+  ok "cpu list json arch/model" || bad "cpu list json arch/model"
+hv --json freq | jq -e '.cpus[1].driver == "cppc_cpufreq" and (.note == null)' >/dev/null &&
+  ok "cppc_cpufreq" || bad "cppc freq"
+
 # getopt_long forms, and usage errors exit 2 as hvctl(1) says
 "$HVCTL" -b kvm -j freq | jq -e '.backend == "kvm"' >/dev/null && ok "-b kvm -j" || bad "-b kvm -j"
 "$HVCTL" --backend=kvm freq --json --cpu=1 | jq -e '.cpus | length == 1' >/dev/null \
@@ -122,6 +140,47 @@ out=$(hv -j cpu list -i 0.05)
 jq -e '[.interval_s, .busy_pct, (.cpus[] | .busy_pct, (.cstates[].residency_pct))]
        | map(select(. != null)) | all(. * 1000 | . == floor)' <<<"$out" >/dev/null \
   && ok "json rounded to 3 decimals" || bad "json not rounded: $(head -c 300 <<<"$out")"
+
+# ras and mem: tracepoint records in the fixture's tracefs, kpageflags with
+# the HWPOISON bit (19) for page 0x5000, soft_offline_page as a plain file
+use "$root"
+M=${HVKIT_SRC:?}/tests/platform/fixtures/mce
+ev=$root/sys/kernel/tracing/events/mce/mce_record
+mkdir -p "$ev" "$root/sys/devices/system/memory"
+cp "$M/format-6.1" "$ev/format"
+cp "$M/records-6.1.bin" "$ev/hvkit.records"
+: >"$root/sys/devices/system/memory/soft_offline_page"
+python3 -c 'import struct,sys; f=open(sys.argv[1],"wb"); f.truncate(0x40000*8); f.seek(5*8); f.write(struct.pack("<Q",1<<19))' "$root/proc/kpageflags"
+out=$(hv --json ras --interval 0.05)
+jq -e '(.ras.cpus[] | select(.id == 2) | .ce == 3 and .last_bank == 4)
+       and (.ras.cpus[] | select(.id == 1) | .ue == 1)
+       and (.ras.pages | map(.addr) == ["0x5000"] | not)
+       and (.ras.pages[] | select(.addr == "0x7000") | .ue == 1)
+       and (.ras.pages[] | select(.addr == "0x12345000") | .ce == 2 and .state == "online")' \
+  <<<"$out" >/dev/null && ok "ras: counts from the records" || bad "ras: $out"
+hv ras --interval 0.05 | grep -q "0x12345000 *ce 2" && ok "ras text lists the page" || bad "ras text"
+hv mem offline 0x12345678 >/dev/null && expect_file "$root/sys/devices/system/memory/soft_offline_page" '0x12345000\n' \
+  || bad "mem offline"
+expect_refusal "already poisoned" mem offline 0x5000
+expect_refusal "no such page frame" mem offline 0x80000000
+[ "$(hv mem status 0x5000)" = "page 0x5000: offline (poisoned: the kernel never uses it again)" ] \
+  && ok "mem status offline" || bad "mem status 0x5000: $(hv mem status 0x5000)"
+[ "$(hv --json mem status 0x6000 | jq .offline)" = false ] && ok "mem status online" || bad "mem status 0x6000"
+usage2 -b kvm mem offline 12x
+# hv-powerd running: its counts and its hwerr actions
+mkdir -p "$root/run"
+cat >"$root/run/state.json" <<'J'
+{"ras":{"ok":true,"note":"","cpus":[{"id":2,"ce":41,"ue":0,"last_bank":1}],"pages":[{"addr":"0x9000000","ce":2,"ue":0,"state":"soft-offlined","reason":"soft-offline by hvkit"}]}}
+J
+cat >"$root/run/journal.jsonl" <<'J'
+{"event":"set","policy":"hwerr","knob":"cpu/2/online","old":"1","new":"0","reason":"ALERT cpu 2: corrected errors rose by 41"}
+{"event":"set","policy":"parking","knob":"cpu/3/online","old":"1","new":"0","reason":"idle"}
+{"event":"set","policy":"hwerr","knob":"mem/0x9000000/offline","old":"0","new":"1","reason":"ALERT page 0x9000000","one_way":true}
+J
+out=$(hv ras --interval 0.05)
+grep -q "hv-powerd's counts" <<<"$out" && grep -q "0x9000000 *ce 2 *ue 0 *soft-offlined" <<<"$out" \
+  && grep -q "mem/0x9000000/offline.*\[one way\]" <<<"$out" && ! grep -q parking <<<"$out" \
+  && ok "ras shows hv-powerd's counts and hwerr actions" || bad "ras (daemon): $out"
 
 echo "$fails failures"
 [ $fails -eq 0 ]

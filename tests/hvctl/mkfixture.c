@@ -17,7 +17,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc != 3 || (n = (unsigned)atoi(argv[2])) == 0) {
-		fprintf(stderr, "usage: hvt-mkfixture intel|acpi NCPU\n");
+		fprintf(stderr, "usage: hvt-mkfixture "
+		                "intel|acpi|arm64-virt|arm64-cppc NCPU\n");
 		return 2;
 	}
 	h = hvt_host_new("hvctl");
@@ -38,6 +39,10 @@ int main(int argc, char **argv)
 			rc = hvt_build_haltpoll(h, n);
 		if (!rc)
 			rc = hvt_build_devqos(h);
+	} else if (!strcmp(argv[1], "arm64-virt")) {
+		rc = hvt_build_arm64_host(h, n, HVT_ARM_VIRT);
+	} else if (!strcmp(argv[1], "arm64-cppc")) {
+		rc = hvt_build_arm64_host(h, n, HVT_ARM_CPPC);
 	} else {
 		fprintf(stderr, "hvt-mkfixture: unknown kind %s\n", argv[1]);
 		rc = -1;

@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hv/backend.h"
+#include "hv/sample.h"
+
 static int mkparents(char *path)
 {
 	for (char *p = path + 1; *p; p++) {
@@ -339,4 +342,18 @@ int kf_write_netdev(const char *procroot, int pid, const char *const *names,
 	rc = kf_put(procroot, rel, buf, len);
 	free(buf);
 	return rc;
+}
+
+struct hv_snap *kf_sample(void *priv)
+{
+	hv_err err = {0};
+	hv_snap *s = hv_snap_new();
+
+	if (!s)
+		return NULL;
+	if (hv_kvm_ops.sample(priv, s, &err) || hv_snap_seal(s, &err)) {
+		hv_snap_unref(s);
+		return NULL;
+	}
+	return s;
 }

@@ -72,4 +72,8 @@ int kf_write_tap(const char *sysroot, const char *name, uint64_t base);
 int kf_write_netdev(const char *procroot, int pid, const char *const *names,
                     const uint64_t *bases, int n);
 
+/* One sealed sample of an open kvm backend (priv), NULL when sampling or
+ * sealing failed: the fixture tests' common step. */
+struct hv_snap;
+struct hv_snap *kf_sample(void *priv);
 #endif

@@ -181,6 +181,34 @@ int hvt_build_devqos(const hvt_host *h);
  * 2 controllers (ce 3 and 4), devqos. */
 int hvt_build_intel_host(const hvt_host *h, unsigned ncpu, unsigned npkg);
 
+/* arm64 hosts (hvtest_arm64.c): CPUs as hvt_build_cpus with cpu0's online
+ * file (arm64 has one), die_id -1, cpuN/regs/identification/{midr_el1,
+ * revidr_el1}, an arm64 proc/cpuinfo (CPU implementer/variant/part/
+ * revision, no model name), proc/sys/kernel/arch "aarch64", procstat and
+ * procmisc. No powercap, hwmon or EDAC. Then by kind:
+ *   VIRT  QEMU virt, -cpu max (MIDR 0x000f0510): no cpufreq directory,
+ *         cpuidle/current_driver "none" and no cpuN/cpuidle.
+ *   CPPC  ACPI server, Neoverse-N1 r3p1 (0x413fd0c1): cppc_cpufreq, one
+ *         policy per CPU (cpuinfo 1000000..3000000, cur 2800000+policy, no
+ *         table, no stats), cpuN/acpi_cppc {highest_perf 3000,
+ *         nominal_perf 3000, lowest_nonlinear_perf 1500, lowest_perf 1000,
+ *         nominal_freq 3000 (MHz), lowest_freq 1000, reference_perf 25,
+ *         wraparound_time, feedback_ctrs "ref:1000000 del:120000000"};
+ *         psci_idle states WFI (1 us), cpu-sleep (150), cluster-sleep
+ *         (1200), usage/time as hvt_build_intel_idle.
+ *   SCMI  device-tree board, Cortex-A57 r1p0 (0x411fd070): scmi cpufreq,
+ *         a policy per two-CPU cluster (policy0: cpus 0-1, policy2: 2-3),
+ *         OPPs 600000 1000000 1500000 2000000 with stats; psci_idle. */
+typedef enum hvt_arm_kind {
+	HVT_ARM_VIRT = 0,
+	HVT_ARM_CPPC,
+	HVT_ARM_SCMI,
+} hvt_arm_kind;
+int hvt_build_arm64_host(const hvt_host *h, unsigned ncpu, hvt_arm_kind kind);
+/* Set cpuN/acpi_cppc/feedback_ctrs. */
+int hvt_cppc_set_feedback(const hvt_host *h, unsigned cpu, uint64_t ref,
+                          uint64_t del);
+
 /* ---- Daemons under test (hv-powerd, hv-webd ...) ---- */
 
 /* Start argv[0] with argv, stderr appended to log: the child dies with the

@@ -99,7 +99,8 @@ static int fset(void *ctx, const char *knob, const char *val, hv_err *e)
 	assert_non_null(last);
 	assert_non_null(strstr(last, knob));
 	if (!strstr(last, "\"event\":\"release\"") &&
-	    !strstr(last, "\"event\":\"restore\"")) {
+	    !strstr(last, "\"event\":\"restore\"") &&
+	    !strstr(last, "\"one_way\":true")) {
 		assert_non_null(strstr(last, "\"event\":\"set\""));
 		assert_non_null(st);
 		assert_non_null(strstr(st, knob));
@@ -211,6 +212,85 @@ static pd_act *open_act(fx *f, bool dry)
 	hv_err e = {0};
 	assert_int_equal(0, pd_act_open(&o, &ops, &a, &e));
 	return a;
+}
+
+/* A page soft-offline: journalled before it is made, as one way, never
+ * held: a stop, a crash + recovery (from the state file or from the
+ * journal) and a dry run never write the page back. */
+static void one_way_decisions(pd_out *o)
+{
+	pd_out_reset(o);
+	o->cap = 4;
+	o->d = calloc(o->cap, sizeof(*o->d));
+	pd_decision *d = &o->d[o->n++];
+	snprintf(d->knob, sizeof(d->knob), "mem/0x5000/offline");
+	snprintf(d->value, sizeof(d->value), "1");
+	snprintf(d->policy, sizeof(d->policy), "hwerr");
+	snprintf(d->reason, sizeof(d->reason), "ALERT page 0x5000: 3 errors");
+	d = &o->d[o->n++];
+	snprintf(d->knob, sizeof(d->knob), "cpu/3/online");
+	snprintf(d->value, sizeof(d->value), "0");
+	snprintf(d->policy, sizeof(d->policy), "hwerr");
+	snprintf(d->reason, sizeof(d->reason), "ALERT cpu 3");
+}
+
+static void test_one_way(void **st)
+{
+	fx *f = *st;
+	char p[512], jp[512];
+	char *s;
+	unsigned bad = 0;
+	pd_out o = {0};
+	pd_mem *m = pd_mem_new();
+
+	kpath(f, "mem/0x5000/offline", p, sizeof(p));
+	snprintf(jp, sizeof(jp), "%s/journal.jsonl", f->run);
+	put(p, "0\n");
+	/* dry run: nothing written, the journal says one way */
+	pd_act *a = open_act(f, true);
+	one_way_decisions(&o);
+	assert_int_equal(2, pd_act_apply(a, &o, m, &f->cfg, 1.0));
+	pd_act_close(a);
+	s = slurp(p);
+	assert_string_equal(s, "0\n");
+	free(s);
+	s = slurp(jp);
+	assert_non_null(strstr(s, "\"one_way\":true"));
+	assert_non_null(strstr(s, "cannot be brought back"));
+	free(s);
+	/* real, then killed: recovery restores the CPU, not the page */
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pd_act *c = open_act(f, false);
+		pd_act_recover(c, &bad, NULL);
+		pd_act_apply(c, &o, m, &f->cfg, 1.0);
+		size_t n;
+		pd_act_held(c, &n);
+		if (n != 1)
+			_exit(3); /* the page must not be held */
+		raise(SIGKILL);
+		_exit(0);
+	}
+	int stt;
+	waitpid(pid, &stt, 0);
+	assert_true(WIFSIGNALED(stt) && WTERMSIG(stt) == SIGKILL);
+	s = slurp(p);
+	assert_string_equal(s, "1\n");
+	free(s);
+	char sp[512];
+	snprintf(sp, sizeof(sp), "%s/state.json", f->run);
+	unlink(sp); /* recovery from the journal alone */
+	a = open_act(f, false);
+	assert_int_equal(1, pd_act_recover(a, &bad, NULL));
+	assert_int_equal(bad, 0);
+	pd_act_close(a);
+	s = slurp(p);
+	assert_string_equal(s, "1\n"); /* still offline */
+	free(s);
+	assert_original(f);
+	pd_mem_free(m);
+	pd_out_free(&o);
 }
 
 static void test_apply_and_undo(void **st)
@@ -483,6 +563,7 @@ static void test_unknown_state_refused(void **st)
 int main(void)
 {
 	const struct CMUnitTest t[] = {
+	    cmocka_unit_test_setup_teardown(test_one_way, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_apply_and_undo, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_kill9_then_restart, setup,

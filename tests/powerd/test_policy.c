@@ -640,6 +640,64 @@ static void test_hwerr(void **st)
 	model_free(&m);
 }
 
+/* Pages: errors within page_window reaching page_threshold claim one
+ * soft-offline (mem/ADDR/offline = 1) with the count in the reason; a
+ * page under it, or already offline, is left alone. */
+static void test_hwerr_pages(void **st)
+{
+	(void)st;
+	model m;
+	pd_pagev pg[2] = {{.addr = 0x12345000, .online = true},
+	                  {.addr = 0x7000, .online = true}};
+	model_init(&m, 1);
+	m.cfg.hwerr.enabled = true;
+	m.cfg.hwerr.page_threshold = 3;
+	m.cfg.hwerr.page_window_s = 60;
+	pd_view v = {0};
+	v.ncpu = NCPU;
+	v.cpu = m.cpu;
+	v.demand_cpus = NAN;
+	v.pkg_watts = NAN;
+	v.npage = 2;
+	v.page = pg;
+	/* 0x7000: 2 errors every 100 s never reach 3 within 60 s */
+	for (int i = 0; i < 10; i++) {
+		v.t = i * 50.0;
+		if (i % 2 == 0)
+			pg[1].errs += 2;
+		if (i == 6)
+			pg[0].errs = 3; /* first sight with 3: all are new */
+		assert_int_equal(0,
+		                 pd_decide(&m.cfg, m.mem, &v, NULL, 0, &m.out));
+		size_t want = i >= 6 ? 1 : 0;
+		assert_int_equal(m.out.n, want);
+		if (want) {
+			assert_string_equal(m.out.d[0].knob,
+			                    "mem/0x12345000/offline");
+			assert_string_equal(m.out.d[0].value, "1");
+			assert_non_null(
+			    strstr(m.out.d[0].reason, "3 errors within 60s"));
+			assert_non_null(
+			    strstr(m.out.d[0].reason, "cannot be undone"));
+		}
+	}
+	/* an offline page is not claimed again by a new policy memory */
+	pd_mem_free(m.mem);
+	m.mem = pd_mem_new();
+	pg[0].online = false;
+	pg[1].errs = 0;
+	v.t += 50;
+	assert_int_equal(0, pd_decide(&m.cfg, m.mem, &v, NULL, 0, &m.out));
+	assert_int_equal(m.out.n, 0);
+	/* page_threshold 0: never */
+	m.cfg.hwerr.page_threshold = 0;
+	pg[1].errs += 100;
+	v.t += 50;
+	assert_int_equal(0, pd_decide(&m.cfg, m.mem, &v, NULL, 0, &m.out));
+	assert_int_equal(m.out.n, 0);
+	model_free(&m);
+}
+
 static void test_hwerr_keep_online(void **st)
 {
 	(void)st;
@@ -848,6 +906,7 @@ int main(void)
 	    cmocka_unit_test(test_park_rejected_backoff),
 	    cmocka_unit_test(test_latency_guard),
 	    cmocka_unit_test(test_hwerr),
+	    cmocka_unit_test(test_hwerr_pages),
 	    cmocka_unit_test(test_hwerr_keep_online),
 	    cmocka_unit_test(test_reload_disable_releases),
 	    cmocka_unit_test(test_freq_per_package),

@@ -42,6 +42,27 @@ static hv_snap *fixture_snap_at(int64_t wall_ns, uint64_t mul)
 	r->energy_uj = hv_val(1234567);
 	h->rapl = r;
 	h->nr_rapl = 1;
+	/* machine checks: counts on cpu0, one page soft-offlined by hvkit and
+	 * one with a hostile reason */
+	p[0].ce_count = hv_val(7);
+	p[0].ue_count = hv_val(1);
+	p[0].last_bank = 4;
+	h->mce_lost = hv_val(0);
+	h->page_why = HV_OK;
+	h->page = hv_snap_alloc(s, 2 * sizeof(*h->page));
+	if (h->page) {
+		h->nr_page = 2;
+		h->page[0].addr = 0x12345000;
+		h->page[0].ce = 2;
+		h->page[0].state = HV_PAGE_SOFT_OFFLINE;
+		snprintf(h->page[0].reason, sizeof(h->page[0].reason),
+		         "soft-offline by hvkit");
+		h->page[1].addr = 0x7000;
+		h->page[1].ue = 1;
+		h->page[1].state = HV_PAGE_UNKNOWN;
+		snprintf(h->page[1].reason, sizeof(h->page[1].reason),
+		         "kpage\"flags\n");
+	}
 
 	const char *names[] = {"web\"01", "line\nbreak", "back\\slash",
 	                       "plain"};

@@ -369,6 +369,32 @@ static void test_builder(void **st)
 	hv_xen_doms_free(ds);
 }
 
+/* XEN_SYSCTL_page_offline_op results, as xen-hptool mem-offline reads
+ * them: offlined, pending on an owner, refused with why. */
+static void test_page_refusal(void **state)
+{
+	char b[200];
+	(void)state;
+	assert_int_equal(
+	    0, hv_xen_page_refusal(HV_XEN_PG_OFFLINE_OFFLINED, b, sizeof(b)));
+	assert_string_equal(b, "offlined");
+	assert_int_equal(0, hv_xen_page_refusal(HV_XEN_PG_OFFLINE_PENDING |
+	                                            HV_XEN_PG_OFFLINE_OWNED |
+	                                            (5u << 16),
+	                                        b, sizeof(b)));
+	assert_non_null(strstr(b, "owned by domain 5"));
+	assert_int_equal(1, hv_xen_page_refusal(HV_XEN_PG_OFFLINE_FAILED |
+	                                            HV_XEN_PG_OFFLINE_XENPAGE,
+	                                        b, sizeof(b)));
+	assert_non_null(strstr(b, "belongs to Xen"));
+	assert_int_equal(1, hv_xen_page_refusal(HV_XEN_PG_OFFLINE_FAILED |
+	                                            HV_XEN_PG_OFFLINE_DOM0PAGE,
+	                                        b, sizeof(b)));
+	assert_non_null(strstr(b, "dom0"));
+	assert_int_equal(1, hv_xen_page_refusal(0, b, sizeof(b)));
+	assert_non_null(strstr(b, "status 0x0"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +405,7 @@ int main(void)
 	    cmocka_unit_test(test_vbd_names),
 	    cmocka_unit_test(test_cpu_knob),
 	    cmocka_unit_test(test_builder),
+	    cmocka_unit_test(test_page_refusal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

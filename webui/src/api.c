@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hv/fields.h"
+#include "hv/ras.h"
 #include "hv/rates.h"
 #include "web.h"
 
@@ -150,6 +151,39 @@ static const hv_dom_rate *rate_of(const hv_snap *s, const hv_dom *d)
 	return hv_snap_rates(s) ? hv_rates_for(s, d) : NULL;
 }
 
+/* Pages with errors (null when there is no source, not []) and EDAC
+ * DIMMs: arrays beside the host record, as rapl. */
+static void ras_json(web_buf *o, const hv_host *h)
+{
+	web_buf_puts(o, ",\"pages\":");
+	web_buf_puts(o, h->page_why == HV_OK ? "[" : "null");
+	for (uint32_t i = 0; h->page_why == HV_OK && i < h->nr_page; i++) {
+		char hex[24];
+		snprintf(hex, sizeof(hex), "0x%llx",
+		         (unsigned long long)h->page[i].addr);
+		web_buf_puts(o, i ? ",{" : "{");
+		str(o, "addr", hex, 0);
+		num(o, "ce", (double)h->page[i].ce, 1);
+		num(o, "ue", (double)h->page[i].ue, 1);
+		str(o, "state",
+		    hv_page_state_str((enum hv_page_state)h->page[i].state), 1);
+		str(o, "reason", h->page[i].reason, 1);
+		web_buf_putc(o, '}');
+	}
+	if (h->page_why == HV_OK)
+		web_buf_putc(o, ']');
+	web_buf_puts(o, ",\"dimms\":[");
+	for (uint32_t i = 0; i < h->nr_dimm; i++) {
+		web_buf_puts(o, i ? ",{" : "{");
+		str(o, "name", h->dimm[i].name, 0);
+		str(o, "label", h->dimm[i].label, 1);
+		u64v(o, "ce", h->dimm[i].ce, 1, 1);
+		u64v(o, "ue", h->dimm[i].ue, 1, 1);
+		web_buf_putc(o, '}');
+	}
+	web_buf_putc(o, ']');
+}
+
 void web_json_host(const hv_snap *s, const hv_collector_stats *st, web_buf *o)
 {
 	head(o, s);
@@ -162,6 +196,7 @@ void web_json_host(const hv_snap *s, const hv_collector_stats *st, web_buf *o)
 		/* of the snapshot, not of the host record */
 		num(o, "domains", (double)hv_snap_ndom(s), 1);
 		fields_json(o, HV_REC_HOST, HV_FV_API, h, hr, 12, 257, 1);
+		ras_json(o, h);
 		web_buf_puts(o, ",\"rapl\":[");
 		for (uint32_t i = 0; i < h->nr_rapl; i++) {
 			const hv_rapl *z = &h->rapl[i];

@@ -152,6 +152,10 @@ static const fam F_BUILD_INFO = {
     "hvkit build: its version and the backend this hv-webd samples."};
 static const fam F_HOST_NDOM = {"hv_host_domains", K_GAUGE, NULL,
                                 "Domains (guests) seen in the snapshot."};
+static const fam F_PAGES_OFF = {
+    "hv_memory_pages_offlined", K_COUNTER, NULL,
+    "Physical pages taken out of service, by who: hvkit (soft-offline), "
+    "kernel (poisoned by the kernel), xen."};
 static const fam F_BUDGET = {"hv_host_power_budget_watts", K_GAUGE, "watts",
                              "Configured package power budget."};
 static const fam F_POWERD = {"hv_powerd_up", K_GAUGE, NULL,
@@ -470,16 +474,35 @@ static void render_host(ctx *c, const hv_snap *s, const web_prom_extra *x)
 		web_buf_fixed(o, (uint64_t)hv_snap_wall_ns(s), 9);
 		web_buf_putc(o, '\n');
 	}
-	fields_range(c, HV_REC_HOST, &H, 1, 4); /* hv_host_info */
+	/* hv_host_info (registry rows 1-5), the build, then the rest. */
+	fields_range(c, HV_REC_HOST, &H, 1, 6);
 	fam_begin(c, &F_BUILD_INFO);
 	s_open(c);
 	web_buf_puts(o, "{version=\"" HV_VERSION "\",backend=\"");
 	web_buf_prom_label(o, h->backend);
 	web_buf_puts(o, "\"} 1\n");
-	fields_range(c, HV_REC_HOST, &H, 4, 7);
+	fields_range(c, HV_REC_HOST, &H, 6, 9);
 	fam_begin(c, &F_HOST_NDOM);
 	s_dbl(c, "", 0, (double)hv_snap_ndom(s));
-	fields_range(c, HV_REC_HOST, &H, 7, 257);
+	fields_range(c, HV_REC_HOST, &H, 9, 257);
+	if (h->page_why == HV_OK) {
+		/* Pages never come back: a count of those out of service. */
+		static const char *const who[] = {"hvkit", "kernel", "xen"};
+		uint64_t n[3] = {0, 0, 0};
+		for (uint32_t i = 0; i < h->nr_page; i++) {
+			const hv_page *pg = &h->page[i];
+			if (pg->state == HV_PAGE_SOFT_OFFLINE)
+				n[strstr(pg->reason, "hvkit") ? 0 : 1]++;
+			else if (pg->state == HV_PAGE_XEN_OFFLINE ||
+			         pg->state == HV_PAGE_XEN_PENDING)
+				n[2]++;
+		}
+		fam_begin(c, &F_PAGES_OFF);
+		for (int k = 0; k < 3; k++) {
+			snprintf(lab, sizeof(lab), "reason=\"%s\"", who[k]);
+			s_fixed(c, lab, strlen(lab), n[k], 0);
+		}
+	}
 	if (x && x->power_budget_w > 0) {
 		fam_begin(c, &F_BUDGET);
 		s_dbl(c, "", 0, x->power_budget_w);

@@ -116,11 +116,20 @@ static void do_vbd(FILE *f, const hv_dom *d)
 	}
 }
 
+/* A count, or "-" when missing. */
+static void u64_cell(FILE *f, hv_u64 v, int w)
+{
+	if (hv_ok(v))
+		fprintf(f, "   %*" PRIu64, w, v.v);
+	else
+		fprintf(f, "   %*s", w, "-");
+}
+
 static void do_pcpus(FILE *f, const xt_ctx *c)
 {
 	const hv_rates *rt = hv_snap_rates(c->s);
 	const hv_host_rate *hr = rt ? hv_rates_host(rt) : NULL;
-	fputs("PCPU  ONLINE   USAGE(%)   FREQ(MHz)\n", f);
+	fputs("PCPU  ONLINE   USAGE(%)   FREQ(MHz)   MCE-CE   MCE-UE\n", f);
 	for (uint32_t i = 0; i < c->h->nr_pcpu; i++) {
 		const hv_pcpu *p = &c->h->pcpu[i];
 		double busy =
@@ -133,10 +142,13 @@ static void do_pcpus(FILE *f, const xt_ctx *c)
 			fprintf(f, "   %8s", "-");
 		else
 			fprintf(f, "   %8.1f", busy);
-		if (hv_ok(p->cur_khz))
-			fprintf(f, "   %9" PRIu64 "\n", p->cur_khz.v / 1000);
-		else
-			fprintf(f, "   %9s\n", "-");
+		u64_cell(f,
+		         hv_ok(p->cur_khz) ? hv_val(p->cur_khz.v / 1000)
+		                           : p->cur_khz,
+		         9);
+		u64_cell(f, p->ce_count, 6);
+		u64_cell(f, p->ue_count, 6);
+		fputc('\n', f);
 	}
 }
 

@@ -184,6 +184,15 @@ const xt_col xt_cols[] = {
     FIELD(HV_D_BLK_RD_IOPS, 0),
     FIELD(HV_D_BLK_WR_IOPS, 0),
     FIELD(HV_D_IPC, D | XT_COL_AUTO),
+    /* KVM exits per second by kind (debugfs kvm/PID-FD): a group of
+     * columns, off by default (add with the column picker or --columns). */
+    FIELD(HV_D_KVM_EXITS_RATE, 0),
+    FIELD(HV_D_KVM_MMIO_RATE, 0),
+    FIELD(HV_D_KVM_IO_RATE, 0),
+    FIELD(HV_D_KVM_WAIT_RATE, 0),
+    FIELD(HV_D_KVM_HVC_RATE, 0),
+    FIELD(HV_D_KVM_IRQ_RATE, 0),
+    FIELD(HV_D_KVM_SIGNAL_RATE, 0),
     FIELD(HV_D_LLC, D | XT_COL_AUTO),
     FIELD(HV_D_MBM_TOTAL_RATE, D | XT_COL_AUTO),
     FIELD(HV_D_WATTS, D | XT_COL_AUTO),

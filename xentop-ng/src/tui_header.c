@@ -29,6 +29,9 @@ static void title_line(xt_ui *u, const hv_snap *s, const hv_host *h)
 	             tbuf, h->hostname, bn, other ? " (" : "",
 	             other ? h->backend : "", other ? ")" : "", up,
 	             h->hv_version[0] ? "version " : "", h->hv_version);
+	if (h->arch[0])
+		xt_cprintw("  %s%s%s", h->arch, h->cpu_model[0] ? " " : "",
+		           h->cpu_model);
 	/* Stale: the collector has not delivered for three periods. */
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -194,6 +197,39 @@ static void meters_line(int y, const hv_host *h, const hv_host_rate *hr)
 	}
 }
 
+/* Machine checks, only once there are any (a healthy host keeps its
+ * header): totals, the pCPU with most corrected errors, pages offlined. */
+static int mce_line(int y, const hv_host *h)
+{
+	uint64_t ce = 0, ue = 0, worst = 0;
+	uint32_t wcpu = 0, off = 0;
+
+	for (uint32_t k = 0; k < h->nr_pcpu; k++) {
+		const hv_pcpu *p = &h->pcpu[k];
+		if (hv_ok(p->ce_count)) {
+			ce += p->ce_count.v;
+			if (p->ce_count.v > worst) {
+				worst = p->ce_count.v;
+				wcpu = p->id;
+			}
+		}
+		if (hv_ok(p->ue_count))
+			ue += p->ue_count.v;
+	}
+	for (uint32_t i = 0; i < h->nr_page; i++)
+		off += h->page[i].state != HV_PAGE_ONLINE &&
+		       h->page[i].state != HV_PAGE_UNKNOWN;
+	if (!ce && !ue && !h->nr_page)
+		return y;
+	xt_cmvprintw(y, 0, "MCE: %llu corrected, %llu uncorrected",
+	             (unsigned long long)ce, (unsigned long long)ue);
+	if (worst)
+		xt_cprintw("  most on pCPU %u (%llu)", wcpu,
+		           (unsigned long long)worst);
+	xt_cprintw("  pages: %u with errors, %u offline", h->nr_page, off);
+	return y + 1;
+}
+
 int xt_ui_draw_header(xt_ui *u)
 {
 	const hv_snap *s = u->m->cur;
@@ -206,5 +242,6 @@ int xt_ui_draw_header(xt_ui *u)
 	mem_line(++y, h, hr);
 	y = heatmap(u, ++y, h, hr);
 	meters_line(y++, h, hr);
+	y = mce_line(y, h);
 	return y;
 }

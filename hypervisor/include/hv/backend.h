@@ -10,6 +10,10 @@
  *   cpu/N/epp                 an energy_performance_preference string
  *   cpu/N/cstate/S/disable    "0" | "1"   (S = cpuidle state index)
  *   xen/max_cstate            integer (Xen only)
+ *   mem/ADDR/offline          "1" soft-offlines the 4 KiB page at physical
+ *                             ADDR (0x...); one way: "0" is refused (EPERM),
+ *                             so hv_knob_undo of it fails and must not be
+ *                             attempted (hv_knob_one_way says so)
  * A backend answers -ENOTSUP for knobs it does not have. */
 #ifndef HV_BACKEND_H
 #define HV_BACKEND_H
@@ -43,6 +47,10 @@ typedef struct hv_backend_opts {
 	unsigned synth_vcpus;    /* synth backend: vCPUs per domain */
 	const char
 	    *pmu_events; /* comma-separated libpfm4 events, NULL = none */
+	/* kvm: libvirt connection URI for libvirt-managed guests; NULL =
+	 * $HVKIT_LIBVIRT_URI, else qemu:///system; "none" = never ask */
+	const char *libvirt_uri;
+	int libvirt_timeout_ms; /* 0 = $HVKIT_LIBVIRT_TIMEOUT_MS or 2000 */
 } hv_backend_opts;
 
 struct hv_backend_ops {
@@ -88,6 +96,9 @@ int hv_knob_set(hv_backend *b, const char *knob, const char *val,
                 hv_change *chg, hv_err *err);
 /* Write chg->old back. */
 int hv_knob_undo(hv_backend *b, const hv_change *chg, hv_err *err);
+/* 1 for knobs whose change cannot be undone (mem/ADDR/offline): journal
+ * them, never undo them (crash recovery skips them). */
+int hv_knob_one_way(const char *knob);
 
 /* Built-in ops tables. */
 extern const struct hv_backend_ops hv_kvm_ops;

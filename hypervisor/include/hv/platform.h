@@ -44,6 +44,16 @@ int hv_plat_qos_hold(hv_plat *p, int32_t latency_us, hv_err *err);
 void hv_plat_qos_release(hv_plat *p);
 int32_t hv_plat_qos_held(const hv_plat *p); /* -1 when none */
 
+/* The host's architecture ("x86_64", "aarch64": kernel.arch under the
+ * procfs root, else uname) and CPU model (x86 cpuinfo "model name"; on ARM
+ * the MIDR from sysfs regs/identification/midr_el1 or cpuinfo's "CPU
+ * implementer/part" lines, named as "ARM Neoverse-N1 r3p1"). Empty strings
+ * when unknown; never fails. */
+void hv_host_ident(const hv_env *env, char *arch, size_t alen, char *model,
+                   size_t mlen);
+/* An ARM MIDR_EL1 value as "ARM Cortex-A57 r1p3" (unknown parts by number). */
+void hv_midr_name(uint32_t midr, char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -50,6 +50,9 @@ typedef struct hv_dom_rate {
 	double ipc; /* when slots named instructions and cycles exist */
 	double mbm_total_Bps, mbm_local_Bps;
 	double watts; /* attributed package power */
+	/* KVM exits per second (hv_dom.kvm_*) */
+	double kvm_exits_ps, kvm_mmio_ps, kvm_io_ps, kvm_wait_ps, kvm_hvc_ps,
+	    kvm_irq_ps, kvm_signal_ps;
 	/* Parallel to the domain's arrays in the newer snapshot. */
 	hv_vcpu_rate *vcpu;
 	hv_net_rate *net;

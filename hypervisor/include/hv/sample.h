@@ -82,6 +82,7 @@ enum hv_src {
 	HV_SRC_RDT = 1u << 4,     /* resctrl or Xen PSR */
 	HV_SRC_PMU = 1u << 5,     /* perf events */
 	HV_SRC_NET = 1u << 6,     /* tap/vif statistics */
+	HV_SRC_LIBVIRT = 1u << 7, /* libvirt bulk domain stats (KVM) */
 };
 
 typedef struct hv_vcpu {
@@ -102,8 +103,11 @@ typedef struct hv_vcpu {
  * tx is the guest's rx. Xen's xentop prints the backend's side instead
  * (NETRX = what the guest sent); xentop-ng maps its columns accordingly. */
 typedef struct hv_net {
-	char name[HV_IFNAME_LEN]; /* tap0, vif3.0 */
+	char name[HV_IFNAME_LEN]; /* tap0, vif3.0; libvirt's alias (net1) when
+	                           * the NIC has no host device (user mode) */
 	uint32_t id;
+	char type[12]; /* libvirt's interface type ("ethernet", "user",
+	                * "bridge", "vhostuser", ...); "" unknown */
 	hv_u64 rx_bytes, rx_pkts, rx_errs, rx_drop;
 	hv_u64 tx_bytes, tx_pkts, tx_errs, tx_drop;
 } hv_net;
@@ -114,15 +118,22 @@ enum hv_blk_src {
 	HV_BLK_BLKBACK, /* Xen vbd (blkback) */
 	HV_BLK_TAPDISK, /* Xen tapdisk3 */
 	HV_BLK_QDISK,   /* Xen qdisk via QEMU */
+	HV_BLK_LIBVIRT, /* libvirt block stats (QEMU's, through libvirtd) */
 };
 
 typedef struct hv_blk {
-	char name[HV_DEVNAME_LEN]; /* drive-virtio-disk0, xvda, 51712 */
+	char name[HV_DEVNAME_LEN]; /* vda, drive-virtio-disk0, xvda, 51712 */
 	uint32_t id;
 	uint8_t src; /* enum hv_blk_src */
+	/* Requests of the guest's device. HV_BLK_PROCIO has none: syscall
+	 * counts of the QEMU process are not disk requests. */
 	hv_u64 rd_reqs, wr_reqs, fl_reqs, ds_reqs, oo_reqs;
-	hv_u64 rd_bytes, wr_bytes;  /* Xen: sectors * 512 */
+	/* Xen: sectors * 512; HV_BLK_PROCIO: bytes the QEMU process read
+	 * and wrote, all files (not one device) */
+	hv_u64 rd_bytes, wr_bytes;
 	hv_u64 rd_ns, wr_ns, fl_ns; /* total time spent, for latency */
+	hv_u64 capacity_b;          /* guest-visible size (libvirt) */
+	hv_u64 alloc_b;             /* host bytes allocated (libvirt) */
 } hv_blk;
 
 typedef struct hv_dom {
@@ -140,6 +151,15 @@ typedef struct hv_dom {
 	hv_u64 maxmem_kib; /* configured maximum */
 	hv_u64 target_kib; /* balloon target/actual */
 	hv_u64 rss_kib;    /* host resident (KVM) */
+	/* KVM: bytes the QEMU process read and wrote, all files (its
+	 * /proc/PID/io read_bytes, write_bytes): not one disk's */
+	hv_u64 io_rd_bytes, io_wr_bytes;
+	/* The guest's own view (virtio balloon statistics, libvirt) */
+	hv_u64 mem_avail_kib, mem_unused_kib, mem_usable_kib, mem_cache_kib;
+	uint32_t vmid; /* Proxmox VE VMID (QEMU -id), 0 = none */
+	/* Why the state is what it is: libvirt's reason ("user", "I/O
+	 * error", "booted"), or a doubt ("idle or paused: procfs only") */
+	char state_why[32];
 	uint32_t nr_vcpus; /* configured vCPUs (xentop VCPUS) */
 	uint32_t nr_vcpu;  /* entries in vcpu[] */
 	hv_vcpu *vcpu;
@@ -150,7 +170,18 @@ typedef struct hv_dom {
 	hv_u64 llc_bytes;       /* cache occupancy (resctrl/PSR) */
 	hv_u64 mbm_total_bytes; /* cumulative memory bandwidth counters */
 	hv_u64 mbm_local_bytes;
-	hv_u64 energy_uj;       /* attributed energy, cumulative (collector) */
+	hv_u64 energy_uj; /* attributed energy, cumulative (collector) */
+	/* KVM's own exit counters for the VM, summed over its vCPUs, from
+	 * debugfs kvm/PID-FD/ (the kvm_stat names; they differ by arch):
+	 * exits            x86 exits; arm64 exits
+	 * mmio             x86 mmio_exits; arm64 mmio_exit_user+_kernel
+	 * io               x86 io_exits (port I/O; none on arm64)
+	 * wait             x86 halt_exits; arm64 wfi_exit_stat+wfe_exit_stat
+	 * hvc              arm64 hvc_exit_stat (hypercalls, PSCI)
+	 * irq              x86 irq_exits (none on arm64)
+	 * signal           signal_exits (both) */
+	hv_u64 kvm_exits, kvm_mmio_exits, kvm_io_exits, kvm_wait_exits;
+	hv_u64 kvm_hvc_exits, kvm_irq_exits, kvm_signal_exits;
 	uint32_t sources;       /* hv_src bits that fed this sample */
 	uint32_t stale;         /* hv_src bits that missed their deadline */
 	char note[HV_NOTE_LEN]; /* why data is missing/stale, for display */
@@ -185,8 +216,45 @@ typedef struct hv_pcpu {
 	hv_pstate pstate[HV_PSTATE_MAX];
 	uint32_t nr_cstate;
 	hv_cstate cstate[HV_CSTATE_MAX];
-	hv_u64 ce_count; /* corrected hardware errors attributed here */
+	/* Machine checks reported by this CPU's banks since the source opened
+	 * (Linux: mce:mce_record tracepoint; Xen: forwarded MCA records).
+	 * Unsupported without a source; a real 0 when it is read. */
+	hv_u64 ce_count;    /* corrected */
+	hv_u64 ue_count;    /* uncorrected that the host survived (UCNA/SRAO) */
+	hv_u64 last_err_ns; /* CLOCK_MONOTONIC of the last one; notyet: none */
+	int32_t last_bank;  /* bank of the last one, -1 none */
+	/* ACPI CPPC (cpuN/acpi_cppc, arm64 servers under cppc_cpufreq; some
+	 * x86): abstract performance levels, and the feedback counters whose
+	 * delivered/reference ratio gives the clock actually delivered. */
+	hv_u64 cppc_highest_perf, cppc_nominal_perf, cppc_lowest_perf;
+	hv_u64 cppc_fb_ref, cppc_fb_del; /* feedback_ctrs "ref:R del:D" */
+	uint32_t cppc_ref_khz; /* clock at reference_perf, 0 unknown */
 } hv_pcpu;
+
+/* A physical page that had errors or was taken out of service. */
+enum hv_page_state {
+	HV_PAGE_ONLINE = 0,
+	HV_PAGE_SOFT_OFFLINE, /* Linux: poisoned after soft_offline_page */
+	HV_PAGE_XEN_OFFLINE,  /* Xen: offlined (xc_mark_page_offline) */
+	HV_PAGE_XEN_PENDING,  /* Xen: offline pending (page still in use) */
+	HV_PAGE_UNKNOWN,      /* state source unreadable (see reason) */
+};
+
+typedef struct hv_page {
+	uint64_t addr;    /* physical address of the 4 KiB page */
+	uint64_t ce, ue;  /* errors with an address on this page */
+	uint64_t last_ns; /* CLOCK_MONOTONIC of the last error, 0 none */
+	uint8_t state;    /* enum hv_page_state */
+	char reason[48];  /* who offlined it or why the state is unknown */
+} hv_page;
+
+/* EDAC per-DIMM (dimmN/) or per-csrow (csrowN/, older drivers) counts,
+ * extended past the kernel's 32-bit wrap. */
+typedef struct hv_dimm {
+	char name[24];  /* "mc0/dimm1", "mc1/csrow0" */
+	char label[32]; /* dimm_label / ch0_dimm_label, sanitised */
+	hv_u64 ce, ue;
+} hv_dimm;
 
 typedef struct hv_rapl {
 	char name[32]; /* "package-0", "dram" */
@@ -202,9 +270,11 @@ typedef struct hv_host {
 	char backend[16]; /* "kvm", "xen", "replay", "synth" */
 	char hv_version[32];
 	char idle_driver[24], idle_governor[24];
+	char arch[16];      /* "x86_64", "aarch64"; "" unknown */
+	char cpu_model[64]; /* "AMD EPYC 7763", "ARM Neoverse-N1 r3p1" */
 	hv_u64 uptime_ns;
 	hv_u64 mem_total_kib, mem_free_kib;
-	uint32_t cpu_khz; /* nominal, 0 unknown */
+	uint32_t cpu_khz; /* nominal, 0 unknown (never a timer rate) */
 	uint32_t nr_pcpu;
 	hv_pcpu *pcpu;
 	uint32_t nr_rapl;
@@ -214,6 +284,20 @@ typedef struct hv_host {
 	char hw_note
 	    [HV_NOTE_LEN]; /* e.g. "no hardware counters: software events" */
 	hv_u64 ce_total;   /* corrected errors, host total */
+	/* Why there are no P-states / C-states at all ("" when there are, or
+	 * when nothing is known), e.g. Xen on ARM, a board with no cpufreq. */
+	char freq_note[HV_NOTE_LEN + 32];
+	char idle_note[HV_NOTE_LEN + 32];
+	hv_u64 ue_total; /* EDAC uncorrected, host total */
+	uint32_t nr_dimm;
+	hv_dimm *dimm;
+	/* Pages with errors: HV_OK means the list is complete for the source's
+	 * life; otherwise why there is no list (no source, no privilege). */
+	uint8_t page_why;
+	uint32_t nr_page;
+	hv_page *page;
+	hv_u64 mce_lost; /* records the source lost (ring overflow) */
+	char ras_note[HV_NOTE_LEN]; /* e.g. "mce tracepoint: not permitted" */
 } hv_host;
 
 /* ---- Snapshot handle ---- */

@@ -55,6 +55,8 @@ struct hv_kvm_cmd {
 	char qmp_path[HV_KVM_PATH_LEN]; /* a QMP unix socket, "" none */
 	bool qmp_pretty;                /* -qmp-pretty: multi-line JSON */
 	bool libvirt;                   /* monitor held by libvirtd */
+	uint32_t vmid;                  /* Proxmox VE -id VMID, 0 none */
+	bool balloon;                   /* has a virtio-balloon device */
 };
 
 /* Parse a NUL-separated /proc/PID/cmdline of len bytes. Returns 0, or
@@ -68,8 +70,16 @@ int hv_kvm_parse_size_kib(const char *s, uint64_t *kib);
 /* Is this comm or exe basename a QEMU system emulator? */
 bool hv_kvm_is_qemu_name(const char *name);
 
-/* "CPU 3/KVM", "CPU 0/TCG" -> 3 / 0; -1 when not a vCPU thread. */
+/* vCPU thread names -> index, -1 when not a vCPU thread: QEMU "CPU 3/KVM"
+ * (and "/TCG"), kvmtool "kvm-vcpu-3", crosvm "crosvm_vcpu3", Firecracker
+ * "fc_vcpu 3", Cloud Hypervisor "vcpu3". */
 int hv_kvm_vcpu_index(const char *comm);
+
+/* Name of a non-QEMU VMM's domain from its NUL-separated command line:
+ * the value of --name / --id / --vm-name (sanitised), else
+ * "<basename of argv[0]>-<pid>". */
+void hv_kvm_vmm_name(const char *buf, size_t len, uint32_t pid, char *out,
+                     size_t olen);
 
 /* Domain key from pid and start time: unique for (pid, starttime), mixed so
  * that it looks like a hash (the packing is injective, the mixer a
@@ -159,6 +169,11 @@ uint64_t hv_kvm_now_ns(void); /* CLOCK_MONOTONIC */
 void hv_kvm_set_hook(void *priv, void (*fn)(void *arg, int phase), void *arg);
 /* Tests: the oldest affinity shown, in ms (default HV_KVM_AFF_MAX_MS). */
 void hv_kvm_set_aff_max_ms(void *priv, unsigned ms);
+/* Tests: use this libvirt table (a reference is taken; NULL allowed) and
+ * status instead of a libvirt source, from the next sample on. */
+struct hv_lv_tab;
+void hv_kvm_set_libvirt(void *priv, struct hv_lv_tab *t, int status,
+                        const char *why);
 /* File descriptors the backend keeps open between samples. */
 unsigned hv_kvm_cached_fds(const void *priv);
 

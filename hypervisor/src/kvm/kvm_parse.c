@@ -160,15 +160,65 @@ bool hv_kvm_is_qemu_name(const char *name)
 
 int hv_kvm_vcpu_index(const char *comm)
 {
-	char *end;
-	unsigned long v;
+	/* QEMU "CPU 3/KVM"; kvmtool "kvm-vcpu-3"; crosvm "crosvm_vcpu3";
+	 * Firecracker "fc_vcpu 3"; Cloud Hypervisor "vcpu3". */
+	static const struct {
+		const char *pre;
+		char end; /* what follows the number */
+	} pats[] = {{"CPU ", '/'},
+	            {"kvm-vcpu-", '\0'},
+	            {"crosvm_vcpu", '\0'},
+	            {"fc_vcpu ", '\0'},
+	            {"vcpu", '\0'}};
 
-	if (strncmp(comm, "CPU ", 4) != 0 || !isdigit((unsigned char)comm[4]))
-		return -1;
-	v = strtoul(comm + 4, &end, 10);
-	if (*end != '/' || v > 65535)
-		return -1;
-	return (int)v;
+	for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+		size_t pl = strlen(pats[i].pre);
+		char *end;
+		unsigned long v;
+
+		if (strncmp(comm, pats[i].pre, pl) != 0 ||
+		    !isdigit((unsigned char)comm[pl]))
+			continue;
+		v = strtoul(comm + pl, &end, 10);
+		if (*end != pats[i].end || v > 65535)
+			return -1;
+		return (int)v;
+	}
+	return -1;
+}
+
+void hv_kvm_vmm_name(const char *buf, size_t len, uint32_t pid, char *out,
+                     size_t olen)
+{
+	static const char *const keys[] = {"--name", "--id", "--vm-name"};
+	const char *argv0 = buf, *base, *p = buf, *e = buf + len;
+
+	/* "--name X" or "--name=X" (kvmtool, crosvm, Cloud Hypervisor's
+	 * --api-socket has no name), Firecracker "--id X". */
+	while (p < e) {
+		size_t l = strnlen(p, (size_t)(e - p));
+		const char *next = p + l + 1;
+
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			size_t kl = strlen(keys[i]);
+			const char *v = NULL;
+
+			if (l == kl && !memcmp(p, keys[i], kl) && next < e)
+				v = next;
+			else if (l > kl + 1 && !memcmp(p, keys[i], kl) &&
+			         p[kl] == '=')
+				v = p + kl + 1;
+			if (v && *v) {
+				hv_sanitize_name(out, olen, v, strlen(v));
+				if (out[0])
+					return;
+			}
+		}
+		p = next;
+	}
+	base = len ? strrchr(argv0, '/') : NULL;
+	base = base ? base + 1 : argv0;
+	snprintf(out, olen, "%.32s-%u", len && *base ? base : "vmm", pid);
 }
 
 uint64_t hv_kvm_key(uint32_t pid, uint64_t starttime)
@@ -336,173 +386,247 @@ static bool is_libvirt_path(const char *p)
 	return strstr(p, "/libvirt/") != NULL;
 }
 
-int hv_kvm_parse_cmdline(const char *buf, size_t len, struct hv_kvm_cmd *c)
-{
-	const char *args[4096];
-	size_t nargs = 0, i = 0;
+/* What the option handlers share while one command line is parsed. */
+struct cmd_ctx {
+	struct hv_kvm_cmd *c;
 	struct chardev cdev[MAX_CHARDEV];
-	size_t ncdev = 0;
+	size_t ncdev;
 	char monitor_cdev[8][64];
-	size_t nmon = 0;
+	size_t nmon;
 	char key[64], val[1024];
 	struct opt_iter it;
-	bool have_m = false;
+};
 
-	memset(c, 0, sizeof(*c));
-	c->smp = 1;
-	c->mem_kib = 128 * 1024; /* QEMU's default machine RAM */
-	if (len == 0)
-		return -EINVAL;
-	/* Split on NULs; a last argument without its NUL still counts. */
-	while (i < len && nargs < sizeof(args) / sizeof(args[0])) {
-		const char *a = buf + i;
-		size_t l = strnlen(a, len - i);
-		if (i + l >= len)
-			break; /* unterminated tail: ignore (buffer is ours) */
-		args[nargs++] = a;
-		i += l + 1;
+static bool ctx_next(struct cmd_ctx *x, const char *implied)
+{
+	return opt_next(&x->it, implied, x->key, sizeof(x->key), x->val,
+	                sizeof(x->val));
+}
+
+static void opt_name(struct cmd_ctx *x, const char *o, const char *v)
+{
+	(void)o;
+	opt_begin(&x->it, v);
+	while (ctx_next(x, "guest"))
+		if (strcmp(x->key, "guest") == 0)
+			hv_sanitize_name(x->c->name, sizeof(x->c->name), x->val,
+			                 strlen(x->val));
+}
+
+static void opt_uuid(struct cmd_ctx *x, const char *o, const char *v)
+{
+	(void)o;
+	if (strlen(v) != 36 || !valid_uuid(v))
+		return;
+	for (int k = 0; k < 36; k++)
+		x->c->uuid[k] = (char)tolower((unsigned char)v[k]);
+	x->c->uuid[36] = '\0';
+}
+
+static void opt_m(struct cmd_ctx *x, const char *o, const char *v)
+{
+	uint64_t kib;
+
+	(void)o;
+	opt_begin(&x->it, v);
+	while (ctx_next(x, "size")) {
+		if (strcmp(x->key, "size") == 0 &&
+		    !hv_kvm_parse_size_kib(x->val, &kib))
+			x->c->mem_kib = kib;
+		else if (strcmp(x->key, "maxmem") == 0 &&
+		         !hv_kvm_parse_size_kib(x->val, &kib))
+			x->c->maxmem_kib = kib;
 	}
-	if (nargs == 0)
-		return -EINVAL;
-	for (i = 1; i < nargs; i++) {
-		const char *o = args[i];
-		const char *v = i + 1 < nargs ? args[i + 1] : NULL;
+}
 
-		if (o[0] != '-')
+static void opt_smp(struct cmd_ctx *x, const char *o, const char *v)
+{
+	uint64_t cpus = 0, prod = 1, n;
+	bool topo = false;
+
+	(void)o;
+	opt_begin(&x->it, v);
+	while (ctx_next(x, "cpus")) {
+		if (hv_parse_u64(x->val, &n) || n == 0 || n > 65536)
 			continue;
-		o += (o[1] == '-') ? 2 : 1; /* QEMU accepts -opt and --opt */
-		if (!v)
-			break;
-		if (strcmp(o, "name") == 0) {
-			opt_begin(&it, v);
-			while (opt_next(&it, "guest", key, sizeof(key), val,
-			                sizeof(val)))
-				if (strcmp(key, "guest") == 0)
-					hv_sanitize_name(c->name,
-					                 sizeof(c->name), val,
-					                 strlen(val));
-			i++;
-		} else if (strcmp(o, "uuid") == 0) {
-			if (strlen(v) == 36 && valid_uuid(v)) {
-				for (int k = 0; k < 36; k++)
-					c->uuid[k] =
-					    (char)tolower((unsigned char)v[k]);
-				c->uuid[36] = '\0';
-			}
-			i++;
-		} else if (strcmp(o, "m") == 0) {
-			uint64_t kib;
-			opt_begin(&it, v);
-			while (opt_next(&it, "size", key, sizeof(key), val,
-			                sizeof(val))) {
-				if (strcmp(key, "size") == 0 &&
-				    !hv_kvm_parse_size_kib(val, &kib)) {
-					c->mem_kib = kib;
-					have_m = true;
-				} else if (strcmp(key, "maxmem") == 0 &&
-				           !hv_kvm_parse_size_kib(val, &kib)) {
-					c->maxmem_kib = kib;
-				}
-			}
-			i++;
-		} else if (strcmp(o, "smp") == 0) {
-			uint64_t cpus = 0, prod = 1, x;
-			bool topo = false;
-			opt_begin(&it, v);
-			while (opt_next(&it, "cpus", key, sizeof(key), val,
-			                sizeof(val))) {
-				if (hv_parse_u64(val, &x) || x == 0 ||
-				    x > 65536)
-					continue;
-				if (strcmp(key, "cpus") == 0) {
-					cpus = x;
-				} else if (strcmp(key, "sockets") == 0 ||
-				           strcmp(key, "dies") == 0 ||
-				           strcmp(key, "clusters") == 0 ||
-				           strcmp(key, "cores") == 0 ||
-				           strcmp(key, "threads") == 0) {
-					prod *= x;
-					topo = true;
-				}
-			}
-			if (cpus)
-				c->smp = (uint32_t)cpus;
-			else if (topo && prod <= 65536)
-				c->smp = (uint32_t)prod;
-			i++;
-		} else if (strcmp(o, "qmp") == 0 ||
-		           strcmp(o, "qmp-pretty") == 0) {
-			if (strncmp(v, "unix:", 5) == 0 && !c->qmp_path[0]) {
-				opt_begin(&it, v + 5);
-				if (opt_next(&it, "path", key, sizeof(key), val,
-				             sizeof(val)) &&
-				    strlen(val) < sizeof(c->qmp_path)) {
-					snprintf(c->qmp_path,
-					         sizeof(c->qmp_path), "%s",
-					         val);
-					c->qmp_pretty =
-					    strcmp(o, "qmp-pretty") == 0;
-				}
-			}
-			i++;
-		} else if (strcmp(o, "chardev") == 0) {
-			struct chardev cd = {0};
-			bool sock = false;
-			opt_begin(&it, v);
-			while (opt_next(&it, "backend", key, sizeof(key), val,
-			                sizeof(val))) {
-				if (strcmp(key, "backend") == 0)
-					sock = strcmp(val, "socket") == 0;
-				else if (strcmp(key, "id") == 0)
-					snprintf(cd.id, sizeof(cd.id), "%s",
-					         val);
-				else if (strcmp(key, "path") == 0 &&
-				         strlen(val) < sizeof(cd.path))
-					snprintf(cd.path, sizeof(cd.path), "%s",
-					         val);
-				else if (strcmp(key, "fd") == 0)
-					cd.fd = true;
-			}
-			if (sock && cd.id[0] && ncdev < MAX_CHARDEV)
-				cdev[ncdev++] = cd;
-			i++;
-		} else if (strcmp(o, "mon") == 0) {
-			char chr[64] = "";
-			bool control = false;
-			opt_begin(&it, v);
-			while (opt_next(&it, "chardev", key, sizeof(key), val,
-			                sizeof(val))) {
-				if (strcmp(key, "chardev") == 0)
-					snprintf(chr, sizeof(chr), "%s", val);
-				else if (strcmp(key, "mode") == 0)
-					control = strcmp(val, "control") == 0;
-			}
-			if (control && chr[0] && nmon < 8)
-				snprintf(monitor_cdev[nmon++],
-				         sizeof(monitor_cdev[0]), "%s", chr);
-			i++;
+		if (strcmp(x->key, "cpus") == 0) {
+			cpus = n;
+		} else if (strcmp(x->key, "sockets") == 0 ||
+		           strcmp(x->key, "dies") == 0 ||
+		           strcmp(x->key, "clusters") == 0 ||
+		           strcmp(x->key, "cores") == 0 ||
+		           strcmp(x->key, "threads") == 0) {
+			prod *= n;
+			topo = true;
 		}
 	}
-	(void)have_m;
-	if (!c->maxmem_kib || c->maxmem_kib < c->mem_kib)
-		c->maxmem_kib = c->mem_kib;
-	/* A -mon in control mode on a socket chardev is QMP too. */
-	for (size_t m = 0; m < nmon; m++) {
-		for (size_t d = 0; d < ncdev; d++) {
-			if (strcmp(cdev[d].id, monitor_cdev[m]) != 0)
+	if (cpus)
+		x->c->smp = (uint32_t)cpus;
+	else if (topo && prod <= 65536)
+		x->c->smp = (uint32_t)prod;
+}
+
+static void opt_qmp(struct cmd_ctx *x, const char *o, const char *v)
+{
+	struct hv_kvm_cmd *c = x->c;
+
+	if (strncmp(v, "unix:", 5) != 0 || c->qmp_path[0])
+		return;
+	opt_begin(&x->it, v + 5);
+	if (ctx_next(x, "path") && strlen(x->val) < sizeof(c->qmp_path)) {
+		snprintf(c->qmp_path, sizeof(c->qmp_path), "%s", x->val);
+		c->qmp_pretty = strcmp(o, "qmp-pretty") == 0;
+	}
+}
+
+static void opt_chardev(struct cmd_ctx *x, const char *o, const char *v)
+{
+	struct chardev cd = {0};
+	bool sock = false;
+
+	(void)o;
+	opt_begin(&x->it, v);
+	while (ctx_next(x, "backend")) {
+		if (strcmp(x->key, "backend") == 0)
+			sock = strcmp(x->val, "socket") == 0;
+		else if (strcmp(x->key, "id") == 0)
+			snprintf(cd.id, sizeof(cd.id), "%s", x->val);
+		else if (strcmp(x->key, "path") == 0 &&
+		         strlen(x->val) < sizeof(cd.path))
+			snprintf(cd.path, sizeof(cd.path), "%s", x->val);
+		else if (strcmp(x->key, "fd") == 0)
+			cd.fd = true;
+	}
+	if (sock && cd.id[0] && x->ncdev < MAX_CHARDEV)
+		x->cdev[x->ncdev++] = cd;
+}
+
+static void opt_mon(struct cmd_ctx *x, const char *o, const char *v)
+{
+	char chr[64] = "";
+	bool control = false;
+
+	(void)o;
+	opt_begin(&x->it, v);
+	while (ctx_next(x, "chardev")) {
+		if (strcmp(x->key, "chardev") == 0)
+			snprintf(chr, sizeof(chr), "%s", x->val);
+		else if (strcmp(x->key, "mode") == 0)
+			control = strcmp(x->val, "control") == 0;
+	}
+	if (control && chr[0] && x->nmon < 8)
+		snprintf(x->monitor_cdev[x->nmon++], sizeof(x->monitor_cdev[0]),
+		         "%s", chr);
+}
+
+/* Proxmox VE: -id VMID. */
+static void opt_id(struct cmd_ctx *x, const char *o, const char *v)
+{
+	uint64_t id;
+
+	(void)o;
+	if (hv_parse_u64(v, &id) == 0 && id > 0 && id <= UINT32_MAX)
+		x->c->vmid = (uint32_t)id;
+}
+
+/* A virtio balloon (-device virtio-balloon-pci,... or libvirt's JSON
+ * {"driver":"virtio-balloon-pci",...}): without QMP or libvirt its
+ * current size is unknown; without one it is the -m size. */
+static void opt_device(struct cmd_ctx *x, const char *o, const char *v)
+{
+	(void)o;
+	if (strstr(v, "virtio-balloon"))
+		x->c->balloon = true;
+}
+
+static const struct {
+	const char *opt;
+	void (*fn)(struct cmd_ctx *x, const char *o, const char *v);
+} cmd_opts[] = {
+    {"name", opt_name},       {"uuid", opt_uuid}, {"m", opt_m},
+    {"smp", opt_smp},         {"qmp", opt_qmp},   {"qmp-pretty", opt_qmp},
+    {"chardev", opt_chardev}, {"mon", opt_mon},   {"id", opt_id},
+    {"device", opt_device},
+};
+
+/* A -mon in control mode on a socket chardev is QMP too; one passed as fd
+ * or under .../libvirt/... is libvirtd's. */
+static void resolve_monitor(struct cmd_ctx *x)
+{
+	struct hv_kvm_cmd *c = x->c;
+
+	for (size_t m = 0; m < x->nmon; m++) {
+		for (size_t d = 0; d < x->ncdev; d++) {
+			const struct chardev *cd = &x->cdev[d];
+			if (strcmp(cd->id, x->monitor_cdev[m]) != 0)
 				continue;
-			if (cdev[d].fd || is_libvirt_path(cdev[d].path)) {
+			if (cd->fd || is_libvirt_path(cd->path))
 				c->libvirt = true;
-			} else if (cdev[d].path[0] && !c->qmp_path[0]) {
+			else if (cd->path[0] && !c->qmp_path[0])
 				snprintf(c->qmp_path, sizeof(c->qmp_path), "%s",
-				         cdev[d].path);
-			}
+				         cd->path);
 		}
 	}
 	if (c->qmp_path[0] && is_libvirt_path(c->qmp_path)) {
 		c->libvirt = true;
 		c->qmp_path[0] = '\0';
 	}
+}
+
+/* Split on NULs; a last argument without its NUL is ignored (the buffer
+ * is ours, the tail was cut). */
+static size_t split_args(const char *buf, size_t len, const char **args,
+                         size_t max)
+{
+	size_t n = 0, i = 0;
+
+	while (i < len && n < max) {
+		const char *a = buf + i;
+		size_t l = strnlen(a, len - i);
+		if (i + l >= len)
+			break;
+		args[n++] = a;
+		i += l + 1;
+	}
+	return n;
+}
+
+int hv_kvm_parse_cmdline(const char *buf, size_t len, struct hv_kvm_cmd *c)
+{
+	const char *args[4096];
+	struct cmd_ctx *x;
+	size_t nargs;
+
+	memset(c, 0, sizeof(*c));
+	c->smp = 1;
+	c->mem_kib = 128 * 1024; /* QEMU's default machine RAM */
+	if (len == 0)
+		return -EINVAL;
+	nargs = split_args(buf, len, args, sizeof(args) / sizeof(args[0]));
+	if (nargs == 0)
+		return -EINVAL;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->c = c;
+	for (size_t i = 1; i + 1 < nargs; i++) {
+		const char *o = args[i];
+		if (o[0] != '-')
+			continue;
+		o += (o[1] == '-') ? 2 : 1; /* QEMU accepts -opt and --opt */
+		for (size_t k = 0; k < sizeof(cmd_opts) / sizeof(cmd_opts[0]);
+		     k++) {
+			if (strcmp(o, cmd_opts[k].opt) == 0) {
+				cmd_opts[k].fn(x, o, args[i + 1]);
+				i++; /* the value was consumed */
+				break;
+			}
+		}
+	}
+	if (!c->maxmem_kib || c->maxmem_kib < c->mem_kib)
+		c->maxmem_kib = c->mem_kib;
+	resolve_monitor(x);
+	free(x);
 	return 0;
 }
 

@@ -114,6 +114,10 @@ int plat_cpu_discover(hv_plat *p, hv_err *err)
 			p->cpu_khz = (uint32_t)khz;
 		break;
 	}
+	/* No base_frequency (cppc_cpufreq on arm64): CPPC's nominal_freq. */
+	for (unsigned i = 0; i < n && !p->cpu_khz; i++)
+		if (p->cpu[i].present && p->cpu[i].cppc_nom_khz)
+			p->cpu_khz = p->cpu[i].cppc_nom_khz;
 out:
 	free(bits);
 	return rc;
@@ -208,10 +212,10 @@ int plat_cpu_sample(hv_plat *p, hv_snap *s, hv_host *h, hv_err *err)
 		/* procstat.c fills these for CPUs that have a line. */
 		pc->busy_ns = hv_na(HV_NA_UNAVAILABLE);
 		pc->idle_ns = hv_na(HV_NA_UNAVAILABLE);
-		/* No kernel file attributes corrected errors to a CPU (EDAC
-		 * counts per memory controller; MCE per-bank counts go to
-		 * mcelog/rasdaemon, not sysfs). */
-		pc->ce_count = hv_na(HV_NA_UNSUPPORTED);
+		/* No sysfs file counts errors per CPU: mce.c fills these
+		 * from the tracepoint when it is open. */
+		pc->ce_count = pc->ue_count = hv_na(HV_NA_UNSUPPORTED);
+		pc->last_err_ns = hv_na(HV_NA_UNSUPPORTED);
 		plat_cpufreq_sample(p, i, pc);
 		plat_cpuidle_sample(p, i, pc);
 	}

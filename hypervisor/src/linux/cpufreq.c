@@ -29,11 +29,95 @@ static void read_static(const hv_plat *p, unsigned cpu, const char *file,
 		dst[0] = '\0';
 }
 
+static hv_u64 cppc_u64(const hv_plat *p, unsigned cpu, const char *file)
+{
+	char path[PATH_MAX];
+
+	if (plat_path(p, HV_ROOT_SYS, path, sizeof(path),
+	              HV_PLAT_CPUDIR "/cpu%u/acpi_cppc/%s", cpu, file))
+		return hv_na(HV_NA_ERROR);
+	return plat_u64(path, HV_NA_UNSUPPORTED);
+}
+
+/* cpuN/acpi_cppc: present under cppc_cpufreq (arm64 ACPI servers) and on
+ * x86 with CPPC. nominal_freq is in MHz; the feedback counters' reference
+ * counter runs at reference_perf, so its clock is nominal_freq scaled by
+ * reference_perf / nominal_perf. */
+static void cppc_discover(hv_plat *p, unsigned cpu)
+{
+	plat_cpu *c = &p->cpu[cpu];
+	char path[PATH_MAX];
+	hv_u64 ref, mhz;
+
+	c->has_cppc = 0;
+	c->cppc_ref_khz = c->cppc_nom_khz = 0;
+	if (plat_path(p, HV_ROOT_SYS, path, sizeof(path),
+	              HV_PLAT_CPUDIR "/cpu%u/acpi_cppc", cpu) ||
+	    !plat_has(path))
+		return;
+	c->has_cppc = 1;
+	c->cppc_high = cppc_u64(p, cpu, "highest_perf");
+	c->cppc_nom = cppc_u64(p, cpu, "nominal_perf");
+	c->cppc_low = cppc_u64(p, cpu, "lowest_perf");
+	ref = cppc_u64(p, cpu, "reference_perf");
+	mhz = cppc_u64(p, cpu, "nominal_freq");
+	if (!hv_ok(mhz) || mhz.v == 0 || mhz.v > UINT32_MAX / 1000)
+		return;
+	c->cppc_nom_khz = (uint32_t)(mhz.v * 1000);
+	/* reference_perf is optional: absent, the counter runs at nominal. */
+	if (!hv_ok(ref) || !hv_ok(c->cppc_nom) || !c->cppc_nom.v)
+		c->cppc_ref_khz = c->cppc_nom_khz;
+	else if (ref.v <= c->cppc_nom.v)
+		c->cppc_ref_khz =
+		    (uint32_t)(mhz.v * 1000 * ref.v / c->cppc_nom.v);
+}
+
+static void cppc_sample(hv_plat *p, unsigned cpu, hv_pcpu *pc)
+{
+	const plat_cpu *c = &p->cpu[cpu];
+	char path[PATH_MAX], buf[128];
+	uint64_t r, d;
+
+	pc->cppc_highest_perf = pc->cppc_nominal_perf = pc->cppc_lowest_perf =
+	    pc->cppc_fb_ref = pc->cppc_fb_del = hv_na(HV_NA_UNSUPPORTED);
+	pc->cppc_ref_khz = 0;
+	if (!c->has_cppc)
+		return;
+	pc->cppc_highest_perf = c->cppc_high;
+	pc->cppc_nominal_perf = c->cppc_nom;
+	pc->cppc_lowest_perf = c->cppc_low;
+	pc->cppc_ref_khz = c->cppc_ref_khz;
+	if (plat_path(p, HV_ROOT_SYS, path, sizeof(path),
+	              HV_PLAT_CPUDIR "/cpu%u/acpi_cppc/feedback_ctrs", cpu))
+		return;
+	/* Reading it asks the CPU (an IPI; EIO/EBUSY while it sleeps). */
+	int rc = hv_read_str(path, buf, sizeof(buf), NULL);
+	if (rc) {
+		pc->cppc_fb_ref = pc->cppc_fb_del =
+		    hv_na(plat_why(rc, HV_NA_UNSUPPORTED));
+		return;
+	}
+	/* "ref:R del:D" */
+	char *del = strstr(buf, " del:");
+	if (strncmp(buf, "ref:", 4) || !del) {
+		pc->cppc_fb_ref = pc->cppc_fb_del = hv_na(HV_NA_ERROR);
+		return;
+	}
+	*del = '\0';
+	if (hv_parse_u64(buf + 4, &r) || hv_parse_u64(del + 5, &d)) {
+		pc->cppc_fb_ref = pc->cppc_fb_del = hv_na(HV_NA_ERROR);
+		return;
+	}
+	pc->cppc_fb_ref = hv_val(r);
+	pc->cppc_fb_del = hv_val(d);
+}
+
 void plat_cpufreq_discover(hv_plat *p, unsigned cpu)
 {
 	plat_cpu *c = &p->cpu[cpu];
 	char path[PATH_MAX];
 
+	cppc_discover(p, cpu);
 	c->has_freq = 0;
 	snprintf(c->fdir, sizeof(c->fdir), "cpu%u/cpufreq", cpu);
 	if (plat_path(p, HV_ROOT_SYS, path, sizeof(path), HV_PLAT_CPUDIR "/%s",
@@ -113,6 +197,7 @@ void plat_cpufreq_sample(hv_plat *p, unsigned cpu, hv_pcpu *pc)
 
 	pc->governor[0] = pc->driver[0] = pc->epp[0] = '\0';
 	pc->nr_pstate = 0;
+	cppc_sample(p, cpu, pc);
 	if (!c->has_freq) {
 		pc->cur_khz = pc->min_khz = pc->max_khz = pc->hw_min_khz =
 		    pc->hw_max_khz = hv_na(HV_NA_UNSUPPORTED);

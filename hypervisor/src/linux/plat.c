@@ -94,10 +94,13 @@ int hv_plat_open(const hv_env *env, hv_plat **out, hv_err *err)
 	p->clk_tck = sysconf(_SC_CLK_TCK);
 	if (p->clk_tck <= 0)
 		p->clk_tck = 100;
+	hv_host_ident(env, p->arch, sizeof(p->arch), p->cpu_model,
+	              sizeof(p->cpu_model));
 	if ((rc = plat_cpu_discover(p, err)) ||
 	    (rc = plat_rapl_discover(p, err)) ||
 	    (rc = plat_edac_discover(p, err)))
 		goto out;
+	plat_mce_open(p);
 	*out = p;
 	p = NULL;
 out:
@@ -112,11 +115,38 @@ void hv_plat_close(hv_plat *p)
 	hv_plat_qos_release(p);
 	if (p->stat_fd >= 0)
 		close(p->stat_fd);
+	plat_mce_close(p);
 	plat_cpu_free(p);
 	free(p->statbuf);
 	free(p->rapl);
 	free(p->mc);
+	free(p->mcc);
+	free(p->dimm);
 	free(p);
+}
+
+/* A host with no cpufreq or no cpuidle at all is normal (QEMU's virt board
+ * has neither: no OPP table, no CPPC, no PSCI idle states); say so. */
+static void plat_notes(const hv_plat *p, hv_host *h)
+{
+	int freq = 0, idle = 0;
+
+	for (uint32_t i = 0; i < p->ncpu; i++) {
+		freq |= p->cpu[i].has_freq;
+		idle |= p->cpu[i].nstate > 0;
+	}
+	h->freq_note[0] = h->idle_note[0] = '\0';
+	if (!freq)
+		snprintf(h->freq_note, sizeof(h->freq_note),
+		         "no cpufreq driver: the firmware describes no "
+		         "P-states (no ACPI _PSS or CPPC, no OPP table or "
+		         "SCMI performance domain)");
+	if (!idle)
+		snprintf(h->idle_note, sizeof(h->idle_note),
+		         "no cpuidle states (driver %s): the firmware "
+		         "describes none beyond the architecture's wait "
+		         "(WFI / HLT)",
+		         h->idle_driver[0] ? h->idle_driver : "none");
 }
 
 int hv_plat_sample(hv_plat *p, hv_snap *s, hv_err *err)
@@ -136,8 +166,12 @@ int hv_plat_sample(hv_plat *p, hv_snap *s, hv_err *err)
 	plat_cpuidle_global(p, h);
 	if ((rc = plat_rapl_sample(p, s, h, err)) < 0)
 		return rc;
-	plat_edac_sample(p, h);
+	plat_edac_sample(p, s, h);
+	plat_mce_sample(p, s);
 	h->cpu_khz = p->cpu_khz;
+	plat_notes(p, h);
+	snprintf(h->arch, sizeof(h->arch), "%s", p->arch);
+	snprintf(h->cpu_model, sizeof(h->cpu_model), "%s", p->cpu_model);
 	return 0;
 }
 
@@ -220,6 +254,8 @@ int hv_plat_knob_get(hv_plat *p, const char *knob, char *val, size_t len,
 	hv_knob k;
 	int rc;
 
+	if (!strncmp(knob, "mem/", 4))
+		return plat_mem_knob_get(p, knob, val, len, err);
 	if (parse_knob(knob, &k, &rest))
 		return hv_err_set(err, ENOTSUP, "%s: no such knob", knob);
 	cpu = k.cpu;
@@ -244,6 +280,8 @@ int hv_plat_knob_set(hv_plat *p, const char *knob, const char *val, hv_err *err)
 
 	if (!val)
 		return hv_err_set(err, EINVAL, "%s: no value", knob);
+	if (!strncmp(knob, "mem/", 4))
+		return plat_mem_knob_set(p, knob, val, err);
 	if (parse_knob(knob, &k, &rest))
 		return hv_err_set(err, ENOTSUP, "%s: no such knob", knob);
 	cpu = k.cpu;

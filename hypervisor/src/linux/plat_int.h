@@ -35,6 +35,10 @@ typedef struct plat_cpu {
 	char freqs[512]; /* scaling_available_frequencies, trimmed */
 	char epps[256];  /* energy_performance_available_preferences */
 	hv_u64 hw_min, hw_max;
+	/* ACPI CPPC (acpi_cppc/): static levels, found at discovery */
+	uint8_t has_cppc;
+	hv_u64 cppc_high, cppc_nom, cppc_low;
+	uint32_t cppc_ref_khz, cppc_nom_khz;
 	/* cpuidle */
 	uint32_t nstate;
 	plat_cstate st[HV_CSTATE_MAX];
@@ -48,20 +52,47 @@ typedef struct plat_rapl {
 	uint8_t has_limit;
 } plat_rapl;
 
+/* A kernel u32 error count extended past its wrap (edac.c). */
+typedef struct plat_ecount {
+	uint64_t ext;  /* extended count */
+	uint64_t last; /* last raw value */
+	uint8_t seen;
+	uint8_t why; /* hv_why of the last read */
+} plat_ecount;
+
+typedef struct plat_mccount {
+	plat_ecount ce, ue;
+} plat_mccount;
+
+typedef struct plat_dimm {
+	uint32_t mc, idx;
+	uint8_t csrow; /* csrowN/ layout (no dimmN/ dirs) */
+	char label[32];
+	plat_ecount ce, ue;
+} plat_dimm;
+
+struct plat_mce; /* mce.c */
+
 struct hv_plat {
 	hv_env env;
 	long clk_tck;  /* USER_HZ for /proc/stat, time_in_state */
 	uint32_t ncpu; /* highest present id + 1 */
 	plat_cpu *cpu;
-	char present[256];   /* raw present list, to notice changes */
-	int rediscover;      /* a cached CPU file vanished: rescan */
-	int rapl_rediscover; /* a RAPL zone vanished */
-	uint32_t cpu_khz;    /* base_frequency of the first CPU */
+	char present[256];            /* raw present list, to notice changes */
+	int rediscover;               /* a cached CPU file vanished: rescan */
+	int rapl_rediscover;          /* a RAPL zone vanished */
+	uint32_t cpu_khz;             /* base_frequency of the first CPU */
+	char arch[16], cpu_model[64]; /* hv_host_ident, at open */
 	uint32_t nrapl;
 	plat_rapl *rapl;
-	uint32_t nmc; /* EDAC memory controllers */
-	uint32_t *mc; /* their numbers */
-	int stat_fd;  /* /proc/stat kept open for pread */
+	uint32_t nmc;      /* EDAC memory controllers */
+	uint32_t *mc;      /* their numbers */
+	plat_mccount *mcc; /* their extended counts */
+	uint32_t ndimm;    /* EDAC DIMMs or csrows */
+	plat_dimm *dimm;
+	int edac_rediscover;  /* a count file vanished */
+	struct plat_mce *mce; /* machine-check source, NULL when none */
+	int stat_fd;          /* /proc/stat kept open for pread */
 	char *statbuf;
 	size_t statcap;
 	int qos_fd;
@@ -114,6 +145,16 @@ int plat_rapl_discover(hv_plat *p, hv_err *err);
 int plat_rapl_sample(hv_plat *p, hv_snap *s, hv_host *h, hv_err *err);
 /* edac.c */
 int plat_edac_discover(hv_plat *p, hv_err *err);
-void plat_edac_sample(hv_plat *p, hv_host *h);
+void plat_edac_sample(hv_plat *p, hv_snap *s, hv_host *h);
+void plat_edac_count(plat_ecount *c, hv_u64 raw); /* extend one read */
+/* mce.c: the mce:mce_record tracepoint through perf, per-page state from
+ * /proc/kpageflags, and the soft-offline knob (mem/ADDR/offline). */
+void plat_mce_open(hv_plat *p);
+void plat_mce_close(hv_plat *p);
+void plat_mce_sample(hv_plat *p, hv_snap *s);
+int plat_mem_knob_get(hv_plat *p, const char *knob, char *val, size_t len,
+                      hv_err *err);
+int plat_mem_knob_set(hv_plat *p, const char *knob, const char *val,
+                      hv_err *err);
 
 #endif

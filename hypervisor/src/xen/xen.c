@@ -22,6 +22,7 @@
 #include <xentoollog.h>
 
 #include "hv/backend.h"
+#include "hv/platform.h"
 #include "hv/sysio.h"
 #include "xen/xen_int.h"
 
@@ -68,6 +69,8 @@ struct xen_priv {
 	int psr_cmt;
 	uint32_t psr_factor;
 	char version[32];
+	char arch[16], cpu_model[64]; /* dom0's view: hv_host_ident */
+	hv_xen_ras *ras;              /* /dev/mcelog and page offlining */
 };
 
 /* ---- quiet logger ---- */
@@ -352,6 +355,7 @@ static void xen_close(void *priv)
 		xenstat_uninit(p->st);
 	if (p->xch)
 		xc_interface_close(p->xch);
+	hv_xen_ras_close(p->ras);
 	hv_xen_doms_free(p->ds);
 	free(p->dinfo);
 	free(p->doms);
@@ -373,6 +377,26 @@ static void open_xenstore(struct xen_priv *p)
 	if (p->xs_open && p->xs_read && p->xs_close)
 		p->xsh = p->xs_open(0);
 }
+
+/* Cache monitoring (Intel RDT through Xen's PSR) is x86 only: xenctrl.h
+ * declares xc_psr_cmt_* for x86 alone, and Xen on ARM has no equivalent,
+ * so elsewhere llc_bytes stays "unsupported". */
+#if defined(__i386__) || defined(__x86_64__)
+#define XEN_HAVE_PSR 1
+static void psr_open(struct xen_priv *p)
+{
+	p->psr_cmt = xc_psr_cmt_enabled(p->xch) > 0;
+	if (p->psr_cmt &&
+	    xc_psr_cmt_get_l3_upscaling_factor(p->xch, &p->psr_factor) < 0)
+		p->psr_cmt = 0;
+}
+#else
+#define XEN_HAVE_PSR 0
+static void psr_open(struct xen_priv *p)
+{
+	p->psr_cmt = 0;
+}
+#endif
 
 static int xen_open(const hv_env *env, const hv_backend_opts *opts, void **priv,
                     hv_err *err)
@@ -421,10 +445,10 @@ static int xen_open(const hv_env *env, const hv_backend_opts *opts, void **priv,
 		snprintf(p->version, sizeof(p->version), "%d.%d%s", maj >> 16,
 		         maj & 0xffff, extra);
 	}
-	p->psr_cmt = xc_psr_cmt_enabled(p->xch) > 0;
-	if (p->psr_cmt &&
-	    xc_psr_cmt_get_l3_upscaling_factor(p->xch, &p->psr_factor) < 0)
-		p->psr_cmt = 0;
+	p->ras = hv_xen_ras_open(&p->env, p->xch);
+	psr_open(p);
+	hv_host_ident(&p->env, p->arch, sizeof(p->arch), p->cpu_model,
+	              sizeof(p->cpu_model));
 	*priv = p;
 	p = NULL;
 out:
@@ -436,6 +460,16 @@ out:
 /* Which pCPUs are online: every cpupool's CPUs plus the free ones (an
  * offline CPU is in no pool and not free). The topology is no proof: Xen
  * keeps a valid core id for some offlined CPUs. on[] gets n entries. */
+#define XEN_ARM_NO_PM                                                     \
+	"Xen on ARM has no P/C-state statistics or controls (Xen builds " \
+	"pmstat and pm_op only with ACPI cpufreq, which ARM lacks)"
+
+/* Xen on ARM (dom0's kernel architecture, read at open). */
+static bool xen_is_arm(const struct xen_priv *p)
+{
+	return !strncmp(p->arch, "aarch64", 7) || !strncmp(p->arch, "arm", 3);
+}
+
 static int online_map(struct xen_priv *p, uint32_t n, uint8_t *on)
 {
 	uint32_t pool = 0;
@@ -452,6 +486,10 @@ static int online_map(struct xen_priv *p, uint32_t n, uint8_t *on)
 		pool = ci->cpupool_id + 1;
 		xc_cpupool_infofree(p->xch, ci);
 	}
+	/* On ARM there is no pCPU offline: a CPU in no cpupool is the one
+	 * taken out of service (set_online), so free CPUs count as offline. */
+	if (xen_is_arm(p))
+		return pool ? 0 : -(errno ? errno : EIO);
 	free_map = xc_cpupool_freeinfo(p->xch);
 	if (!free_map)
 		return pool ? 0 : -(errno ? errno : EIO);
@@ -631,7 +669,17 @@ static int sample_host(struct xen_priv *p, hv_snap *s, hv_err *err)
 	if (xc_physinfo(p->xch, &pi) < 0)
 		return hv_err_set(err, errno ? errno : EIO, "xen: physinfo: %s",
 		                  strerror(errno));
-	h->cpu_khz = pi.cpu_khz;
+	snprintf(h->arch, sizeof(h->arch), "%s", p->arch);
+	snprintf(h->cpu_model, sizeof(h->cpu_model), "%s", p->cpu_model);
+	/* On ARM, physinfo's cpu_khz is the generic timer's frequency (62.5
+	 * MHz under QEMU), not a CPU clock: leave the nominal clock unknown. */
+	h->cpu_khz = xen_is_arm(p) ? 0 : pi.cpu_khz;
+	if (xen_is_arm(p)) {
+		snprintf(h->freq_note, sizeof(h->freq_note), "%s",
+		         XEN_ARM_NO_PM);
+		snprintf(h->idle_note, sizeof(h->idle_note), "%s",
+		         XEN_ARM_NO_PM);
+	}
 	h->mem_total_kib = hv_val(pi.total_pages * 4);
 	h->mem_free_kib = hv_val(pi.free_pages * 4);
 	snprintf(h->idle_driver, sizeof(h->idle_driver), "xen");
@@ -718,6 +766,7 @@ out:
 
 static void sample_psr(struct xen_priv *p, hv_snap *s)
 {
+#if XEN_HAVE_PSR
 	size_t nd = hv_snap_ndom(s);
 
 	for (size_t i = 0; i < nd; i++) {
@@ -742,6 +791,10 @@ static void sample_psr(struct xen_priv *p, hv_snap *s)
 		d->llc_bytes = hv_val(raw * p->psr_factor);
 		d->sources |= HV_SRC_RDT;
 	}
+#else
+	(void)p;
+	(void)s;
+#endif
 }
 
 static int xen_sample(void *priv, hv_snap *s, hv_err *err)
@@ -760,6 +813,7 @@ static int xen_sample(void *priv, hv_snap *s, hv_err *err)
 	rc = sample_host(p, s, err);
 	if (rc < 0)
 		return rc;
+	hv_xen_ras_sample(p->ras, s);
 	if (p->st) {
 		if (p->node)
 			xenstat_free_node(p->node);
@@ -818,6 +872,56 @@ static int cpu_is_online(struct xen_priv *p, unsigned cpu, hv_err *err)
 	return rc;
 }
 
+/* The cpupool holding cpu, or -ENOENT when it is in none. */
+static int cpu_pool(struct xen_priv *p, unsigned cpu, uint32_t *id)
+{
+	uint32_t pool = 0;
+
+	for (int guard = 0; guard < 4096; guard++) {
+		xc_cpupoolinfo_t *ci = xc_cpupool_getinfo(p->xch, pool);
+		if (!ci)
+			break;
+		int in = xc_cpumap_testcpu((int)cpu, ci->cpumap);
+		*id = ci->cpupool_id;
+		pool = ci->cpupool_id + 1;
+		xc_cpupool_infofree(p->xch, ci);
+		if (in)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* Xen on ARM has no pCPU offline (xen-hptool and XEN_SYSCTL_cpu_hotplug are
+ * x86 only): taking a pCPU out of service means removing it from its
+ * cpupool, and bringing it back means adding it to Pool-0 (id 0). */
+static int set_pool_online(struct xen_priv *p, unsigned cpu, int on,
+                           hv_err *err)
+{
+	uint32_t id = 0;
+	int in = cpu_pool(p, cpu, &id) == 0;
+	int e;
+
+	if (!on && cpu == 0)
+		return hv_err_set(err, EPERM,
+		                  "cpu0 cannot be taken out of service: it is "
+		                  "the boot CPU (Xen on ARM: cpupools stand in "
+		                  "for pCPU offline)");
+	if (in == on)
+		return 0; /* already in the wanted state */
+	if (on ? xc_cpupool_addcpu(p->xch, 0, (int)cpu) == 0
+	       : xc_cpupool_removecpu(p->xch, id, (int)cpu) == 0)
+		return 0;
+	e = errno ? errno : EIO;
+	return hv_err_set(err, e,
+	                  "Xen on ARM has no pCPU offline; %s cpu%u %s "
+	                  "cpupool %u failed: %s%s",
+	                  on ? "adding" : "removing", cpu, on ? "to" : "from",
+	                  on ? 0 : id, strerror(e),
+	                  e == EBUSY ? " (the pool's last CPU, or a vCPU "
+	                               "pinned there)"
+	                             : "");
+}
+
 static int set_online(struct xen_priv *p, unsigned cpu, int on, hv_err *err)
 {
 	char why[200];
@@ -857,6 +961,8 @@ static int xen_knob_get(void *priv, const char *knob, char *val, size_t len,
 	unsigned cpu;
 	int rc;
 
+	if (strcmp(knob, "xen/max_cstate") == 0 && xen_is_arm(p))
+		return hv_err_set(err, ENOTSUP, "%s", XEN_ARM_NO_PM);
 	if (strcmp(knob, "xen/max_cstate") == 0) {
 		uint32_t v = 0;
 		if (xc_get_cpuidle_max_cstate(p->xch, &v) < 0)
@@ -868,6 +974,8 @@ static int xen_knob_get(void *priv, const char *knob, char *val, size_t len,
 			snprintf(val, len, "%u", v);
 		return 0;
 	}
+	if (strncmp(knob, "mem/", 4) == 0 && p->ras)
+		return hv_xen_ras_knob_get(p->ras, knob, val, len, err);
 	if (hv_xen_parse_cpu_knob(knob, &cpu, &kind) < 0)
 		return hv_err_set(err, ENOTSUP, "xen: no knob %s", knob);
 	if (strcmp(kind, "online") == 0) {
@@ -880,6 +988,9 @@ static int xen_knob_get(void *priv, const char *knob, char *val, size_t len,
 	if (strcmp(kind, "governor") && strcmp(kind, "max_khz") &&
 	    strcmp(kind, "min_khz"))
 		return hv_err_set(err, ENOTSUP, "xen: no knob %s", knob);
+	if (xen_is_arm(p))
+		return hv_err_set(err, ENOTSUP, "cpu%u: %s", cpu,
+		                  XEN_ARM_NO_PM);
 
 	struct xc_get_cpufreq_para para;
 	uint32_t *cpus, *freqs;
@@ -908,6 +1019,8 @@ static int xen_knob_set(void *priv, const char *knob, const char *val,
 	unsigned cpu;
 	uint64_t v;
 
+	if (strcmp(knob, "xen/max_cstate") == 0 && xen_is_arm(p))
+		return hv_err_set(err, ENOTSUP, "%s", XEN_ARM_NO_PM);
 	if (strcmp(knob, "xen/max_cstate") == 0) {
 		if (strcmp(val, "unlimited") == 0)
 			v = XEN_SYSCTL_CX_UNLIMITED;
@@ -921,13 +1034,20 @@ static int xen_knob_set(void *priv, const char *knob, const char *val,
 			                  strerror(errno));
 		return 0;
 	}
+	if (strncmp(knob, "mem/", 4) == 0 && p->ras)
+		return hv_xen_ras_knob_set(p->ras, knob, val, err);
 	if (hv_xen_parse_cpu_knob(knob, &cpu, &kind) < 0)
 		return hv_err_set(err, ENOTSUP, "xen: no knob %s", knob);
+	if (strcmp(kind, "online") && xen_is_arm(p))
+		return hv_err_set(err, ENOTSUP, "cpu%u: %s", cpu,
+		                  XEN_ARM_NO_PM);
 	if (strcmp(kind, "online") == 0) {
 		if (strcmp(val, "0") && strcmp(val, "1"))
 			return hv_err_set(err, EINVAL,
 			                  "%s: want 0 or 1, got \"%s\"", knob,
 			                  val);
+		if (xen_is_arm(p))
+			return set_pool_online(p, cpu, val[0] == '1', err);
 		return set_online(p, cpu, val[0] == '1', err);
 	}
 	if (strcmp(kind, "governor") == 0) {

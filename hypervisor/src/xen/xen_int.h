@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hv/env.h"
 #include "hv/err.h"
 #include "hv/sample.h"
 
@@ -118,6 +119,36 @@ const char *hv_xen_hotplug_reason(int online, unsigned cpu, int err, char *buf,
                                   size_t len);
 /* Whether that error is worth retrying (EBUSY, EAGAIN). */
 bool hv_xen_hotplug_retry(int err);
+
+/* XEN_SYSCTL_page_offline_op result bits (public/sysctl.h, stable ABI),
+ * copied so the pure code needs no Xen headers. */
+#define HV_XEN_PG_OFFLINE_OFFLINED (1u << 1)
+#define HV_XEN_PG_OFFLINE_PENDING (1u << 2)
+#define HV_XEN_PG_OFFLINE_FAILED (1u << 3)
+#define HV_XEN_PG_OFFLINE_XENPAGE (1u << 8)
+#define HV_XEN_PG_OFFLINE_DOM0PAGE (1u << 9)
+#define HV_XEN_PG_OFFLINE_ANONYMOUS (1u << 10)
+#define HV_XEN_PG_OFFLINE_NOT_CONV_RAM (1u << 11)
+#define HV_XEN_PG_OFFLINE_OWNED (1u << 12)
+#define HV_XEN_PG_OFFLINE_BROKEN (1u << 13)
+#define HV_XEN_PG_OFFLINE_OWNER_SHIFT 16
+/* 1 and the reason in buf when a page offline result is a refusal
+ * (FAILED, or neither OFFLINED nor PENDING); 0 when it went offline or
+ * will once its owner frees it (buf then says which). */
+int hv_xen_page_refusal(uint32_t status, char *buf, size_t len);
+
+/* Hardware errors (xen_ras.c): /dev/mcelog records, page offlining. */
+typedef struct hv_xen_ras hv_xen_ras;
+struct xc_interface_core;
+/* NULL only without memory; a missing /dev/mcelog is said in the note. */
+hv_xen_ras *hv_xen_ras_open(const hv_env *env, struct xc_interface_core *xch);
+void hv_xen_ras_close(hv_xen_ras *r);
+/* After the host sample (pCPUs filled): counts, pages and their state. */
+void hv_xen_ras_sample(hv_xen_ras *r, hv_snap *s);
+int hv_xen_ras_knob_get(hv_xen_ras *r, const char *knob, char *val, size_t len,
+                        hv_err *err);
+int hv_xen_ras_knob_set(hv_xen_ras *r, const char *knob, const char *val,
+                        hv_err *err);
 
 /* Parse /proc/net/dev text: append vifD.N lines (counters turned to the
  * domain's side: the guest receives what dom0's vif transmits). Lines that

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hv/knob.h"
+#include "linux/netdev.h"
 #include "xen/xen_int.h"
 
 uint32_t hv_xen_state(uint32_t f)
@@ -140,36 +141,17 @@ const char *hv_xen_hotplug_reason(int online, unsigned cpu, int err, char *buf,
 	return buf;
 }
 
-/* Parse one unsigned decimal field, advancing *p. */
-static int field_u64(const char **p, uint64_t *out)
+/* "vifD.N" at s (the name of a net/dev line, followed by ':'): domid,
+ * device id. */
+static int parse_vif(const char *s, unsigned *d, unsigned *id)
 {
-	const char *s = *p;
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	*out = v;
-	*p = end;
-	return 0;
-}
-
-/* "vifD.N:" at s: domid, device id and the length consumed. */
-static int parse_vif(const char *s, unsigned *d, unsigned *id, int *used)
-{
-	const char *p = s;
 	char *end;
 	unsigned long a, b;
 
-	if (strncmp(p, "vif", 3) != 0 || p[3] < '0' || p[3] > '9')
+	if (strncmp(s, "vif", 3) != 0 || s[3] < '0' || s[3] > '9')
 		return -EINVAL;
 	errno = 0;
-	a = strtoul(p + 3, &end, 10);
+	a = strtoul(s + 3, &end, 10);
 	if (errno || *end != '.' || end[1] < '0' || end[1] > '9')
 		return -EINVAL;
 	b = strtoul(end + 1, &end, 10);
@@ -177,57 +159,37 @@ static int parse_vif(const char *s, unsigned *d, unsigned *id, int *used)
 		return -EINVAL;
 	*d = (unsigned)a;
 	*id = (unsigned)b;
-	*used = (int)(end + 1 - s);
 	return 0;
 }
 
 ssize_t hv_xen_parse_netdev(const char *text, hv_xen_vif *out, size_t max)
 {
-	const char *line = text;
+	const char *pos = text;
+	hv_netdev_row r;
 	size_t n = 0;
-	int lineno = 0;
 
-	if (!text || strncmp(text, "Inter-|", 7) != 0)
+	if (!hv_netdev_is_netdev(text))
 		return -EINVAL;
-	while (line && *line) {
-		const char *nl = strchr(line, '\n');
-		const char *p = line;
+	while (hv_netdev_next(&pos, &r)) {
 		unsigned d, id;
-		int used = 0;
-
-		lineno++;
-		if (lineno <= 2)
-			goto next; /* two header lines */
-		while (*p == ' ')
-			p++;
-		/* vifD.N: — a following ':' right after the numbers; "-emu"
-		 * taps of HVM guests and anything else are skipped. */
-		if (parse_vif(p, &d, &id, &used) < 0)
-			goto next;
-		p += used;
-		uint64_t f[16];
-		for (int i = 0; i < 16; i++)
-			if (field_u64(&p, &f[i]) < 0)
-				goto next; /* truncated line: skip it */
-		if (d >= HV_XEN_DOMID_MAX)
-			goto next;
+		/* "-emu" taps of HVM guests and anything else are skipped. */
+		if (parse_vif(r.name, &d, &id) < 0 || d >= HV_XEN_DOMID_MAX)
+			continue;
 		if (out && n < max) {
 			hv_xen_vif *v = &out[n];
 			v->domid = d;
 			v->id = id;
 			/* dom0's receive side is what the guest sent. */
-			v->tx_bytes = f[0];
-			v->tx_pkts = f[1];
-			v->tx_errs = f[2];
-			v->tx_drop = f[3];
-			v->rx_bytes = f[8];
-			v->rx_pkts = f[9];
-			v->rx_errs = f[10];
-			v->rx_drop = f[11];
+			v->tx_bytes = r.v[HV_NETDEV_RX_BYTES];
+			v->tx_pkts = r.v[HV_NETDEV_RX_PKTS];
+			v->tx_errs = r.v[HV_NETDEV_RX_ERRS];
+			v->tx_drop = r.v[HV_NETDEV_RX_DROP];
+			v->rx_bytes = r.v[HV_NETDEV_TX_BYTES];
+			v->rx_pkts = r.v[HV_NETDEV_TX_PKTS];
+			v->rx_errs = r.v[HV_NETDEV_TX_ERRS];
+			v->rx_drop = r.v[HV_NETDEV_TX_DROP];
 		}
 		n++;
-	next:
-		line = nl ? nl + 1 : NULL;
 	}
 	return (ssize_t)n;
 }
@@ -331,4 +293,42 @@ int hv_xen_parse_cpu_knob(const char *knob, unsigned *cpu, const char **kind)
 	*cpu = k.cpu;
 	*kind = strchr(knob + 4, '/') + 1;
 	return 0;
+}
+
+int hv_xen_page_refusal(uint32_t st, char *buf, size_t len)
+{
+	uint32_t owner = st >> HV_XEN_PG_OFFLINE_OWNER_SHIFT;
+
+	if (st & HV_XEN_PG_OFFLINE_FAILED) {
+		snprintf(buf, len, "Xen refused to offline the page: %s",
+		         st & HV_XEN_PG_OFFLINE_XENPAGE ? "it belongs to Xen"
+		         : st & HV_XEN_PG_OFFLINE_DOM0PAGE
+		             ? "it belongs to dom0"
+		         : st & HV_XEN_PG_OFFLINE_NOT_CONV_RAM
+		             ? "it is not conventional RAM"
+		         : st & HV_XEN_PG_OFFLINE_ANONYMOUS
+		             ? "it is an anonymous page"
+		         : st & HV_XEN_PG_OFFLINE_BROKEN ? "it is broken"
+		                                         : "no reason given");
+		return 1;
+	}
+	if (st & HV_XEN_PG_OFFLINE_PENDING) {
+		if (st & HV_XEN_PG_OFFLINE_OWNED)
+			snprintf(buf, len,
+			         "offline pending: owned by domain %u, "
+			         "offlined when it frees the page",
+			         owner);
+		else
+			snprintf(buf, len, "offline pending");
+		return 0;
+	}
+	if (st & HV_XEN_PG_OFFLINE_OFFLINED) {
+		snprintf(buf, len, "offlined");
+		return 0;
+	}
+	snprintf(buf, len,
+	         "Xen did not say the page went offline (status "
+	         "0x%x)",
+	         st);
+	return 1;
 }

@@ -41,6 +41,15 @@ typedef struct pd_cpu_mem {
 	double backoff_until;
 } pd_cpu_mem;
 
+/* A page's error history and whether it was sent offline (hwerr). */
+#define PD_PAGES 128
+typedef struct pd_page_mem {
+	uint64_t addr;
+	pd_hist errs;
+	bool claimed; /* soft-offline asked once: it cannot be undone */
+	char reason[PD_REASON_LEN];
+} pd_page_mem;
+
 /* CPUs parked together (one SMT core). */
 typedef struct pd_group {
 	unsigned n;
@@ -82,6 +91,9 @@ struct pd_mem {
 	} lat;
 	struct {
 		bool nodata_noted;
+		unsigned npage;
+		pd_page_mem page[PD_PAGES];
+		bool full_noted;
 	} hwerr;
 	struct {
 		double cap_pct; /* 100 = no cap */

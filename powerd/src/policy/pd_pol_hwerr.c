@@ -4,6 +4,9 @@
  * (max_offline, keep_online, never cpu0, a CPU without hotplug or a pinned
  * one); a refusal is one alert note.
  *
+ * Pages (hv_host.page) whose errors within page_window reach
+ * page_threshold are soft-offlined once (mem/ADDR/offline, one way).
+ *
  * Inputs: hv_pcpu.ce_count (corrected errors) as pd_cpu.ce/ce_ok. Another
  * input is a field in pd_cpu (pd_view_build), a pd_hist in pd_cpu_mem
  * and a check in over_threshold() beside the corrected-error one; the
@@ -70,8 +73,9 @@ static int note_nodata(pd_mem *m, const pd_view *v, pd_out *o)
 	m->hwerr.nodata_noted = true;
 	return pd_note_add(o, "hwerr", "warn",
 	                   "no per-CPU corrected-error counts from this "
-	                   "backend (hv_pcpu.ce_count unsupported): the "
-	                   "hardware-error policy cannot act");
+	                   "backend (%s): the hardware-error policy cannot act",
+	                   v->ras_note[0] ? v->ras_note
+	                                  : "hv_pcpu.ce_count unsupported");
 }
 
 /* Why an online CPU over the threshold may not go offline, or NULL. */
@@ -109,6 +113,74 @@ static void offline(const pd_config *c, pd_mem *m, const pd_cpu *p,
 	         c->hwerr.window_s, offl, c->hwerr.max_offline);
 	/* A parked CPU with errors stays offline for errors instead. */
 	pd_group_drop_cpu(m, p->id);
+}
+
+/* The page's memory, added (with a zero base: libhv's list holds every
+ * page that had an error since the source opened, so a new page's errors
+ * are all new) when there is room. */
+static pd_page_mem *page_mem(pd_mem *m, const pd_pagev *pg, double t)
+{
+	for (unsigned i = 0; i < m->hwerr.npage; i++)
+		if (m->hwerr.page[i].addr == pg->addr)
+			return &m->hwerr.page[i];
+	if (m->hwerr.npage == PD_PAGES)
+		return NULL;
+	pd_page_mem *pm = &m->hwerr.page[m->hwerr.npage++];
+	memset(pm, 0, sizeof(*pm));
+	pm->addr = pg->addr;
+	hist_push(&pm->errs, t, 0);
+	return pm;
+}
+
+/* Pages whose errors within page_window reach page_threshold are
+ * soft-offlined, once: the kernel migrates the contents and never gives
+ * the page back, so there is no safety rule to weigh and nothing to undo.
+ * The actuator journals the change as one way. */
+static int decide_pages(const pd_config *c, pd_mem *m, const pd_view *v,
+                        pd_claims *cl, pd_out *o)
+{
+	int rc = 0;
+
+	if (!c->hwerr.page_threshold)
+		return 0;
+	for (unsigned i = 0; i < v->npage && !rc; i++) {
+		const pd_pagev *pg = &v->page[i];
+		pd_page_mem *pm = page_mem(m, pg, v->t);
+		uint64_t base, rise;
+		if (!pm) {
+			if (!m->hwerr.full_noted) {
+				m->hwerr.full_noted = true;
+				rc = pd_note_add(
+				    o, "hwerr", "warn",
+				    "more than %d pages with errors: "
+				    "later ones are not watched",
+				    PD_PAGES);
+			}
+			continue;
+		}
+		hist_push(&pm->errs, v->t, pg->errs);
+		base = hist_base(&pm->errs, v->t, c->hwerr.page_window_s);
+		rise = pg->errs - base;
+		if (pm->claimed || !pg->online ||
+		    rise < c->hwerr.page_threshold)
+			continue;
+		pm->claimed = true;
+		snprintf(pm->reason, sizeof(pm->reason),
+		         "ALERT page 0x%llx: %llu errors within %gs >= "
+		         "page_threshold %u; soft-offline (cannot be undone)",
+		         (unsigned long long)pg->addr, (unsigned long long)rise,
+		         c->hwerr.page_window_s, c->hwerr.page_threshold);
+	}
+	for (unsigned i = 0; i < m->hwerr.npage && !rc; i++) {
+		char knob[PD_KNOB_LEN];
+		const pd_page_mem *pm = &m->hwerr.page[i];
+		if (!pm->claimed || !pm->reason[0])
+			continue;
+		snprintf(knob, sizeof(knob), "mem/0x%llx/offline",
+		         (unsigned long long)pm->addr);
+		rc = pd_claim_add(cl, -1, knob, "1", "hwerr", pm->reason);
+	}
+	return rc;
 }
 
 static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
@@ -152,6 +224,8 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		rc = pd_claim_add(cl, (int)i, knob, "0", "hwerr",
 		                  m->cpu[i].hw_reason);
 	}
+	if (!rc)
+		rc = decide_pages(c, m, v, cl, o);
 	return rc;
 }
 
@@ -164,6 +238,9 @@ static void forget(pd_mem *m)
 {
 	for (unsigned i = 0; i < m->ncpu; i++)
 		m->cpu[i].hw_off = m->cpu[i].hw_noted = false;
+	/* Offlined pages stay offline; their history restarts. */
+	m->hwerr.npage = 0;
+	m->hwerr.full_noted = false;
 }
 
 static const hv_cfg_key keys[] = {
@@ -178,6 +255,12 @@ static const hv_cfg_key keys[] = {
      "2", "never more CPUs offline for errors", NULL, NULL},
     {"hwerr", "keep_online", HV_CFG_UINT, PD_OFF(hwerr.keep_online), 1, 4096,
      "2", "never fewer CPUs online", NULL, NULL},
+    {"hwerr", "page_threshold", HV_CFG_UINT, PD_OFF(hwerr.page_threshold), 0,
+     1000000000, "10",
+     "soft-offline a page with this many errors (0: never; cannot be undone)",
+     NULL, NULL},
+    {"hwerr", "page_window", HV_CFG_SECS, PD_OFF(hwerr.page_window_s), 1,
+     30 * 86400, "24h", "within this window", NULL, NULL},
     {0},
 };
 
