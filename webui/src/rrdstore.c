@@ -69,6 +69,17 @@ void web_rrd_dom_file(const hv_dom *d, char *buf, size_t len)
 	snprintf(buf + n, len - n, ".rrd");
 }
 
+/* librrd keeps its error text in a per-thread context it mallocs on first
+ * use and dereferences unchecked: out of memory (ulimit -v) that is a
+ * crash inside rrd_clear_error. Get the context first, checked, so a
+ * thread without one fails cleanly instead. */
+static int rrd_ready(hv_err *err)
+{
+	if (rrd_get_context())
+		return 0;
+	return hv_err_set(err, ENOMEM, "librrd: out of memory");
+}
+
 static int rrd_fail(hv_err *err, const char *what, const char *file)
 {
 	const char *m = rrd_get_error();
@@ -177,9 +188,13 @@ void web_rrd_counts(web_rrd *r, uint64_t *updates, uint64_t *errors)
 int web_rrd_write(web_rrd *r, const hv_snap *prev, const hv_snap *cur,
                   hv_err *err)
 {
-	hv_rates *rt = hv_rates_compute(prev, cur, err);
 	char path[1024], name[128];
-	int rc = 0;
+	int rc = rrd_ready(err);
+	if (rc) {
+		atomic_fetch_add(&r->errors, 1);
+		return rc;
+	}
+	hv_rates *rt = hv_rates_compute(prev, cur, err);
 	if (!rt)
 		return -ENOMEM;
 	time_t t = (time_t)(hv_snap_wall_ns(cur) / 1000000000);
@@ -351,7 +366,9 @@ int web_rrd_fetch_json(web_rrd *r, const hv_snap *s, const char *id,
                        double range_s, const char *cf, web_buf *o, hv_err *err)
 {
 	char path[1024];
-	int rc = resolve(r, s, id, path, sizeof(path), err);
+	int rc = rrd_ready(err);
+	if (!rc)
+		rc = resolve(r, s, id, path, sizeof(path), err);
 	if (rc)
 		return rc;
 	time_t end = time(NULL), start = end - (time_t)range_s;
@@ -432,7 +449,9 @@ int web_rrd_graph(web_rrd *r, const hv_snap *s, const char *id,
 	if (!ds)
 		return hv_err_set(err, EINVAL, "what: unknown graph '%s'",
 		                  what);
-	int rc = resolve(r, s, id, path, sizeof(path), err);
+	int rc = rrd_ready(err);
+	if (!rc)
+		rc = resolve(r, s, id, path, sizeof(path), err);
 	if (rc)
 		return rc;
 	char start[32], title[160], def[2][1100], line[2][96];
