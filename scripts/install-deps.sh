@@ -4,6 +4,8 @@
 # installed by the areas that need them (webui/).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/retry.sh
+. "$here/lib/retry.sh"
 # A line "pkg?cmd" means: install pkg unless the command cmd already exists
 # (Node.js and npm may come from outside Debian, as on the CI image, where
 # Debian's npm package would conflict with them).
@@ -25,8 +27,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # A busy package manager or a failed download is retried (bounded)
+  # before it counts as a failure.
+  hv_apt update -qq
+  hv_apt install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "install-deps: all Debian packages present"
 fi

@@ -15,6 +15,8 @@ cache=${HVKIT_GUEST_CACHE:-/var/cache/hvkit-guest}
 mkdir -p "$cache"
 log() { echo "mkguest: $*" >&2; }
 die() { log "$*"; exit 1; }
+# shellcheck source=../../scripts/lib/retry.sh
+. "$here/../../scripts/lib/retry.sh"
 
 # Modules the guest needs that the Debian kernel builds as modules.
 modules="virtio virtio_ring virtio_pci virtio_blk virtio_net virtio_console
@@ -42,7 +44,7 @@ else
   find_kernel
   if [ -z "$kkey" ] && [ -z "$(ls -A "$cache/kernels" 2>/dev/null)" ] && [ "$(id -u)" = 0 ]; then
     log "no apt metadata for linux-image-amd64: running apt-get update"
-    apt-get update -qq >&2 || true
+    hv_apt update -qq >&2 || true
     find_kernel
   fi
 fi
@@ -64,8 +66,9 @@ if [ ! -f "$kdir/.done" ]; then
   rm -rf "$kdir"; mkdir -p "$kdir/root" "$cache/debs"
   if [ -z "$kdeb" ]; then
     log "downloading $kpkg $kver"
-    (cd "$cache/debs" && apt-get download -q "$kpkg=$kver" >&2 2>/dev/null) ||
-      (cd "$cache/debs" && apt-get download -q "$kpkg=$kver" >&2)
+    # A download that fails (mirror hiccup, lists lock held by another
+    # apt) is retried with a bounded wait before the guest build fails.
+    (cd "$cache/debs" && hv_apt download -q "$kpkg=$kver" >&2)
     kdeb=$(ls -1 "$cache/debs/${kpkg}_"*"$(echo "$kver" | sed 's/:/%3a/')"*_amd64.deb 2>/dev/null | head -n1)
     [ -n "$kdeb" ] || die "apt-get download $kpkg=$kver produced no .deb"
   fi

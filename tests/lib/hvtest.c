@@ -5,11 +5,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CPUDIR "devices/system/cpu"
@@ -768,4 +772,51 @@ int hvt_build_intel_host(const hvt_host *h, unsigned ncpu, unsigned npkg)
 	    (rc = hvt_build_edac(h, 2, ce)) || (rc = hvt_build_devqos(h)))
 		return rc;
 	return 0;
+}
+
+/* ---- Daemons under test ---- */
+
+int hvt_spawn(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* A test that dies takes the daemon with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(125);
+		if (log && !freopen(log, "a", stderr))
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+void hvt_nap_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+int hvt_reap(int pid, int sig)
+{
+	int status = 0;
+	if (pid <= 0)
+		return -1;
+	pid_t r = waitpid(pid, &status, WNOHANG);
+	if (r == pid)
+		return status;
+	if (r < 0)
+		return -1;
+	kill(pid, sig);
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		hvt_nap_ms(10);
+	}
+	kill(pid, SIGKILL);
+	return waitpid(pid, &status, 0) == pid ? status : -1;
 }

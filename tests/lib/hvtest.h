@@ -209,6 +209,18 @@ int hvt_build_arm64_host(const hvt_host *h, unsigned ncpu, hvt_arm_kind kind);
 int hvt_cppc_set_feedback(const hvt_host *h, unsigned cpu, uint64_t ref,
                           uint64_t del);
 
+/* ---- Daemons under test (hv-powerd, hv-webd ...) ---- */
+
+/* Start argv[0] with argv, stderr appended to log: the child dies with the
+ * test (PR_SET_PDEATHSIG), so a failed assertion or a timeout leaves no
+ * orphan daemon. Returns the pid, or a negative errno. */
+int hvt_spawn(char *const argv[], const char *log);
+/* Stop pid if it still runs (signal sig, SIGKILL after 5 s), reap it and
+ * return its wait status; -1 if it was not ours or already reaped. */
+int hvt_reap(int pid, int sig);
+/* Sleep ms milliseconds. */
+void hvt_nap_ms(unsigned ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -37,7 +37,9 @@ printf 'listen = 127.0.0.1:0\n' >"$d/w.conf"
 "$W" -b synth -c "$d/w.conf" --port-file "$d/p" 2>"$d/log" &
 pid=$!
 p1=$(wait_port "$d/p" "") || bad "hv-webd did not start: $(cat "$d/log")"
-printf 'listen = 127.0.0.1:0\ntheme = dark\n' >"$d/w.conf"
+# theme applies in place; per_ip_limit needs the HTTP server restarted,
+# which binds a new port (listen :0).
+printf 'listen = 127.0.0.1:0\ntheme = dark\nper_ip_limit = 15\n' >"$d/w.conf"
 kill -HUP "$pid"
 p2=$(wait_port "$d/p" "$p1") && [ "$(get "$p2" /healthz)" = ok ] && grep -q "reloaded the configuration" "$d/log" \
   && ok "SIGHUP: reloaded, serving on $p2" || bad "reload: $(cat "$d/log")"

@@ -84,8 +84,7 @@ static void advance(fx *f)
 
 static void nap(void)
 {
-	struct timespec ts = {0, 100 * 1000 * 1000};
-	nanosleep(&ts, NULL);
+	hvt_nap_ms(100);
 }
 
 static void put(const char *path, const char *text)
@@ -109,14 +108,6 @@ static int setup(void **st)
 	f->h = hvt_host_new("pdnz");
 	assert_non_null(f->h);
 	assert_int_equal(0, hvt_build_intel_host(f->h, NCPU, 1));
-	assert_int_equal(0, hvt_proc(f->h, "1/comm", "systemd\n"));
-	assert_int_equal(
-	    0, hvt_write(f->h->proc, "1/cmdline", "%s%c", "/sbin/init", 0));
-	assert_int_equal(0, hvt_proc(f->h, "1/stat",
-	                             "1 (systemd) S 0 1 1 0 -1 4194560 0 0 0 "
-	                             "0 10 20 0 0 20 0 1 0 5 1000000 100 "
-	                             "18446744073709551615 1 1 0 0 0 0 0 0 0 "
-	                             "0 0 0 17 0 0 0 0 0 0\n"));
 	assert_int_equal(0, rdtf_intel(f->h, 0));
 	advance(f);
 	/* The domain's monitoring group (what hv-rdt would have made). */
@@ -147,10 +138,7 @@ static int setup(void **st)
 static int teardown(void **st)
 {
 	fx *f = *st;
-	if (f->pid > 0 && waitpid(f->pid, NULL, WNOHANG) == 0) {
-		kill(f->pid, SIGKILL);
-		waitpid(f->pid, NULL, 0);
-	}
+	hvt_reap(f->pid, SIGKILL);
 	free(f->schemata);
 	hvt_host_free(f->h);
 	free(f);
@@ -159,19 +147,11 @@ static int teardown(void **st)
 
 static pid_t spawn(fx *f, const char *conf, const char *extra)
 {
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		char log[PATH_MAX + 16];
-		snprintf(log, sizeof(log), "%s/daemon.log", f->h->root);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() == 1)
-			_exit(125);
-		if (!freopen(log, "a", stderr))
-			_exit(126);
-		execl(f->bin, f->bin, "--config", conf, extra, (char *)NULL);
-		_exit(127);
-	}
+	char log[PATH_MAX + 16];
+	char *argv[] = {f->bin, "--config", (char *)conf, (char *)extra, NULL};
+	snprintf(log, sizeof(log), "%s/daemon.log", f->h->root);
+	pid_t pid = hvt_spawn(argv, log);
+	assert_true(pid > 0);
 	f->pid = pid;
 	return pid;
 }

@@ -35,9 +35,42 @@ const fail = (m) => { console.error('FAIL: ' + m); process.exitCode = 1; };
       if (!['http:', 'https:'].includes(u.protocol)) return; // data:, blob:
       if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(u.hostname)) outside.push(r.url());
     });
+    // 0. from the first second: the server's ring has samples; the page
+    // opened now shows them in the heatmaps and sparklines before any
+    // live update could have drawn them.
+    await new Promise((r) => setTimeout(r, 6000));
     await page.goto(url, { waitUntil: 'load' });
-    // 1. guests listed by name (sorting by name makes every row reachable)
     await page.waitForSelector('#dt .row', { timeout: 20000 });
+    const first = await page.evaluate(async () => {
+      const cols = (cv) => { /* heatmap columns painted */
+        if (!cv || !cv.width) return 0;
+        const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+        let n = 0;
+        for (let x = 0; x < cv.width; x++) if (d[4 * x + 3]) n++;
+        return n;
+      };
+      const sparkPts = () => { /* longest sparkline, in painted columns */
+        let best = 0;
+        for (const cv of document.querySelectorAll('#dt .row canvas.spark')) {
+          if (!cv.width) continue;
+          const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+          let lo = cv.width;
+          for (let x = 0; x < cv.width; x++) for (let y = 0; y < cv.height; y++) if (d[4 * (y * cv.width + x) + 3]) { lo = Math.min(lo, x); break; }
+          best = Math.max(best, cv.width - lo);
+        }
+        return best;
+      };
+      const ring = await (await fetch('/api/v1/history/overview?range=120&spark=60')).json();
+      return { heat: cols(document.querySelector('#heat-freq')), idle: cols(document.querySelector('#heat-idle')),
+        spark: sparkPts(), sparkW: (document.querySelector('#dt .row canvas.spark') || {}).width || 0,
+        ring: ring.t.length, live: document.querySelector('#status').classList.contains('live') };
+    });
+    console.log('first paint: heatmap columns ' + first.heat + '/' + first.idle + ', ring samples ' + first.ring +
+      ', sparkline ' + first.spark + ' of ' + first.sparkW + ' px');
+    if (first.ring >= 4 && first.heat < first.ring - 2) fail('heatmap not filled from the ring at first paint (' + first.heat + ' columns, ring ' + first.ring + ')');
+    if (first.ring >= 4 && first.idle < first.ring - 2) fail('idle heatmap not filled from the ring at first paint');
+    if (first.ring >= 4 && first.spark < first.sparkW * Math.min(first.ring - 2, 59) / 60 - 3) fail('sparklines not filled from the ring at first paint (' + first.spark + ' px)');
+    // 1. guests listed by name (sorting by name makes every row reachable)
     await page.fill('#filter', '');
     for (const n of names) {
       await page.fill('#filter', n);
@@ -68,6 +101,34 @@ const fail = (m) => { console.error('FAIL: ' + m); process.exitCode = 1; };
     const heat = await page.evaluate(() => document.querySelector('#heat-freq').width > 0);
     if (!heat) fail('heatmap did not draw');
     if (shots) await page.screenshot({ path: path.join(shots, 'overview.png'), fullPage: true });
+    // 3b. at common widths and a phone's, no axis label overlaps another
+    // (uPlot draws tick labels as elements; their boxes must not meet).
+    const overlaps = () => page.evaluate(() => {
+      const bad = [];
+      for (const ax of document.querySelectorAll('.u-axis')) {
+        const r = [...ax.children].filter((e) => e.textContent.trim()).map((e) => e.getBoundingClientRect())
+          .filter((b) => b.width > 0);
+        const horiz = r.length > 1 && Math.abs(r[0].top - r[1].top) < 2;
+        r.sort((a, b) => horiz ? a.left - b.left : a.top - b.top);
+        for (let i = 1; i < r.length; i++) {
+          if (horiz ? r[i].left < r[i - 1].right - 0.5 : r[i].top < r[i - 1].bottom - 0.5)
+            bad.push((horiz ? 'x' : 'y') + ' axis labels ' + (i - 1) + '/' + i);
+        }
+      }
+      const wide = document.documentElement.scrollWidth > innerWidth + 1;
+      return { bad, wide, axes: document.querySelectorAll('.u-axis').length };
+    });
+    for (const w of [1280, 1920, 390]) {
+      await page.setViewportSize({ width: w, height: w < 500 ? 844 : 1000 });
+      await page.waitForTimeout(900); /* resize debounce and a redraw */
+      const o = await overlaps();
+      if (o.bad.length) fail(`${w} px: ${o.bad.join(', ')}`);
+      if (o.wide) fail(`${w} px: the overview is wider than the window`);
+      if (shots) await page.screenshot({ path: path.join(shots, `overview-${w}.png`), fullPage: true });
+      console.log(`${w} px: ${o.axes} axes, no overlapping labels${o.wide ? ', WIDER than the window' : ''}`);
+    }
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    await page.waitForTimeout(400);
     // 4. open a domain page by clicking its row
     const target = names[0];
     await page.fill('#filter', target);
@@ -81,6 +142,16 @@ const fail = (m) => { console.error('FAIL: ' + m); process.exitCode = 1; };
     const t0 = await page.evaluate(() => window.performance.now());
     await page.waitForTimeout(2500);
     if (shots) await page.screenshot({ path: path.join(shots, 'domain.png'), fullPage: true });
+    for (const w of [1280, 1920, 390]) {
+      await page.setViewportSize({ width: w, height: w < 500 ? 844 : 1000 });
+      await page.waitForTimeout(900);
+      const o = await overlaps();
+      if (o.bad.length) fail(`domain page at ${w} px: ${o.bad.join(', ')}`);
+      if (o.wide) fail(`domain page at ${w} px: wider than the window`);
+      if (shots) await page.screenshot({ path: path.join(shots, `domain-${w}.png`), fullPage: true });
+      console.log(`domain page ${w} px: ${o.axes} axes, no overlapping labels`);
+    }
+    await page.setViewportSize({ width: 1400, height: 1000 });
     // 5. the power page shows hv-powerd's state and journal when present
     await page.click('header nav a[href="#/power"]');
     await page.waitForSelector('#pcpus table', { timeout: 15000 }).catch(() => fail('pCPU table missing'));

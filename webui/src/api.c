@@ -295,7 +295,7 @@ int web_json_domain(const hv_snap *s, const char *id, web_buf *o, hv_err *err)
 	return 0;
 }
 
-static double deep_pct(const hv_pcpu_rate *pr, const hv_pcpu *p)
+double web_pcpu_deep_pct(const hv_pcpu_rate *pr, const hv_pcpu *p)
 {
 	/* Share of time in idle states past the first (POLL/C1): the
 	 * heatmap's "how deep does this CPU sleep". */
@@ -328,7 +328,7 @@ void web_json_pcpus(const hv_snap *s, web_buf *o)
 			                                      : NULL;
 			web_buf_puts(o, i ? ",{" : "{");
 			view_json(o, &v1, p, pr, 0);
-			num(o, "deep_idle_pct", deep_pct(pr, p), 1);
+			num(o, "deep_idle_pct", web_pcpu_deep_pct(pr, p), 1);
 			view_json(o, &v2, p, pr, 1);
 			web_buf_puts(o, ",\"cstates\":[");
 			for (uint32_t j = 0;
@@ -384,7 +384,7 @@ void web_json_live(const hv_snap *s, web_buf *o)
 		web_buf_putc(o, ',');
 		web_buf_json_num(o, pr ? pr->busy_pct : NAN);
 		web_buf_putc(o, ',');
-		web_buf_json_num(o, deep_pct(pr, p));
+		web_buf_json_num(o, web_pcpu_deep_pct(pr, p));
 		web_buf_putc(o, ']');
 	}
 	/* dom rows: [key, name, state, vcpus, cpu_pct, steal_pct, mem_bytes,

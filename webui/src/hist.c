@@ -40,7 +40,16 @@ struct web_hist {
 	float *h;   /* cap x NHS */
 	hdom **tab; /* hash by key */
 	size_t nbuck, ndom;
+	/* pCPU heatmap figures per sample: cap x npc x NPS (online, cur_hz,
+	 * deep_idle_pct); ids of the last sample. Reset when the count of
+	 * pCPUs changes. */
+	uint32_t npc;
+	uint32_t *pc_id;
+	float *pc;
 };
+#define NPS 3
+
+static size_t skip_old(const web_hist *h, double range_s);
 
 int web_hist_new(size_t cap, web_hist **out, hv_err *err)
 {
@@ -77,6 +86,8 @@ void web_hist_free(web_hist *h)
 	free(h->tab);
 	free(h->t_ms);
 	free(h->h);
+	free(h->pc);
+	free(h->pc_id);
 	free(h);
 }
 
@@ -98,6 +109,40 @@ static float f(double v)
 	return isfinite(v) ? (float)v : NAN;
 }
 
+/* The heatmaps' figures of one sample into slot (under h->mu). */
+static void add_pcpus(web_hist *h, size_t slot, const hv_host *host,
+                      const hv_host_rate *hr)
+{
+	uint32_t n = host->nr_pcpu;
+	if (n != h->npc) {
+		free(h->pc);
+		free(h->pc_id);
+		h->npc = 0;
+		h->pc = n ? malloc(h->cap * n * NPS * sizeof(float)) : NULL;
+		h->pc_id = n ? malloc(n * sizeof(uint32_t)) : NULL;
+		if (!h->pc || !h->pc_id) {
+			free(h->pc);
+			free(h->pc_id);
+			h->pc = NULL;
+			h->pc_id = NULL;
+			return; /* no heatmap history; live updates still work */
+		}
+		for (size_t k = 0; k < h->cap * n * NPS; k++)
+			h->pc[k] = NAN;
+		h->npc = n;
+	}
+	float *v = h->pc + slot * n * NPS;
+	for (uint32_t i = 0; i < n; i++, v += NPS) {
+		const hv_pcpu *p = &host->pcpu[i];
+		const hv_pcpu_rate *pr =
+		    hr && hr->pcpu && i < hr->nr_pcpu ? &hr->pcpu[i] : NULL;
+		h->pc_id[i] = p->id;
+		v[0] = p->online >= 0 ? (float)p->online : NAN;
+		v[1] = hv_ok(p->cur_khz) ? (float)(p->cur_khz.v * 1000.0) : NAN;
+		v[2] = f(web_pcpu_deep_pct(pr, p));
+	}
+}
+
 void web_hist_add(web_hist *h, const hv_snap *s)
 {
 	const hv_rates *r = hv_snap_rates(s);
@@ -115,6 +160,7 @@ void web_hist_add(web_hist *h, const hv_snap *s)
 	            ? (float)(host->mem_free_kib.v * 1024.0)
 	            : NAN;
 	hv[3] = (float)n;
+	add_pcpus(h, slot, host, hr);
 	h->count++;
 	for (size_t i = 0; i < n; i++) {
 		const hv_dom *d = hv_snap_dom(s, i);
@@ -197,13 +243,7 @@ int web_hist_json(web_hist *h, const hv_snap *s, const char *id, double range_s,
 		}
 	}
 	size_t first = (h->head + h->cap - h->n) % h->cap;
-	size_t skip = 0;
-	if (h->n && range_s > 0) {
-		int64_t last = h->t_ms[(h->head + h->cap - 1) % h->cap];
-		int64_t lim = last - (int64_t)(range_s * 1000);
-		while (skip < h->n && h->t_ms[(first + skip) % h->cap] < lim)
-			skip++;
-	}
+	size_t skip = skip_old(h, range_s);
 	web_buf_printf(o, "{\"schema\":%d,\"source\":\"ring\"", WEB_SCHEMA);
 	if (e) {
 		web_buf_puts(o, ",\"key\":\"");
@@ -236,4 +276,82 @@ int web_hist_json(web_hist *h, const hv_snap *s, const char *id, double range_s,
 out:
 	pthread_mutex_unlock(&h->mu);
 	return rc;
+}
+
+/* Samples of the last range_s seconds: first index (0 = oldest kept). */
+static size_t skip_old(const web_hist *h, double range_s)
+{
+	size_t first = (h->head + h->cap - h->n) % h->cap, skip = 0;
+	if (h->n && range_s > 0) {
+		int64_t last = h->t_ms[(h->head + h->cap - 1) % h->cap];
+		int64_t lim = last - (int64_t)(range_s * 1000);
+		while (skip < h->n && h->t_ms[(first + skip) % h->cap] < lim)
+			skip++;
+	}
+	return skip;
+}
+
+static void pcpu_series(web_hist *h, size_t first, size_t skip, int k,
+                        web_buf *o)
+{
+	for (size_t i = skip; i < h->n; i++) {
+		const float *v = h->pc + ((first + i) % h->cap) * h->npc * NPS;
+		web_buf_puts(o, i > skip ? ",[" : "[");
+		for (uint32_t c = 0; c < h->npc; c++) {
+			if (c)
+				web_buf_putc(o, ',');
+			web_buf_json_num(o, v[c * NPS + k]);
+		}
+		web_buf_putc(o, ']');
+	}
+}
+
+void web_hist_overview_json(web_hist *h, double range_s, size_t nspark,
+                            web_buf *o)
+{
+	static const char *const pnames[NPS] = {"online", "cur_hz",
+	                                        "deep_idle_pct"};
+	pthread_mutex_lock(&h->mu);
+	size_t first = (h->head + h->cap - h->n) % h->cap;
+	size_t skip = skip_old(h, range_s);
+	web_buf_printf(o, "{\"schema\":%d,\"source\":\"ring\",\"t\":[",
+	               WEB_SCHEMA);
+	for (size_t i = skip; i < h->n; i++) {
+		if (i > skip)
+			web_buf_putc(o, ',');
+		web_buf_fixed(o, (uint64_t)h->t_ms[(first + i) % h->cap], 3);
+	}
+	web_buf_puts(o, "],\"pcpu\":{\"id\":[");
+	for (uint32_t c = 0; h->pc && c < h->npc; c++) {
+		if (c)
+			web_buf_putc(o, ',');
+		web_buf_u64(o, h->pc_id[c]);
+	}
+	web_buf_putc(o, ']');
+	for (int k = 0; k < NPS; k++) {
+		web_buf_printf(o, ",\"%s\":[", pnames[k]);
+		if (h->pc)
+			pcpu_series(h, first, skip, k, o);
+		web_buf_putc(o, ']');
+	}
+	/* Sparklines: each domain's cpu_pct over the last nspark samples. */
+	size_t sk = h->n > nspark ? h->n - nspark : 0;
+	web_buf_puts(o, "},\"spark\":{");
+	int nd = 0;
+	for (size_t b = 0; b < h->nbuck; b++) {
+		for (const hdom *e = h->tab[b]; e; e = e->next) {
+			web_buf_puts(o, nd++ ? ",\"" : "\"");
+			web_buf_u64(o, e->key);
+			web_buf_puts(o, "\":[");
+			for (size_t i = sk; i < h->n; i++) {
+				if (i > sk)
+					web_buf_putc(o, ',');
+				web_buf_json_num(
+				    o, e->v[((first + i) % h->cap) * NDS]);
+			}
+			web_buf_putc(o, ']');
+		}
+	}
+	web_buf_puts(o, "}}");
+	pthread_mutex_unlock(&h->mu);
 }

@@ -3,6 +3,7 @@
  * Prometheus. See hv-webd(1) and docs/arch/webui.md. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,7 +47,9 @@ static void usage(FILE *f)
 	    "\n"
 	    "Endpoints: / (dashboard), /metrics, "
 	    "/api/v1/{host,domains,domains/ID,pcpus,\n"
-	    "history,graph,powerd,events,config,csrf,control}, /healthz.\n"
+	    "history,history/"
+	    "overview,graph,powerd,events,config,csrf,control},\n"
+	    "/healthz.\n"
 	    "Control actions are off unless the configuration enables them.\n"
 	    "SIGHUP reloads the configuration (a bad file keeps the running "
 	    "one).\n");
@@ -222,16 +225,19 @@ static void announce(const web_config *cfg, web_server *sv, hv_backend *be,
 	}
 }
 
-/* SIGHUP: re-read the configuration; a bad one keeps the running one.
- * The backend and the collector keep running (their settings apply at
- * the next start); the RRD writer and the HTTP server restart with the
- * new settings, so the dashboard's in-memory history starts over. 0, or
+/* SIGHUP: re-read the configuration; a bad one keeps the running one (and
+ * a storm of them is harmless: signals coalesce in sigwait). The backend
+ * and the sampling go on unchanged until the next start. Theme, control,
+ * credentials and the power budget apply at once; only when another key
+ * changed (listener, TLS, RRD...) are the HTTP server and the RRD writer
+ * restarted, which starts the dashboard's in-memory history over. 0, or
  * -1 when neither the new nor the old configuration could be served. */
 static int reload(const web_args *a, web_config *cfg, hv_collector *col,
                   hv_backend *be, web_rrd **rrd, web_server **sv)
 {
 	web_config nc;
 	hv_err err = {0};
+	char restart[128];
 
 	if (load_config(a, &nc, &err)) {
 		fprintf(stderr,
@@ -247,6 +253,12 @@ static int reload(const web_args *a, web_config *cfg, hv_collector *col,
 	nc.synth_vcpus = cfg->synth_vcpus;
 	nc.period_s = cfg->period_s;
 	nc.ring = cfg->ring;
+	web_server_reload(*sv, &nc, restart, sizeof(restart));
+	if (!restart[0]) {
+		web_config_live_copy(cfg, &nc);
+		fprintf(stderr, "hv-webd: reloaded the configuration\n");
+		return 0;
+	}
 	stop_front(rrd, sv);
 	if (start_front(&nc, col, rrd, sv, &err)) {
 		fprintf(stderr,
@@ -258,10 +270,33 @@ static int reload(const web_args *a, web_config *cfg, hv_collector *col,
 			return -1;
 	} else {
 		*cfg = nc;
-		fprintf(stderr, "hv-webd: reloaded the configuration\n");
+		fprintf(stderr, "hv-webd: reloaded the configuration (HTTP "
+		                "server and RRD writer restarted)\n");
 	}
 	announce(cfg, *sv, be, a->port_file);
 	return 0;
+}
+
+/* The backend and its collector (not started). */
+static int open_source(const web_config *cfg, hv_backend **be,
+                       hv_collector **col, hv_err *err)
+{
+	hv_env env;
+	hv_env_raise_nofile(); /* room for the kvm backend's fd cache */
+	if (hv_env_init(&env, err))
+		return -1;
+	hv_backend_opts bo = {
+	    .name = cfg->backend[0] ? cfg->backend : NULL,
+	    .qmp_dirs = cfg->qmp_dirs[0] ? cfg->qmp_dirs : NULL,
+	    .synth_domains = cfg->synth_domains,
+	    .synth_vcpus = cfg->synth_vcpus,
+	};
+	if (hv_backend_open(&env, &bo, be, err))
+		return -1;
+	/* History lives in hv-webd's compact ring (hist.c); the collector
+	 * keeps only a few whole snapshots. */
+	hv_collector_opts co = {.period_s = cfg->period_s, .ring = 4};
+	return hv_collector_new(*be, &co, col, err) ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -269,13 +304,18 @@ int main(int argc, char **argv)
 	web_args a = {0};
 	web_config cfg;
 	hv_err err = {0};
-	hv_env env;
 	hv_backend *be = NULL;
 	hv_collector *col = NULL;
 	web_rrd *rrd = NULL;
 	web_server *sv = NULL;
 	int rc, sig = 0;
 
+	/* Each sample renders multi-MB buffers (/metrics of 1,000 domains:
+	 * 7 MB, and its gzip) in whichever thread asks first. With glibc's
+	 * sliding mmap threshold they would land in per-thread heaps and
+	 * stay there; a fixed threshold gives them back to the system, so
+	 * RSS stays flat over days (bench/soak). */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	if ((rc = parse_args(argc, argv, &a)) >= 0)
 		return rc;
 	if (load_config(&a, &cfg, &err)) {
@@ -291,21 +331,7 @@ int main(int argc, char **argv)
 	/* Block before any thread exists so only sigwait() sees them. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	hv_env_raise_nofile(); /* room for the kvm backend's fd cache */
-	if (hv_env_init(&env, &err))
-		goto fail;
-	hv_backend_opts bo = {
-	    .name = cfg.backend[0] ? cfg.backend : NULL,
-	    .qmp_dirs = cfg.qmp_dirs[0] ? cfg.qmp_dirs : NULL,
-	    .synth_domains = cfg.synth_domains,
-	    .synth_vcpus = cfg.synth_vcpus,
-	};
-	if (hv_backend_open(&env, &bo, &be, &err))
-		goto fail;
-	/* History lives in hv-webd's compact ring (hist.c); the collector
-	 * keeps only a few whole snapshots. */
-	hv_collector_opts co = {.period_s = cfg.period_s, .ring = 4};
-	if (hv_collector_new(be, &co, &col, &err))
+	if (open_source(&cfg, &be, &col, &err))
 		goto fail;
 	if (a.dump) {
 		if (dump_metrics(col, &cfg, &err))

@@ -149,8 +149,9 @@ void web_powerd_json(const char *rundir, unsigned max_lines, web_buf *o)
 			}
 		}
 		int first = 1;
-		for (char *line = strtok(start, "\n"); line;
-		     line = strtok(NULL, "\n")) {
+		char *save = NULL; /* strtok_r: connection threads run this */
+		for (char *line = strtok_r(start, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
 			cJSON *e = cJSON_Parse(line);
 			char *es = e ? cJSON_PrintUnformatted(e) : NULL;
 			if (es) {

@@ -138,6 +138,12 @@ static const fam F_COL_FAIL = {"hv_collector_failures", K_COUNTER, NULL,
                                "Samples that failed."};
 static const fam F_COL_COST = {"hv_collector_sample_duration_seconds", K_GAUGE,
                                "seconds", "Time the last sample took."};
+static const fam F_RRD_UPD = {"hv_rrd_updates", K_COUNTER, NULL,
+                              "RRD files hv-webd created or updated."};
+static const fam F_RRD_ERR = {
+    "hv_rrd_write_errors", K_COUNTER, NULL,
+    "RRD file creations or updates that failed (disk full, rrdcached down); "
+    "history already written is kept."};
 static const fam F_SNAP_TS = {
     "hv_snapshot_timestamp_seconds", K_GAUGE, "seconds",
     "Wall-clock time of the snapshot these metrics come from."};
@@ -199,6 +205,12 @@ static void render_collector(ctx *c, const web_prom_extra *x)
 		web_buf_putc(c->o, ' ');
 		web_buf_fixed(c->o, st->last_cost_ns, 9);
 		web_buf_putc(c->o, '\n');
+	}
+	if (x->rrd) {
+		fam_begin(c, &F_RRD_UPD);
+		s_dbl(c, "", 0, (double)x->rrd_updates);
+		fam_begin(c, &F_RRD_ERR);
+		s_dbl(c, "", 0, (double)x->rrd_write_errors);
 	}
 }
 

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <rrd.h>
 #include <rrd_client.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@ struct web_rrd {
 	pthread_mutex_t graph_mu;
 	pthread_mutex_t client_mu; /* legacy rrdc_* share one client */
 	time_t last_host;
+	/* Files created or updated, and those that failed (disk full,
+	 * rrdcached down): /metrics shows both, the user keeps the rest. */
+	atomic_ullong updates, errors;
 };
 
 static const char *const dom_ds[] = {"cpu_pct",    "steal_pct",  "mem_bytes",
@@ -63,6 +67,17 @@ void web_rrd_dom_file(const hv_dom *d, char *buf, size_t len)
 		buf[n++] = ok ? ch : '_';
 	}
 	snprintf(buf + n, len - n, ".rrd");
+}
+
+/* librrd keeps its error text in a per-thread context it mallocs on first
+ * use and dereferences unchecked: out of memory (ulimit -v) that is a
+ * crash inside rrd_clear_error. Get the context first, checked, so a
+ * thread without one fails cleanly instead. */
+static int rrd_ready(hv_err *err)
+{
+	if (rrd_get_context())
+		return 0;
+	return hv_err_set(err, ENOMEM, "librrd: out of memory");
 }
 
 static int rrd_fail(hv_err *err, const char *what, const char *file)
@@ -106,8 +121,10 @@ static int ensure_file(web_rrd *r, const char *path, const char *const *ds,
 	char tmp[600];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	rrd_clear_error();
-	if (rrd_create_r(tmp, r->step, start - 1, argc, argv) != 0)
+	if (rrd_create_r(tmp, r->step, start - 1, argc, argv) != 0) {
+		unlink(tmp); /* a half-written file (disk full) */
 		return rrd_fail(err, "create", path);
+	}
 	if (rename(tmp, path) != 0) {
 		unlink(tmp);
 		return hv_err_set(err, errno, "rename %s: %s", path,
@@ -132,8 +149,15 @@ static int update(web_rrd *r, const char *path, time_t t, const double *v,
 	const char *argv[1] = {line};
 	rrd_clear_error();
 	if (r->cached[0]) {
+		/* Reconnect after rrdcached restarted: a failed request drops
+		 * the connection, the next step connects again, so the gap
+		 * is only the downtime. */
 		pthread_mutex_lock(&r->client_mu);
-		int rc = rrdc_update(path, 1, argv);
+		int rc = rrdc_connect(r->cached);
+		if (rc == 0)
+			rc = rrdc_update(path, 1, argv);
+		if (rc != 0)
+			rrdc_disconnect();
 		pthread_mutex_unlock(&r->client_mu);
 		if (rc != 0)
 			return rrd_fail(err, "rrdcached update", path);
@@ -144,12 +168,33 @@ static int update(web_rrd *r, const char *path, time_t t, const double *v,
 	return 0;
 }
 
+/* One file's step: create it if new, update it; counted either way. */
+static int write_file(web_rrd *r, const char *path, const char *const *ds,
+                      size_t nds, time_t t, const double *v, hv_err *err)
+{
+	int rc = ensure_file(r, path, ds, nds, t, err);
+	if (!rc)
+		rc = update(r, path, t, v, nds, err);
+	atomic_fetch_add(rc ? &r->errors : &r->updates, 1);
+	return rc;
+}
+
+void web_rrd_counts(web_rrd *r, uint64_t *updates, uint64_t *errors)
+{
+	*updates = atomic_load(&r->updates);
+	*errors = atomic_load(&r->errors);
+}
+
 int web_rrd_write(web_rrd *r, const hv_snap *prev, const hv_snap *cur,
                   hv_err *err)
 {
-	hv_rates *rt = hv_rates_compute(prev, cur, err);
 	char path[1024], name[128];
-	int rc = 0;
+	int rc = rrd_ready(err);
+	if (rc) {
+		atomic_fetch_add(&r->errors, 1);
+		return rc;
+	}
+	hv_rates *rt = hv_rates_compute(prev, cur, err);
 	if (!rt)
 		return -ENOMEM;
 	time_t t = (time_t)(hv_snap_wall_ns(cur) / 1000000000);
@@ -162,12 +207,10 @@ int web_rrd_write(web_rrd *r, const hv_snap *prev, const hv_snap *cur,
 	    hv_ok(h->mem_free_kib) ? h->mem_free_kib.v * 1024.0 : NAN,
 	    (double)hv_snap_ndom(cur)};
 	snprintf(path, sizeof(path), "%s/host.rrd", r->dir);
-	rc = ensure_file(r, path, host_ds, NHOST_DS, t, err);
-	if (!rc)
-		rc = update(r, path, t, hv, NHOST_DS, err);
-	if (rc)
-		goto out;
+	/* The step is spent even when the host file fails, so the domains
+	 * still get theirs and a later retry does not go backwards. */
 	r->last_host = t;
+	rc = write_file(r, path, host_ds, NHOST_DS, t, hv, err);
 	size_t n = hv_snap_ndom(cur);
 	for (size_t i = 0; i < n; i++) {
 		const hv_dom *d = hv_snap_dom(cur, i);
@@ -185,8 +228,7 @@ int web_rrd_write(web_rrd *r, const hv_snap *prev, const hv_snap *cur,
 		snprintf(path, sizeof(path), "%s/%s", r->dir, name);
 		/* One domain's failure does not stop the others. */
 		hv_err e2 = {0};
-		if (ensure_file(r, path, dom_ds, NDOM_DS, t, &e2) == 0)
-			update(r, path, t, v, NDOM_DS, &e2);
+		write_file(r, path, dom_ds, NDOM_DS, t, v, &e2);
 		if (e2.code && !rc) {
 			*err = e2;
 			rc = -e2.code;
@@ -324,7 +366,9 @@ int web_rrd_fetch_json(web_rrd *r, const hv_snap *s, const char *id,
                        double range_s, const char *cf, web_buf *o, hv_err *err)
 {
 	char path[1024];
-	int rc = resolve(r, s, id, path, sizeof(path), err);
+	int rc = rrd_ready(err);
+	if (!rc)
+		rc = resolve(r, s, id, path, sizeof(path), err);
 	if (rc)
 		return rc;
 	time_t end = time(NULL), start = end - (time_t)range_s;
@@ -405,7 +449,9 @@ int web_rrd_graph(web_rrd *r, const hv_snap *s, const char *id,
 	if (!ds)
 		return hv_err_set(err, EINVAL, "what: unknown graph '%s'",
 		                  what);
-	int rc = resolve(r, s, id, path, sizeof(path), err);
+	int rc = rrd_ready(err);
+	if (!rc)
+		rc = resolve(r, s, id, path, sizeof(path), err);
 	if (rc)
 		return rc;
 	char start[32], title[160], def[2][1100], line[2][96];

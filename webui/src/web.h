@@ -13,6 +13,7 @@
 #include "hv/backend.h"
 #include "hv/collector.h"
 #include "hv/err.h"
+#include "hv/rates.h"
 #include "hv/sample.h"
 
 #define WEB_DEFAULT_ADDR "127.0.0.1"
@@ -97,6 +98,8 @@ typedef struct web_prom_extra {
 	double power_budget_w;        /* <= 0: omitted */
 	int powerd_running;           /* -1 unknown/omitted */
 	const web_powerd_info *pd;    /* NULL or running < 0: omitted */
+	int rrd;                      /* 0: no RRD history, rrd_* omitted */
+	uint64_t rrd_updates, rrd_write_errors;
 } web_prom_extra;
 
 /* Render snap (may be NULL before the first sample) into out. */
@@ -118,6 +121,8 @@ void web_json_live(const hv_snap *s, web_buf *o);
 int web_json_ring_history(hv_snap *const *ring, size_t n, const char *id,
                           double range_s, web_buf *o, hv_err *err);
 const hv_dom *web_find_dom(const hv_snap *s, const char *id);
+/* Share of a pCPU's time in idle states past the first (NaN if unknown). */
+double web_pcpu_deep_pct(const hv_pcpu_rate *pr, const hv_pcpu *p);
 void web_json_error(web_buf *o, int status, const char *msg);
 
 /* ---- compact in-memory history (hist.c) ---- */
@@ -128,6 +133,11 @@ void web_hist_add(web_hist *h, const hv_snap *s);
 /* Same JSON as web_json_ring_history; id NULL = host. */
 int web_hist_json(web_hist *h, const hv_snap *s, const char *id, double range_s,
                   web_buf *o, hv_err *err);
+/* The overview page's first paint: the last range_s of the pCPU heatmaps
+ * {t, pcpu:{id, online, cur_hz, deep_idle_pct}} (one array per sample) and
+ * the last nspark samples of every domain's cpu_pct {spark:{key:[...]}}. */
+void web_hist_overview_json(web_hist *h, double range_s, size_t nspark,
+                            web_buf *o);
 
 /* ---- RRD history (rrdstore.c) ---- */
 typedef struct web_rrd web_rrd;
@@ -146,6 +156,9 @@ int web_rrd_graph(web_rrd *r, const hv_snap *s, const char *id,
                   const char *what, double range_s, bool svg,
                   unsigned char **img, size_t *len, hv_err *err);
 const char *web_rrd_dir(const web_rrd *r);
+/* Files written, and files that failed to be created or updated, since
+ * start (for /metrics). */
+void web_rrd_counts(web_rrd *r, uint64_t *updates, uint64_t *errors);
 /* File name (without directory) for a domain. */
 void web_rrd_dom_file(const hv_dom *d, char *buf, size_t len);
 
@@ -167,6 +180,14 @@ int web_server_start(const web_config *c, hv_collector *col, web_rrd *rrd,
                      web_server **out, hv_err *err);
 void web_server_stop(web_server *s); /* NULL allowed */
 unsigned web_server_port(const web_server *s);
+/* SIGHUP: apply a validated configuration's reloadable keys (theme,
+ * control, auth_user, auth_hash, token_hash, power_budget_w) at once.
+ * restart gets a note ("" if none) when other keys differ: those need a
+ * restart and stay as they are. */
+int web_server_reload(web_server *s, const web_config *c, char *restart,
+                      size_t len);
+/* Copy the reloadable keys (above) of src into dst. */
+void web_config_live_copy(web_config *dst, const web_config *src);
 
 /* ---- embedded assets (generated) ---- */
 typedef struct web_asset {

@@ -24,9 +24,9 @@
   const S = {
     cfg: null, live: null, spark: new Map(), hostHist: [], heat: null,
     sort: { col: 4, asc: false }, filter: '', view: null, domCharts: [],
-    domKey: null, domRange: 600, order: [],
+    domKey: null, domRange: 600, order: [], heatHist: [], lastT: 0,
   };
-  const SPARK_N = 60, HOST_N = 300;
+  const SPARK_N = 60, HOST_N = 300, HEAT_N = 120;
 
   /* ---- theme ---- */
   function applyTheme(t) {
@@ -77,7 +77,9 @@
       const opts = {
         title, width: el.clientWidth || 600, height: h,
         series: [{}].concat(series.slice(1)),
-        axes: [{ stroke: css('--muted'), grid: { stroke: css('--line') } },
+        /* Time labels ("12:34:56") need ~60 px: at least 90 px between
+         * ticks keeps them apart from a phone (390 px) to 1920 px. */
+        axes: [{ stroke: css('--muted'), grid: { stroke: css('--line') }, space: 90 },
                { stroke: css('--muted'), grid: { stroke: css('--line') }, size: 84,
                  values: (u, vals) => vals.map((v) => series[1].value ? series[1].value(u, v) : v) }],
       };
@@ -114,23 +116,52 @@
   }
   function heatPush(cv, col) { /* scroll left by one column, paint the new one */
     const n = col.length; if (!n) return;
-    const cols = 120;
+    const cols = HEAT_N;
     if (cv.width !== cols || cv.height !== n) { cv.width = cols; cv.height = n; }
     const g = cv.getContext('2d');
     g.drawImage(cv, -1, 0);
     for (let i = 0; i < n; i++) { g.fillStyle = heatColor(col[i]); g.fillRect(cols - 1, i, 1, 1); }
+  }
+  /* One heatmap column per sample: frequency against the sample's fastest
+   * CPU, and deep idle; offline CPUs grey. */
+  function heatCols(online, hz, deep) {
+    let fmax = 0; for (const v of hz) if (nn(v) && v > fmax) fmax = v;
+    return { freq: hz.map((v, i) => online[i] === 0 ? NaN : v / (fmax || 1)),
+      idle: deep.map((v, i) => online[i] === 0 ? NaN : v / 100) };
+  }
+  function heatFill() { /* a fresh canvas gets every column kept */
+    for (const c of S.heatHist) { heatPush(S.heat.freq, c.freq); heatPush(S.heat.idle, c.idle); }
+  }
+  /* The last minutes from the server's ring, so the heatmaps and the
+   * sparklines are full at first paint instead of filling from empty. */
+  async function seedFromRing() {
+    const j = await getJSON(`/api/v1/history/overview?range=${HEAT_N}&spark=${SPARK_N}`);
+    const p = j.pcpu || {};
+    S.heatHist = (p.cur_hz || []).map((hz, i) => heatCols(p.online[i], hz, p.deep_idle_pct[i])).slice(-HEAT_N);
+    for (const k in j.spark || {}) S.spark.set(k, j.spark[k].slice(-SPARK_N));
+    if (j.t && j.t.length) S.lastT = j.t[j.t.length - 1];
   }
 
   /* ---- live updates ---- */
   function onLive(j) {
     S.live = j;
     const h = j.host || {};
-    S.hostHist.push([j.time, h.power_watts, h.busy_pct]);
-    if (S.hostHist.length > HOST_N) S.hostHist.shift();
+    /* The first frame can be the ring's last sample again: not twice. */
+    const fresh = !(j.time <= S.lastT + 1e-3);
+    if (fresh) {
+      S.lastT = j.time;
+      S.hostHist.push([j.time, h.power_watts, h.busy_pct]);
+      if (S.hostHist.length > HOST_N) S.hostHist.shift();
+      const pc = j.pcpu || [];
+      const col = heatCols(pc.map((p) => p[1]), pc.map((p) => p[2]), pc.map((p) => p[4]));
+      S.heatHist.push(col); if (S.heatHist.length > HEAT_N) S.heatHist.shift();
+      if (S.view === 'overview' && S.heat) { heatPush(S.heat.freq, col.freq); heatPush(S.heat.idle, col.idle); }
+    }
     const seen = new Set();
     for (const d of j.dom || []) {
       let a = S.spark.get(d[0]); if (!a) { a = []; S.spark.set(d[0], a); }
-      a.push(d[4]); if (a.length > SPARK_N) a.shift(); seen.add(d[0]);
+      if (fresh) { a.push(d[4]); if (a.length > SPARK_N) a.shift(); }
+      seen.add(d[0]);
     }
     for (const k of S.spark.keys()) if (!seen.has(k)) S.spark.delete(k);
     if (S.view === 'overview') updateOverview();
@@ -179,6 +210,7 @@
       const r = e.target.closest('.row'); if (r && r.dataset.key) location.hash = '#/domain/' + encodeURIComponent(r.dataset.key);
     });
     S.heat = { freq: $('#heat-freq'), idle: $('#heat-idle') };
+    heatFill();
     const h = S.hostHist;
     S.powerChart = makeChart($('#power-chart'), '', [{}, { label: 'Power (W)', stroke: css('--accent2'), value: (u, v) => nn(v) ? v.toFixed(0) : '-' },
       { label: 'Busy (%)', stroke: css('--accent') }], [h.map((x) => x[0]), h.map((x) => x[1]), h.map((x) => x[2])], 160);
@@ -193,9 +225,6 @@
       ['Memory total', fmt.bytes(h.mem_total_bytes)]];
     if (S.cfg && nn(S.cfg.power_budget_watts)) cards.push(['Power budget', fmt.w(S.cfg.power_budget_watts)]);
     $('#cards').innerHTML = cards.map((c) => `<div class="card"><div class="k">${c[0]}</div><div class="v">${esc(c[1])}</div></div>`).join('');
-    let fmax = 0; for (const p of j.pcpu || []) if (nn(p[2]) && p[2] > fmax) fmax = p[2];
-    heatPush(S.heat.freq, (j.pcpu || []).map((p) => p[1] === 0 ? NaN : p[2] / (fmax || 1)));
-    heatPush(S.heat.idle, (j.pcpu || []).map((p) => p[1] === 0 ? NaN : p[4] / 100));
     const hh = S.hostHist;
     if (S.powerChart) S.powerChart.setData([hh.map((x) => x[0]), hh.map((x) => x[1]), hh.map((x) => x[2])]);
     updateTable(false);
@@ -388,6 +417,7 @@
       const hh = await getJSON('/api/v1/history?range=' + HOST_N);
       S.hostHist = hh.t.map((t, i) => [t, hh.series.power_watts[i], hh.series.busy_pct[i]]);
     } catch (e) { /* live updates fill it */ }
+    try { await seedFromRing(); } catch (e) { /* live updates fill them */ }
     addEventListener('hashchange', route);
     route();
     connect();

@@ -28,8 +28,13 @@ int xt_machine_open(xt_machine *m, const xt_opts *o, hv_err *err)
 	rc = hv_backend_open(&env, &bo, &m->be, err);
 	if (rc)
 		goto out;
-	hv_collector_opts co = {
-	    .period_s = o->delay_s < 0.05 ? 0.05 : o->delay_s, .ring = 64};
+	/* The screen's sparklines and a recording read up to 64 samples
+	 * back; batch, JSON and CSV output only the latest (5,000 domains:
+	 * ~8 MB a snapshot, so 64 would hold ~0.5 GB). */
+	int deep = o->mode == XT_TUI || o->record;
+	hv_collector_opts co = {.period_s =
+	                            o->delay_s < 0.05 ? 0.05 : o->delay_s,
+	                        .ring = deep ? 64 : 4};
 	rc = hv_collector_new(m->be, &co, &m->col, err);
 	if (rc)
 		goto out;
