@@ -20,7 +20,7 @@
 #include "pd_config.h"
 #include "pd_policy.h"
 
-#define PD_CE_HIST 256 /* count changes kept per CPU inside the window */
+#define PD_CE_HIST 256 /* count changes kept per page inside the window */
 #define PD_MAX_FAIL 64
 
 /* A counter's changes inside a sliding window (hwerr). */
@@ -32,8 +32,18 @@ typedef struct pd_hist {
 	} h[PD_CE_HIST];
 } pd_hist;
 
+/* A leaky bucket over a cumulative counter (hwerr, per CPU, as mcelog's):
+ * each new error adds one, the level leaks at capacity per window. */
+typedef struct pd_bucket {
+	bool known;    /* last/t hold a count: else the next one is the base */
+	uint64_t last; /* the counter at t */
+	uint64_t base; /* the counter when the bucket was last empty */
+	double t;
+	double level;
+} pd_bucket;
+
 typedef struct pd_cpu_mem {
-	pd_hist ce;
+	pd_bucket ce;
 	bool hw_off;   /* offlined for errors: sticky until exit */
 	bool hw_noted; /* refusal already reported */
 	char hw_reason[PD_REASON_LEN];

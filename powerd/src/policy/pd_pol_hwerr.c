@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* [hwerr]: a CPU whose error count rises by more than threshold within
- * window is taken offline, sticky until exit, if every safety rule holds
- * (max_offline, keep_online, never cpu0, a CPU without hotplug or a pinned
- * one); a refusal is one alert note.
+/* [hwerr]: each CPU has a leaky bucket, as mcelog's: every new corrected
+ * error adds one, the bucket leaks threshold errors per window, and a CPU
+ * whose bucket holds more than threshold is taken offline, sticky until
+ * exit, if every safety rule holds (max_offline, keep_online, never cpu0,
+ * a CPU without hotplug or a pinned one); a refusal is one alert note.
  *
  * Pages (hv_host.page) whose errors within page_window reach
  * page_threshold are soft-offlined once (mem/ADDR/offline, one way).
  *
  * Inputs: hv_pcpu.ce_count (corrected errors) as pd_cpu.ce/ce_ok. Another
- * input is a field in pd_cpu (pd_view_build), a pd_hist in pd_cpu_mem
+ * input is a field in pd_cpu (pd_view_build), a pd_bucket in pd_cpu_mem
  * and a check in over_threshold() beside the corrected-error one; the
  * safety rules and the offlining below stay as they are. */
 #include <stdio.h>
@@ -43,17 +44,41 @@ static uint64_t hist_base(pd_hist *h, double t, double window)
 	return h->h[0].v;
 }
 
-/* Whether cpu p's errors rose past the threshold; *rise and *base for the
- * messages. */
+/* Feed counter value v at time t into bucket b, which leaks cap per
+ * window seconds. The first count seen, and a count that went down (a
+ * reset: driver reload, source reopened), is only a base: errors counted
+ * before it are not known to be recent. A missing count is never fed, so
+ * it is neither an error nor a reset; the errors a gap hid still count
+ * when the count comes back, as the counter is cumulative. */
+static void bucket_feed(pd_bucket *b, double t, uint64_t v, unsigned cap,
+                        double window)
+{
+	if (!b->known || v < b->last) {
+		b->known = true;
+		b->base = b->last = v;
+		b->t = t;
+		b->level = 0;
+		return;
+	}
+	if (window > 0 && t > b->t)
+		b->level -= (t - b->t) * cap / window;
+	if (b->level <= 0) {
+		b->level = 0;
+		b->base = b->last;
+	}
+	b->level += (double)(v - b->last);
+	b->last = v;
+	b->t = t;
+}
+
+/* Whether cpu p's bucket holds more than the threshold. */
 static bool over_threshold(const pd_config *c, pd_cpu_mem *cm, const pd_cpu *p,
-                           double t, uint64_t *rise, uint64_t *base)
+                           double t)
 {
 	if (!p->ce_ok)
 		return false;
-	hist_push(&cm->ce, t, p->ce);
-	*base = hist_base(&cm->ce, t, c->hwerr.window_s);
-	*rise = p->ce - *base;
-	return *rise > c->hwerr.threshold;
+	bucket_feed(&cm->ce, t, p->ce, c->hwerr.threshold, c->hwerr.window_s);
+	return cm->ce.level > c->hwerr.threshold;
 }
 
 /* Say once when the backend gives no per-CPU counts (Linux has none in
@@ -99,18 +124,31 @@ static const char *refusal(const pd_config *c, const pd_cpu *p, unsigned offl,
 	return buf;
 }
 
+/* The counts behind a trip, for the journal and the notes: the rise since
+ * the bucket was last empty, and what the bucket still holds. */
+static void counts(const pd_config *c, const pd_cpu_mem *cm, char *buf,
+                   size_t len)
+{
+	snprintf(buf, len,
+	         "corrected errors rose by %llu (%llu -> %llu) > threshold "
+	         "%u: leaky bucket at %.2f, leaking %u per %gs",
+	         (unsigned long long)(cm->ce.last - cm->ce.base),
+	         (unsigned long long)cm->ce.base,
+	         (unsigned long long)cm->ce.last, c->hwerr.threshold,
+	         cm->ce.level, c->hwerr.threshold, c->hwerr.window_s);
+}
+
 static void offline(const pd_config *c, pd_mem *m, const pd_cpu *p,
-                    uint64_t rise, uint64_t base, unsigned offl)
+                    unsigned offl)
 {
 	pd_cpu_mem *cm = &m->cpu[p->id];
+	char why[PD_REASON_LEN / 2];
 
 	cm->hw_off = true;
+	counts(c, cm, why, sizeof(why));
 	snprintf(cm->hw_reason, PD_REASON_LEN,
-	         "ALERT cpu %u: corrected errors rose by %llu (%llu -> %llu) "
-	         "> threshold %u within %gs; offlined %u of max %u",
-	         p->id, (unsigned long long)rise, (unsigned long long)base,
-	         (unsigned long long)p->ce, c->hwerr.threshold,
-	         c->hwerr.window_s, offl, c->hwerr.max_offline);
+	         "ALERT cpu %u: %s; offlined %u of max %u", p->id, why, offl,
+	         c->hwerr.max_offline);
 	/* A parked CPU with errors stays offline for errors instead. */
 	pd_group_drop_cpu(m, p->id);
 }
@@ -194,26 +232,23 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 	rc = note_nodata(m, v, o);
 	for (unsigned i = 0; i < v->ncpu && !rc; i++) {
 		const pd_cpu *p = &v->cpu[i];
-		uint64_t rise, base;
-		char buf[160];
+		char buf[160], why[PD_REASON_LEN / 2];
 		const char *no;
 		if (p->id >= m->ncpu)
 			continue;
 		pd_cpu_mem *cm = &m->cpu[p->id];
-		if (!over_threshold(c, cm, p, v->t, &rise, &base) ||
+		if (!over_threshold(c, cm, p, v->t) ||
 		    cm->hw_off || cm->backoff_until > v->t || p->online != 1)
 			continue;
 		if (!(no = refusal(c, p, offl, online, buf, sizeof(buf)))) {
-			offline(c, m, p, rise, base, ++offl);
+			offline(c, m, p, ++offl);
 			online--;
 		} else if (!cm->hw_noted) {
 			cm->hw_noted = true;
-			rc = pd_note_add(
-			    o, "hwerr", "alert",
-			    "cpu %u: corrected errors rose by %llu "
-			    "(> %u) within %gs but NOT offlined: %s",
-			    p->id, (unsigned long long)rise, c->hwerr.threshold,
-			    c->hwerr.window_s, no);
+			counts(c, cm, why, sizeof(why));
+			rc = pd_note_add(o, "hwerr", "alert",
+			                 "cpu %u: %s but NOT offlined: %s", p->id,
+			                 why, no);
 		}
 	}
 	for (unsigned i = 0; i < m->ncpu && !rc; i++) {
@@ -236,8 +271,11 @@ static bool enabled(const pd_config *c)
 
 static void forget(pd_mem *m)
 {
-	for (unsigned i = 0; i < m->ncpu; i++)
+	for (unsigned i = 0; i < m->ncpu; i++) {
 		m->cpu[i].hw_off = m->cpu[i].hw_noted = false;
+		/* switched on again, the next count is a new base */
+		memset(&m->cpu[i].ce, 0, sizeof(m->cpu[i].ce));
+	}
 	/* Offlined pages stay offline; their history restarts. */
 	m->hwerr.npage = 0;
 	m->hwerr.full_noted = false;
@@ -246,11 +284,12 @@ static void forget(pd_mem *m)
 static const hv_cfg_key keys[] = {
     {"hwerr", "enabled", HV_CFG_BOOL, PD_OFF(hwerr.enabled), 0, 0, "no",
      "turn the policy on", NULL, NULL},
-    /* rasdaemon's CPU_CE_THRESHOLD per 24 h */
+    /* rasdaemon's CPU_CE_THRESHOLD per 24 h, as a bucket's capacity */
     {"hwerr", "threshold", HV_CFG_UINT, PD_OFF(hwerr.threshold), 0, 1000000000,
-     "18", "offline when errors rise by more than this", NULL, NULL},
+     "18", "offline when the CPU's leaky bucket holds more errors than this",
+     NULL, NULL},
     {"hwerr", "window", HV_CFG_SECS, PD_OFF(hwerr.window_s), 1, 30 * 86400,
-     "24h", "within this window", NULL, NULL},
+     "24h", "the bucket leaks threshold errors per window", NULL, NULL},
     {"hwerr", "max_offline", HV_CFG_UINT, PD_OFF(hwerr.max_offline), 0, 4096,
      "2", "never more CPUs offline for errors", NULL, NULL},
     {"hwerr", "keep_online", HV_CFG_UINT, PD_OFF(hwerr.keep_online), 1, 4096,
