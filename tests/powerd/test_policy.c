@@ -854,6 +854,90 @@ static void test_park_fewest_online_package_first(void **st)
 	model_free(&m);
 }
 
+/* The last round's decision on knob, or NULL. */
+static const pd_decision *decided(const model *m, const char *knob)
+{
+	for (size_t i = 0; i < m->out.n; i++)
+		if (!strcmp(m->out.d[i].knob, knob))
+			return &m->out.d[i];
+	return NULL;
+}
+
+/* The leaky bucket (capacity threshold, leaking threshold per window): a
+ * burst over capacity trips and the reason quotes the counts; the same
+ * number of errors spread out leaks away (where a sliding window of 10 per
+ * hour would have tripped at 11 in 50 min); a missing count or a counter
+ * that went down is never an error. */
+static void test_hwerr_bucket(void **st)
+{
+	(void)st;
+	model m;
+	model_init(&m, 1);
+	m.cfg.period_s = 60;
+	m.cfg.hwerr.enabled = true;
+	m.cfg.hwerr.threshold = 10;
+	m.cfg.hwerr.window_s = 3600; /* leaks 1 per 6 min */
+	m.cfg.hwerr.max_offline = 8;
+	m.cfg.hwerr.keep_online = 2;
+	m.demand = 1;
+	m.cpu[4].ce = 5000; /* counted before we started: a base only */
+	step(&m);
+	/* cpu2: 11 at once -> offline */
+	m.cpu[2].ce += 11;
+	step(&m);
+	assert_int_equal(m.cpu[2].online, 0);
+	const pd_decision *d = decided(&m, "cpu/2/online");
+	assert_non_null(d);
+	assert_string_equal(d->policy, "hwerr");
+	assert_non_null(strstr(d->reason,
+	                       "ALERT cpu 2: corrected errors rose by 11 (0 -> "
+	                       "11) > threshold 10: leaky bucket at 11.00, "
+	                       "leaking 10 per 3600s; offlined 1 of max 8"));
+	/* cpu3: 11 in 50 min, then 1 per 10 min for a day: never */
+	for (int i = 0; i < 24 * 60; i++) {
+		if (i % (i < 60 ? 5 : 10) == 0)
+			m.cpu[3].ce++;
+		step(&m);
+		assert_int_equal(m.cpu[3].online, 1);
+	}
+	assert_true(m.cpu[3].ce >= 150); /* 12 + 138 */
+	/* cpu4: a missing count (read as 0 by a careless backend) and its
+	 * return are not errors; a reset is a new base, not a burst */
+	m.cpu[4].ce_ok = false;
+	m.cpu[4].ce = 0;
+	for (int i = 0; i < 5; i++)
+		step(&m);
+	m.cpu[4].ce_ok = true;
+	m.cpu[4].ce = 5000;
+	step(&m);
+	m.cpu[4].ce = 2; /* driver reload */
+	step(&m);
+	m.cpu[4].ce = 12; /* 10 new: at capacity, not over */
+	step(&m);
+	assert_int_equal(m.cpu[4].online, 1);
+	m.cpu[4].ce = 13; /* 10.83 left in the bucket: over */
+	step(&m);
+	assert_int_equal(m.cpu[4].online, 0);
+	d = decided(&m, "cpu/4/online");
+	assert_non_null(d);
+	assert_non_null(strstr(d->reason, "rose by 11 (2 -> 13) > threshold "
+	                                  "10: leaky bucket at 10.83"));
+	/* a refusal quotes the same counts */
+	m.cpu[0].ce += 20;
+	step(&m);
+	assert_int_equal(m.cpu[0].online, 1);
+	bool noted = false;
+	for (size_t i = 0; i < m.out.nnote; i++)
+		noted |=
+		    strstr(m.out.note[i].msg,
+		           "cpu 0: corrected errors rose by 20 (0 -> 20) > "
+		           "threshold 10: leaky bucket at 20.00, leaking 10 "
+		           "per 3600s but NOT offlined: it is cpu0") != NULL;
+	assert_true(noted);
+	assert_int_equal(m.hw_offs, 2);
+	model_free(&m);
+}
+
 static void test_hwerr_reset_and_refusal(void **st)
 {
 	(void)st;
@@ -913,6 +997,7 @@ int main(void)
 	    cmocka_unit_test(test_latency_qos),
 	    cmocka_unit_test(test_park_fewest_online_package_first),
 	    cmocka_unit_test(test_hwerr_reset_and_refusal),
+	    cmocka_unit_test(test_hwerr_bucket),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -237,8 +237,8 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		if (p->id >= m->ncpu)
 			continue;
 		pd_cpu_mem *cm = &m->cpu[p->id];
-		if (!over_threshold(c, cm, p, v->t) ||
-		    cm->hw_off || cm->backoff_until > v->t || p->online != 1)
+		if (!over_threshold(c, cm, p, v->t) || cm->hw_off ||
+		    cm->backoff_until > v->t || p->online != 1)
 			continue;
 		if (!(no = refusal(c, p, offl, online, buf, sizeof(buf)))) {
 			offline(c, m, p, ++offl);
@@ -247,8 +247,8 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 			cm->hw_noted = true;
 			counts(c, cm, why, sizeof(why));
 			rc = pd_note_add(o, "hwerr", "alert",
-			                 "cpu %u: %s but NOT offlined: %s", p->id,
-			                 why, no);
+			                 "cpu %u: %s but NOT offlined: %s",
+			                 p->id, why, no);
 		}
 	}
 	for (unsigned i = 0; i < m->ncpu && !rc; i++) {
