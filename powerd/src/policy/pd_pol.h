@@ -17,6 +17,7 @@
 
 #include "hv/cfg.h"
 #include "hv/err.h"
+#include "hv/knob.h"
 #include "pd_config.h"
 #include "pd_policy.h"
 
@@ -169,6 +170,12 @@ unsigned pd_cfg_line(const hv_cfg_lines *l, const char *sect, const char *key);
 #define PD_OFF(f) offsetof(pd_config, f)
 
 /* ---- shared helpers (pd_pol_common.c) ---- */
+/* Claim cpu's knob of kind (state: the C-state of HV_KNOB_CSTATE_DISABLE;
+ * cpu is ignored for the host-wide kinds), named by hv_knob_fmt so there
+ * is one spelling of each knob; a name it cannot build (cpu >=
+ * HV_KNOB_MAXCPU) is its negative errno. */
+int pd_claim_cpu(pd_claims *cl, hv_knob_kind kind, unsigned cpu, unsigned state,
+                 const char *val, const char *policy, const char *reason);
 /* cpu: the knob's CPU or -1 (the policy knows it; no name parsing). */
 int pd_claim_add(pd_claims *cl, int cpu, const char *knob, const char *val,
                  const char *policy, const char *reason);

@@ -83,12 +83,11 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		return 0;
 	for (unsigned i = 0; i < v->ncpu && !rc; i++) {
 		const pd_cpu *p = &v->cpu[i];
-		char knob[PD_KNOB_LEN], val[PD_VAL_LEN];
+		char val[PD_VAL_LEN];
 		if (p->online != 1 || !p->hw_max_khz || !p->governor[0])
 			continue;
-		snprintf(knob, sizeof(knob), "cpu/%u/max_khz", p->id);
 		snprintf(val, sizeof(val), "%lu", cap_khz(c, m, p));
-		rc = pd_claim_add(cl, (int)p->id, knob, val, "budget",
+		rc = pd_claim_cpu(cl, HV_KNOB_MAX_KHZ, p->id, 0, val, "budget",
 		                  m->budget.reason);
 	}
 	return rc;

@@ -46,6 +46,19 @@ int pd_claim_add(pd_claims *cl, int cpu, const char *knob, const char *val,
 	return 0;
 }
 
+int pd_claim_cpu(pd_claims *cl, hv_knob_kind kind, unsigned cpu, unsigned state,
+                 const char *val, const char *policy, const char *reason)
+{
+	hv_knob k = {.kind = kind, .cpu = cpu, .state = state};
+	char knob[PD_KNOB_LEN];
+	int rc = hv_knob_fmt(&k, knob, sizeof(knob));
+
+	if (rc < 0)
+		return rc;
+	return pd_claim_add(cl, hv_knob_is_cpu(kind) ? (int)cpu : -1, knob, val,
+	                    policy, reason);
+}
+
 int pd_note_add(pd_out *o, const char *policy, const char *level,
                 const char *fmt, ...)
 {

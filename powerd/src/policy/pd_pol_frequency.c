@@ -89,25 +89,23 @@ static int claim_cpu(const pd_config *c, const pd_mem *m, const pd_cpu *p,
                      pd_claims *cl)
 {
 	unsigned k = pkg_of(p);
-	char knob[PD_KNOB_LEN], val[PD_VAL_LEN];
+	char val[PD_VAL_LEN];
 
 	if (c->freq.action == PD_FREQ_GOVERNOR) {
 		const char *g = m->freq.pkg[k].low ? c->freq.low_governor
 		                                   : c->freq.high_governor;
 		if (!g[0])
 			return 0;
-		snprintf(knob, sizeof(knob), "cpu/%u/governor", p->id);
-		return pd_claim_add(cl, (int)p->id, knob, g, "frequency",
-		                    m->freq.reason[k]);
+		return pd_claim_cpu(cl, HV_KNOB_GOVERNOR, p->id, 0, g,
+		                    "frequency", m->freq.reason[k]);
 	}
 	if (!m->freq.pkg[k].low || !p->hw_max_khz)
 		return 0;
 	unsigned long khz = pd_khz_resolve(c->freq.low_max, p->hw_max_khz);
 	if (khz < p->hw_min_khz)
 		khz = p->hw_min_khz;
-	snprintf(knob, sizeof(knob), "cpu/%u/max_khz", p->id);
 	snprintf(val, sizeof(val), "%lu", khz);
-	return pd_claim_add(cl, (int)p->id, knob, val, "frequency",
+	return pd_claim_cpu(cl, HV_KNOB_MAX_KHZ, p->id, 0, val, "frequency",
 	                    m->freq.reason[k]);
 }
 

@@ -251,14 +251,10 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 			                 p->id, why, no);
 		}
 	}
-	for (unsigned i = 0; i < m->ncpu && !rc; i++) {
-		char knob[PD_KNOB_LEN];
-		if (!m->cpu[i].hw_off)
-			continue;
-		snprintf(knob, sizeof(knob), "cpu/%u/online", i);
-		rc = pd_claim_add(cl, (int)i, knob, "0", "hwerr",
-		                  m->cpu[i].hw_reason);
-	}
+	for (unsigned i = 0; i < m->ncpu && !rc; i++)
+		if (m->cpu[i].hw_off)
+			rc = pd_claim_cpu(cl, HV_KNOB_ONLINE, i, 0, "0",
+			                  "hwerr", m->cpu[i].hw_reason);
 	if (!rc)
 		rc = decide_pages(c, m, v, cl, o);
 	return rc;

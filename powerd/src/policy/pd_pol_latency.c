@@ -84,13 +84,10 @@ static int claim_cstates(const pd_config *c, const pd_mem *m, const pd_view *v,
 			continue;
 		for (unsigned s = 0; s < p->nr_cstate && s < PD_CSTATES && !rc;
 		     s++) {
-			char knob[PD_KNOB_LEN];
 			if (p->cstate_lat_us[s] <= c->lat.max_latency_us)
 				continue;
-			snprintf(knob, sizeof(knob), "cpu/%u/cstate/%u/disable",
-			         p->id, s);
-			rc = pd_claim_add(cl, (int)p->id, knob, "1", "latency",
-			                  m->lat.reason);
+			rc = pd_claim_cpu(cl, HV_KNOB_CSTATE_DISABLE, p->id, s,
+			                  "1", "latency", m->lat.reason);
 		}
 	}
 	return rc;
@@ -115,13 +112,13 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 		return 0;
 	if (c->lat.method == PD_LAT_XEN) {
 		snprintf(val, sizeof(val), "%u", c->lat.xen_max_cstate);
-		return pd_claim_add(cl, -1, "xen/max_cstate", val, "latency",
-		                    m->lat.reason);
+		return pd_claim_cpu(cl, HV_KNOB_XEN_MAX_CSTATE, 0, 0, val,
+		                    "latency", m->lat.reason);
 	}
 	if (c->lat.method == PD_LAT_QOS) {
 		snprintf(val, sizeof(val), "%u", c->lat.max_latency_us);
-		return pd_claim_add(cl, -1, PD_QOS_KNOB, val, "latency",
-		                    m->lat.reason);
+		return pd_claim_cpu(cl, HV_KNOB_QOS_LATENCY, 0, 0, val,
+		                    "latency", m->lat.reason);
 	}
 	return claim_cstates(c, m, v, cl);
 }

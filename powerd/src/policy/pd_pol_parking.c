@@ -258,13 +258,9 @@ static int decide(const pd_config *c, pd_mem *m, const pd_view *v,
 			park_low(c, m, v, d, online);
 	}
 	for (unsigned gi = 0; gi < m->ngroup && !rc; gi++)
-		for (unsigned i = 0; i < m->grp[gi].n && !rc; i++) {
-			char knob[PD_KNOB_LEN];
-			snprintf(knob, sizeof(knob), "cpu/%u/online",
-			         m->grp[gi].cpu[i]);
-			rc = pd_claim_add(cl, (int)m->grp[gi].cpu[i], knob, "0",
-			                  "parking", m->park.reason);
-		}
+		for (unsigned i = 0; i < m->grp[gi].n && !rc; i++)
+			rc = pd_claim_cpu(cl, HV_KNOB_ONLINE, m->grp[gi].cpu[i],
+			                  0, "0", "parking", m->park.reason);
 	return rc;
 }
 
