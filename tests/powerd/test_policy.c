@@ -584,18 +584,24 @@ static void test_latency_guard(void **st)
 
 /* ---- hardware errors ---- */
 
+/* A model with [hwerr] at 10 errors per hour, rounds of a minute. */
+static void hwerr_model(model *m, unsigned max_offline, unsigned keep_online)
+{
+	model_init(m, 1);
+	m->cfg.period_s = 60;
+	m->cfg.hwerr.enabled = true;
+	m->cfg.hwerr.threshold = 10;
+	m->cfg.hwerr.window_s = 3600; /* leaks 1 per 6 min */
+	m->cfg.hwerr.max_offline = max_offline;
+	m->cfg.hwerr.keep_online = keep_online;
+	m->demand = 1;
+}
+
 static void test_hwerr(void **st)
 {
 	(void)st;
 	model m;
-	model_init(&m, 1);
-	m.cfg.period_s = 60;
-	m.cfg.hwerr.enabled = true;
-	m.cfg.hwerr.threshold = 10;
-	m.cfg.hwerr.window_s = 3600;
-	m.cfg.hwerr.max_offline = 2;
-	m.cfg.hwerr.keep_online = 6;
-	m.demand = 1;
+	hwerr_model(&m, 2, 6);
 	/* cpu2: 1 error per 10 min: 6 per hour, never over 10 */
 	for (int i = 0; i < 24 * 60; i++) {
 		if (i % 10 == 0)
@@ -866,20 +872,13 @@ static const pd_decision *decided(const model *m, const char *knob)
 /* The leaky bucket (capacity threshold, leaking threshold per window): a
  * burst over capacity trips and the reason quotes the counts; the same
  * number of errors spread out leaks away (where a sliding window of 10 per
- * hour would have tripped at 11 in 50 min); a missing count or a counter
+ * hour would have tripped at 12 in 56 min); a missing count or a counter
  * that went down is never an error. */
 static void test_hwerr_bucket(void **st)
 {
 	(void)st;
 	model m;
-	model_init(&m, 1);
-	m.cfg.period_s = 60;
-	m.cfg.hwerr.enabled = true;
-	m.cfg.hwerr.threshold = 10;
-	m.cfg.hwerr.window_s = 3600; /* leaks 1 per 6 min */
-	m.cfg.hwerr.max_offline = 8;
-	m.cfg.hwerr.keep_online = 2;
-	m.demand = 1;
+	hwerr_model(&m, 8, 2);
 	m.cpu[4].ce = 5000; /* counted before we started: a base only */
 	step(&m);
 	/* cpu2: 11 at once -> offline */
