@@ -66,42 +66,71 @@ static long http_get(unsigned port, const char *path, const char *accept,
 	return total;
 }
 
-int main(int argc, char **argv)
+/* Baseline: the collector's own sampling cost, median of RUNS steps. */
+static int bench_sample(hv_collector *col, double *sample_ms, hv_err *err)
 {
-	unsigned ndom = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000;
-	unsigned nvcpu = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 4;
-	hv_env env;
-	hv_err err = {0};
-	hv_backend *be = NULL;
-	hv_collector *col = NULL;
-	web_server *sv = NULL;
 	double t[RUNS];
-	int rc = 1;
 
-	if (hv_env_init(&env, &err))
-		goto fail;
-	hv_backend_opts bo = {
-	    .name = "synth", .synth_domains = ndom, .synth_vcpus = nvcpu};
-	if (hv_backend_open(&env, &bo, &be, &err))
-		goto fail;
-	hv_collector_opts co = {.period_s = 1.0, .ring = 60};
-	if (hv_collector_new(be, &co, &col, &err))
-		goto fail;
 	for (int i = 0; i < RUNS; i++) {
 		double a = now_ms();
-		if (hv_collector_step(col, &err))
-			goto fail;
+		if (hv_collector_step(col, err))
+			return -1;
 		t[i] = now_ms() - a;
 	}
-	double sample_ms = median(t, RUNS);
-	hv_snap *s = hv_collector_latest(col);
-	const hv_dom *d0 = hv_snap_dom(s, 0);
-	printf("hv-webd bench: %zu domains x (%u vCPUs, %u NICs, %u disks)\n",
-	       hv_snap_ndom(s), d0->nr_vcpu, d0->nr_net, d0->nr_blk);
-	printf("  baseline: collector sample (synth)      %8.2f ms\n",
-	       sample_ms);
+	*sample_ms = median(t, RUNS);
+	return 0;
+}
 
+/* Baseline: a memcpy of the rendered bytes. */
+static double bench_memcpy(const web_buf *b)
+{
+	double t[RUNS];
+	char *copy = malloc(b->len + 1);
+
+	for (int i = 0; i < RUNS; i++) {
+		double a = now_ms();
+		memcpy(copy, b->p, b->len);
+		t[i] = now_ms() - a;
+	}
+	free(copy);
+	return median(t, RUNS);
+}
+
+/* Baseline: the same sample lines formatted naively, strtod + "%.17g". */
+static double bench_naive(const web_buf *b)
+{
+	double t[RUNS];
+	char *naive = malloc(b->len * 2 + 64);
+
+	for (int i = 0; i < RUNS; i++) {
+		double a = now_ms();
+		size_t off = 0;
+		for (char *p = b->p, *e; p && *p; p = e ? e + 1 : NULL) {
+			e = strchr(p, '\n');
+			char *sp = e ? memrchr(p, ' ', (size_t)(e - p)) : NULL;
+			if (*p == '#' || !sp) {
+				size_t l = e ? (size_t)(e - p + 1) : strlen(p);
+				memcpy(naive + off, p, l);
+				off += l;
+				continue;
+			}
+			double v = strtod(sp + 1, NULL);
+			off += (size_t)sprintf(naive + off, "%.*s %.17g\n",
+			                       (int)(sp - p), p, v);
+		}
+		t[i] = now_ms() - a;
+		(void)off;
+	}
+	free(naive);
+	return median(t, RUNS);
+}
+
+/* /metrics rendering in process, both formats, against the baselines. */
+static void bench_prom(hv_collector *col, hv_snap *s, double sample_ms)
+{
 	hv_collector_stats st;
+	double t[RUNS];
+
 	hv_collector_stats_get(col, &st);
 	web_prom_extra x = {.st = &st, .powerd_running = -1};
 	web_buf b;
@@ -121,39 +150,11 @@ int main(int argc, char **argv)
 	/* Baselines on the same bytes: memcpy, and naive printf formatting. */
 	web_buf_init(&b);
 	web_prom_render(s, &x, WEB_PROM_TEXT, &b);
-	char *copy = malloc(b.len + 1);
-	for (int i = 0; i < RUNS; i++) {
-		double a = now_ms();
-		memcpy(copy, b.p, b.len);
-		t[i] = now_ms() - a;
-	}
-	double memcpy_ms = median(t, RUNS);
+	double memcpy_ms = bench_memcpy(&b);
 	size_t lines = 0;
 	for (size_t i = 0; i < b.len; i++)
 		lines += b.p[i] == '\n';
-	char *naive = malloc(b.len * 2 + 64);
-	for (int i = 0; i < RUNS; i++) {
-		double a = now_ms();
-		size_t off = 0;
-		for (char *p = b.p, *e; p && *p; p = e ? e + 1 : NULL) {
-			e = strchr(p, '\n');
-			char *sp = e ? memrchr(p, ' ', (size_t)(e - p)) : NULL;
-			if (*p == '#' || !sp) {
-				size_t l = e ? (size_t)(e - p + 1) : strlen(p);
-				memcpy(naive + off, p, l);
-				off += l;
-				continue;
-			}
-			double v = strtod(sp + 1, NULL);
-			off += (size_t)sprintf(naive + off, "%.*s %.17g\n",
-			                       (int)(sp - p), p, v);
-		}
-		t[i] = now_ms() - a;
-		(void)off;
-	}
-	double naive_ms = median(t, RUNS);
-	free(naive);
-	free(copy);
+	double naive_ms = bench_naive(&b);
 	web_buf_free(&b);
 	printf("  /metrics text 0.0.4 render              %8.2f ms  %7.0f KB  "
 	       "%zu lines\n",
@@ -168,9 +169,15 @@ int main(int argc, char **argv)
 	       naive_ms, naive_ms / rend[0]);
 	printf("  render / collector sample               %8.2fx\n",
 	       rend[0] / sample_ms);
+}
 
-	double js[2];
+/* The dashboard's JSON: the domain list and an SSE live frame. */
+static void bench_json(hv_snap *s)
+{
+	double t[RUNS], js[2];
 	size_t jsz[2];
+	web_buf b;
+
 	for (int k = 0; k < 2; k++) {
 		for (int i = 0; i < RUNS; i++) {
 			web_buf_init(&b);
@@ -189,16 +196,12 @@ int main(int argc, char **argv)
 	       js[0], jsz[0] / 1024.0);
 	printf("  SSE live frame JSON                     %8.2f ms  %7.0f KB\n",
 	       js[1], jsz[1] / 1024.0);
-	hv_snap_unref(s);
+}
 
-	/* Over HTTP on loopback, collector running. */
-	web_config cfg;
-	web_config_defaults(&cfg);
-	cfg.port = 0;
-	if (hv_collector_start(col, &err) ||
-	    web_server_start(&cfg, col, NULL, &sv, &err))
-		goto fail;
-	unsigned port = web_server_port(sv);
+/* Scrapes over HTTP on loopback with the collector running: plain (cold
+ * and again within the same sample), then gzip as Prometheus asks. */
+static void bench_http(unsigned port)
+{
 	/* A scraper's clock is not the collector's: scrape at a period of
 	 * 1.37 s so every phase of the 1 s sample cycle is hit. The first
 	 * scrape arms the pre-renderer. */
@@ -240,6 +243,49 @@ int main(int argc, char **argv)
 	printf("  target: < 20 ms per scrape -> %s\n",
 	       median(cold, 10) < 20 ? "met (median)"
 	                             : "NOT met on this machine");
+}
+
+int main(int argc, char **argv)
+{
+	unsigned ndom = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000;
+	unsigned nvcpu = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 4;
+	hv_env env;
+	hv_err err = {0};
+	hv_backend *be = NULL;
+	hv_collector *col = NULL;
+	web_server *sv = NULL;
+	int rc = 1;
+
+	if (hv_env_init(&env, &err))
+		goto fail;
+	hv_backend_opts bo = {
+	    .name = "synth", .synth_domains = ndom, .synth_vcpus = nvcpu};
+	if (hv_backend_open(&env, &bo, &be, &err))
+		goto fail;
+	hv_collector_opts co = {.period_s = 1.0, .ring = 60};
+	if (hv_collector_new(be, &co, &col, &err))
+		goto fail;
+	double sample_ms;
+	if (bench_sample(col, &sample_ms, &err))
+		goto fail;
+	hv_snap *s = hv_collector_latest(col);
+	const hv_dom *d0 = hv_snap_dom(s, 0);
+	printf("hv-webd bench: %zu domains x (%u vCPUs, %u NICs, %u disks)\n",
+	       hv_snap_ndom(s), d0->nr_vcpu, d0->nr_net, d0->nr_blk);
+	printf("  baseline: collector sample (synth)      %8.2f ms\n",
+	       sample_ms);
+	bench_prom(col, s, sample_ms);
+	bench_json(s);
+	hv_snap_unref(s);
+
+	/* Over HTTP on loopback, collector running. */
+	web_config cfg;
+	web_config_defaults(&cfg);
+	cfg.port = 0;
+	if (hv_collector_start(col, &err) ||
+	    web_server_start(&cfg, col, NULL, &sv, &err))
+		goto fail;
+	bench_http(web_server_port(sv));
 	rc = 0;
 	goto out;
 fail:

@@ -168,12 +168,10 @@ struct pools {
 	hv_blk_rate *blk;
 };
 
-static void dom_rate(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
-                     struct pools *pl, double dt, uint32_t online, int ins,
-                     int cyc)
+/* Carves the domain's device rate arrays from the pools and sets every
+ * figure to NAN (unknown) before anything is computed. */
+static void dom_rate_init(const hv_dom *c, hv_dom_rate *out, struct pools *pl)
 {
-	double dt_ns = dt * 1e9;
-
 	out->key = c->key;
 	out->vcpu = c->nr_vcpu ? pl->vcpu : NULL;
 	out->net = c->nr_net ? pl->net : NULL;
@@ -203,15 +201,12 @@ static void dom_rate(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
 	for (uint32_t i = 0; i < c->nr_blk; i++)
 		fill_nan(&out->blk[i].rd_Bps,
 		         sizeof(hv_blk_rate) / sizeof(double));
-	if (!p || dt <= 0) {
-		out->fresh = !p;
-		return;
-	}
+}
 
-	out->cpu_pct = per_s(p->cpu_ns, c->cpu_ns, dt_ns) * 100.0;
-	if (online)
-		out->cpu_host_pct = out->cpu_pct / online;
-
+/* vCPU rates, summed into the domain's guest, steal and hw figures. */
+static void dom_rate_vcpus(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
+                           double dt, double dt_ns)
+{
 	for (uint32_t i = 0; i < c->nr_vcpu; i++) {
 		const hv_vcpu *cv = &c->vcpu[i], *pv = find_vcpu(p, cv->id, i);
 		hv_vcpu_rate *o = &out->vcpu[i];
@@ -227,9 +222,12 @@ static void dom_rate(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
 			acc(&out->hw_ps[k], o->hw_ps[k]);
 		}
 	}
-	if (ins >= 0 && cyc >= 0 && out->hw_ps[cyc] > 0)
-		out->ipc = out->hw_ps[ins] / out->hw_ps[cyc];
+}
 
+/* Interface rates, summed into the domain's network figures. */
+static void dom_rate_nets(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
+                          double dt)
+{
 	for (uint32_t i = 0; i < c->nr_net; i++) {
 		const hv_net *cn = &c->net[i], *pn = find_net(p, cn, i);
 		hv_net_rate *o = &out->net[i];
@@ -248,7 +246,12 @@ static void dom_rate(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
 		acc(&out->net_rx_pps, o->rx_pps);
 		acc(&out->net_tx_pps, o->tx_pps);
 	}
+}
 
+/* Disk rates and latencies, summed into the domain's block figures. */
+static void dom_rate_blks(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
+                          double dt)
+{
 	for (uint32_t i = 0; i < c->nr_blk; i++) {
 		const hv_blk *cb = &c->blk[i], *pb = find_blk(p, cb, i);
 		hv_blk_rate *o = &out->blk[i];
@@ -273,6 +276,29 @@ static void dom_rate(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
 		acc(&out->blk_rd_iops, o->rd_iops);
 		acc(&out->blk_wr_iops, o->wr_iops);
 	}
+}
+
+static void dom_rate(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
+                     struct pools *pl, double dt, uint32_t online, int ins,
+                     int cyc)
+{
+	double dt_ns = dt * 1e9;
+
+	dom_rate_init(c, out, pl);
+	if (!p || dt <= 0) {
+		out->fresh = !p;
+		return;
+	}
+
+	out->cpu_pct = per_s(p->cpu_ns, c->cpu_ns, dt_ns) * 100.0;
+	if (online)
+		out->cpu_host_pct = out->cpu_pct / online;
+
+	dom_rate_vcpus(p, c, out, dt, dt_ns);
+	if (ins >= 0 && cyc >= 0 && out->hw_ps[cyc] > 0)
+		out->ipc = out->hw_ps[ins] / out->hw_ps[cyc];
+	dom_rate_nets(p, c, out, dt);
+	dom_rate_blks(p, c, out, dt);
 	out->mbm_total_Bps = per_s(p->mbm_total_bytes, c->mbm_total_bytes, dt);
 	out->mbm_local_Bps = per_s(p->mbm_local_bytes, c->mbm_local_bytes, dt);
 	out->kvm_exits_ps = per_s(p->kvm_exits, c->kvm_exits, dt);
@@ -295,6 +321,89 @@ static const hv_pcpu *find_pcpu(const hv_host *h, uint32_t id, uint32_t hint)
 	return NULL;
 }
 
+/* Average frequency over the interval: time-weighted P-state residency,
+ * else CPPC feedback counters; NAN when neither is there. */
+static double pcpu_avg_khz(const hv_pcpu *p, const hv_pcpu *c)
+{
+	uint64_t tot = 0, wsum = 0;
+
+	for (uint32_t k = 0; k < c->nr_pstate && k < p->nr_pstate; k++) {
+		uint64_t d;
+		if (c->pstate[k].khz != p->pstate[k].khz ||
+		    hv_counter_delta(p->pstate[k].time_ns, c->pstate[k].time_ns,
+		                     0, &d))
+			continue;
+		tot += d;
+		wsum +=
+		    d * (c->pstate[k].khz / 1000); /* MHz keeps it in 64 bits */
+	}
+	if (tot)
+		return (double)wsum / (double)tot * 1000.0;
+	if (c->cppc_ref_khz) {
+		/* No P-state table (cppc_cpufreq): CPPC's feedback
+		 * counters, delivered vs reference cycles. */
+		uint64_t dr, dd;
+		if (!hv_counter_delta(p->cppc_fb_ref, c->cppc_fb_ref, 0, &dr) &&
+		    !hv_counter_delta(p->cppc_fb_del, c->cppc_fb_del, 0, &dd) &&
+		    dr)
+			return (double)c->cppc_ref_khz * (double)dd /
+			       (double)dr;
+	}
+	return NAN;
+}
+
+/* One pCPU's busy, C-state and frequency figures. Its busy time is added
+ * to *busy_dns, and its busy percentage to *sum / *n when it is online. */
+static void pcpu_rate(const hv_pcpu *p, const hv_pcpu *c, hv_pcpu_rate *pr,
+                      double dt, double *busy_dns, double *sum, unsigned *n)
+{
+	uint64_t db, di, dt_ns = (uint64_t)(dt * 1e9);
+
+	pr->busy_pct = pr->avg_khz = NAN;
+	fill_nan(pr->cstate_pct, HV_CSTATE_MAX);
+	if (!p || dt <= 0)
+		return;
+	if (!hv_counter_delta(p->busy_ns, c->busy_ns, 0, &db) &&
+	    !hv_counter_delta(p->idle_ns, c->idle_ns, 0, &di) && db + di) {
+		pr->busy_pct = 100.0 * (double)db / (double)(db + di);
+		*busy_dns =
+		    isnan(*busy_dns) ? (double)db : *busy_dns + (double)db;
+		if (c->online != 0) {
+			*sum += pr->busy_pct;
+			(*n)++;
+		}
+	}
+	for (uint32_t k = 0; k < c->nr_cstate && k < p->nr_cstate; k++) {
+		uint64_t d;
+		if (!hv_counter_delta(p->cstate[k].time_ns,
+		                      c->cstate[k].time_ns, 0, &d) &&
+		    dt_ns)
+			pr->cstate_pct[k] = 100.0 * (double)d / (double)dt_ns;
+	}
+	pr->avg_khz = pcpu_avg_khz(p, c);
+}
+
+/* RAPL domain watts, matched by path; packages summed into pkg_watts. */
+static void rapl_rates(hv_host_rate *o, const hv_host *ph, const hv_host *ch,
+                       double dt)
+{
+	for (uint32_t i = 0; i < ch->nr_rapl; i++) {
+		const hv_rapl *c = &ch->rapl[i], *p = NULL;
+		uint64_t d;
+		o->rapl[i].watts = NAN;
+		for (uint32_t k = 0; ph && k < ph->nr_rapl; k++)
+			if (!strcmp(ph->rapl[k].path, c->path))
+				p = &ph->rapl[k];
+		if (!p || dt <= 0 ||
+		    hv_counter_delta(p->energy_uj, c->energy_uj,
+		                     c->max_range_uj, &d))
+			continue;
+		o->rapl[i].watts = (double)d / 1e6 / dt;
+		if (c->pkg >= 0)
+			acc(&o->pkg_watts, o->rapl[i].watts);
+	}
+}
+
 static int host_rate(hv_rates *r, const hv_host *ph, const hv_host *ch,
                      double dt, double *busy_dns)
 {
@@ -315,76 +424,12 @@ static int host_rate(hv_rates *r, const hv_host *ph, const hv_host *ch,
 	for (uint32_t i = 0; i < ch->nr_pcpu; i++) {
 		const hv_pcpu *c = &ch->pcpu[i];
 		const hv_pcpu *p = ph ? find_pcpu(ph, c->id, i) : NULL;
-		hv_pcpu_rate *pr = &o->pcpu[i];
-		uint64_t db, di, dt_ns = (uint64_t)(dt * 1e9), tot = 0,
-		                 wsum = 0;
-		pr->busy_pct = pr->avg_khz = NAN;
-		fill_nan(pr->cstate_pct, HV_CSTATE_MAX);
-		if (!p || dt <= 0)
-			continue;
-		if (!hv_counter_delta(p->busy_ns, c->busy_ns, 0, &db) &&
-		    !hv_counter_delta(p->idle_ns, c->idle_ns, 0, &di) &&
-		    db + di) {
-			pr->busy_pct = 100.0 * (double)db / (double)(db + di);
-			*busy_dns = isnan(*busy_dns) ? (double)db
-			                             : *busy_dns + (double)db;
-			if (c->online != 0) {
-				sum += pr->busy_pct;
-				n++;
-			}
-		}
-		for (uint32_t k = 0; k < c->nr_cstate && k < p->nr_cstate;
-		     k++) {
-			uint64_t d;
-			if (!hv_counter_delta(p->cstate[k].time_ns,
-			                      c->cstate[k].time_ns, 0, &d) &&
-			    dt_ns)
-				pr->cstate_pct[k] =
-				    100.0 * (double)d / (double)dt_ns;
-		}
-		for (uint32_t k = 0; k < c->nr_pstate && k < p->nr_pstate;
-		     k++) {
-			uint64_t d;
-			if (c->pstate[k].khz != p->pstate[k].khz ||
-			    hv_counter_delta(p->pstate[k].time_ns,
-			                     c->pstate[k].time_ns, 0, &d))
-				continue;
-			tot += d;
-			wsum += d * (c->pstate[k].khz /
-			             1000); /* MHz keeps it in 64 bits */
-		}
-		if (tot)
-			pr->avg_khz = (double)wsum / (double)tot * 1000.0;
-		else if (c->cppc_ref_khz) {
-			/* No P-state table (cppc_cpufreq): CPPC's feedback
-			 * counters, delivered vs reference cycles. */
-			uint64_t dr, dd;
-			if (!hv_counter_delta(p->cppc_fb_ref, c->cppc_fb_ref, 0,
-			                      &dr) &&
-			    !hv_counter_delta(p->cppc_fb_del, c->cppc_fb_del, 0,
-			                      &dd) &&
-			    dr)
-				pr->avg_khz = (double)c->cppc_ref_khz *
-				              (double)dd / (double)dr;
-		}
+
+		pcpu_rate(p, c, &o->pcpu[i], dt, busy_dns, &sum, &n);
 	}
 	if (n)
 		o->busy_pct = sum / n;
-	for (uint32_t i = 0; i < ch->nr_rapl; i++) {
-		const hv_rapl *c = &ch->rapl[i], *p = NULL;
-		uint64_t d;
-		o->rapl[i].watts = NAN;
-		for (uint32_t k = 0; ph && k < ph->nr_rapl; k++)
-			if (!strcmp(ph->rapl[k].path, c->path))
-				p = &ph->rapl[k];
-		if (!p || dt <= 0 ||
-		    hv_counter_delta(p->energy_uj, c->energy_uj,
-		                     c->max_range_uj, &d))
-			continue;
-		o->rapl[i].watts = (double)d / 1e6 / dt;
-		if (c->pkg >= 0)
-			acc(&o->pkg_watts, o->rapl[i].watts);
-	}
+	rapl_rates(o, ph, ch, dt);
 	return 0;
 }
 

@@ -135,6 +135,142 @@ static int synth_knob_set(void *priv, const char *knob, const char *val,
 	return 0;
 }
 
+/* Host-wide figures: fixed, except uptime which is time since start. */
+static void synth_host(hv_host *h, uint64_t t)
+{
+	snprintf(h->hostname, sizeof(h->hostname), "synth-host");
+	snprintf(h->hv_version, sizeof(h->hv_version), "synthetic");
+	h->uptime_ns = hv_val(t);
+	h->mem_total_kib = hv_val(64ULL << 20);
+	h->mem_free_kib = hv_val(16ULL << 20);
+	h->cpu_khz = 3000000;
+}
+
+/* vCPUs of domain i; returns their summed run time so the domain and the
+ * pCPUs can account it. */
+static uint64_t synth_vcpus(hv_vcpu *v, unsigned nvcpu, unsigned i, uint64_t t)
+{
+	uint64_t sum = 0;
+
+	for (unsigned j = 0; j < nvcpu; j++) {
+		uint64_t run = t / 100 * synth_load(i, j);
+		v[j].pcpu = (int32_t)((i + j) % SYNTH_PCPUS);
+		v[j].tid = (int32_t)(100000 + i * 64 + j);
+		v[j].time_ns = hv_val(run);
+		v[j].guest_ns = hv_val(run / 10 * 9);
+		v[j].wait_ns = hv_val(t / 100);
+		sum += run;
+	}
+	return sum;
+}
+
+/* Interface k of domain i: bytes and packets linear in time. */
+static void synth_net(hv_net *n, unsigned i, unsigned k, double ts)
+{
+	uint64_t bps = 1000ULL * (i % 50 + 1) * (k + 1);
+
+	snprintf(n->name, sizeof(n->name), "tap%u.%u", i, k);
+	n->rx_bytes = hv_val((uint64_t)(ts * (double)bps));
+	n->tx_bytes = hv_val((uint64_t)(ts * (double)bps / 2));
+	n->rx_pkts = hv_val((uint64_t)(ts * (double)bps / 1000));
+	n->tx_pkts = hv_val((uint64_t)(ts * (double)bps / 2000));
+	n->rx_errs = n->tx_errs = hv_val(0);
+	n->rx_drop = n->tx_drop = hv_val(0);
+}
+
+/* Disk k of domain i: bytes, requests and service time linear in time. */
+static void synth_blk(hv_blk *b, unsigned i, unsigned k, double ts)
+{
+	snprintf(b->name, sizeof(b->name), "vd%c", 'a' + k);
+	b->src = HV_BLK_QMP;
+	b->rd_bytes = hv_val((uint64_t)(ts * 4096.0 * (i % 64)));
+	b->wr_bytes = hv_val((uint64_t)(ts * 2048.0 * (i % 64)));
+	b->rd_reqs = hv_val((uint64_t)(ts * (i % 64)));
+	b->wr_reqs = hv_val((uint64_t)(ts * (i % 64) / 2));
+	b->fl_reqs = hv_val(0);
+	b->rd_ns = hv_val((uint64_t)(ts * (i % 64)) * 100000);
+	b->wr_ns = hv_val((uint64_t)(ts * (i % 64) / 2) * 200000);
+}
+
+/* Adds domain i to the snapshot; *busy grows by the CPU time it used. */
+static int synth_dom(const struct synth *s, hv_snap *snap, unsigned i,
+                     uint64_t t, double ts, uint64_t *busy, hv_err *err)
+{
+	hv_dom *d = hv_snap_add_dom(snap);
+	hv_vcpu *v;
+	hv_net *n;
+	hv_blk *b;
+	uint64_t sum;
+
+	if (!d)
+		return hv_err_set(err, ENOMEM, "synth: out of memory");
+	d->key = 0x5e000000ULL + i + 1;
+	d->id = i + 1;
+	snprintf(d->name, sizeof(d->name), "synth-%05u", i);
+	snprintf(d->uuid, sizeof(d->uuid), "00000000-0000-4000-8000-%012x",
+	         i + 1);
+	d->state = (i % 17 == 16) ? HV_DS_PAUSED : HV_DS_RUNNING;
+	d->nr_vcpus = s->nvcpu;
+	d->sources = HV_SRC_PROC;
+	v = hv_snap_vcpus(snap, d, s->nvcpu);
+	n = hv_snap_nets(snap, d, 2);
+	b = hv_snap_blks(snap, d, 2);
+	if (!v || !n || !b)
+		return hv_err_set(err, ENOMEM, "synth: out of memory");
+	sum = synth_vcpus(v, s->nvcpu, i, t);
+	/* Emulator overhead: 1% of a CPU on top of the vCPUs. */
+	d->cpu_ns = hv_val(sum + t / 100);
+	*busy += sum + t / 100;
+	d->mem_kib = hv_val(1ULL << 20);
+	d->maxmem_kib = hv_val(2ULL << 20);
+	d->target_kib = hv_val(1ULL << 20);
+	d->rss_kib = hv_val(900ULL << 10);
+	for (unsigned k = 0; k < 2; k++) {
+		synth_net(&n[k], i, k, ts);
+		synth_blk(&b[k], i, k, ts);
+	}
+	return 0;
+}
+
+/* pCPU c: busy for its share of the domains' time, idle in C1 otherwise. */
+static void synth_pcpu(hv_pcpu *pc, unsigned c, uint64_t busy, uint64_t t)
+{
+	pc->online = 1;
+	pc->hotplug = c != 0;
+	pc->pkg = 0;
+	pc->die = 0;
+	pc->core = (int32_t)(c / 2);
+	pc->busy_ns = hv_val(busy);
+	pc->idle_ns = hv_val(t - busy);
+	pc->cur_khz = hv_val(2400000);
+	pc->min_khz = hv_val(800000);
+	pc->max_khz = hv_val(3000000);
+	pc->hw_min_khz = hv_val(800000);
+	pc->hw_max_khz = hv_val(3000000);
+	snprintf(pc->governor, sizeof(pc->governor), "schedutil");
+	snprintf(pc->driver, sizeof(pc->driver), "synth");
+	pc->nr_cstate = 2;
+	snprintf(pc->cstate[0].name, sizeof(pc->cstate[0].name), "POLL");
+	snprintf(pc->cstate[1].name, sizeof(pc->cstate[1].name), "C1");
+	pc->cstate[1].latency_us = 2;
+	pc->cstate[0].time_ns = hv_val(0);
+	pc->cstate[0].usage = hv_val(0);
+	pc->cstate[1].time_ns = hv_val(t - busy);
+	pc->cstate[1].usage = hv_val(t / 1000000);
+	pc->ce_count = hv_val(0);
+}
+
+/* One package drawing SYNTH_WATTS; the counter wraps like the real one. */
+static void synth_rapl(hv_rapl *ra, double ts)
+{
+	snprintf(ra->name, sizeof(ra->name), "package-0");
+	snprintf(ra->path, sizeof(ra->path), "intel-rapl:0");
+	ra->pkg = 0;
+	ra->max_range_uj = SYNTH_RAPL_MAX;
+	ra->energy_uj =
+	    hv_val((uint64_t)(ts * SYNTH_WATTS * 1e6) % SYNTH_RAPL_MAX);
+}
+
 static int synth_sample(void *priv, hv_snap *snap, hv_err *err)
 {
 	struct synth *s = priv;
@@ -153,114 +289,20 @@ static int synth_sample(void *priv, hv_snap *snap, hv_err *err)
 	/* Counters are exact at `now`: stamp the snapshot with it. */
 	hv_snap_set_time(snap, now,
 	                 (int64_t)wall.tv_sec * 1000000000LL + wall.tv_nsec, 0);
-	snprintf(h->hostname, sizeof(h->hostname), "synth-host");
-	snprintf(h->hv_version, sizeof(h->hv_version), "synthetic");
-	h->uptime_ns = hv_val(t);
-	h->mem_total_kib = hv_val(64ULL << 20);
-	h->mem_free_kib = hv_val(16ULL << 20);
-	h->cpu_khz = 3000000;
-
+	synth_host(h, t);
 	for (unsigned i = 0; i < s->ndom; i++) {
-		hv_dom *d = hv_snap_add_dom(snap);
-		hv_vcpu *v;
-		hv_net *n;
-		hv_blk *b;
-		uint64_t sum = 0;
+		int rc = synth_dom(s, snap, i, t, ts, &all_busy, err);
 
-		if (!d)
-			return hv_err_set(err, ENOMEM, "synth: out of memory");
-		d->key = 0x5e000000ULL + i + 1;
-		d->id = i + 1;
-		snprintf(d->name, sizeof(d->name), "synth-%05u", i);
-		snprintf(d->uuid, sizeof(d->uuid),
-		         "00000000-0000-4000-8000-%012x", i + 1);
-		d->state = (i % 17 == 16) ? HV_DS_PAUSED : HV_DS_RUNNING;
-		d->nr_vcpus = s->nvcpu;
-		d->sources = HV_SRC_PROC;
-		v = hv_snap_vcpus(snap, d, s->nvcpu);
-		n = hv_snap_nets(snap, d, 2);
-		b = hv_snap_blks(snap, d, 2);
-		if (!v || !n || !b)
-			return hv_err_set(err, ENOMEM, "synth: out of memory");
-		for (unsigned j = 0; j < s->nvcpu; j++) {
-			uint64_t run = t / 100 * synth_load(i, j);
-			v[j].pcpu = (int32_t)((i + j) % SYNTH_PCPUS);
-			v[j].tid = (int32_t)(100000 + i * 64 + j);
-			v[j].time_ns = hv_val(run);
-			v[j].guest_ns = hv_val(run / 10 * 9);
-			v[j].wait_ns = hv_val(t / 100);
-			sum += run;
-		}
-		/* Emulator overhead: 1% of a CPU on top of the vCPUs. */
-		d->cpu_ns = hv_val(sum + t / 100);
-		all_busy += sum + t / 100;
-		d->mem_kib = hv_val(1ULL << 20);
-		d->maxmem_kib = hv_val(2ULL << 20);
-		d->target_kib = hv_val(1ULL << 20);
-		d->rss_kib = hv_val(900ULL << 10);
-		for (unsigned k = 0; k < 2; k++) {
-			uint64_t bps = 1000ULL * (i % 50 + 1) * (k + 1);
-			snprintf(n[k].name, sizeof(n[k].name), "tap%u.%u", i,
-			         k);
-			n[k].rx_bytes = hv_val((uint64_t)(ts * (double)bps));
-			n[k].tx_bytes =
-			    hv_val((uint64_t)(ts * (double)bps / 2));
-			n[k].rx_pkts =
-			    hv_val((uint64_t)(ts * (double)bps / 1000));
-			n[k].tx_pkts =
-			    hv_val((uint64_t)(ts * (double)bps / 2000));
-			n[k].rx_errs = n[k].tx_errs = hv_val(0);
-			n[k].rx_drop = n[k].tx_drop = hv_val(0);
-			snprintf(b[k].name, sizeof(b[k].name), "vd%c", 'a' + k);
-			b[k].src = HV_BLK_QMP;
-			b[k].rd_bytes =
-			    hv_val((uint64_t)(ts * 4096.0 * (i % 64)));
-			b[k].wr_bytes =
-			    hv_val((uint64_t)(ts * 2048.0 * (i % 64)));
-			b[k].rd_reqs = hv_val((uint64_t)(ts * (i % 64)));
-			b[k].wr_reqs = hv_val((uint64_t)(ts * (i % 64) / 2));
-			b[k].fl_reqs = hv_val(0);
-			b[k].rd_ns = hv_val((uint64_t)(ts * (i % 64)) * 100000);
-			b[k].wr_ns =
-			    hv_val((uint64_t)(ts * (i % 64) / 2) * 200000);
-		}
+		if (rc)
+			return rc;
 	}
 	for (unsigned c = 0; c < SYNTH_PCPUS; c++) {
 		uint64_t busy = all_busy / SYNTH_PCPUS;
 		if (busy > t)
 			busy = t;
-		pc[c].online = 1;
-		pc[c].hotplug = c != 0;
-		pc[c].pkg = 0;
-		pc[c].die = 0;
-		pc[c].core = (int32_t)(c / 2);
-		pc[c].busy_ns = hv_val(busy);
-		pc[c].idle_ns = hv_val(t - busy);
-		pc[c].cur_khz = hv_val(2400000);
-		pc[c].min_khz = hv_val(800000);
-		pc[c].max_khz = hv_val(3000000);
-		pc[c].hw_min_khz = hv_val(800000);
-		pc[c].hw_max_khz = hv_val(3000000);
-		snprintf(pc[c].governor, sizeof(pc[c].governor), "schedutil");
-		snprintf(pc[c].driver, sizeof(pc[c].driver), "synth");
-		pc[c].nr_cstate = 2;
-		snprintf(pc[c].cstate[0].name, sizeof(pc[c].cstate[0].name),
-		         "POLL");
-		snprintf(pc[c].cstate[1].name, sizeof(pc[c].cstate[1].name),
-		         "C1");
-		pc[c].cstate[1].latency_us = 2;
-		pc[c].cstate[0].time_ns = hv_val(0);
-		pc[c].cstate[0].usage = hv_val(0);
-		pc[c].cstate[1].time_ns = hv_val(t - busy);
-		pc[c].cstate[1].usage = hv_val(t / 1000000);
-		pc[c].ce_count = hv_val(0);
+		synth_pcpu(&pc[c], c, busy, t);
 	}
-	snprintf(ra[0].name, sizeof(ra[0].name), "package-0");
-	snprintf(ra[0].path, sizeof(ra[0].path), "intel-rapl:0");
-	ra[0].pkg = 0;
-	ra[0].max_range_uj = SYNTH_RAPL_MAX;
-	ra[0].energy_uj =
-	    hv_val((uint64_t)(ts * SYNTH_WATTS * 1e6) % SYNTH_RAPL_MAX);
+	synth_rapl(&ra[0], ts);
 	h->ce_total = hv_val(0);
 	return 0;
 }

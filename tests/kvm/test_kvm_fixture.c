@@ -1076,11 +1076,117 @@ static void add_qmp_guest(struct fx *f, int pid, const char *name,
 	assert_int_equal(0, kf_write_proc(f->h->proc, &p));
 }
 
+/* test_qmp: the good monitor's figures, as fq serves them. */
+static void qmp_check_good(hv_snap *s)
+{
+	const hv_dom *d = hv_snap_find_id(s, 8000);
+
+	assert_string_equal("good", d->name);
+	assert_int_equal(0, d->stale);
+	assert_true(d->sources & HV_SRC_QMP);
+	assert_true(d->state == HV_DS_RUNNING || d->state == HV_DS_BLOCKED);
+	assert_int_equal(524288, d->target_kib.v);
+	/* the balloon's current size, not -m */
+	assert_int_equal(524288, d->mem_kib.v);
+	assert_int_equal(1048576, d->maxmem_kib.v);
+	assert_int_equal(2, d->nr_blk);
+	assert_string_equal("virtio-disk0", d->blk[0].name);
+	assert_int_equal(HV_BLK_QMP, d->blk[0].src);
+	assert_int_equal(1000, d->blk[0].rd_bytes.v);
+	assert_int_equal(2000, d->blk[0].wr_bytes.v);
+	assert_int_equal(10, d->blk[0].rd_reqs.v);
+	assert_int_equal(20, d->blk[0].wr_reqs.v);
+	assert_int_equal(3, d->blk[0].fl_reqs.v);
+	assert_int_equal(4, d->blk[0].ds_reqs.v);
+	assert_int_equal(5000, d->blk[0].rd_ns.v);
+	assert_int_equal(6000, d->blk[0].wr_ns.v);
+	assert_int_equal(700, d->blk[0].fl_ns.v);
+	assert_string_equal("ide0-cd0", d->blk[1].name);
+	assert_int_equal(HV_NA_UNSUPPORTED, d->blk[1].ds_reqs.why);
+}
+
+/* test_qmp: hung, garbage and closing monitors are stale with a note
+ * saying which; the rest of each domain is intact. */
+static void qmp_check_bad(hv_snap *s)
+{
+	for (int i = 1; i <= 3; i++) {
+		const hv_dom *d = hv_snap_find_id(s, 8000 + (uint32_t)i * 10);
+		assert_non_null(d);
+		assert_true(d->stale & HV_SRC_QMP);
+		assert_int_equal(HV_NA_STALE, d->target_kib.why);
+		assert_non_null(strstr(d->note, "QMP"));
+		/* The rest of the domain is intact. */
+		assert_int_equal(22 * TICK, d->cpu_ns.v);
+		assert_int_equal(11 * TICK, d->vcpu[0].time_ns.v);
+	}
+	assert_non_null(strstr(hv_snap_find_id(s, 8010)->note, "deadline"));
+	assert_non_null(strstr(hv_snap_find_id(s, 8020)->note, "garbage"));
+	assert_non_null(strstr(hv_snap_find_id(s, 8030)->note, "mid-reply"));
+}
+
+/* test_qmp: one sample with all five monitors, within one deadline. */
+static void qmp_round(struct fx *f)
+{
+	double t0 = now_s();
+	hv_snap *s = fx_sample(f);
+	double dt = now_s() - t0;
+	const hv_dom *d;
+
+	/* Three bad monitors together cost one deadline, not three
+	 * (3 x 500 ms = 1.5 s); slack for a loaded machine. */
+	assert_true(dt < 0.5 + 0.6);
+	assert_true(dt >= 0.45); /* the hung one was waited for */
+	assert_int_equal(7, hv_snap_ndom(s));
+	qmp_check_good(s);
+	qmp_check_bad(s);
+	d = hv_snap_find_id(s, 8040); /* pretty, paused, events */
+	assert_int_equal(0, d->stale);
+	assert_int_equal(HV_DS_PAUSED, d->state);
+	assert_int_equal(1000, d->blk[0].rd_bytes.v);
+	/* The fixture's other guests are untouched. */
+	assert_int_equal(600 * TICK, hv_snap_find_id(s, 4242)->cpu_ns.v);
+	hv_snap_unref(s);
+}
+
+/* test_qmp: the good monitor's status becomes the domain's state, then
+ * the monitor goes away. */
+static void qmp_state_and_gone(struct fx *f, fq **srv)
+{
+	hv_snap *s;
+	const hv_dom *d;
+
+	/* State follows QMP. */
+	fq_set_status(*srv, "shutdown");
+	s = fx_sample(f);
+	assert_int_equal(HV_DS_SHUTOFF, hv_snap_find_id(s, 8000)->state);
+	hv_snap_unref(s);
+	fq_set_status(*srv, "guest-panicked");
+	s = fx_sample(f);
+	assert_int_equal(HV_DS_SHUTOFF | HV_DS_CRASHED,
+	                 hv_snap_find_id(s, 8000)->state);
+	hv_snap_unref(s);
+	/* A monitor that goes away: unavailable, not a crash. */
+	fq_stop(*srv);
+	*srv = NULL;
+	s = fx_sample(f);
+	d = hv_snap_find_id(s, 8000);
+	assert_non_null(d);
+	/* Refused: unavailable (not stale), nothing else lost. */
+	assert_false(d->stale & HV_SRC_QMP);
+	assert_false(d->sources & HV_SRC_QMP);
+	assert_non_null(strstr(d->note, "connect"));
+	assert_int_equal(22 * TICK, d->cpu_ns.v);
+	hv_snap_unref(s);
+	s = fx_sample(f);
+	d = hv_snap_find_id(s, 8000);
+	assert_int_equal(0, d->nr_blk); /* back on /proc/PID/io: bytes */
+	assert_true(hv_ok(d->io_rd_bytes));
+	hv_snap_unref(s);
+}
+
 static void test_qmp(void **state)
 {
 	struct fx f;
-	hv_snap *s;
-	const hv_dom *d;
 	char sock[5][512];
 	const char *names[5] = {"good", "hang", "garbage", "close", "pretty"};
 	enum fq_mode modes[5] = {FQ_OK, FQ_HANG, FQ_GARBAGE, FQ_CLOSE,
@@ -1088,7 +1194,6 @@ static void test_qmp(void **state)
 	fq *srv[5];
 	kf_vcpu v[5];
 	hv_backend_opts o = {.qmp_dirs = "/nonexistent", .qmp_timeout_ms = 500};
-	double t0, dt;
 	int fds0 = count_fds();
 	(void)state;
 
@@ -1103,97 +1208,13 @@ static void test_qmp(void **state)
 		add_qmp_guest(&f, 8000 + i * 10, names[i], sock[i], &v[i]);
 	}
 	fx_open(&f, &o);
-	for (int round = 0; round < 2; round++) {
-		t0 = now_s();
-		s = fx_sample(&f);
-		dt = now_s() - t0;
-		/* Three bad monitors together cost one deadline, not three
-		 * (3 x 500 ms = 1.5 s); slack for a loaded machine. */
-		assert_true(dt < 0.5 + 0.6);
-		assert_true(dt >= 0.45); /* the hung one was waited for */
-		assert_int_equal(7, hv_snap_ndom(s));
-
-		d = hv_snap_find_id(s, 8000); /* good */
-		assert_string_equal("good", d->name);
-		assert_int_equal(0, d->stale);
-		assert_true(d->sources & HV_SRC_QMP);
-		assert_true(d->state == HV_DS_RUNNING ||
-		            d->state == HV_DS_BLOCKED);
-		assert_int_equal(524288, d->target_kib.v);
-		/* the balloon's current size, not -m */
-		assert_int_equal(524288, d->mem_kib.v);
-		assert_int_equal(1048576, d->maxmem_kib.v);
-		assert_int_equal(2, d->nr_blk);
-		assert_string_equal("virtio-disk0", d->blk[0].name);
-		assert_int_equal(HV_BLK_QMP, d->blk[0].src);
-		assert_int_equal(1000, d->blk[0].rd_bytes.v);
-		assert_int_equal(2000, d->blk[0].wr_bytes.v);
-		assert_int_equal(10, d->blk[0].rd_reqs.v);
-		assert_int_equal(20, d->blk[0].wr_reqs.v);
-		assert_int_equal(3, d->blk[0].fl_reqs.v);
-		assert_int_equal(4, d->blk[0].ds_reqs.v);
-		assert_int_equal(5000, d->blk[0].rd_ns.v);
-		assert_int_equal(6000, d->blk[0].wr_ns.v);
-		assert_int_equal(700, d->blk[0].fl_ns.v);
-		assert_string_equal("ide0-cd0", d->blk[1].name);
-		assert_int_equal(HV_NA_UNSUPPORTED, d->blk[1].ds_reqs.why);
-
-		for (int i = 1; i <= 3; i++) {
-			d = hv_snap_find_id(s, 8000 + (uint32_t)i * 10);
-			assert_non_null(d);
-			assert_true(d->stale & HV_SRC_QMP);
-			assert_int_equal(HV_NA_STALE, d->target_kib.why);
-			assert_non_null(strstr(d->note, "QMP"));
-			/* The rest of the domain is intact. */
-			assert_int_equal(22 * TICK, d->cpu_ns.v);
-			assert_int_equal(11 * TICK, d->vcpu[0].time_ns.v);
-		}
-		assert_non_null(
-		    strstr(hv_snap_find_id(s, 8010)->note, "deadline"));
-		assert_non_null(
-		    strstr(hv_snap_find_id(s, 8020)->note, "garbage"));
-		assert_non_null(
-		    strstr(hv_snap_find_id(s, 8030)->note, "mid-reply"));
-		d = hv_snap_find_id(s, 8040); /* pretty, paused, events */
-		assert_int_equal(0, d->stale);
-		assert_int_equal(HV_DS_PAUSED, d->state);
-		assert_int_equal(1000, d->blk[0].rd_bytes.v);
-		/* The fixture's other guests are untouched. */
-		assert_int_equal(600 * TICK,
-		                 hv_snap_find_id(s, 4242)->cpu_ns.v);
-		hv_snap_unref(s);
-	}
+	for (int round = 0; round < 2; round++)
+		qmp_round(&f);
 	/* The monitor is released after each answered round (QEMU has one
 	 * client at a time), one connection per sample. */
 	assert_int_equal(2, fq_connections(srv[0]));
 	assert_int_equal(2, fq_connections(srv[4]));
-	/* State follows QMP. */
-	fq_set_status(srv[0], "shutdown");
-	s = fx_sample(&f);
-	assert_int_equal(HV_DS_SHUTOFF, hv_snap_find_id(s, 8000)->state);
-	hv_snap_unref(s);
-	fq_set_status(srv[0], "guest-panicked");
-	s = fx_sample(&f);
-	assert_int_equal(HV_DS_SHUTOFF | HV_DS_CRASHED,
-	                 hv_snap_find_id(s, 8000)->state);
-	hv_snap_unref(s);
-	/* A monitor that goes away: unavailable, not a crash. */
-	fq_stop(srv[0]);
-	srv[0] = NULL;
-	s = fx_sample(&f);
-	d = hv_snap_find_id(s, 8000);
-	assert_non_null(d);
-	/* Refused: unavailable (not stale), nothing else lost. */
-	assert_false(d->stale & HV_SRC_QMP);
-	assert_false(d->sources & HV_SRC_QMP);
-	assert_non_null(strstr(d->note, "connect"));
-	assert_int_equal(22 * TICK, d->cpu_ns.v);
-	hv_snap_unref(s);
-	s = fx_sample(&f);
-	d = hv_snap_find_id(s, 8000);
-	assert_int_equal(0, d->nr_blk); /* back on /proc/PID/io: bytes */
-	assert_true(hv_ok(d->io_rd_bytes));
-	hv_snap_unref(s);
+	qmp_state_and_gone(&f, &srv[0]);
 	fx_free(&f);
 	for (int i = 0; i < 5; i++)
 		fq_stop(srv[i]);

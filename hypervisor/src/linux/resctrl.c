@@ -519,13 +519,128 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* info/MB: the root schemata's MB line holds the maximum, which also tells
+ * the unit apart. */
+static int probe_mb(const char *root, int vendor, hv_rc_schemata *sch,
+                    hv_rc_mb *mb, hv_err *err)
+{
+	char dir[PATH_MAX + 32];
+	struct stat st;
+	hv_rc_line *l;
+
+	snprintf(dir, sizeof(dir), "%s/info/MB", root);
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+		return 0;
+	l = hv_rc_schemata_find(sch, "MB");
+	if (read_u32_opt(dir, "num_closids", &mb->num_closids, 0))
+		return hv_err_set(err, EINVAL, "%s/num_closids: unreadable",
+		                  dir);
+	(void)read_u32_opt(dir, "min_bandwidth", &mb->min_bw, 0);
+	if (read_u32_opt(dir, "bandwidth_gran", &mb->bw_gran, 0))
+		mb->bw_gran = 1;
+	(void)read_u32_opt(dir, "delay_linear", &mb->delay_linear, 0);
+	if (vendor == HV_RC_VENDOR_AMD) {
+		mb->unit = HV_RC_MB_AMD8;
+		mb->max_bw = 2048;
+	} else {
+		mb->unit = HV_RC_MB_PERCENT;
+		mb->max_bw = 100;
+	}
+	/* The root holds the maximum; above 100 on Intel means the
+	 * mba_MBps software controller (MiB/s). */
+	if (l && l->n) {
+		uint64_t mx = 0;
+		for (uint32_t i = 0; i < l->n; i++)
+			mx = l->val[i] > mx ? l->val[i] : mx;
+		if (mb->unit == HV_RC_MB_PERCENT && mx > 100) {
+			mb->unit = HV_RC_MB_MBPS;
+			mb->max_bw =
+			    mx > UINT32_MAX ? UINT32_MAX : (uint32_t)mx;
+		} else if (mb->unit == HV_RC_MB_AMD8 && mx > 0) {
+			mb->max_bw = (uint32_t)mx;
+		}
+	}
+	mb->present = 1;
+	return 0;
+}
+
+/* Usable CLOSIDs: the fewest any present resource offers. */
+static uint32_t min_closids(const hv_rc_info *out)
+{
+	const hv_rc_cat *cs[] = {&out->l3, &out->l3code, &out->l3data,
+	                         &out->l2};
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < 4; i++)
+		if (cs[i]->present && (!n || cs[i]->num_closids < n))
+			n = cs[i]->num_closids;
+	if (out->mb.present && (!n || out->mb.num_closids < n))
+		n = out->mb.num_closids;
+	return n;
+}
+
+/* info/L3_MON: RMIDs and the monitoring events offered. */
+static void probe_mon(const char *root, hv_rc_info *out)
+{
+	char dir[PATH_MAX + 32], p[PATH_MAX + 64], buf[1024];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s/info/L3_MON", root);
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+		return;
+	out->mon = 1;
+	(void)read_u32_opt(dir, "num_rmids", &out->num_rmids, 0);
+	snprintf(p, sizeof(p), "%s/mon_features", dir);
+	if (hv_read_file(p, buf, sizeof(buf), NULL) >= 0) {
+		char *save = NULL;
+		for (char *t = strtok_r(buf, " \n", &save); t;
+		     t = strtok_r(NULL, " \n", &save)) {
+			if (!strcmp(t, "llc_occupancy"))
+				out->mon_features |= HV_RC_MON_OCC;
+			else if (!strcmp(t, "mbm_total_bytes"))
+				out->mon_features |= HV_RC_MON_TOTAL;
+			else if (!strcmp(t, "mbm_local_bytes"))
+				out->mon_features |= HV_RC_MON_LOCAL;
+		}
+	}
+}
+
+/* L3 domains: mon_data/mon_L3_XX, else the schemata's ids; sorted. */
+static void probe_l3_ids(const char *root, hv_rc_schemata *sch, hv_rc_info *out)
+{
+	char dir[PATH_MAX + 32];
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/mon_data", root);
+	if ((d = opendir(dir))) {
+		struct dirent *e;
+		while ((e = readdir(d)) && out->nr_l3 < HV_RC_MAX_DOM) {
+			uint64_t id;
+			if (strncmp(e->d_name, "mon_L3_", 7) ||
+			    hv_parse_u64(e->d_name + 7, &id) || id > UINT32_MAX)
+				continue;
+			out->l3_id[out->nr_l3++] = (uint32_t)id;
+		}
+		closedir(d);
+	}
+	if (!out->nr_l3) {
+		hv_rc_line *l = hv_rc_schemata_find(sch, "L3");
+		if (!l)
+			l = hv_rc_schemata_find(sch, "L3CODE");
+		if (!l)
+			l = hv_rc_schemata_find(sch, "MB");
+		for (uint32_t i = 0; l && i < l->n && i < HV_RC_MAX_DOM; i++)
+			out->l3_id[out->nr_l3++] = l->id[i];
+	}
+	qsort(out->l3_id, out->nr_l3, sizeof(out->l3_id[0]), cmp_u32);
+}
+
 static int probe_in(const hv_env *env, const char *root, hv_rc_info *out,
                     hv_err *err)
 {
 	char dir[PATH_MAX + 32], p[PATH_MAX + 64], buf[1024];
 	hv_rc_schemata sch;
 	struct stat st;
-	DIR *d;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -547,97 +662,11 @@ static int probe_in(const hv_env *env, const char *root, hv_rc_info *out,
 	if (hv_read_file(p, buf, sizeof(buf), NULL) >= 0)
 		(void)hv_rc_schemata_parse(buf, &sch, NULL);
 
-	snprintf(dir, sizeof(dir), "%s/info/MB", root);
-	if (!stat(dir, &st) && S_ISDIR(st.st_mode)) {
-		hv_rc_mb *mb = &out->mb;
-		hv_rc_line *l = hv_rc_schemata_find(&sch, "MB");
-
-		if (read_u32_opt(dir, "num_closids", &mb->num_closids, 0))
-			return hv_err_set(err, EINVAL,
-			                  "%s/num_closids: unreadable", dir);
-		(void)read_u32_opt(dir, "min_bandwidth", &mb->min_bw, 0);
-		if (read_u32_opt(dir, "bandwidth_gran", &mb->bw_gran, 0))
-			mb->bw_gran = 1;
-		(void)read_u32_opt(dir, "delay_linear", &mb->delay_linear, 0);
-		if (out->vendor == HV_RC_VENDOR_AMD) {
-			mb->unit = HV_RC_MB_AMD8;
-			mb->max_bw = 2048;
-		} else {
-			mb->unit = HV_RC_MB_PERCENT;
-			mb->max_bw = 100;
-		}
-		/* The root holds the maximum; above 100 on Intel means the
-		 * mba_MBps software controller (MiB/s). */
-		if (l && l->n) {
-			uint64_t mx = 0;
-			for (uint32_t i = 0; i < l->n; i++)
-				mx = l->val[i] > mx ? l->val[i] : mx;
-			if (mb->unit == HV_RC_MB_PERCENT && mx > 100) {
-				mb->unit = HV_RC_MB_MBPS;
-				mb->max_bw =
-				    mx > UINT32_MAX ? UINT32_MAX : (uint32_t)mx;
-			} else if (mb->unit == HV_RC_MB_AMD8 && mx > 0) {
-				mb->max_bw = (uint32_t)mx;
-			}
-		}
-		mb->present = 1;
-	}
-	out->num_closids = 0;
-	{
-		const hv_rc_cat *cs[] = {&out->l3, &out->l3code, &out->l3data,
-		                         &out->l2};
-		for (size_t i = 0; i < 4; i++)
-			if (cs[i]->present &&
-			    (!out->num_closids ||
-			     cs[i]->num_closids < out->num_closids))
-				out->num_closids = cs[i]->num_closids;
-		if (out->mb.present && (!out->num_closids ||
-		                        out->mb.num_closids < out->num_closids))
-			out->num_closids = out->mb.num_closids;
-	}
-
-	snprintf(dir, sizeof(dir), "%s/info/L3_MON", root);
-	if (!stat(dir, &st) && S_ISDIR(st.st_mode)) {
-		out->mon = 1;
-		(void)read_u32_opt(dir, "num_rmids", &out->num_rmids, 0);
-		snprintf(p, sizeof(p), "%s/mon_features", dir);
-		if (hv_read_file(p, buf, sizeof(buf), NULL) >= 0) {
-			char *save = NULL;
-			for (char *t = strtok_r(buf, " \n", &save); t;
-			     t = strtok_r(NULL, " \n", &save)) {
-				if (!strcmp(t, "llc_occupancy"))
-					out->mon_features |= HV_RC_MON_OCC;
-				else if (!strcmp(t, "mbm_total_bytes"))
-					out->mon_features |= HV_RC_MON_TOTAL;
-				else if (!strcmp(t, "mbm_local_bytes"))
-					out->mon_features |= HV_RC_MON_LOCAL;
-			}
-		}
-	}
-
-	/* L3 domains: mon_data/mon_L3_XX, else the schemata's ids */
-	snprintf(dir, sizeof(dir), "%s/mon_data", root);
-	if ((d = opendir(dir))) {
-		struct dirent *e;
-		while ((e = readdir(d)) && out->nr_l3 < HV_RC_MAX_DOM) {
-			uint64_t id;
-			if (strncmp(e->d_name, "mon_L3_", 7) ||
-			    hv_parse_u64(e->d_name + 7, &id) || id > UINT32_MAX)
-				continue;
-			out->l3_id[out->nr_l3++] = (uint32_t)id;
-		}
-		closedir(d);
-	}
-	if (!out->nr_l3) {
-		hv_rc_line *l = hv_rc_schemata_find(&sch, "L3");
-		if (!l)
-			l = hv_rc_schemata_find(&sch, "L3CODE");
-		if (!l)
-			l = hv_rc_schemata_find(&sch, "MB");
-		for (uint32_t i = 0; l && i < l->n && i < HV_RC_MAX_DOM; i++)
-			out->l3_id[out->nr_l3++] = l->id[i];
-	}
-	qsort(out->l3_id, out->nr_l3, sizeof(out->l3_id[0]), cmp_u32);
+	if ((rc = probe_mb(root, out->vendor, &sch, &out->mb, err)))
+		return rc;
+	out->num_closids = min_closids(out);
+	probe_mon(root, out);
+	probe_l3_ids(root, &sch, out);
 	return 0;
 }
 

@@ -650,6 +650,72 @@ done:
 	return 0;
 }
 
+/* Host identity and memory from physinfo and what open() learnt. */
+static void host_ident(const struct xen_priv *p, const xc_physinfo_t *pi,
+                       hv_host *h)
+{
+	snprintf(h->arch, sizeof(h->arch), "%s", p->arch);
+	snprintf(h->cpu_model, sizeof(h->cpu_model), "%s", p->cpu_model);
+	/* On ARM, physinfo's cpu_khz is the generic timer's frequency (62.5
+	 * MHz under QEMU), not a CPU clock: leave the nominal clock unknown. */
+	h->cpu_khz = xen_is_arm(p) ? 0 : pi->cpu_khz;
+	if (xen_is_arm(p)) {
+		snprintf(h->freq_note, sizeof(h->freq_note), "%s",
+		         XEN_ARM_NO_PM);
+		snprintf(h->idle_note, sizeof(h->idle_note), "%s",
+		         XEN_ARM_NO_PM);
+	}
+	h->mem_total_kib = hv_val(pi->total_pages * 4);
+	h->mem_free_kib = hv_val(pi->free_pages * 4);
+	snprintf(h->idle_driver, sizeof(h->idle_driver), "xen");
+}
+
+/* pCPU i's place and online state: the online map when it could be read,
+ * else an invalid core id in the topology means offline. */
+static void pcpu_topo(hv_pcpu *c, uint32_t i, const xc_cputopo_t *topo,
+                      unsigned ntopo, const uint8_t *on, int have_on)
+{
+	c->id = i;
+	c->pkg = c->die = c->core = -1;
+	c->online = -1;
+	c->hotplug = i != 0;
+	if (i < ntopo) {
+		bool off = topo[i].core == XEN_INVALID_CORE_ID;
+		if (have_on)
+			off = !on[i];
+		c->online = off ? 0 : 1;
+		if (!off && topo[i].core != XEN_INVALID_CORE_ID) {
+			c->pkg = (int32_t)topo[i].socket;
+			c->core = (int32_t)topo[i].core;
+		}
+	}
+}
+
+/* pCPU idle and busy time; ci is NULL when Xen gave none for it. */
+static void pcpu_idle(hv_pcpu *c, struct pcpu_state *st, const xc_cpuinfo_t *ci,
+                      uint64_t now)
+{
+	if (ci && c->online != 0) {
+		uint64_t idle = ci->idletime;
+		/* Xen gives idle time only; busy accumulates wall
+		 * time minus idle between samples, never going back. */
+		if (st->have && idle >= st->last_idle && now > st->last_mono) {
+			uint64_t dw = now - st->last_mono;
+			uint64_t di = idle - st->last_idle;
+			if (dw > di)
+				st->busy += dw - di;
+		}
+		st->last_idle = idle;
+		st->last_mono = now;
+		st->have = 1;
+		c->idle_ns = hv_val(idle);
+		c->busy_ns = hv_val(st->busy);
+	} else {
+		st->have = 0;
+		c->idle_ns = c->busy_ns = hv_na(HV_NA_UNAVAILABLE);
+	}
+}
+
 static int sample_host(struct xen_priv *p, hv_snap *s, hv_err *err)
 {
 	hv_host *h = hv_snap_host_mut(s);
@@ -669,20 +735,7 @@ static int sample_host(struct xen_priv *p, hv_snap *s, hv_err *err)
 	if (xc_physinfo(p->xch, &pi) < 0)
 		return hv_err_set(err, errno ? errno : EIO, "xen: physinfo: %s",
 		                  strerror(errno));
-	snprintf(h->arch, sizeof(h->arch), "%s", p->arch);
-	snprintf(h->cpu_model, sizeof(h->cpu_model), "%s", p->cpu_model);
-	/* On ARM, physinfo's cpu_khz is the generic timer's frequency (62.5
-	 * MHz under QEMU), not a CPU clock: leave the nominal clock unknown. */
-	h->cpu_khz = xen_is_arm(p) ? 0 : pi.cpu_khz;
-	if (xen_is_arm(p)) {
-		snprintf(h->freq_note, sizeof(h->freq_note), "%s",
-		         XEN_ARM_NO_PM);
-		snprintf(h->idle_note, sizeof(h->idle_note), "%s",
-		         XEN_ARM_NO_PM);
-	}
-	h->mem_total_kib = hv_val(pi.total_pages * 4);
-	h->mem_free_kib = hv_val(pi.free_pages * 4);
-	snprintf(h->idle_driver, sizeof(h->idle_driver), "xen");
+	host_ident(p, &pi, h);
 
 	uint32_t n = pi.max_cpu_id + 1;
 	if (pcpu_state_grow(p, n) < 0)
@@ -709,42 +762,9 @@ static int sample_host(struct xen_priv *p, hv_snap *s, hv_err *err)
 	bool px_any = false;
 	for (uint32_t i = 0; i < n; i++) {
 		hv_pcpu *c = &pc[i];
-		struct pcpu_state *st = &p->pc[i];
 
-		c->id = i;
-		c->pkg = c->die = c->core = -1;
-		c->online = -1;
-		c->hotplug = i != 0;
-		if (i < ntopo) {
-			bool off = topo[i].core == XEN_INVALID_CORE_ID;
-			if (have_on)
-				off = !on[i];
-			c->online = off ? 0 : 1;
-			if (!off && topo[i].core != XEN_INVALID_CORE_ID) {
-				c->pkg = (int32_t)topo[i].socket;
-				c->core = (int32_t)topo[i].core;
-			}
-		}
-		if ((int)i < nci && c->online != 0) {
-			uint64_t idle = ci[i].idletime;
-			/* Xen gives idle time only; busy accumulates wall
-			 * time minus idle between samples, never going back. */
-			if (st->have && idle >= st->last_idle &&
-			    now > st->last_mono) {
-				uint64_t dw = now - st->last_mono;
-				uint64_t di = idle - st->last_idle;
-				if (dw > di)
-					st->busy += dw - di;
-			}
-			st->last_idle = idle;
-			st->last_mono = now;
-			st->have = 1;
-			c->idle_ns = hv_val(idle);
-			c->busy_ns = hv_val(st->busy);
-		} else {
-			st->have = 0;
-			c->idle_ns = c->busy_ns = hv_na(HV_NA_UNAVAILABLE);
-		}
+		pcpu_topo(c, i, topo, ntopo, on, have_on);
+		pcpu_idle(c, &p->pc[i], (int)i < nci ? &ci[i] : NULL, now);
 		if (c->online == 0)
 			continue;
 		fill_cstates(p, c);

@@ -307,6 +307,67 @@ static int fill_blks(hv_xen_doms *d, ssize_t nvbd, hv_snap *s, hv_dom *dom)
 	return 0;
 }
 
+/* Marks the slot seen in this sample, starting a new life (new key
+ * generation, name looked up again) when the domid was reused. */
+static void slot_track(const hv_xen_doms *d, struct dslot *sl,
+                       const hv_xen_dominfo *di)
+{
+	/* A new life: unseen domid, a gap in sightings, a different
+	 * handle, or CPU time that went backwards. */
+	if (!sl->used || sl->seen + 1 != d->seq ||
+	    memcmp(sl->handle, di->handle, 16) != 0 ||
+	    di->cpu_ns < sl->cpu_ns) {
+		if (sl->used)
+			sl->gen++;
+		sl->used = 1;
+		sl->have_name = 0;
+		memcpy(sl->handle, di->handle, 16);
+	}
+	sl->seen = d->seq;
+	sl->cpu_ns = di->cpu_ns;
+}
+
+/* Reads the name from xenstore when unknown or due for a refresh; a failed
+ * refresh keeps the name already known. */
+static void slot_name(struct dslot *sl, uint32_t domid, bool refresh,
+                      const hv_xen_src *src, hv_xen_counts *cnt)
+{
+	char raw[256];
+	int nr;
+
+	if (sl->have_name && !refresh)
+		return;
+	nr = src->name(src->ctx, domid, raw, sizeof(raw), cnt);
+	if (nr >= 0) {
+		hv_sanitize_name(sl->name, sizeof(sl->name), raw, strlen(raw));
+		sl->have_name = 1;
+	} else if (!sl->have_name) {
+		sl->name[0] = '\0';
+	}
+}
+
+/* The domain's identity, state, CPU time and memory from its dominfo. */
+static void dom_fill(hv_dom *dom, const hv_xen_dominfo *di,
+                     const struct dslot *sl, const hv_xen_src *src)
+{
+	dom->id = di->domid;
+	dom->key = hv_xen_key(di->domid, di->handle, sl->gen);
+	memcpy(dom->name, sl->name, sizeof(dom->name));
+	if (!sl->have_name)
+		snprintf(dom->note, sizeof(dom->note), "no name in xenstore");
+	hv_xen_uuid(dom->uuid, di->handle);
+	dom->state = hv_xen_state(di->flags);
+	dom->ssid = di->ssidref;
+	dom->cpu_ns = hv_val(di->cpu_ns);
+	dom->mem_kib = hv_val(di->tot_pages * 4);
+	if (di->max_pages >= HV_XEN_MAXMEM_NOLIMIT)
+		/* xentop's "no limit": not a number to compute with. */
+		dom->maxmem_kib = (hv_u64){UINT64_MAX, HV_NA_UNSUPPORTED};
+	else
+		dom->maxmem_kib = hv_val(di->max_pages * 4);
+	dom->sources = HV_SRC_XENCTRL | src->sources;
+}
+
 int hv_xen_doms_sample(hv_xen_doms *d, const hv_xen_src *src, hv_snap *s,
                        hv_xen_counts *cnt, hv_err *err)
 {
@@ -331,56 +392,15 @@ int hv_xen_doms_sample(hv_xen_doms *d, const hv_xen_src *src, hv_snap *s,
 
 		if (!sl)
 			continue; /* a reserved domid: never a guest */
-		/* A new life: unseen domid, a gap in sightings, a different
-		 * handle, or CPU time that went backwards. */
-		if (!sl->used || sl->seen + 1 != d->seq ||
-		    memcmp(sl->handle, di->handle, 16) != 0 ||
-		    di->cpu_ns < sl->cpu_ns) {
-			if (sl->used)
-				sl->gen++;
-			sl->used = 1;
-			sl->have_name = 0;
-			memcpy(sl->handle, di->handle, 16);
-		}
-		sl->seen = d->seq;
-		sl->cpu_ns = di->cpu_ns;
-
+		slot_track(d, sl, di);
 		refresh =
 		    d->refresh && n && ((i + n - d->rr % n) % n) < d->refresh;
-		if (!sl->have_name || refresh) {
-			char raw[256];
-			int nr = src->name(src->ctx, di->domid, raw,
-			                   sizeof(raw), cnt);
-			if (nr >= 0) {
-				hv_sanitize_name(sl->name, sizeof(sl->name),
-				                 raw, strlen(raw));
-				sl->have_name = 1;
-			} else if (!sl->have_name) {
-				sl->name[0] = '\0';
-			}
-		}
+		slot_name(sl, di->domid, refresh, src, cnt);
 
 		hv_dom *dom = hv_snap_add_dom(s);
 		if (!dom)
 			return hv_err_set(err, ENOMEM, "xen: out of memory");
-		dom->id = di->domid;
-		dom->key = hv_xen_key(di->domid, di->handle, sl->gen);
-		memcpy(dom->name, sl->name, sizeof(dom->name));
-		if (!sl->have_name)
-			snprintf(dom->note, sizeof(dom->note),
-			         "no name in xenstore");
-		hv_xen_uuid(dom->uuid, di->handle);
-		dom->state = hv_xen_state(di->flags);
-		dom->ssid = di->ssidref;
-		dom->cpu_ns = hv_val(di->cpu_ns);
-		dom->mem_kib = hv_val(di->tot_pages * 4);
-		if (di->max_pages >= HV_XEN_MAXMEM_NOLIMIT)
-			/* xentop's "no limit": not a number to compute with. */
-			dom->maxmem_kib =
-			    (hv_u64){UINT64_MAX, HV_NA_UNSUPPORTED};
-		else
-			dom->maxmem_kib = hv_val(di->max_pages * 4);
-		dom->sources = HV_SRC_XENCTRL | src->sources;
+		dom_fill(dom, di, sl, src);
 
 		rc = fill_vcpus(s, dom, di, src, cnt);
 		if (rc == -ESRCH) {
