@@ -35,6 +35,9 @@ static hv_u64 dom_key(const void *rec)
 /* KVM exits of one kind (debugfs kvm/PID-FD): the counter (/api/v1 detail,
  * /metrics hv_domain_kvm_exits_total{kind}) and its rate (/api/v1, a
  * xentop-ng column). */
+/* String arguments are pasted next to literals: they cannot be
+ * parenthesised. */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define KVM_EXIT_ROWS(K, kd, m, rm, pos, colid, hdr, what)                  \
 	[HV_D_KVM_##K] = {.name = "kvm.exits." kd,                          \
 	                  DOM(m),                                           \
@@ -45,7 +48,7 @@ static hv_u64 dom_key(const void *rec)
 	                          "kvm/PID-FD, the kvm_stat counters).",    \
 	                  .api = "kvm_exits_" kd,                           \
 	                  .prom = "hv_domain_kvm_exits",                    \
-	                  .prom_pos = pos,                                  \
+	                  .prom_pos = (pos),                                \
 	                  .prom_label = "kind=\"" kd "\""},                 \
 	[HV_D_KVM_##K##_RATE] = {.name = "kvm.exits." kd ".rate",           \
 	                         .unit = "1/s",                             \
@@ -58,6 +61,7 @@ static hv_u64 dom_key(const void *rec)
 	                         .width = 7,                                \
 	                         .fmt = HV_FMT_HUMAN,                       \
 	                         .tip = "KVM " what " per second"}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 const hv_field hv_dom_fields[HV_D__N] = {
     [HV_D_NAME] = {.name = "name",
