@@ -16,6 +16,7 @@
 #include "hv/platform.h"
 #include "hv/rates.h"
 #include "hvtest.h"
+#include "plat_fx.h"
 
 #define CPU "devices/system/cpu/"
 
@@ -24,45 +25,15 @@ static uint64_t tick_ns(uint64_t t)
 	return t * 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
 }
 
-typedef struct fx {
-	hvt_host *h;
-	hv_env env;
-	hv_plat *p;
-} fx;
-
 static fx *fx_new(void)
 {
-	fx *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	f->h = hvt_host_new("plat");
-	assert_non_null(f->h);
-	hvt_host_env(f->h, &f->env);
+	fx *f = fx_new_tag("plat");
 	return f;
-}
-
-static void fx_open(fx *f)
-{
-	hv_err err = {0};
-	int rc = hv_plat_open(&f->env, &f->p, &err);
-	if (rc)
-		fail_msg("hv_plat_open: %s", err.msg);
-}
-
-static void fx_free(fx *f)
-{
-	hv_plat_close(f->p);
-	hvt_host_free(f->h);
-	free(f);
 }
 
 static hv_snap *sample(fx *f)
 {
-	hv_snap *s = hv_snap_new();
-	hv_err err = {0};
-	assert_non_null(s);
-	if (hv_plat_sample(f->p, s, &err))
-		fail_msg("hv_plat_sample: %s", err.msg);
-	return s;
+	return fx_sample(f);
 }
 
 static void test_intel_host(void **state)

@@ -24,6 +24,7 @@
 #include "hv/ras.h"
 #include "hv/snapjson.h"
 #include "hvtest.h"
+#include "plat_fx.h"
 
 static char *fixture(const char *name, size_t *len)
 {
@@ -363,45 +364,16 @@ static void test_xen_mcelog(void **state)
 
 /* ---- platform layer on a fixture tree ---- */
 
-typedef struct fx {
-	hvt_host *h;
-	hv_env env;
-	hv_plat *p;
-} fx;
-
 static fx *fx_new(void)
 {
-	fx *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	f->h = hvt_host_new("ras");
-	assert_non_null(f->h);
-	hvt_host_env(f->h, &f->env);
+	fx *f = fx_new_tag("ras");
 	assert_int_equal(0, hvt_build_intel_host(f->h, 4, 1));
 	return f;
 }
 
-static void fx_open(fx *f)
-{
-	hv_err err = {0};
-	if (hv_plat_open(&f->env, &f->p, &err))
-		fail_msg("hv_plat_open: %s", err.msg);
-}
-
-static void fx_free(fx *f)
-{
-	hv_plat_close(f->p);
-	hvt_host_free(f->h);
-	free(f);
-}
-
 static hv_snap *sample(fx *f)
 {
-	hv_snap *s = hv_snap_new();
-	hv_err err = {0};
-	assert_non_null(s);
-	if (hv_plat_sample(f->p, s, &err))
-		fail_msg("hv_plat_sample: %s", err.msg);
-	return s;
+	return fx_sample(f);
 }
 
 static void put_tracefs(fx *f, const char *root, const char *fmtname)
