@@ -444,7 +444,8 @@ static double hwmon_watts(const hv_host *ph, const hv_hwmon *c, double dt)
 			p = &ph->hwmon[k];
 	/* No wrap point is known: a drop is a reset (driver reloaded), and
 	 * that interval has no rate rather than a negative one. */
-	if (!p || dt <= 0 || hv_counter_delta(p->energy_uj, c->energy_uj, 0, &d))
+	if (!p || dt <= 0 ||
+	    hv_counter_delta(p->energy_uj, c->energy_uj, 0, &d))
 		return NAN;
 	return (double)d / 1e6 / dt;
 }

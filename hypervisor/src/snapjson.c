@@ -98,10 +98,10 @@ static const struct fdesc rapl_fields[] = {
 };
 
 static const struct fdesc hwmon_fields[] = {
-    FD(hv_hwmon, chip, F_STR),     FD(hv_hwmon, label, F_STR),
-    FD(hv_hwmon, path, F_STR),     FD(hv_hwmon, kind, F_U8),
-    FD(hv_hwmon, zone, F_U8),      FD(hv_hwmon, energy_uj, F_HV),
-    FD(hv_hwmon, power_uw, F_HV),  FD(hv_hwmon, interval_ms, F_U32),
+    FD(hv_hwmon, chip, F_STR),    FD(hv_hwmon, label, F_STR),
+    FD(hv_hwmon, path, F_STR),    FD(hv_hwmon, kind, F_U8),
+    FD(hv_hwmon, zone, F_U8),     FD(hv_hwmon, energy_uj, F_HV),
+    FD(hv_hwmon, power_uw, F_HV), FD(hv_hwmon, interval_ms, F_U32),
 };
 
 static const struct fdesc dom_fields[] = {

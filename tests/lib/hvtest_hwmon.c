@@ -24,7 +24,8 @@ static int chip(const hvt_host *h, unsigned n, const char *parent,
 	char rel[PATH_MAX], tgt[PATH_MAX];
 	int rc;
 
-	snprintf(rel, sizeof(rel), "devices/%s/hwmon/hwmon%u/uevent", parent, n);
+	snprintf(rel, sizeof(rel), "devices/%s/hwmon/hwmon%u/uevent", parent,
+	         n);
 	SYS(rel, "\n");
 	snprintf(rel, sizeof(rel), "devices/%s/hwmon/hwmon%u/power/control",
 	         parent, n);
@@ -32,7 +33,8 @@ static int chip(const hvt_host *h, unsigned n, const char *parent,
 	snprintf(rel, sizeof(rel),
 	         "devices/%s/hwmon/hwmon%u/power/runtime_status", parent, n);
 	SYS(rel, "unsupported\n");
-	snprintf(rel, sizeof(rel), "devices/%s/hwmon/hwmon%u/device", parent, n);
+	snprintf(rel, sizeof(rel), "devices/%s/hwmon/hwmon%u/device", parent,
+	         n);
 	if ((rc = hvt_symlink(h->sys, "../../", rel)))
 		return rc;
 	if (name) {

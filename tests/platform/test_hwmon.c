@@ -22,7 +22,7 @@
 #include "hv/snapjson.h"
 #include "plat_fx.h"
 
-#define S(n) ((uint64_t)(n) * 1000000000ull)
+#define S(n) ((uint64_t)(n)*1000000000ull)
 
 /* arm64 (QEMU virt: no RAPL) or an x86 host without RAPL (acpi-cpufreq
  * class), 2 CPUs; the chips are added by the test before fx_open. */
@@ -31,7 +31,8 @@ static fx *host(int arm)
 	fx *f = fx_new_tag("hwmon");
 
 	if (arm) {
-		assert_int_equal(0, hvt_build_arm64_host(f->h, 2, HVT_ARM_VIRT));
+		assert_int_equal(0,
+		                 hvt_build_arm64_host(f->h, 2, HVT_ARM_VIRT));
 		return f;
 	}
 	assert_int_equal(0, hvt_build_cpus(f->h, &(hvt_cpu_opts){.ncpu = 2}));
@@ -104,8 +105,8 @@ static void test_scmi(void **state)
 	(void)state;
 
 	assert_int_equal(0, hvt_build_hwmon(f->h, 0, HVT_HWMON_SCMI, NULL));
-	assert_int_equal(0, hvt_build_hwmon(f->h, 1, HVT_HWMON_TEMP,
-	                                    "cpu_thermal"));
+	assert_int_equal(
+	    0, hvt_build_hwmon(f->h, 1, HVT_HWMON_TEMP, "cpu_thermal"));
 	fx_open(f);
 	hv_snap *a = at(f, S(1), S(10), S(5));
 	const hv_host *h = hv_snap_host(a);
@@ -124,8 +125,10 @@ static void test_scmi(void **state)
 	assert_int_equal(p1->zone, 0); /* energy counters are preferred */
 	note_has(h, "hwmon scmi_sensors: 2 energy counters");
 
-	assert_int_equal(0, hvt_hwmon_set(f->h, 0, "energy1_input", "6000000\n"));
-	assert_int_equal(0, hvt_hwmon_set(f->h, 0, "energy2_input", "5000000\n"));
+	assert_int_equal(0,
+	                 hvt_hwmon_set(f->h, 0, "energy1_input", "6000000\n"));
+	assert_int_equal(0,
+	                 hvt_hwmon_set(f->h, 0, "energy2_input", "5000000\n"));
 	hv_snap *b = at(f, S(3), S(12), S(6));
 	hv_rates *r = rates(a, b);
 	const hv_host_rate *hr = hv_rates_host(r);
@@ -172,8 +175,8 @@ static void test_power_meter(void **state)
 	note_has(h, "hwmon power_meter: 1 power sensor");
 	note_has(h, "(estimated)");
 
-	assert_int_equal(0, hvt_hwmon_set(f->h, 0, "device/power1_average",
-	                                  "250500000\n"));
+	assert_int_equal(
+	    0, hvt_hwmon_set(f->h, 0, "device/power1_average", "250500000\n"));
 	hv_snap *b = at(f, S(2), S(14), S(6));
 	hv_rates *r = rates(a, b);
 	const hv_host_rate *hr = hv_rates_host(r);
@@ -231,10 +234,10 @@ static void test_amd_energy(void **state)
 	assert_int_equal(find(h, "hwmon0/energy2_input", NULL)->zone, 0);
 	assert_int_equal(find(h, "hwmon0/energy3_input", NULL)->zone, 1);
 	note_has(h, "hwmon amd_energy: 1 energy counter");
-	assert_int_equal(0, hvt_hwmon_set(f->h, 0, "energy3_input",
-	                                  "510000000\n"));
-	assert_int_equal(0, hvt_hwmon_set(f->h, 0, "energy1_input",
-	                                  "104000000\n"));
+	assert_int_equal(
+	    0, hvt_hwmon_set(f->h, 0, "energy3_input", "510000000\n"));
+	assert_int_equal(
+	    0, hvt_hwmon_set(f->h, 0, "energy1_input", "104000000\n"));
 	hv_snap *b = at(f, S(2), S(11), S(5));
 	hv_rates *r = rates(a, b);
 	assert_near(hv_rates_host(r)->pkg_watts, 10.0);
@@ -257,7 +260,8 @@ static void test_reset(void **state)
 	fx_open(f);
 	hv_snap *a = at(f, S(1), S(10), S(5));
 	assert_int_equal(0, hvt_hwmon_set(f->h, 0, "energy1_input", "500\n"));
-	assert_int_equal(0, hvt_hwmon_set(f->h, 0, "energy2_input", "3000000\n"));
+	assert_int_equal(0,
+	                 hvt_hwmon_set(f->h, 0, "energy2_input", "3000000\n"));
 	hv_snap *b = at(f, S(2), S(11), S(6));
 	hv_rates *r = rates(a, b);
 	const hv_host_rate *hr = hv_rates_host(r);
@@ -266,7 +270,8 @@ static void test_reset(void **state)
 	assert_true(isnan(hr->pkg_watts));
 	assert_true(isnan(hv_rates_dom(r, 0)->watts));
 	hv_rates_free(r);
-	assert_int_equal(0, hvt_hwmon_set(f->h, 0, "energy1_input", "2000500\n"));
+	assert_int_equal(0,
+	                 hvt_hwmon_set(f->h, 0, "energy1_input", "2000500\n"));
 	hv_snap *c = at(f, S(4), S(12), S(6));
 	r = rates(b, c);
 	assert_near(hv_rates_host(r)->hwmon[0].watts, 1.0);
@@ -290,8 +295,8 @@ static void test_malformed(void **state)
 	assert_int_equal(0, hvt_build_hwmon(f->h, 0, HVT_HWMON_XGENE, NULL));
 	fx_open(f);
 	for (size_t k = 0; k < sizeof(bad) / sizeof(*bad); k++) {
-		assert_int_equal(0, hvt_hwmon_set(f->h, 0, "power2_input", "%s",
-		                                  bad[k]));
+		assert_int_equal(
+		    0, hvt_hwmon_set(f->h, 0, "power2_input", "%s", bad[k]));
 		hv_snap *a = at(f, S(1), S(10), S(5));
 		hv_snap *b = at(f, S(2), S(11), S(5));
 		const hv_host *h = hv_snap_host(b);
@@ -318,10 +323,10 @@ static void no_source(int arm, int temps, const char *want)
 	fx *f = host(arm);
 
 	if (temps) {
-		assert_int_equal(0, hvt_build_hwmon(f->h, 0, HVT_HWMON_TEMP,
-		                                    "coretemp"));
-		assert_int_equal(0, hvt_build_hwmon(f->h, 3, HVT_HWMON_TEMP,
-		                                    "nvme"));
+		assert_int_equal(
+		    0, hvt_build_hwmon(f->h, 0, HVT_HWMON_TEMP, "coretemp"));
+		assert_int_equal(
+		    0, hvt_build_hwmon(f->h, 3, HVT_HWMON_TEMP, "nvme"));
 	}
 	fx_open(f);
 	hv_snap *a = at(f, S(1), S(10), S(5));
@@ -344,11 +349,13 @@ static void no_source(int arm, int temps, const char *want)
 static void test_no_source(void **state)
 {
 	(void)state;
-	no_source(1, 1, "RAPL is x86 only; no power or energy sensor on hwmon "
-	                "chips coretemp, nvme");
+	no_source(1, 1,
+	          "RAPL is x86 only; no power or energy sensor on hwmon "
+	          "chips coretemp, nvme");
 	no_source(1, 0, "RAPL is x86 only; no hwmon chips");
-	no_source(0, 1, "no RAPL zones (no powercap intel-rapl); no power or "
-	                "energy sensor on hwmon chips coretemp, nvme");
+	no_source(0, 1,
+	          "no RAPL zones (no powercap intel-rapl); no power or "
+	          "energy sensor on hwmon chips coretemp, nvme");
 }
 
 /* RAPL where present is preferred: the hwmon sensors are shown, none is
@@ -422,7 +429,8 @@ static void test_snapjson(void **state)
 		assert_string_equal(g->hwmon[i].path, h->hwmon[i].path);
 		assert_string_equal(g->hwmon[i].label, h->hwmon[i].label);
 		assert_int_equal(g->hwmon[i].zone, h->hwmon[i].zone);
-		assert_int_equal(g->hwmon[i].energy_uj.v, h->hwmon[i].energy_uj.v);
+		assert_int_equal(g->hwmon[i].energy_uj.v,
+		                 h->hwmon[i].energy_uj.v);
 		assert_int_equal(g->hwmon[i].power_uw.why,
 		                 h->hwmon[i].power_uw.why);
 	}

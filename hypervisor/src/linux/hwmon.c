@@ -39,8 +39,7 @@ static int u32_cmp(const void *a, const void *b)
 
 /* "power12_average" -> kind power, idx 12, suffix "average". Only the
  * files that carry a value: energyN_input, powerN_input, powerN_average. */
-static int sensor_file(const char *n, uint8_t *kind, uint32_t *idx,
-                       int *avg)
+static int sensor_file(const char *n, uint8_t *kind, uint32_t *idx, int *avg)
 {
 	const char *s;
 	char *end;
@@ -113,8 +112,8 @@ static int has_average(hv_plat *p, const char *dir, uint32_t idx)
 
 /* The chip's attribute directory and name: hwmonN/name, else the legacy
  * hwmonN/device/name. 0 when found, -1 for a nameless chip (skipped). */
-static int chip_dir(hv_plat *p, uint32_t hw, char *dir, size_t dlen,
-                    char *name, size_t nlen)
+static int chip_dir(hv_plat *p, uint32_t hw, char *dir, size_t dlen, char *name,
+                    size_t nlen)
 {
 	static const char *const fmt[] = {"hwmon%u", "hwmon%u/device"};
 	char path[PATH_MAX], buf[64];
@@ -162,7 +161,8 @@ static int chip_scan(hv_plat *p, uint32_t hw, size_t *cap, hv_err *err)
 		int avg;
 		if (!sensor_file(e->d_name, &kind, &idx, &avg) ||
 		    strlen(e->d_name) >= sizeof(z->file) ||
-		    (kind == HV_HWMON_POWER && !avg && has_average(p, dir, idx)))
+		    (kind == HV_HWMON_POWER && !avg &&
+		     has_average(p, dir, idx)))
 			continue;
 		if ((rc = grow(p, cap, err)))
 			goto out;
@@ -208,8 +208,8 @@ static int list_chips(hv_plat *p, uint32_t **out, size_t *n, hv_err *err)
 		if (*end || v > UINT32_MAX)
 			continue;
 		if (*n == cap) {
-			uint32_t *nl = realloc(*out, (cap ? cap * 2 : 8) *
-			                                 sizeof(**out));
+			uint32_t *nl =
+			    realloc(*out, (cap ? cap * 2 : 8) * sizeof(**out));
 			if (!nl) {
 				rc = hv_err_set(err, ENOMEM,
 				                "hwmon: out of memory");
@@ -281,8 +281,8 @@ static const plat_hwmon *choose(hv_plat *p)
 	return best;
 }
 
-static void energy_note(const hv_plat *p, const plat_hwmon *best,
-                        hv_host *h, const char *bad)
+static void energy_note(const hv_plat *p, const plat_hwmon *best, hv_host *h,
+                        const char *bad)
 {
 	char *o = h->energy_note;
 	size_t len = sizeof(h->energy_note), n = 0;
@@ -306,17 +306,18 @@ static void energy_note(const hv_plat *p, const plat_hwmon *best,
 		snprintf(o, len, "no energy source: %s; %s%s",
 		         x86 ? "no RAPL zones (no powercap intel-rapl)"
 		             : "RAPL is x86 only",
-		         p->hwmon_none[0] ? "no power or energy sensor on hwmon "
-		                            "chips "
-		                          : "no hwmon chips",
+		         p->hwmon_none[0]
+		             ? "no power or energy sensor on hwmon "
+		               "chips "
+		             : "no hwmon chips",
 		         p->hwmon_none);
 	n = strlen(o);
 	if (bad[0])
 		snprintf(o + n, len - n, "; %s", bad);
 }
 
-static void sensor_read(hv_plat *p, const plat_hwmon *z, hv_hwmon *o,
-                        char *bad, size_t blen)
+static void sensor_read(hv_plat *p, const plat_hwmon *z, hv_hwmon *o, char *bad,
+                        size_t blen)
 {
 	char path[PATH_MAX];
 	uint64_t v;

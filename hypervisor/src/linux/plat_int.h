@@ -101,11 +101,11 @@ struct hv_plat {
 	uint32_t nhwmon;
 	plat_hwmon *hwmon;
 	int hwmon_rediscover; /* a sensor file vanished */
-	char hwmon_none[64];  /* chips with no power/energy sensor: "coretemp" */
-	uint32_t nmc;      /* EDAC memory controllers */
-	uint32_t *mc;      /* their numbers */
-	plat_mccount *mcc; /* their extended counts */
-	uint32_t ndimm;    /* EDAC DIMMs or csrows */
+	char hwmon_none[64]; /* chips with no power/energy sensor: "coretemp" */
+	uint32_t nmc;        /* EDAC memory controllers */
+	uint32_t *mc;        /* their numbers */
+	plat_mccount *mcc;   /* their extended counts */
+	uint32_t ndimm;      /* EDAC DIMMs or csrows */
 	plat_dimm *dimm;
 	int edac_rediscover;  /* a count file vanished */
 	struct plat_mce *mce; /* machine-check source, NULL when none */
