@@ -181,6 +181,13 @@ static const fam F_RAPL = {
 static const fam F_RAPL_LIM = {"hv_rapl_power_limit_watts", K_GAUGE, "watts",
                                "RAPL constraint 0 power limit."};
 
+static const fam F_HWMON_E = {
+    "hv_hwmon_energy_joules", K_COUNTER, "joules",
+    "Energy counted by a hwmon sensor (energyN_input; a drop is a reset)."};
+static const fam F_HWMON_P = {
+    "hv_hwmon_power_watts", K_GAUGE, "watts",
+    "Power read from a hwmon sensor (powerN_average, else powerN_input)."};
+
 static void render_collector(ctx *c, const web_prom_extra *x)
 {
 	const hv_collector_stats *st = x ? x->st : NULL;
@@ -581,6 +588,35 @@ static void render_rapl(ctx *c, const hv_host *h)
 	}
 }
 
+/* hwmon sensors, each family only when the host has one of its kind. */
+static void render_hwmon(ctx *c, const hv_host *h)
+{
+	web_buf *o = c->o;
+	for (int k = HV_HWMON_ENERGY; k <= HV_HWMON_POWER; k++) {
+		int begun = 0;
+		for (uint32_t i = 0; i < h->nr_hwmon; i++) {
+			const hv_hwmon *z = &h->hwmon[i];
+			hv_u64 v =
+			    k == HV_HWMON_ENERGY ? z->energy_uj : z->power_uw;
+			if (z->kind != k || !hv_ok(v))
+				continue;
+			if (!begun++)
+				fam_begin(c, k == HV_HWMON_ENERGY ? &F_HWMON_E
+				                                  : &F_HWMON_P);
+			s_open(c);
+			web_buf_puts(o, "{chip=\"");
+			web_buf_prom_label(o, z->chip);
+			web_buf_puts(o, "\",sensor=\"");
+			web_buf_prom_label(o, z->path);
+			web_buf_puts(o, "\",label=\"");
+			web_buf_prom_label(o, z->label);
+			web_buf_put(o, "\"} ", 3);
+			web_buf_fixed(o, v.v, 6);
+			web_buf_putc(o, '\n');
+		}
+	}
+}
+
 /* Domains sorted by name (stable series order), label sets built once. */
 static int dom_labels(const hv_snap *s, const hv_dom **d, lset *ls)
 {
@@ -643,6 +679,7 @@ void web_prom_render(const hv_snap *snap, const web_prom_extra *x,
 		render_host(&c, snap, x);
 		render_pcpus(&c, snap);
 		render_rapl(&c, hv_snap_host(snap));
+		render_hwmon(&c, hv_snap_host(snap));
 		render_domains(&c, snap);
 	}
 	if (fmt == WEB_PROM_OPENMETRICS)
