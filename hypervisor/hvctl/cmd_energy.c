@@ -67,6 +67,7 @@ static int energy_json(const hvctl_ctx *c, const hv_host *h,
 	cJSON_AddItemToObject(o, "interval_s", hvctl_jdbl(dt));
 	cJSON_AddStringToObject(o, "source", hv_energy_src_str(hr->energy_src));
 	cJSON_AddItemToObject(o, "pkg_watts", hvctl_jdbl(hr->pkg_watts));
+	cJSON_AddItemToObject(o, "host_watts", hvctl_jdbl(hr->host_watts));
 	arr = cJSON_AddArrayToObject(o, "zones");
 	for (uint32_t i = 0; i < h->nr_rapl; i++)
 		cJSON_AddItemToArray(
@@ -131,7 +132,7 @@ static void energy_table(const hv_host *h, const hv_host_rate *hr, double dt)
 	if (hr->energy_src != HV_ESRC_NONE)
 		printf("%s %s W over %.2f s (%s)\n",
 		       hr->energy_src == HV_ESRC_RAPL ? "packages" : "host",
-		       hvctl_dbl((char[32]){0}, 32, hr->pkg_watts, "%.2f"), dt,
+		       hvctl_dbl((char[32]){0}, 32, hr->host_watts, "%.2f"), dt,
 		       hv_energy_src_str(hr->energy_src));
 }
 

@@ -450,9 +450,9 @@ static double hwmon_watts(const hv_host *ph, const hv_hwmon *c, double dt)
 	return (double)d / 1e6 / dt;
 }
 
-/* hwmon watts per sensor; without RAPL the zone sensors' sum is the host
- * power, unknown when one of them is (a partial sum would look like a
- * drop in power). */
+/* hwmon watts per sensor, and the host power: RAPL's packages where there
+ * is RAPL, else the zone sensors' sum, unknown when one of them is (a
+ * partial sum would look like a drop in power). */
 static void hwmon_rates(hv_host_rate *o, const hv_host *ph, const hv_host *ch,
                         double dt)
 {
@@ -470,8 +470,10 @@ static void hwmon_rates(hv_host_rate *o, const hv_host *ph, const hv_host *ch,
 		else
 			sum += w;
 	}
-	if (o->energy_src != HV_ESRC_RAPL && n && known)
-		o->pkg_watts = sum;
+	if (o->energy_src == HV_ESRC_RAPL)
+		o->host_watts = o->pkg_watts;
+	else if (n && known)
+		o->host_watts = sum;
 }
 
 static int host_rate(hv_rates *r, const hv_host *ph, const hv_host *ch,
@@ -481,7 +483,7 @@ static int host_rate(hv_rates *r, const hv_host *ph, const hv_host *ch,
 	double sum = 0;
 	unsigned n = 0;
 
-	o->busy_pct = o->pkg_watts = NAN;
+	o->busy_pct = o->pkg_watts = o->host_watts = NAN;
 	*busy_dns = NAN;
 	o->nr_pcpu = ch->nr_pcpu;
 	o->pcpu =
@@ -517,7 +519,7 @@ static int host_rate(hv_rates *r, const hv_host *ph, const hv_host *ch,
 static void attribute_power(hv_rates *r, const hv_snap *prev,
                             const hv_snap *cur, double busy_dns)
 {
-	double W = r->host.pkg_watts, total = 0;
+	double W = r->host.host_watts, total = 0;
 
 	if (isnan(W) || isnan(busy_dns) || busy_dns <= 0)
 		return;
@@ -536,7 +538,7 @@ static void attribute_power(hv_rates *r, const hv_snap *prev,
 		r->dom[i].watts = W * used / busy_dns;
 		total += r->dom[i].watts;
 	}
-	/* Sampling skew can make shares add past 1: scale back to the package. */
+	/* Sampling skew can make shares add past 1: scale back to the host. */
 	if (total > W && total > 0)
 		for (size_t i = 0; i < r->ndom; i++)
 			if (!isnan(r->dom[i].watts))

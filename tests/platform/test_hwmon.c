@@ -140,8 +140,9 @@ static void test_scmi(void **state)
 	assert_near(hr->hwmon[i1].watts, 2.5);
 	assert_near(hr->hwmon[i2].watts, 1.5);
 	assert_near(hr->hwmon[ip].watts, 3.5);
-	assert_near(hr->pkg_watts, 4.0);
+	assert_near(hr->host_watts, 4.0);
 	assert_int_equal(hr->energy_src, HV_ESRC_HWMON_ENERGY);
+	assert_true(isnan(hr->pkg_watts)); /* RAPL's figure: none here */
 	assert_string_equal(hv_energy_src_str(hr->energy_src), "hwmon");
 	assert_near(hv_rates_dom(r, 0)->watts, 2.0);
 	hv_rates_free(r);
@@ -181,7 +182,7 @@ static void test_power_meter(void **state)
 	hv_rates *r = rates(a, b);
 	const hv_host_rate *hr = hv_rates_host(r);
 	assert_near(hr->hwmon[0].watts, 250.5);
-	assert_near(hr->pkg_watts, 250.5);
+	assert_near(hr->host_watts, 250.5);
 	assert_int_equal(hr->energy_src, HV_ESRC_HWMON_POWER);
 	assert_string_equal(hv_energy_src_str(hr->energy_src), "hwmon-power");
 	assert_near(hv_rates_dom(r, 0)->watts, 250.5 / 4);
@@ -209,7 +210,7 @@ static void test_xgene(void **state)
 	assert_string_equal(h->hwmon[1].label, "IO power");
 	assert_int_equal(h->hwmon[1].power_uw.v, 3000000);
 	hv_rates *r = rates(a, b);
-	assert_near(hv_rates_host(r)->pkg_watts, 15.0);
+	assert_near(hv_rates_host(r)->host_watts, 15.0);
 	assert_near(hv_rates_dom(r, 0)->watts, 0.0); /* used no CPU */
 	hv_rates_free(r);
 	hv_snap_unref(a);
@@ -240,7 +241,7 @@ static void test_amd_energy(void **state)
 	    0, hvt_hwmon_set(f->h, 0, "energy1_input", "104000000\n"));
 	hv_snap *b = at(f, S(2), S(11), S(5));
 	hv_rates *r = rates(a, b);
-	assert_near(hv_rates_host(r)->pkg_watts, 10.0);
+	assert_near(hv_rates_host(r)->host_watts, 10.0);
 	assert_near(hv_rates_host(r)->hwmon[0].watts, 4.0);
 	hv_rates_free(r);
 	hv_snap_unref(a);
@@ -267,7 +268,7 @@ static void test_reset(void **state)
 	const hv_host_rate *hr = hv_rates_host(r);
 	assert_true(isnan(hr->hwmon[0].watts));
 	assert_near(hr->hwmon[1].watts, 1.0);
-	assert_true(isnan(hr->pkg_watts));
+	assert_true(isnan(hr->host_watts));
 	assert_true(isnan(hv_rates_dom(r, 0)->watts));
 	hv_rates_free(r);
 	assert_int_equal(0,
@@ -275,7 +276,7 @@ static void test_reset(void **state)
 	hv_snap *c = at(f, S(4), S(12), S(6));
 	r = rates(b, c);
 	assert_near(hv_rates_host(r)->hwmon[0].watts, 1.0);
-	assert_near(hv_rates_host(r)->pkg_watts, 1.0);
+	assert_near(hv_rates_host(r)->host_watts, 1.0);
 	hv_rates_free(r);
 	hv_snap_unref(a);
 	hv_snap_unref(b);
@@ -307,7 +308,7 @@ static void test_malformed(void **state)
 		hv_rates *r = rates(a, b);
 		assert_near(hv_rates_host(r)->hwmon[0].watts, 12.0);
 		assert_true(isnan(hv_rates_host(r)->hwmon[1].watts));
-		assert_true(isnan(hv_rates_host(r)->pkg_watts));
+		assert_true(isnan(hv_rates_host(r)->host_watts));
 		hv_rates_free(r);
 		hv_snap_unref(a);
 		hv_snap_unref(b);
@@ -338,7 +339,7 @@ static void no_source(int arm, int temps, const char *want)
 	note_has(h, want);
 	hv_rates *r = rates(a, b);
 	assert_int_equal(hv_rates_host(r)->energy_src, HV_ESRC_NONE);
-	assert_true(isnan(hv_rates_host(r)->pkg_watts));
+	assert_true(isnan(hv_rates_host(r)->host_watts));
 	assert_true(isnan(hv_rates_dom(r, 0)->watts));
 	hv_rates_free(r);
 	hv_snap_unref(a);
@@ -379,6 +380,7 @@ static void test_rapl_preferred(void **state)
 	hv_rates *r = rates(a, b);
 	assert_int_equal(hv_rates_host(r)->energy_src, HV_ESRC_RAPL);
 	assert_near(hv_rates_host(r)->pkg_watts, 2.0); /* package-0: +2 J */
+	assert_near(hv_rates_host(r)->host_watts, 2.0);
 	assert_near(hv_rates_host(r)->hwmon[0].watts, 245.0);
 	hv_rates_free(r);
 	hv_snap_unref(a);

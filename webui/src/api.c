@@ -391,7 +391,7 @@ void web_json_live(const hv_snap *s, web_buf *o)
 	web_buf_reserve(o, 256 + h->nr_pcpu * 40 + n * 160);
 	web_buf_puts(o, ",\"host\":{");
 	num(o, "busy_pct", hr ? hr->busy_pct : NAN, 0);
-	num(o, "power_watts", hr ? hr->pkg_watts : NAN, 1);
+	num(o, "power_watts", hr ? hr->host_watts : NAN, 1);
 	u64v(o, "mem_free_bytes", h->mem_free_kib, 1024, 1);
 	u64v(o, "mem_total_bytes", h->mem_total_kib, 1024, 1);
 	num(o, "domains", (double)n, 1);
@@ -489,7 +489,7 @@ int web_json_ring_history(hv_snap *const *ring, size_t n, const char *id,
 			const hv_host *h = hv_snap_host(s);
 			const hv_host_rate *hr = r ? hv_rates_host(r) : NULL;
 			v[0] = hr ? hr->busy_pct : NAN;
-			v[1] = hr ? hr->pkg_watts : NAN;
+			v[1] = hr ? hr->host_watts : NAN;
 			v[2] = hv_ok(h->mem_free_kib)
 			           ? h->mem_free_kib.v * 1024.0
 			           : NAN;

@@ -73,7 +73,7 @@ typedef struct hv_hwmon_rate {
 	double watts; /* energy: counter delta / dt; power: the reading */
 } hv_hwmon_rate;
 
-/* The host's energy source: what pkg_watts and energy attribution use.
+/* The host's energy source: what host_watts and energy attribution use.
  * RAPL is preferred where present; hwmon sensors (hv_hwmon.zone) else. */
 enum hv_energy_src {
 	HV_ESRC_NONE = 0,
@@ -83,11 +83,12 @@ enum hv_energy_src {
 };
 
 typedef struct hv_host_rate {
-	double busy_pct; /* mean over online pCPUs */
-	/* Host power from the energy source: RAPL's package zones summed,
-	 * else the hwmon zone sensors summed (NAN if one is unknown); NAN
-	 * when there is no source. */
-	double pkg_watts;
+	double busy_pct;  /* mean over online pCPUs */
+	double pkg_watts; /* sum over RAPL package zones, NAN if none */
+	/* Host power from the energy source (what attribution shares out):
+	 * pkg_watts with RAPL, else the hwmon zone sensors summed (NAN if
+	 * one is unknown); NAN when there is no source. */
+	double host_watts;
 	uint32_t nr_pcpu;
 	hv_pcpu_rate *pcpu; /* parallel to hv_host.pcpu of the newer snapshot */
 	uint32_t nr_rapl;
