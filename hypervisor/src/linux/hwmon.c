@@ -66,19 +66,24 @@ static int sensor_file(const char *n, uint8_t *kind, uint32_t *idx, int *avg)
 	return !strcmp(end, "_input");
 }
 
-static int grow(hv_plat *p, size_t *cap, hv_err *err)
+/* A new zeroed sensor at the end of p->hwmon, NULL on ENOMEM. */
+static plat_hwmon *new_sensor(hv_plat *p, size_t *cap, hv_err *err)
 {
-	plat_hwmon *n;
-	size_t nc;
+	plat_hwmon *z;
 
-	if (p->nhwmon < *cap)
-		return 0;
-	nc = *cap ? *cap * 2 : 8;
-	if (!(n = realloc(p->hwmon, nc * sizeof(*n))))
-		return hv_err_set(err, ENOMEM, "hwmon: out of memory");
-	p->hwmon = n;
-	*cap = nc;
-	return 0;
+	if (p->nhwmon >= *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		plat_hwmon *n = realloc(p->hwmon, nc * sizeof(*n));
+		if (!n) {
+			hv_err_set(err, ENOMEM, "hwmon: out of memory");
+			return NULL;
+		}
+		p->hwmon = n;
+		*cap = nc;
+	}
+	z = &p->hwmon[p->nhwmon++];
+	memset(z, 0, sizeof(*z));
+	return z;
 }
 
 /* Label and averaging interval of a new sensor, both optional. */
@@ -164,10 +169,10 @@ static int chip_scan(hv_plat *p, uint32_t hw, size_t *cap, hv_err *err)
 		    (kind == HV_HWMON_POWER && !avg &&
 		     has_average(p, dir, idx)))
 			continue;
-		if ((rc = grow(p, cap, err)))
+		if (!(z = new_sensor(p, cap, err))) {
+			rc = -ENOMEM;
 			goto out;
-		z = &p->hwmon[p->nhwmon++];
-		memset(z, 0, sizeof(*z));
+		}
 		snprintf(z->dir, sizeof(z->dir), "%s", dir);
 		snprintf(z->file, sizeof(z->file), "%s", e->d_name);
 		snprintf(z->chip, sizeof(z->chip), "%s", name);
@@ -350,6 +355,7 @@ int plat_hwmon_sample(hv_plat *p, hv_snap *s, hv_host *h, hv_err *err)
 {
 	const plat_hwmon *best;
 	char bad[64] = "";
+	hv_hwmon *o = NULL;
 	int rc;
 
 	if (p->hwmon_rediscover && (rc = plat_hwmon_discover(p, err)))
@@ -357,10 +363,10 @@ int plat_hwmon_sample(hv_plat *p, hv_snap *s, hv_host *h, hv_err *err)
 	best = choose(p);
 	h->nr_hwmon = 0;
 	h->hwmon = NULL;
-	if (p->nhwmon && !hv_snap_hwmons(s, p->nhwmon))
+	if (p->nhwmon && !(o = hv_snap_hwmons(s, p->nhwmon)))
 		return hv_err_set(err, ENOMEM, "hwmon: out of memory");
-	for (uint32_t i = 0; i < p->nhwmon; i++)
-		sensor_read(p, &p->hwmon[i], &h->hwmon[i], bad, sizeof(bad));
+	for (uint32_t i = 0; o && i < p->nhwmon; i++)
+		sensor_read(p, &p->hwmon[i], &o[i], bad, sizeof(bad));
 	energy_note(p, best, h, bad);
 	return 0;
 }
