@@ -60,117 +60,90 @@ int hvt_hwmon_set(const hvt_host *h, unsigned n, const char *file,
 	return hvt_sys(h, rel, "%s", val);
 }
 
-#define F(file, ...)                                               \
-	do {                                                       \
-		if ((rc = hvt_hwmon_set(h, n, file, __VA_ARGS__))) \
-			return rc;                                 \
-	} while (0)
+/* A chip: its parent device, name (NULL: the legacy layout, name among
+ * the files) and files, each "file", "value" as the driver prints it. */
+typedef struct kv {
+	const char *file, *val;
+} kv;
+typedef struct chipdef {
+	const char *parent, *name;
+	const kv *files;
+} chipdef;
 
 /* scmi-hwmon: labels are the firmware's sensor names (these are
  * illustrative); energy in uJ, power in uW, temperature in m°C. */
-static int scmi(const hvt_host *h, unsigned n)
-{
-	int rc;
-
-	if ((rc = chip(h, n, "platform/firmware:scmi/scmi_dev.4",
-	               "scmi_sensors")))
-		return rc;
-	F("temp1_input", "45000\n");
-	F("temp1_label", "soc\n");
-	F("energy1_input", "1000000\n");
-	F("energy1_label", "cluster0\n");
-	F("energy2_input", "2000000\n");
-	F("energy2_label", "cluster1\n");
-	F("power1_input", "3500000\n");
-	F("power1_label", "sys\n");
-	return 0;
-}
-
+static const kv scmi_files[] = {{"temp1_input", "45000\n"},
+                                {"temp1_label", "soc\n"},
+                                {"energy1_input", "1000000\n"},
+                                {"energy1_label", "cluster0\n"},
+                                {"energy2_input", "2000000\n"},
+                                {"energy2_label", "cluster1\n"},
+                                {"power1_input", "3500000\n"},
+                                {"power1_label", "sys\n"},
+                                {NULL, NULL}};
 /* acpi_power_meter: hwmon_device_register() on the ACPI device with no
  * name; every attribute, `name` too, is the ACPI device's (hwmonN/device/). */
-static int power_meter(const hvt_host *h, unsigned n)
-{
-	int rc;
-
-	if ((rc = chip(h, n, "LNXSYSTM:00/LNXSYBUS:00/ACPI000D:00", NULL)))
-		return rc;
-	F("device/name", "power_meter\n");
-	F("device/power1_average", "245000000\n");
-	F("device/power1_average_interval", "1000\n");
-	F("device/power1_average_interval_min", "1000\n");
-	F("device/power1_average_interval_max", "60000\n");
-	F("device/power1_accuracy", "95.0%%\n");
-	F("device/power1_is_battery", "0\n");
-	F("device/power1_model_number", "\n");
-	F("device/power1_oem_info", "\n");
-	F("device/power1_serial_number", "\n");
-	F("device/power/control", "auto\n");
-	return 0;
-}
-
+static const kv meter_files[] = {
+    {"device/name", "power_meter\n"},
+    {"device/power1_average", "245000000\n"},
+    {"device/power1_average_interval", "1000\n"},
+    {"device/power1_average_interval_min", "1000\n"},
+    {"device/power1_average_interval_max", "60000\n"},
+    {"device/power1_accuracy", "95.0%\n"},
+    {"device/power1_is_battery", "0\n"},
+    {"device/power1_model_number", "\n"},
+    {"device/power1_oem_info", "\n"},
+    {"device/power1_serial_number", "\n"},
+    {"device/power/control", "auto\n"},
+    {NULL, NULL}};
 /* xgene-hwmon (APM X-Gene, SLIMpro or PCC mailbox): "apm_xgene". */
-static int xgene(const hvt_host *h, unsigned n)
-{
-	int rc;
-
-	if ((rc = chip(h, n, "platform/APMC0D29:00", "apm_xgene")))
-		return rc;
-	F("temp1_input", "41000\n");
-	F("temp1_label", "SoC Temperature\n");
-	F("temp1_critical_alarm", "0\n");
-	F("power1_input", "12000000\n");
-	F("power1_label", "CPU power\n");
-	F("power2_input", "3000000\n");
-	F("power2_label", "IO power\n");
-	return 0;
-}
-
+static const kv xgene_files[] = {
+    {"temp1_input", "41000\n"},      {"temp1_label", "SoC Temperature\n"},
+    {"temp1_critical_alarm", "0\n"}, {"power1_input", "12000000\n"},
+    {"power1_label", "CPU power\n"}, {"power2_input", "3000000\n"},
+    {"power2_label", "IO power\n"},  {NULL, NULL}};
 /* amd_energy (out of tree since 5.13; AMD Fam17h+ without RAPL):
  * energyN_input per core "Ecore000".., then per socket "Esocket0";
  * root-only files (0400) on a real host. */
-static int amd_energy(const hvt_host *h, unsigned n)
-{
-	int rc;
-
-	if ((rc = chip(h, n, "platform/amd_energy.0", "amd_energy")))
-		return rc;
-	F("energy1_input", "100000000\n");
-	F("energy1_label", "Ecore000\n");
-	F("energy2_input", "200000000\n");
-	F("energy2_label", "Ecore001\n");
-	F("energy3_input", "500000000\n");
-	F("energy3_label", "Esocket0\n");
-	return 0;
-}
-
+static const kv amd_files[] = {{"energy1_input", "100000000\n"},
+                               {"energy1_label", "Ecore000\n"},
+                               {"energy2_input", "200000000\n"},
+                               {"energy2_label", "Ecore001\n"},
+                               {"energy3_input", "500000000\n"},
+                               {"energy3_label", "Esocket0\n"},
+                               {NULL, NULL}};
 /* A temperature-only chip (coretemp, nvme, cpu_thermal...). */
-static int temp_only(const hvt_host *h, unsigned n, const char *name)
-{
-	char parent[64];
-	int rc;
+static const kv temp_files[] = {{"temp1_input", "52000\n"},
+                                {"temp1_label", "Package id 0\n"},
+                                {"temp1_crit", "100000\n"},
+                                {NULL, NULL}};
 
-	snprintf(parent, sizeof(parent), "platform/%s.0", name);
-	if ((rc = chip(h, n, parent, name)))
-		return rc;
-	F("temp1_input", "52000\n");
-	F("temp1_label", "Package id 0\n");
-	F("temp1_crit", "100000\n");
-	return 0;
-}
+static const chipdef chips[] = {
+    [HVT_HWMON_SCMI] = {"platform/firmware:scmi/scmi_dev.4", "scmi_sensors",
+                        scmi_files},
+    [HVT_HWMON_POWER_METER] = {"LNXSYSTM:00/LNXSYBUS:00/ACPI000D:00", NULL,
+                               meter_files},
+    [HVT_HWMON_XGENE] = {"platform/APMC0D29:00", "apm_xgene", xgene_files},
+    [HVT_HWMON_AMD_ENERGY] = {"platform/amd_energy.0", "amd_energy", amd_files},
+    [HVT_HWMON_TEMP] = {NULL, NULL, temp_files},
+};
 
 int hvt_build_hwmon(const hvt_host *h, unsigned n, hvt_hwmon_kind kind,
                     const char *name)
 {
-	switch (kind) {
-	case HVT_HWMON_SCMI:
-		return scmi(h, n);
-	case HVT_HWMON_POWER_METER:
-		return power_meter(h, n);
-	case HVT_HWMON_XGENE:
-		return xgene(h, n);
-	case HVT_HWMON_AMD_ENERGY:
-		return amd_energy(h, n);
-	default:
-		return temp_only(h, n, name ? name : "coretemp");
+	const chipdef *d =
+	    &chips[kind <= HVT_HWMON_TEMP ? kind : HVT_HWMON_TEMP];
+	char parent[64];
+	int rc;
+
+	if (kind == HVT_HWMON_TEMP || !d->parent) {
+		snprintf(parent, sizeof(parent), "platform/%s.0",
+		         name ? name : "coretemp");
+		rc = chip(h, n, parent, name ? name : "coretemp");
+	} else {
+		rc = chip(h, n, d->parent, d->name);
 	}
+	for (const kv *f = d->files; !rc && f->file; f++)
+		rc = hvt_hwmon_set(h, n, f->file, "%s", f->val);
+	return rc;
 }
