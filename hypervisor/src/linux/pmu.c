@@ -26,6 +26,7 @@
 #endif
 
 #define RETRY_FILLS 10 /* retry a thread that could not be opened */
+#define LEFT_OUT " left out: "
 
 typedef struct pmu_thr {
 	uint64_t key;
@@ -44,6 +45,8 @@ struct hv_pmu {
 	char name[HV_HW_MAX][HV_HW_NAME_LEN];
 	char desc[HV_HW_MAX][HV_PMU_DESC_LEN]; /* what each slot counts */
 	char note[HV_NOTE_LEN];
+	char left[HV_NOTE_LEN / 2];     /* aliases left out, comma-separated */
+	char left_why[HV_NOTE_LEN / 2]; /* why (the first one's reason) */
 	int perm_err; /* EACCES/EPERM seen opening some thread this fill */
 	int open_err; /* any other errno seen opening a thread this fill */
 	int any_hw;   /* hardware events in the set */
@@ -247,7 +250,7 @@ static int arm_encode(const pfm_lib *l, const hv_env *env, const char *core,
 	}
 	if (!seen)
 		return 1;
-	return hv_err_set(err, ENOENT, "%s left out: no such event on %s%s%s",
+	return hv_err_set(err, ENOENT, "%s" LEFT_OUT "no such event on %s%s%s",
 	                  alias, core, nk == 1 ? " in " : "",
 	                  nk == 1 ? kpmu : "");
 }
@@ -375,8 +378,9 @@ int hv_pmu_encode(const char *ev, int guest_only, struct perf_event_attr *attr,
 	return 0;
 }
 
-/* Count the CPU PMU on the calling thread. */
-static int perf_probe(char *why, size_t len)
+/* Count the CPU PMU on the calling thread: config is a PERF_TYPE_HARDWARE
+ * event. */
+static int perf_probe(uint64_t config, char *why, size_t len)
 {
 	struct perf_event_attr a;
 	long fd;
@@ -384,7 +388,7 @@ static int perf_probe(char *why, size_t len)
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
 	a.type = PERF_TYPE_HARDWARE;
-	a.config = PERF_COUNT_HW_INSTRUCTIONS;
+	a.config = config;
 	a.exclude_kernel = 1;
 	a.exclude_hv = 1;
 	fd = perf_open(&a, 0, -1, -1);
@@ -426,7 +430,11 @@ int hv_pmu_hw_check(const hv_env *env, char *why, size_t len)
 		         core);
 		return 0;
 	}
-	return perf_probe(why, len);
+	/* an ARM PMU may lack INST_RETIRED (QEMU without -icount); the
+	 * cycle counter is architectural in PMUv3 */
+	return perf_probe(nk == 1 ? PERF_COUNT_HW_CPU_CYCLES
+	                          : PERF_COUNT_HW_INSTRUCTIONS,
+	                  why, len);
 }
 
 int hv_pmu_hw_available(char *why, size_t len)
@@ -434,7 +442,7 @@ int hv_pmu_hw_available(char *why, size_t len)
 	hv_env env;
 
 	if (hv_env_init(&env, NULL))
-		return perf_probe(why, len);
+		return perf_probe(PERF_COUNT_HW_INSTRUCTIONS, why, len);
 	return hv_pmu_hw_check(&env, why, len);
 }
 
@@ -463,6 +471,16 @@ static int have(const hv_pmu *p, const char *name)
 	return 0;
 }
 
+/* Slot name left out, with why; the note lists them. */
+static void leave_out(hv_pmu *p, const char *name, const char *why)
+{
+	size_t n = strlen(p->left);
+
+	snprintf(p->left + n, sizeof(p->left) - n, "%s%s", n ? ", " : "", name);
+	if (!p->left_why[0])
+		snprintf(p->left_why, sizeof(p->left_why), "%s", why);
+}
+
 /* Encode the comma-separated list. An alias the host's PMU has no event
  * for (-ENOENT: llc_misses on a core without cache events) is left out
  * and the note says so; any other refusal fails the open. */
@@ -480,7 +498,9 @@ static int parse_events(hv_pmu *p, char *list, int *any_hw, hv_err *err)
 		if (!*t)
 			continue;
 		if ((r = add_event(p, t, &hw, &skip)) == -ENOENT) {
-			snprintf(p->note, sizeof(p->note), "%s", skip.msg);
+			const char *why = strstr(skip.msg, LEFT_OUT);
+			leave_out(p, t,
+			          why ? why + strlen(LEFT_OUT) : skip.msg);
 			continue;
 		}
 		if (r) {
@@ -490,11 +510,47 @@ static int parse_events(hv_pmu *p, char *list, int *any_hw, hv_err *err)
 		}
 		*any_hw |= hw;
 	}
-	if (!p->n && p->note[0])
-		return hv_err_set(err, ENOENT, "%s", p->note);
+	if (!p->n && p->left[0])
+		return hv_err_set(err, ENOENT, "%s", skip.msg);
 	if (!p->n)
 		return hv_err_set(err, EINVAL, "no events given");
 	return 0;
+}
+
+static void drop_slot(hv_pmu *p, size_t i)
+{
+	for (; i + 1 < p->n; i++) {
+		p->attr[i] = p->attr[i + 1];
+		memcpy(p->name[i], p->name[i + 1], sizeof(p->name[0]));
+		memcpy(p->desc[i], p->desc[i + 1], sizeof(p->desc[0]));
+	}
+	p->n--;
+}
+
+/* On an ARM host the generic events (an ARM core libpfm4 has no table
+ * for) may name what the PMU lacks (QEMU: no cache events, no
+ * INST_RETIRED without -icount): try each hardware slot on this thread
+ * once, and leave out what the PMU refuses rather than fail every open. */
+static void arm_trial(hv_pmu *p, const char *kpmu)
+{
+	char why[HV_NOTE_LEN / 2];
+
+	for (size_t i = 0; i < p->n;) {
+		struct perf_event_attr a = p->attr[i];
+		long fd = a.type == PERF_TYPE_SOFTWARE
+		              ? -2
+		              : perf_open(&a, 0, -1, -1);
+		if (fd >= 0)
+			close((int)fd);
+		if (fd == -1 && (errno == ENOENT || errno == EOPNOTSUPP)) {
+			snprintf(why, sizeof(why), "refused by %s (%s)", kpmu,
+			         errno == ENOENT ? "ENOENT" : "EOPNOTSUPP");
+			leave_out(p, p->name[i], why);
+			drop_slot(p, i);
+			continue;
+		}
+		i++;
+	}
 }
 
 /* No usable CPU PMU: keep the software events asked for, drop the rest,
@@ -523,22 +579,37 @@ static int replace_hw(hv_pmu *p, const char *why, hv_err *err)
 	return 0;
 }
 
-/* On an ARM core the LLC-miss-like event differs per core: name it. */
-static void arm_llc_note(hv_pmu *p)
+/* The note when nothing was replaced: what was left out, else on ARM the
+ * LLC-miss-like event used, which differs per core. */
+static void arm_note(hv_pmu *p, int nk)
 {
-	for (size_t i = 0; i < p->n && !p->note[0]; i++)
-		if (!strcmp(p->name[i], "llc_misses") &&
-		    !strncmp(p->desc[i], "arm_", 4))
+	if (p->note[0])
+		return;
+	if (p->left[0]) {
+		snprintf(p->note, sizeof(p->note), "%s" LEFT_OUT "%s", p->left,
+		         p->left_why);
+		return;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		if (strcmp(p->name[i], "llc_misses"))
+			continue;
+		if (!strncmp(p->desc[i], "arm_", 4))
 			snprintf(p->note, sizeof(p->note), "llc_misses = %s",
 			         p->desc[i]);
+		else if (nk == 1 && strstr(p->desc[i], "perf::CACHE-MISSES"))
+			/* the kernel's arm64 generic map */
+			snprintf(p->note, sizeof(p->note),
+			         "llc_misses = %s: L1D refills on arm64",
+			         p->desc[i]);
+	}
 }
 
 int hv_pmu_open(const hv_env *env, const char *events, hv_pmu **out,
                 hv_err *err)
 {
 	hv_pmu *p = calloc(1, sizeof(*p));
-	char *copy = NULL, why[64];
-	int r = 0, any_hw = 0;
+	char *copy = NULL, why[64], kpmu[64];
+	int r = 0, any_hw = 0, hw_ok, nk = -1;
 
 	*out = NULL;
 	if (!p || !(copy = strdup(events ? events : HV_PMU_EVENTS_DEFAULT))) {
@@ -548,10 +619,17 @@ int hv_pmu_open(const hv_env *env, const char *events, hv_pmu **out,
 	p->env = *env;
 	if ((r = parse_events(p, copy, &any_hw, err)))
 		goto out;
-	if (any_hw && !hv_pmu_hw_check(&p->env, why, sizeof(why)) &&
-	    (r = replace_hw(p, why, err)))
+	hw_ok = any_hw && hv_pmu_hw_check(&p->env, why, sizeof(why));
+	if (any_hw && !hw_ok && (r = replace_hw(p, why, err)))
 		goto out;
-	arm_llc_note(p);
+	if (hw_ok && (nk = arm_kpmus(&p->env, kpmu, sizeof(kpmu))) == 1)
+		arm_trial(p, kpmu);
+	if (!p->n) {
+		r = hv_err_set(err, ENOENT, "%s" LEFT_OUT "%s", p->left,
+		               p->left_why);
+		goto out;
+	}
+	arm_note(p, nk);
 	for (size_t i = 0; i < p->n; i++)
 		p->any_hw |= p->attr[i].type != PERF_TYPE_SOFTWARE;
 	*out = p;
