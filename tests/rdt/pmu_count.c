@@ -25,7 +25,7 @@ static void spin(uint64_t n)
 #endif
 }
 
-static int count(const hv_env *env, const char *alias, uint64_t n)
+static void count(const hv_env *env, const char *alias, uint64_t n)
 {
 	hv_pmu_ev ev;
 	hv_err e = {0};
@@ -34,7 +34,7 @@ static int count(const hv_env *env, const char *alias, uint64_t n)
 
 	if (hv_pmu_encode_env(env, alias, 0, &ev, &e)) {
 		printf("event %s none: %s\n", alias, e.msg);
-		return 0;
+		return;
 	}
 	ev.attr.exclude_kernel = 1;
 	ev.attr.exclude_hv = 1;
@@ -44,8 +44,9 @@ static int count(const hv_env *env, const char *alias, uint64_t n)
 	       (unsigned long long)ev.attr.config, ev.desc);
 	fd = syscall(SYS_perf_event_open, &ev.attr, 0, -1, -1, 0);
 	if (fd < 0) {
+		/* a fact to check, not a failure of the probe */
 		printf("count %s open-failed %s\n", alias, strerror(errno));
-		return 1;
+		return;
 	}
 	ioctl((int)fd, PERF_EVENT_IOC_ENABLE, 0);
 	spin(n);
@@ -54,7 +55,6 @@ static int count(const hv_env *env, const char *alias, uint64_t n)
 		v = 0;
 	close((int)fd);
 	printf("count %s %" PRIu64 " loop %" PRIu64 "\n", alias, v, n);
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -64,7 +64,6 @@ int main(int argc, char **argv)
 	hv_err e = {0};
 	hv_pmu *p = NULL;
 	char why[64];
-	int rc = 0;
 
 	if (hv_env_init(&env, &e)) {
 		fprintf(stderr, "pmu_count: %s\n", e.msg);
@@ -81,8 +80,8 @@ int main(int argc, char **argv)
 	} else {
 		printf("open-failed %s\n", e.msg);
 	}
-	rc |= count(&env, "instructions", n);
-	rc |= count(&env, "cycles", n);
-	rc |= count(&env, "llc_misses", n);
-	return rc;
+	count(&env, "instructions", n);
+	count(&env, "cycles", n);
+	count(&env, "llc_misses", n);
+	return 0;
 }
