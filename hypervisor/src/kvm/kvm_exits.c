@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* KVM's own statistics for a VM: debugfs kvm/PID-FD/ holds one text file
- * per counter, summed over the VM's vCPUs (the figures kvm_stat shows).
- * The names differ by architecture; each hv_dom.kvm_* counter is the sum of
- * the files that exist for it (see hv/sample.h). Without debugfs mounted
- * (or not root) the counters stay "unsupported"/"unavailable". */
+/* KVM's own statistics for a VM (the figures kvm_stat shows), from the
+ * binary stats fds (kvm_statsfd.c: the VM's and each vCPU's, summed) when
+ * they could be had, else from debugfs kvm/PID-FD/, one text file per
+ * counter summed over the VM's vCPUs. The names differ by architecture;
+ * each hv_dom.kvm_* counter is the sum of the names of its kind that exist
+ * (hv_kvm_xk_names, see hv/sample.h). With neither (debugfs not mounted,
+ * not root) the counters stay "unsupported"/"unavailable". */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -70,25 +72,59 @@ static hv_u64 sum(const struct kvm *k, const struct kguest *g,
 	return r;
 }
 
+/* The kinds from the stats fds: the sum over the VM's and every vCPU's
+ * (as debugfs sums its vCPUs); a kind no block names is unsupported. */
+static void fill_stats(const struct kguest *g, hv_u64 *out[HV_KVM_XK_N])
+{
+	struct hv_kvm_xsum t = {0};
+
+	for (uint32_t i = 0; i < g->nks; i++)
+		for (int x = 0; x < HV_KVM_XK_N; x++) {
+			t.v[x] += g->ks[i].x.v[x];
+			t.has[x] |= g->ks[i].x.has[x];
+		}
+	for (int x = 0; x < HV_KVM_XK_N; x++)
+		*out[x] = t.has[x] ? hv_val(t.v[x]) : hv_na(HV_NA_UNSUPPORTED);
+}
+
+/* Sources in order: the binary stats fds, then debugfs text files. */
 void hv_kvm_exits_fill(const struct kvm *k, const struct kguest *g, hv_dom *d)
 {
-	static const char *const all[] = {"exits", NULL};
-	static const char *const mmio[] = {"mmio_exits", "mmio_exit_user",
-	                                   "mmio_exit_kernel", NULL};
-	static const char *const io[] = {"io_exits", NULL};
-	static const char *const wait[] = {"halt_exits", "wfi_exit_stat",
-	                                   "wfe_exit_stat", NULL};
-	static const char *const hvc[] = {"hvc_exit_stat", NULL};
-	static const char *const irq[] = {"irq_exits", NULL};
-	static const char *const sig[] = {"signal_exits", NULL};
+	hv_u64 *out[HV_KVM_XK_N] = {
+	    [HV_KVM_XK_ALL] = &d->kvm_exits,
+	    [HV_KVM_XK_MMIO] = &d->kvm_mmio_exits,
+	    [HV_KVM_XK_IO] = &d->kvm_io_exits,
+	    [HV_KVM_XK_WAIT] = &d->kvm_wait_exits,
+	    [HV_KVM_XK_HVC] = &d->kvm_hvc_exits,
+	    [HV_KVM_XK_IRQ] = &d->kvm_irq_exits,
+	    [HV_KVM_XK_SIGNAL] = &d->kvm_signal_exits,
+	};
 
+	if (g->ks_ok) {
+		fill_stats(g, out);
+		return;
+	}
 	if (!g->kvmdbg[0])
 		return; /* stays unsupported */
-	d->kvm_exits = sum(k, g, all);
-	d->kvm_mmio_exits = sum(k, g, mmio);
-	d->kvm_io_exits = sum(k, g, io);
-	d->kvm_wait_exits = sum(k, g, wait);
-	d->kvm_hvc_exits = sum(k, g, hvc);
-	d->kvm_irq_exits = sum(k, g, irq);
-	d->kvm_signal_exits = sum(k, g, sig);
+	for (int x = 0; x < HV_KVM_XK_N; x++)
+		*out[x] = sum(k, g, hv_kvm_xk_names[x]);
+}
+
+void hv_kvm_exits_vcpus(const struct kguest *g, hv_dom *d)
+{
+	if (!g->ks_ok)
+		return;
+	for (uint32_t i = 0; i < g->nks; i++) {
+		const struct kstat *s = &g->ks[i];
+		for (uint32_t j = 0; s->vcpu >= 0 && j < d->nr_vcpu; j++) {
+			hv_vcpu *v = &d->vcpu[j];
+			if (v->id != (uint32_t)s->vcpu)
+				continue;
+			if (s->x.has[HV_KVM_XK_ALL])
+				v->kvm_exits = hv_val(s->x.v[HV_KVM_XK_ALL]);
+			if (s->x.has[HV_KVM_XK_WAIT])
+				v->kvm_wait_exits =
+				    hv_val(s->x.v[HV_KVM_XK_WAIT]);
+		}
+	}
 }

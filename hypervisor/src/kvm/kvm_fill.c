@@ -353,6 +353,7 @@ int hv_kvm_fill_dom(struct kvm *k, hv_snap *s, struct kguest *g)
 	fill_ident(k, d, g);
 	if (fill_vcpus(k, s, d, g, &any_vcpu, &any_run))
 		return -ENOMEM;
+	hv_kvm_exits_vcpus(g, d);
 	qo = qmp_outcome(k, d, g);
 	d->state = proc_state(g, any_vcpu, any_run);
 	if (qo == HV_QMP_O_OK) {
