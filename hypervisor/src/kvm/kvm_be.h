@@ -106,7 +106,7 @@ struct kguest {
 	uint64_t ks_at; /* seq of the next look for new KVM fds */
 	bool ks_miss;   /* the last look missed one: retried, no sums */
 	bool ks_ok;     /* this sample: every stats fd read */
-	char ks_why[80]; /* a stats fd that would not parse */
+	char ks_why[96]; /* why the VMM's stats fds are not read */
 	/* this sample */
 	bool alive;
 	struct hv_kvm_stat st;

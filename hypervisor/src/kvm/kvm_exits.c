@@ -100,6 +100,8 @@ void hv_kvm_exits_fill(const struct kvm *k, const struct kguest *g, hv_dom *d)
 	    [HV_KVM_XK_SIGNAL] = &d->kvm_signal_exits,
 	};
 
+	if (g->ks_why[0])
+		hv_kvm_note(d, g->ks_why);
 	if (g->ks_ok) {
 		fill_stats(g, out);
 		return;

@@ -110,6 +110,7 @@ static int add_one(struct kvm *k, struct kguest *g, int pidfd, int vfd,
 	fd = stats_fd(k, g, pidfd, vfd);
 	if (fd == -EPERM || fd == -EACCES || fd == -ENOSYS) {
 		give_up(k, -fd);
+		hv_kvm_copy_str(g->ks_why, sizeof(g->ks_why), k->ks_why);
 		return fd;
 	}
 	if (fd < 0)
@@ -204,8 +205,11 @@ static void scan(struct kvm *k, struct kguest *g)
 	if (!k->ks_open) {
 		pidfd = (int)syscall(SYS_pidfd_open, g->pid, 0);
 		if (pidfd < 0) {
-			if (errno == ENOSYS || errno == EPERM)
+			if (errno == ENOSYS || errno == EPERM) {
 				give_up(k, errno);
+				hv_kvm_copy_str(g->ks_why, sizeof(g->ks_why),
+				                k->ks_why);
+			}
 			return;
 		}
 		/* Opened while /proc/PID (our dfd) is still this process:
