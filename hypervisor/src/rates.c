@@ -217,7 +217,8 @@ static void dom_rate_vcpus(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
 		o->guest_pct = per_s(pv->guest_ns, cv->guest_ns, dt_ns) * 100.0;
 		o->steal_pct = per_s(pv->wait_ns, cv->wait_ns, dt_ns) * 100.0;
 		o->kvm_exits_ps = per_s(pv->kvm_exits, cv->kvm_exits, dt);
-		o->kvm_wait_ps = per_s(pv->kvm_wait_exits, cv->kvm_wait_exits, dt);
+		o->kvm_wait_ps =
+		    per_s(pv->kvm_wait_exits, cv->kvm_wait_exits, dt);
 		acc(&out->guest_pct, o->guest_pct);
 		acc(&out->steal_pct, o->steal_pct);
 		for (int k = 0; k < HV_HW_MAX; k++) {

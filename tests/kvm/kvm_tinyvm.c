@@ -108,7 +108,8 @@ int main(int argc, char **argv)
 	int stats = argc > 4 && !strcmp(argv[4], "stats");
 
 	if (n < 1 || n > 16 || argc < 4) {
-		fprintf(stderr, "usage: kvm_tinyvm NVCPU IO_PER_ROUND ROUNDS\n");
+		fprintf(stderr,
+		        "usage: kvm_tinyvm NVCPU IO_PER_ROUND ROUNDS\n");
 		return 2;
 	}
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);

@@ -132,8 +132,8 @@ static void test_parse_x86(void **state)
 	unsigned char b[4096];
 	struct hv_kvm_stats st;
 	struct hv_kvm_xsum x;
-	size_t len = blob(b, sizeof(b), "kvm-900/vcpu-1", x86_vcpu,
-	                  N(x86_vcpu), 1);
+	size_t len =
+	    blob(b, sizeof(b), "kvm-900/vcpu-1", x86_vcpu, N(x86_vcpu), 1);
 	(void)state;
 
 	sums(b, len, &st, &x);
@@ -167,8 +167,8 @@ static void test_parse_arm64(void **state)
 	unsigned char b[4096];
 	struct hv_kvm_stats st;
 	struct hv_kvm_xsum x;
-	size_t len = blob(b, sizeof(b), "kvm-700/vcpu-0", arm_vcpu,
-	                  N(arm_vcpu), 1);
+	size_t len =
+	    blob(b, sizeof(b), "kvm-700/vcpu-0", arm_vcpu, N(arm_vcpu), 1);
 	(void)state;
 
 	sums(b, len, &st, &x);
@@ -202,8 +202,8 @@ static void bad(const unsigned char *b, size_t len, const char *msg)
 static void test_parse_bad(void **state)
 {
 	unsigned char b[4096], g[4096];
-	size_t len = blob(b, sizeof(b), "kvm-1/vcpu-0", x86_vcpu,
-	                  N(x86_vcpu), 1);
+	size_t len =
+	    blob(b, sizeof(b), "kvm-1/vcpu-0", x86_vcpu, N(x86_vcpu), 1);
 	size_t dlen = 24 + NSZ + N(x86_vcpu) * (16 + NSZ);
 	unsigned char *d4 = b + 24 + NSZ + 3 * (16 + NSZ); /* "exits" */
 	(void)state;
@@ -290,8 +290,8 @@ static void dbg(fx *f, int pid, const char *name, uint64_t v)
 	                 hvt_sys(f->h, rel, "%llu\n", (unsigned long long)v));
 }
 
-static const char *const lkvm_argv[] = {"/usr/bin/lkvm", "run", "--name",
-                                        "arm", NULL};
+static const char *const lkvm_argv[] = {"/usr/bin/lkvm", "run", "--name", "arm",
+                                        NULL};
 static const char *const x86_argv[] = {"/usr/bin/tinyvmm", "--name", "x86",
                                        NULL};
 
@@ -458,15 +458,15 @@ static void test_backend(void **state)
 			if (!strcmp(t[i].name, "kvm.exits.all")) {
 				assert_string_equal(t[i].prom,
 				                    "hv_domain_vcpu_kvm_exits");
-				assert_int_equal(3000,
-				                 hv_field_u64(&t[i], &l->vcpu[0]).v);
+				assert_int_equal(
+				    3000, hv_field_u64(&t[i], &l->vcpu[0]).v);
 				seen++;
 			}
 			if (!strcmp(t[i].name, "kvm.exits.wait.rate")) {
-				assert_true(fabs(hv_field_base(&t[i],
-				                               &l->vcpu[0],
-				                               &lr->vcpu[0]) -
-				                 310.0) < 1e-6);
+				assert_true(
+				    fabs(hv_field_base(&t[i], &l->vcpu[0],
+				                       &lr->vcpu[0]) -
+				         310.0) < 1e-6);
 				seen++;
 			}
 		}
@@ -603,9 +603,12 @@ static void test_vanish(void **state)
 int main(void)
 {
 	const struct CMUnitTest t[] = {
-	    cmocka_unit_test(test_parse_x86),  cmocka_unit_test(test_parse_arm64),
-	    cmocka_unit_test(test_parse_bad),  cmocka_unit_test(test_backend),
-	    cmocka_unit_test(test_hotadd),     cmocka_unit_test(test_fallback),
+	    cmocka_unit_test(test_parse_x86),
+	    cmocka_unit_test(test_parse_arm64),
+	    cmocka_unit_test(test_parse_bad),
+	    cmocka_unit_test(test_backend),
+	    cmocka_unit_test(test_hotadd),
+	    cmocka_unit_test(test_fallback),
 	    cmocka_unit_test(test_vanish),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);

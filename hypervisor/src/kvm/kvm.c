@@ -354,8 +354,8 @@ void hv_kvm_set_aff_max_ms(void *priv, unsigned ms)
 	((struct kvm *)priv)->aff_max_ns = ms * 1000000ULL;
 }
 
-void hv_kvm_set_stats_open(void *priv, int (*fn)(void *arg, uint32_t pid,
-                                                 int vfd),
+void hv_kvm_set_stats_open(void *priv,
+                           int (*fn)(void *arg, uint32_t pid, int vfd),
                            void *arg)
 {
 	struct kvm *k = priv;

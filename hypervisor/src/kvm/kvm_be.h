@@ -95,17 +95,18 @@ struct kguest {
 	bool qmp_last_ok;     /* last round answered: block from QMP */
 	char (*blk_name)[HV_DEVNAME_LEN]; /* last QMP device list */
 	uint32_t nblk_name;
+	/* KVM binary stats fds: the VM's and each vCPU's (kvm_statsfd.c) */
+	uint32_t nks;
+	struct kstat *ks;
+	uint64_t ks_at;    /* seq of the next look for new stats fds */
+	uint32_t ks_vcpus; /* vCPU stats fds among them */
+	bool ks_miss;      /* the last look missed one: retried, no sums */
+	bool ks_ok;        /* this sample: every stats fd read */
 	/* Not QEMU: another VMM found by its kvm-vm fd (kvmtool, crosvm,
 	 * Firecracker, Cloud Hypervisor); no QMP, sizes only from its
 	 * command line. */
 	bool vmm;
 	char kvmdbg[32]; /* debugfs kvm/PID-FD name, "" = none */
-	/* KVM binary stats fds: the VM's and each vCPU's */
-	struct kstat *ks;
-	uint32_t nks, ks_vcpus;
-	uint64_t ks_at; /* seq of the next look for new KVM fds */
-	bool ks_miss;   /* the last look missed one: retried, no sums */
-	bool ks_ok;     /* this sample: every stats fd read */
 	char ks_why[96]; /* why the VMM's stats fds are not read */
 	/* this sample */
 	bool alive;

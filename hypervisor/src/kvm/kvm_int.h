@@ -241,8 +241,8 @@ void hv_kvm_set_libvirt(void *priv, struct hv_lv_tab *t, int status,
 /* Tests: KVM stats fds from fn (given the pid and the VMM's fd number,
  * returns an fd that reads as a stats fd, or -errno) instead of
  * pidfd_getfd + KVM_GET_STATS_FD, also on a fixture procfs. */
-void hv_kvm_set_stats_open(void *priv, int (*fn)(void *arg, uint32_t pid,
-                                                 int vfd),
+void hv_kvm_set_stats_open(void *priv,
+                           int (*fn)(void *arg, uint32_t pid, int vfd),
                            void *arg);
 /* File descriptors the backend keeps open between samples. */
 unsigned hv_kvm_cached_fds(const void *priv);

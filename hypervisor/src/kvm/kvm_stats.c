@@ -61,7 +61,8 @@ int hv_kvm_stats_head_len(const void *hdr, size_t len, size_t *need,
 
 	if (len < HDR_LEN)
 		return hv_err_set(err, EINVAL,
-		                  "kvm stats: header truncated (%zu bytes)", len);
+		                  "kvm stats: header truncated (%zu bytes)",
+		                  len);
 	nsz = rd32(h + 4);
 	nd = rd32(h + 8);
 	if (nsz == 0 || nsz > NAME_MAX_LEN)
@@ -116,8 +117,8 @@ static int parse_desc(struct hv_kvm_stats *st, const unsigned char *p,
 		                  "range",
 		                  name, off, (unsigned)size);
 	st->ndesc++;
-	if (type == HV_KVM_STATS_LINEAR_HIST ||
-	    type == HV_KVM_STATS_LOG_HIST || size != 1) {
+	if (type == HV_KVM_STATS_LINEAR_HIST || type == HV_KVM_STATS_LOG_HIST ||
+	    size != 1) {
 		st->nhist++;
 		return 0;
 	}
@@ -133,7 +134,7 @@ int hv_kvm_stats_parse(const void *buf, size_t len, struct hv_kvm_stats *st,
                        hv_err *err)
 {
 	const unsigned char *b = buf;
-	size_t need;
+	size_t need = 0;
 	uint32_t nsz, nd, id_off, desc_off;
 	int rc;
 
@@ -143,8 +144,8 @@ int hv_kvm_stats_parse(const void *buf, size_t len, struct hv_kvm_stats *st,
 		return rc;
 	if (len < need)
 		return hv_err_set(err, EINVAL,
-		                  "kvm stats: truncated (%zu of %zu bytes)", len,
-		                  need);
+		                  "kvm stats: truncated (%zu of %zu bytes)",
+		                  len, need);
 	nsz = rd32(b + 4);
 	nd = rd32(b + 8);
 	id_off = rd32(b + 12);

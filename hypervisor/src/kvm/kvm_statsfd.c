@@ -48,8 +48,7 @@ static void give_up(struct kvm *k, int e)
 
 /* A copy of the VMM's stats fd vfd, through the pidfd; -errno.
  * pidfd_getfd sets close-on-exec. */
-static int stats_fd(struct kvm *k, const struct kguest *g, int pidfd,
-                    int vfd)
+static int stats_fd(struct kvm *k, const struct kguest *g, int pidfd, int vfd)
 {
 	int fd;
 
@@ -178,7 +177,7 @@ static unsigned find_new(struct kguest *g, struct cand *c)
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		vfd = atoi(de->d_name);
+		vfd = (int)strtol(de->d_name, NULL, 10);
 		what = have_vfd(g, vfd) ? -2 : stats_link(fd, de->d_name);
 		if (what >= -1)
 			c[n++] = (struct cand){vfd, what};
