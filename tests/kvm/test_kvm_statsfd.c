@@ -8,7 +8,8 @@
  * "kvm-vcpu-stats:N" links), served by a test opener: stats fds before
  * debugfs, domain sums and per-vCPU counters and rates, a vCPU added
  * later, a stats fd that will not parse, "not permitted", and a VMM that
- * exits mid-sample. */
+ * exits mid-sample. A QEMU guest's counters through QMP query-stats
+ * (a fake monitor). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "fakeqmp.h"
 #include "hv/backend.h"
 #include "hv/fields.h"
 #include "hv/rates.h"
@@ -600,6 +602,80 @@ static void test_vanish(void **state)
 	assert_int_equal(fds0, count_fds());
 }
 
+/* A QEMU guest (no stats fds): KVM's statistics through its monitor's
+ * query-stats, vCPUs told apart by query-cpus-fast's qom-paths, in place
+ * of debugfs; a QEMU without query-stats or a TCG guest keeps debugfs. */
+static void qmp_case(int mode, uint64_t exits, uint64_t vcpu1_wait)
+{
+	static const kf_vcpu v[] = {{.tid = 9101, .comm = "CPU 0/KVM"},
+	                            {.tid = 9102, .comm = "CPU 1/KVM"}};
+	static const char *const av[] = {
+	    "qemu-system-x86_64", "-name", "q", "-smp", "2", NULL};
+	kf_proc p = {.pid = 9100,
+	             .comm = "qemu-system-x86",
+	             .starttime = 77,
+	             .argv = av,
+	             .nvcpu = 2,
+	             .vcpu = v};
+	fq_opts fo = {.mode = FQ_OK, .tids = {9101, 9102}, .kvm_stats = mode};
+	char sock[600], dirs[700];
+	hv_backend_opts o = {.qmp_timeout_ms = 300};
+	hv_err err = {0};
+	fx f;
+
+	build(&f);
+	assert_int_equal(0, kf_write_proc(f.h->proc, &p));
+	dbg(&f, 9100, "exits", 1);
+	assert_int_equal(0, hvt_mkdir(f.h->run, "qmp"));
+	snprintf(sock, sizeof(sock), "%s/qmp/q.qmp", f.h->run);
+	snprintf(dirs, sizeof(dirs), "%s/qmp", f.h->run);
+	o.qmp_dirs = dirs;
+	fq *srv = fq_start(sock, &fo);
+	assert_non_null(srv);
+	assert_int_equal(0, hv_kvm_ops.open(&f.env, &o, &f.priv, &err));
+	hv_snap *a = sample(&f, 1000000000ull);
+	const hv_dom *q = by_name(a, "q");
+	assert_non_null(q);
+	assert_int_equal(exits, q->kvm_exits.v);
+	if (mode == 1) { /* vCPU 0 at 1x, vCPU 1 at 2x, listed last first */
+		assert_int_equal(900, q->kvm_io_exits.v);
+		assert_int_equal(120, q->kvm_wait_exits.v);
+		assert_int_equal(60, q->kvm_mmio_exits.v);
+		assert_int_equal(HV_NA_UNSUPPORTED, q->kvm_irq_exits.why);
+		assert_int_equal(1000, q->vcpu[0].kvm_exits.v);
+		assert_int_equal(40, q->vcpu[0].kvm_wait_exits.v);
+		assert_int_equal(2000, q->vcpu[1].kvm_exits.v);
+	}
+	assert_int_equal(vcpu1_wait ? HV_OK : HV_NA_UNSUPPORTED,
+	                 q->vcpu[1].kvm_wait_exits.why);
+	fq_set_scale(srv, 3);
+	hv_snap *b = sample(&f, 3000000000ull);
+	hv_rates *r = hv_rates_compute(a, b, &err);
+	const hv_dom *q2 = by_name(b, "q");
+	const hv_dom_rate *qr = hv_rates_dom(r, hv_snap_index(b, q2));
+	if (mode == 1) {
+		assert_true(fabs(qr->kvm_exits_ps - 3000.0) < 1e-6);
+		assert_true(fabs(qr->vcpu[1].kvm_wait_ps - 80.0) < 1e-6);
+	} else {
+		assert_int_equal(1, q2->kvm_exits.v);
+	}
+	/* the monitor is asked in the same round: one connection each */
+	assert_int_equal(2, fq_connections(srv));
+	hv_rates_free(r);
+	hv_snap_unref(a);
+	hv_snap_unref(b);
+	fx_free(&f);
+	fq_stop(srv);
+}
+
+static void test_qmp(void **state)
+{
+	(void)state;
+	qmp_case(1, 3000, 80);
+	qmp_case(0, 1, 0); /* QEMU < 7.1: debugfs */
+	qmp_case(2, 1, 0); /* TCG: debugfs */
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -610,6 +686,7 @@ int main(void)
 	    cmocka_unit_test(test_hotadd),
 	    cmocka_unit_test(test_fallback),
 	    cmocka_unit_test(test_vanish),
+	    cmocka_unit_test(test_qmp),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -193,6 +193,10 @@ static size_t qmp_start_all(struct kvm *k, hv_kvm_qmp **qs)
 			hv_kvm_scan_threads(k, g);
 		if (g->need_qmp_cpus)
 			mask |= 1u << HV_QMP_CPUS;
+		/* KVM's statistics through QEMU, vCPUs told apart by
+		 * query-cpus-fast's qom-paths */
+		if (hv_kvm_exits_want_qmp(k, g))
+			mask |= (1u << HV_QMP_STATS) | (1u << HV_QMP_CPUS);
 		hv_kvm_qmp_start(g->qmp, mask);
 		qs[nq++] = g->qmp;
 	}

@@ -98,10 +98,11 @@ struct kguest {
 	/* KVM binary stats fds: the VM's and each vCPU's (kvm_statsfd.c) */
 	uint32_t nks;
 	struct kstat *ks;
-	uint64_t ks_at;    /* seq of the next look for new stats fds */
-	uint32_t ks_vcpus; /* vCPU stats fds among them */
-	bool ks_miss;      /* the last look missed one: retried, no sums */
-	bool ks_ok;        /* this sample: every stats fd read */
+	uint64_t ks_at;     /* seq of the next look for new stats fds */
+	uint64_t qstats_at; /* seq of the next QMP query-stats ask */
+	uint32_t ks_vcpus;  /* vCPU stats fds among them */
+	bool ks_miss;       /* the last look missed one: retried, no sums */
+	bool ks_ok;         /* this sample: every stats fd read */
 	/* Not QEMU: another VMM found by its kvm-vm fd (kvmtool, crosvm,
 	 * Firecracker, Cloud Hypervisor); no QMP, sizes only from its
 	 * command line. */
@@ -229,6 +230,12 @@ void hv_kvm_exits_find(struct kvm *k, struct kguest *g);
 void hv_kvm_exits_fill(const struct kvm *k, const struct kguest *g, hv_dom *d);
 /* The per-vCPU counters of the stats fds into d's vCPU records. */
 void hv_kvm_exits_vcpus(const struct kguest *g, hv_dom *d);
+/* Ask QEMU's query-stats this round (no stats fds held, and it did not
+ * answer "none" lately)? */
+bool hv_kvm_exits_want_qmp(const struct kvm *k, const struct kguest *g);
+/* After an answered QMP round: query-stats replaces debugfs (per VM and
+ * per vCPU). 0 or -ENOMEM. */
+int hv_kvm_exits_qmp(const struct kvm *k, struct kguest *g, hv_dom *d);
 
 /* ---- kvm_statsfd.c: KVM binary stats fds of the VMM's VM and vCPUs ---- */
 /* Per sample: look for new KVM fds when due, read every stats fd's data

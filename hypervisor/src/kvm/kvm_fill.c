@@ -358,6 +358,8 @@ int hv_kvm_fill_dom(struct kvm *k, hv_snap *s, struct kguest *g)
 	d->state = proc_state(g, any_vcpu, any_run);
 	if (qo == HV_QMP_O_OK) {
 		fill_qmp_ok(d, g);
+		if (hv_kvm_exits_qmp(k, g, d))
+			return -ENOMEM;
 	} else if (qo == HV_QMP_O_STALE) {
 		d->target_kib = hv_na(HV_NA_STALE);
 		if (g->cmd.balloon)

@@ -154,6 +154,15 @@ struct hv_kvm_xsum {
 	bool has[HV_KVM_XK_N];
 };
 
+/* QEMU's query-stats (target vcpu, provider kvm: the binary stats QEMU
+ * reads itself) and query-cpus-fast replies (cJSON, either may be NULL):
+ * the VM's sums into *vm and, for vCPUs whose qom-path query-cpus-fast
+ * names, each one's into vcpu[cpu-index] (has[] set; cap entries).
+ * Returns the number of vCPU results, 0 when there are none (TCG). */
+int hv_kvm_qmp_stats(const void *stats, const void *cpus,
+                     struct hv_kvm_xsum *vm, struct hv_kvm_xsum *vcpu,
+                     size_t cap);
+
 /* From the first len bytes of a stats fd (the 24-byte header): how many
  * bytes header, id and descriptors take (*need). 0 or -EINVAL (a short
  * header, a name size 0 or over 256, more than HV_KVM_STATS_MAX_DESC
@@ -181,6 +190,7 @@ enum hv_kvm_qmp_cmd {
 	HV_QMP_BALLOON,
 	HV_QMP_CPUS,
 	HV_QMP_NAME,
+	HV_QMP_STATS, /* query-stats of the vCPUs, provider kvm (QEMU >= 7.1) */
 	HV_QMP_NCMD,
 };
 
