@@ -11,7 +11,10 @@
 #  - debugfs, mounted in a private mount namespace only (never the
 #    host's): exits, io_exits and halt_exits equal the VM's sums; a kernel
 #    in lockdown denies those files (EPERM) and says so here;
-#  - a VMM without stats fds: counters missing (not 0) without debugfs.
+#  - a VMM without stats fds: counters missing (not 0) without debugfs;
+#  - a QEMU with KVM (no guest: its firmware runs), stopped by QMP: its
+#    counters come through QMP query-stats, per vCPU and summed, equal to
+#    what query-stats and query-cpus-fast tell this script right after.
 # A few seconds. Exit 77 (skip) without root, /dev/kvm or the tools.
 set -euo pipefail
 src=${HVKIT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -52,7 +55,39 @@ start() {
 start a 2 1000 50 stats
 start b 1 100 10
 export T TOOL=$tool
+qemu=""
+if command -v qemu-system-x86_64 >/dev/null; then
+  qemu-system-x86_64 -accel kvm -cpu qemu64 -m 64 -smp 2 -display none \
+    -serial none -monitor none -name "statsq-$$,debug-threads=on" \
+    -qmp "unix:$T/q.sock,server=on,wait=off" >"$T/q.log" 2>&1 &
+  pids+=($!)
+  echo $! >"$T/q.pid"
+  sleep 1.5
+  if kill -0 "$!" 2>/dev/null; then qemu=$!; else
+    echo "note: QEMU with KVM did not start here: $(tail -1 "$T/q.log")"; fi
+fi
+export QEMU=$qemu
+qmp() { # qmp CMD [ARGS-JSON]: one command on a fresh connection
+  python3 - "$T/q.sock" "$@" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+f.readline()
+def cmd(c, a=None):
+    f.write(json.dumps({"execute": c, **({"arguments": a} if a else {})}) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "event" not in r:
+            return r
+cmd("qmp_capabilities")
+print(json.dumps(cmd(sys.argv[2], json.loads(sys.argv[3]) if len(sys.argv) > 3 else None)))
+PY
+}
+[ -n "$qemu" ] && qmp stop >/dev/null
 "$tool" 200 >"$T/sample.json"
+if [ -n "$qemu" ]; then
+  qmp query-stats '{"target":"vcpu","providers":[{"provider":"kvm","names":["exits","halt_exits","io_exits"]}]}' >"$T/q.stats"
+  qmp query-cpus-fast >"$T/q.cpus"
+fi
 
 # debugfs in a private mount namespace: "NAME VALUE|error" per counter
 dbg() {
@@ -143,5 +178,25 @@ else:
 if not os.path.isdir("/sys/kernel/debug/kvm"):
     check(b["kvm_exits"] is None and b["vcpu"] and b["vcpu"][0]["kvm_exits"] is None,
           "a VMM without stats fds: counters missing, not 0")
+
+# QEMU: query-stats through hvkit's monitor round vs this script's own ask.
+if os.environ.get("QEMU"):
+    q = doms.get(int(os.environ["QEMU"]))
+    st = json.load(open(os.path.join(T, "q.stats")))["return"]
+    cp = {c["qom-path"]: c["cpu-index"]
+          for c in json.load(open(os.path.join(T, "q.cpus")))["return"]}
+    per = {}
+    for r in st:
+        per[cp[r["qom-path"]]] = {e["name"]: e["value"] for e in r["stats"]}
+    tot = {k: sum(v[k] for v in per.values()) for k in ("exits", "halt_exits", "io_exits")}
+    print("  QEMU query-stats: %s; hvkit exits %s wait %s io %s"
+          % (per, q and q["kvm_exits"], q and q["kvm_wait_exits"], q and q["kvm_io_exits"]))
+    check(q is not None and tot["exits"] > 0 and q["kvm_exits"] == tot["exits"],
+          "QEMU VM exits (QMP query-stats) == query-stats' sum")
+    check(q is not None and q["kvm_wait_exits"] == tot["halt_exits"]
+          and q["kvm_io_exits"] == tot["io_exits"], "QEMU VM halt and io exits")
+    for v in (q or {}).get("vcpu", []):
+        check(v["kvm_exits"] == per[v["id"]]["exits"],
+              "QEMU vCPU %d exits == query-stats of cpu-index %d" % (v["id"], v["id"]))
 sys.exit(1 if fails else 0)
 PY
