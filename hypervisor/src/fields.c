@@ -44,9 +44,9 @@ static hv_u64 dom_key(const void *rec)
 	                  ONE,                                              \
 	                  .kind = C,                                        \
 	                  .views = DET | PROM,                              \
-	                  .help = "KVM exits of the VM by kind (binary "    \
-	                          "stats fds or debugfs, the kvm_stat "     \
-	                          "counters).",                             \
+	                  .help = "KVM exits of the VM by kind (the "       \
+	                          "kvm_stat counters: binary stats, "       \
+	                          "QMP query-stats or debugfs).",           \
 	                  .api = "kvm_exits_" kd,                           \
 	                  .prom = "hv_domain_kvm_exits",                    \
 	                  .prom_pos = (pos),                                \
@@ -650,7 +650,7 @@ static const hv_field vcpu_fields[] = {
      ONE,
      .kind = C,
      .views = EX | API | PROM,
-     .help = "KVM exits of the virtual CPU (its binary stats fd).",
+     .help = "KVM exits of the virtual CPU (its binary stats).",
      .api = "kvm_exits",
      .prom = "hv_domain_vcpu_kvm_exits"},
     {.name = "kvm.exits.wait",

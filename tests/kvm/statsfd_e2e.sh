@@ -52,7 +52,7 @@ start() {
   done
   echo "FAIL $n not ready in 10 s"; exit 1
 }
-start a 2 1000 50 stats
+start a 2 200 50 stats
 start b 1 100 10
 export T TOOL=$tool
 qemu=""

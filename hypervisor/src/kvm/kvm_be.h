@@ -225,7 +225,7 @@ static inline bool hv_kvm_vanished(ssize_t rc)
 	return rc == -ENOENT || rc == -ESRCH;
 }
 
-/* ---- kvm_exits.c: KVM's own counters (stats fds, else debugfs) ---- */
+/* ---- kvm_exits.c: KVM's own counters (stats fds, QMP, debugfs) ---- */
 void hv_kvm_exits_find(struct kvm *k, struct kguest *g);
 void hv_kvm_exits_fill(const struct kvm *k, const struct kguest *g, hv_dom *d);
 /* The per-vCPU counters of the stats fds into d's vCPU records. */

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* KVM's own statistics for a VM (the figures kvm_stat shows), from the
- * binary stats fds (kvm_statsfd.c: the VM's and each vCPU's, summed) when
- * they could be had, else from debugfs kvm/PID-FD/, one text file per
- * counter summed over the VM's vCPUs. The names differ by architecture;
- * each hv_dom.kvm_* counter is the sum of the names of its kind that exist
- * (hv_kvm_xk_names, see hv/sample.h). With neither (debugfs not mounted,
- * not root) the counters stay "unsupported"/"unavailable". */
+/* KVM's own statistics for a VM (the figures kvm_stat shows), in this
+ * order: the binary stats fds (kvm_statsfd.c: the VM's and each vCPU's,
+ * summed) when the VMM holds them; QEMU's QMP query-stats (QEMU reads the
+ * same stats itself); debugfs kvm/PID-FD/, one text file per counter
+ * summed over the VM's vCPUs. The names differ by architecture; each
+ * hv_dom.kvm_* counter is the sum of the names of its kind that exist
+ * (hv_kvm_xk_names, see hv/sample.h). With none (debugfs not mounted or
+ * locked down, not root) the counters stay "unsupported"/"unavailable". */
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
