@@ -285,11 +285,7 @@ static void link_fd(fx *f, int pid, int fd, const char *tgt)
 
 static void dbg(fx *f, int pid, const char *name, uint64_t v)
 {
-	char rel[96];
-
-	snprintf(rel, sizeof(rel), "kernel/debug/kvm/%d-4/%s", pid, name);
-	assert_int_equal(0,
-	                 hvt_sys(f->h, rel, "%llu\n", (unsigned long long)v));
+	assert_int_equal(0, kf_debugfs(f->h->sys, pid, name, v));
 }
 
 static const char *const lkvm_argv[] = {"/usr/bin/lkvm", "run", "--name", "arm",
@@ -373,23 +369,13 @@ static void fx_free(fx *f)
 
 static hv_snap *sample(fx *f, uint64_t mono_ns)
 {
-	hv_err err = {0};
-	hv_snap *s = hv_snap_new();
+	hv_snap *s = kf_sample_at(f->priv, mono_ns);
 
 	assert_non_null(s);
-	assert_int_equal(0, hv_kvm_ops.sample(f->priv, s, &err));
-	hv_snap_set_time(s, mono_ns, 0, 0);
-	assert_int_equal(0, hv_snap_seal(s, &err));
 	return s;
 }
 
-static const hv_dom *by_name(const hv_snap *s, const char *name)
-{
-	for (size_t i = 0; i < hv_snap_ndom(s); i++)
-		if (!strcmp(hv_snap_dom(s, i)->name, name))
-			return hv_snap_dom(s, i);
-	return NULL;
-}
+#define by_name kf_dom
 
 static int count_fds(void)
 {
