@@ -23,7 +23,8 @@
 #define DATA_MAX (1u << 20) /* no VM has a MiB of counters */
 
 /* The kvm_stat names of each kind; several names of one kind (arm64 MMIO
- * user + kernel, wfi + wfe) are summed. Shared with debugfs. */
+ * user + kernel, wfi + wfe) are summed. Shared with debugfs; kvm_qmp.c's
+ * query-stats request lists the same names. */
 static const char *const n_all[] = {"exits", NULL};
 static const char *const n_mmio[] = {"mmio_exits", "mmio_exit_user",
                                      "mmio_exit_kernel", NULL};
