@@ -11,6 +11,7 @@
 #  - debugfs, mounted in a private mount namespace only (never the
 #    host's): exits, io_exits and halt_exits equal the VM's sums; a kernel
 #    in lockdown denies those files (EPERM) and says so here;
+#  - /metrics (hv-webd --dump-metrics): each vCPU's wait exits, promtool-clean;
 #  - a VMM without stats fds: counters missing (not 0) without debugfs;
 #  - a QEMU with KVM (no guest: its firmware runs), stopped by QMP: its
 #    counters come through QMP query-stats, per vCPU and summed, equal to
@@ -84,6 +85,8 @@ PY
 }
 [ -n "$qemu" ] && qmp stop >/dev/null
 "$tool" 200 >"$T/sample.json"
+webd=${HVKIT_WEBD:-$b/webui/hv-webd}
+[ -x "$webd" ] && "$webd" --dump-metrics >"$T/metrics" 2>"$T/metrics.err"
 if [ -n "$qemu" ]; then
   qmp query-stats '{"target":"vcpu","providers":[{"provider":"kvm","names":["exits","halt_exits","io_exits"]}]}' >"$T/q.stats"
   qmp query-cpus-fast >"$T/q.cpus"
@@ -102,7 +105,7 @@ dbg() {
 dbg "$(cat "$T/a.pid")" >"$T/a.dbg"
 
 python3 - <<'PY'
-import ctypes, json, os, struct, sys
+import ctypes, json, os, shutil, struct, subprocess, sys
 
 T = os.environ["T"]
 fails = []
@@ -178,6 +181,19 @@ else:
 if not os.path.isdir("/sys/kernel/debug/kvm"):
     check(b["kvm_exits"] is None and b["vcpu"] and b["vcpu"][0]["kvm_exits"] is None,
           "a VMM without stats fds: counters missing, not 0")
+
+# /metrics (hv-webd --dump-metrics): the per-vCPU families, promtool-clean.
+mp = os.path.join(T, "metrics")
+if os.path.exists(mp):
+    m = open(mp).read()
+    for i in range(2):
+        line = 'hv_domain_vcpu_kvm_wait_exits_total{domain="%s",uuid="",vcpu="%d"} %d' % (
+            a["name"], i, hlt[i])
+        check(line in m, "/metrics: " + line)
+    if shutil.which("promtool"):
+        r = subprocess.run(["promtool", "check", "metrics"], input=m,
+                           capture_output=True, text=True)
+        check(r.returncode == 0, "/metrics promtool-clean " + r.stderr.strip()[:200])
 
 # QEMU: query-stats through hvkit's monitor round vs this script's own ask.
 if os.environ.get("QEMU"):
