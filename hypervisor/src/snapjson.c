@@ -294,6 +294,24 @@ static cJSON *new_elem(cJSON *arr)
 	return o;
 }
 
+/* obj[name] = one object per record of an n-long array of size-byte
+ * records, each with the fields of tab; false on ENOMEM. */
+static bool put_arr(cJSON *obj, const char *name, const void *recs, size_t n,
+                    size_t size, const struct fdesc *tab, size_t nf)
+{
+	cJSON *a = add_arr(obj, name);
+	const char *r = recs;
+
+	if (!a)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = new_elem(a);
+		if (!o || !put_fields(o, r + i * size, tab, nf))
+			return false;
+	}
+	return true;
+}
+
 static bool put_hv_array(cJSON *arr, const hv_u64 *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -352,42 +370,18 @@ static bool put_host(cJSON *root, const hv_host *h)
 				return false;
 		}
 	}
-	cJSON *ra = add_arr(ho, "rapl");
-	if (!ra)
+	if (!put_arr(ho, "rapl", h->rapl, h->nr_rapl, sizeof(*h->rapl),
+	             rapl_fields, NF(rapl_fields)))
 		return false;
-	for (uint32_t i = 0; i < h->nr_rapl; i++) {
-		cJSON *o = new_elem(ra);
-		if (!o ||
-		    !put_fields(o, &h->rapl[i], rapl_fields, NF(rapl_fields)))
-			return false;
-	}
-	cJSON *hm = add_arr(ho, "hwmon");
-	if (!hm)
+	if (!put_arr(ho, "hwmon", h->hwmon, h->nr_hwmon, sizeof(*h->hwmon),
+	             hwmon_fields, NF(hwmon_fields)))
 		return false;
-	for (uint32_t i = 0; i < h->nr_hwmon; i++) {
-		cJSON *o = new_elem(hm);
-		if (!o || !put_fields(o, &h->hwmon[i], hwmon_fields,
-		                      NF(hwmon_fields)))
-			return false;
-	}
-	cJSON *pg = add_arr(ho, "page");
-	if (!pg)
+	if (!put_arr(ho, "page", h->page, h->nr_page, sizeof(*h->page),
+	             page_fields, NF(page_fields)))
 		return false;
-	for (uint32_t i = 0; i < h->nr_page; i++) {
-		cJSON *o = new_elem(pg);
-		if (!o ||
-		    !put_fields(o, &h->page[i], page_fields, NF(page_fields)))
-			return false;
-	}
-	cJSON *dm = add_arr(ho, "dimm");
-	if (!dm)
+	if (!put_arr(ho, "dimm", h->dimm, h->nr_dimm, sizeof(*h->dimm),
+	             dimm_fields, NF(dimm_fields)))
 		return false;
-	for (uint32_t i = 0; i < h->nr_dimm; i++) {
-		cJSON *o = new_elem(dm);
-		if (!o ||
-		    !put_fields(o, &h->dimm[i], dimm_fields, NF(dimm_fields)))
-			return false;
-	}
 	return true;
 }
 
