@@ -88,7 +88,7 @@ fi
 flock -u 9
 krel=$(ls -1 "$root/lib/modules" | head -n1)
 cp "$root/boot/vmlinuz-$krel" "$out/Image"
-for t in xentop-ng/xentop-ng hypervisor/hvctl/hvctl webui/hv-webd; do
+for t in xentop-ng/xentop-ng hypervisor/hvctl/hvctl webui/hv-webd rdt/hv-rdt; do
   [ -x "$abuild/$t" ] || die "$abuild/$t not built (the arm64 cross build)"
 done
 command -v aarch64-linux-gnu-gcc >/dev/null || die "aarch64-linux-gnu-gcc not installed (crossbuild-essential-arm64)"
@@ -107,7 +107,7 @@ cp "$here/host-init" "$r/init"
 mkdir -p "$r/hvkit/bin"
 cp "$qemu" "$r/usr/bin/"
 bins=("$qemu")
-for t in xentop-ng/xentop-ng hypervisor/hvctl/hvctl webui/hv-webd; do
+for t in xentop-ng/xentop-ng hypervisor/hvctl/hvctl webui/hv-webd rdt/hv-rdt; do
   cp "$abuild/$t" "$r/hvkit/bin/"
   bins+=("$abuild/$t")
 done

@@ -105,13 +105,15 @@ grep -q '^@@ FAIL' "$work/console.log" && {
   die "the emulated host reported a failure"
 }
 section() { awk -v s="@@BEGIN $1" -v e="@@END $1" '$0==s{f=1;next} $0==e{f=0} f && !/^\[ *[0-9.]+\]/' "$work/console.log"; }
-for s in domains ngtop ngtab host metrics debugfs guest; do section "$s" >"$work/$s.txt"; done
+for s in domains ngtop ngtab host pmu metrics debugfs guest; do section "$s" >"$work/$s.txt"; done
 echo "--- hvctl domains"
 sed -n '/^NAME/,$p' "$work/domains.txt"
 echo "--- xentop-ng -b"
 cat "$work/ngtab.txt"
 echo "--- host"
 cat "$work/host.txt"
+echo "--- hardware counters (hv-rdt; reported, not checked)"
+cat "$work/pmu.txt"
 pt=$(promtool check metrics <"$work/metrics.txt" 2>&1)
 python3 "$here/check.py" "$work" "$rate" "$pt"
 rc=$?
