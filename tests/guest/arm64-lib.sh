@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154 # root, mdir, libdirs: set by the caller
 # Shared by the arm64 image builders (tests/xen/arm64/mkimg.sh,
 # tests/kvm/arm64/mkimg.sh); sourced, not run. Callers set:
 #   root     the unpacked Debian arm64 packages (busybox, kernel modules)
