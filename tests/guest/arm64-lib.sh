@@ -4,7 +4,38 @@
 #   root     the unpacked Debian arm64 packages (busybox, kernel modules)
 #   mdir     $root/lib/modules/<release>
 #   libdirs  directories searched for arm64 shared libraries, in order
-# and a die() function.
+# before calling them.# This file gives log, die, cache (Debian's unpacked arm64 packages live
+# under it) and the helpers below.
+
+cache=${HVKIT_GUEST_CACHE:-/var/cache/hvkit-guest}/arm64
+log() { echo "mkimg: $*" >&2; }
+die() {
+  log "$*"
+  exit 1
+}
+
+# The output directory $1 and the package cache (apt-get download drops to
+# user _apt, hence the mode).
+arm64_img_dirs() {
+  mkdir -p "$1" "$cache/debs"
+  chmod 777 "$cache/debs"
+}
+
+# Debian's arm64 kernel package of the day (linux-image-6.1.0-N-arm64).
+arm64_kernel_pkg() {
+  local k
+  k=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+  k=${k%:arm64}
+  [ -n "$k" ] || die "no linux-image-arm64:arm64 in apt's lists (dpkg --add-architecture arm64; apt-get update)"
+  echo "$k"
+}
+
+# A short key for the candidate versions of these arm64 packages: a new
+# version unpacks into a new cache directory.
+arm64_pkgs_key() {
+  local p
+  for p in "$@"; do apt-cache policy "$p:arm64" | awk -v p="$p" '/Candidate:/{print p "=" $2}'; done | md5sum | cut -c1-12
+}
 
 # An initramfs root: busybox with every applet linked, passwd and group.
 base_root() {

@@ -21,23 +21,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=${HVKIT_SRC:-$(cd "$here/../../.." && pwd)}
 abuild=${HVKIT_ARM64_BUILD:-$src/build-arm64}
 out=$1
-cache=${HVKIT_GUEST_CACHE:-/var/cache/hvkit-guest}/arm64
-log() { echo "mkimg: $*" >&2; }
-die() {
-  log "$*"
-  exit 1
-}
-mkdir -p "$out" "$cache/debs"
-chmod 777 "$cache/debs" # apt-get download drops to user _apt
-
-kpkg=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
-kpkg=${kpkg%:arm64}
-[ -n "$kpkg" ] || die "no linux-image-arm64:arm64 in apt's lists (dpkg --add-architecture arm64; apt-get update)"
+. "$src/tests/guest/arm64-lib.sh"
+arm64_img_dirs "$out"
+kpkg=$(arm64_kernel_pkg)
 pkgs=("$kpkg" busybox-static qemu-system-arm)
-key=$(for p in "${pkgs[@]}"; do apt-cache policy "$p:arm64" | awk -v p="$p" '/Candidate:/{print p "=" $2}'; done | md5sum | cut -c1-12)
+key=$(arm64_pkgs_key "${pkgs[@]}")
 root=$cache/kvm-$key
 libdirs=(/usr/lib/aarch64-linux-gnu /lib/aarch64-linux-gnu "$root/usr/lib/aarch64-linux-gnu" "$root/lib/aarch64-linux-gnu")
-. "$src/tests/guest/arm64-lib.sh"
 qemu=$root/usr/bin/qemu-system-aarch64
 
 fetch() { # unpack the newest downloaded .deb of each package into $root

@@ -23,46 +23,12 @@ src=${HVKIT_SRC:-$(cd "$here/../../.." && pwd)}
 abuild=${HVKIT_ARM64_BUILD:-$src/build-arm64}
 cpu=${HVKIT_KVM_ARM64_CPU:-neoverse-n1}
 rate=${HVKIT_KVM_ARM64_RATE:-1000}
-skip() {
-  echo "SKIP: $*"
-  [ "${CI:-}" = true ] && exit 1
-  exit 77
-}
-die() {
-  echo "FAIL: $*"
-  exit 1
-}
+. "$src/tests/guest/arm64-e2e.sh"
 
-command -v qemu-system-aarch64 >/dev/null || skip "qemu-system-aarch64 not installed (qemu-system-arm)"
 command -v aarch64-linux-gnu-gcc >/dev/null || skip "aarch64-linux-gnu-gcc not installed (scripts/deps/arm64.sh)"
-command -v promtool >/dev/null || skip "promtool not installed (prometheus)"
 command -v python3 >/dev/null || skip "python3 not installed"
-dpkg --print-foreign-architectures | grep -qx arm64 || skip "dpkg has no arm64 architecture (scripts/deps/arm64.sh)"
-[ -x "$abuild/xentop-ng/xentop-ng" ] || skip "no arm64 cross build in $abuild (scripts/test.sh builds it)"
-avail=$(awk '/MemAvailable/{print int($2/1024)}' /proc/meminfo)
-[ "${avail:-0}" -ge 1800 ] || skip "needs ~1.8 GB free memory for QEMU, have ${avail} MB"
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/hvkit-kvm-arm64.XXXXXX")
-qpid=
-stop_qemu() {
-  if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
-    kill "$qpid" 2>/dev/null
-    wait "$qpid" 2>/dev/null
-  fi
-  qpid=
-}
-cleanup() {
-  stop_qemu
-  if [ -z "${HVT_KEEP:-}" ]; then rm -rf "$work"; else echo "kept $work"; fi
-}
-trap cleanup EXIT
-t0=$(date +%s)
-if ! HVKIT_SRC=$src HVKIT_ARM64_BUILD=$abuild "$here/mkimg.sh" "$work/img" >"$work/mkimg.log" 2>&1; then
-  cat "$work/mkimg.log"
-  grep -q "apt-get download\|apt's lists" "$work/mkimg.log" && skip "could not fetch Debian's arm64 packages"
-  die "building the boot images failed"
-fi
-t1=$(date +%s)
+arm64_e2e_prereqs 1800
+arm64_e2e_images kvm-arm64
 log=$work/serial.log
 # One boot, under its own limit (below ctest's TIMEOUT): a hang prints the
 # console's tail. Returns 0 with results, 1 on a hang, dies when QEMU fails.
@@ -104,7 +70,6 @@ grep -q '^@@ FAIL' "$work/console.log" && {
   tail -n 80 "$work/console.log"
   die "the emulated host reported a failure"
 }
-section() { awk -v s="@@BEGIN $1" -v e="@@END $1" '$0==s{f=1;next} $0==e{f=0} f && !/^\[ *[0-9.]+\]/' "$work/console.log"; }
 for s in domains ngtop ngtab host pmu metrics debugfs guest; do section "$s" >"$work/$s.txt"; done
 echo "--- hvctl domains"
 sed -n '/^NAME/,$p' "$work/domains.txt"
