@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Checks of the KVM/arm64 e2e test (run-e2e.sh) on what the emulated host
-printed: check.py WORKDIR RATE PROMTOOL_OUTPUT. Exit 1 when a check fails."""
+printed: check.py WORKDIR RATE PROMTOOL_OUTPUT CPU (QEMU's -cpu of the emulated host).
+Exit 1 when a check fails."""
 import json
 import re
 import sys
 
-work, rate, promtool = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+work, rate, promtool, cpu = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+# The CPU model hvkit must name from the MIDR ("" for a model with no name).
+model = {"neoverse-n1": "ARM Neoverse-N1", "cortex-a57": "ARM Cortex-A57"}.get(cpu, "")
 fails = 0
 # MMIO exits besides the workload's: the guest's console (pl011, in user
 # space) and timer/GIC work; measured 40-42/s for one count line a second.
@@ -113,10 +116,15 @@ if fails == 0:
           all(-0.15 * g <= r - g <= BG + 0.15 * g for _, r, _, g, _ in rows))
     check(f"the guest kept near its pace ({guest_w:.0f} of {rate}/s)", guest_w >= 0.5 * rate)
 
-# 3. Host identity.
+# 3. Host identity (xentop-ng's header fields, hvctl cpu list).
+hj = [json.loads(l)["host"] for l in text("ngtop").splitlines() if l.startswith("{")]
+check(f"xentop-ng's host: arch aarch64, CPU {model or '(any)'} (from MIDR)",
+      bool(hj) and all(h.get("arch") == "aarch64" and h.get("cpu.model") and
+                       h["cpu.model"].startswith(model) for h in hj))
 host = text("host")
-check("hvctl cpu list: kvm backend on aarch64 with the CPU named",
-      re.search(r"\(kvm backend; aarch64, \S", host) is not None)
+check(f"hvctl cpu list: kvm backend on aarch64, CPU {model or '(any)'}",
+      re.search(r"\(kvm backend; aarch64, " + (re.escape(model) + " " if model else r"\S"), host)
+      is not None)
 
 # 4. Metrics.
 met = text("metrics")

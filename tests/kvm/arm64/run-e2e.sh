@@ -80,7 +80,7 @@ cat "$work/host.txt"
 echo "--- hardware counters (hv-rdt; reported, not checked)"
 cat "$work/pmu.txt"
 pt=$(promtool check metrics <"$work/metrics.txt" 2>&1)
-python3 "$here/check.py" "$work" "$rate" "$pt"
+python3 "$here/check.py" "$work" "$rate" "$pt" "$cpu"
 rc=$?
 echo "kvm-arm64-e2e: $(($(date +%s) - t0))s in all"
 [ $rc = 0 ] || die "check(s) failed"
