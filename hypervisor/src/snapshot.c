@@ -226,6 +226,7 @@ hv_vcpu *hv_snap_vcpus(hv_snap *s, hv_dom *d, uint32_t n)
 		v[i].tid = -1;
 		v[i].online = 1;
 		v[i].time_ns = v[i].guest_ns = v[i].wait_ns = NA;
+		v[i].kvm_exits = v[i].kvm_wait_exits = NA;
 		for (int k = 0; k < HV_HW_MAX; k++)
 			v[i].hw[k] = NA;
 	}
@@ -309,6 +310,19 @@ hv_rapl *hv_snap_rapls(hv_snap *s, uint32_t n)
 	}
 	s->host.rapl = r;
 	s->host.nr_rapl = n;
+	return r;
+}
+
+hv_hwmon *hv_snap_hwmons(hv_snap *s, uint32_t n)
+{
+	hv_hwmon *r = n ? hv_snap_alloc(s, n * sizeof(*r)) : NULL;
+
+	if (!r && n)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++)
+		r[i].energy_uj = r[i].power_uw = NA;
+	s->host.hwmon = r;
+	s->host.nr_hwmon = n;
 	return r;
 }
 
