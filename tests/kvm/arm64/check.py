@@ -126,6 +126,18 @@ check(f"hvctl cpu list: kvm backend on aarch64, CPU {model or '(any)'}",
       re.search(r"\(kvm backend; aarch64, " + (re.escape(model) + " " if model else r"\S"), host)
       is not None)
 
+# 3b. Hardware counters on the guest's vCPU thread (hv-rdt mon: libpfm4's
+# aliases on armv8_pmuv3). QEMU's TCG PMU counts cycles only (no
+# INST_RETIRED without -icount): cycles must count; what was left out is
+# printed, not checked.
+mon = [json.loads(l) for l in text("pmu").splitlines() if l.startswith("{")]
+cyc = [next((d.get("hw_per_s") or {} for d in m["domains"] if d["name"] == "mmio"), {}).get("cycles")
+       for m in mon]
+if mon:
+    print(f"hv-rdt: {mon[-1].get('hw_note')}")
+check(f"hv-rdt mon: cycles/s on the guest's vCPU thread > 0 ({', '.join(f'{c:.3g}' if c else str(c) for c in cyc)})",
+      bool(cyc) and all(c is not None and c > 0 for c in cyc))
+
 # 4. Metrics.
 met = text("metrics")
 check(f"hv-webd --dump-metrics is promtool-clean ({met.count(chr(10))} lines)"

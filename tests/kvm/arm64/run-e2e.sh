@@ -77,7 +77,7 @@ echo "--- xentop-ng -b"
 cat "$work/ngtab.txt"
 echo "--- host"
 cat "$work/host.txt"
-echo "--- hardware counters (hv-rdt; reported, not checked)"
+echo "--- hardware counters (hv-rdt mon on the vCPU thread)"
 cat "$work/pmu.txt"
 pt=$(promtool check metrics <"$work/metrics.txt" 2>&1)
 python3 "$here/check.py" "$work" "$rate" "$pt" "$cpu"
