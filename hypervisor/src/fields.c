@@ -34,7 +34,7 @@ static hv_u64 dom_key(const void *rec)
 
 /* KVM exits of one kind (stats fds or debugfs kvm/PID-FD): the counter (/api/v1 detail,
  * /metrics hv_domain_kvm_exits_total{kind}) and its rate (/api/v1, a
- * xentop-ng column). */
+ * xentop-ng column); both in xentop-ng --json/--csv. */
 /* String arguments are pasted next to literals: they cannot be
  * parenthesised. */
 /* NOLINTBEGIN(bugprone-macro-parentheses) */
@@ -43,7 +43,7 @@ static hv_u64 dom_key(const void *rec)
 	                  DOM(m),                                           \
 	                  ONE,                                              \
 	                  .kind = C,                                        \
-	                  .views = DET | PROM,                              \
+	                  .views = DET | PROM | EX,                         \
 	                  .help = "KVM exits of the VM by kind (the "       \
 	                          "kvm_stat counters: binary stats, "       \
 	                          "QMP query-stats or debugfs).",           \
@@ -54,7 +54,7 @@ static hv_u64 dom_key(const void *rec)
 	[HV_D_KVM_##K##_RATE] = {.name = "kvm.exits." kd ".rate",           \
 	                         .unit = "1/s",                             \
 	                         DRATE(rm),                                 \
-	                         .views = API,                              \
+	                         .views = API | EX,                         \
 	                         .help = "KVM exits per second: " what ".", \
 	                         .api = "kvm_exits_" kd "_per_s",           \
 	                         .col = "kvm_" colid,                       \

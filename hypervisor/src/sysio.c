@@ -12,15 +12,19 @@
 #include <string.h>
 #include <unistd.h>
 
-ssize_t hv_pread_all(int fd, char *buf, size_t len, const char *what,
-                     hv_err *err)
+/* The whole (small) file at fd into buf: with pread from offset 0 (a cached
+ * fd, re-read each sample), or with read from where a fresh fd stands. */
+static ssize_t read_all(int fd, char *buf, size_t len, bool at0,
+                        const char *what, hv_err *err)
 {
 	size_t got = 0;
 
 	if (len == 0)
 		return hv_err_set(err, EINVAL, "%s: zero-size buffer", what);
 	while (got < len - 1) {
-		ssize_t r = pread(fd, buf + got, len - 1 - got, (off_t)got);
+		ssize_t r =
+		    at0 ? pread(fd, buf + got, len - 1 - got, (off_t)got)
+		        : read(fd, buf + got, len - 1 - got);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -36,6 +40,12 @@ ssize_t hv_pread_all(int fd, char *buf, size_t len, const char *what,
 	return (ssize_t)got;
 }
 
+ssize_t hv_pread_all(int fd, char *buf, size_t len, const char *what,
+                     hv_err *err)
+{
+	return read_all(fd, buf, len, true, what, err);
+}
+
 ssize_t hv_read_file(const char *path, char *buf, size_t len, hv_err *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -47,7 +57,9 @@ ssize_t hv_read_file(const char *path, char *buf, size_t len, hv_err *err)
 			buf[0] = '\0';
 		return hv_err_set(err, e, "%s: %s", path, strerror(e));
 	}
-	n = hv_pread_all(fd, buf, len, path, err);
+	/* read, not pread: some files are not seekable and refuse pread
+	 * with ESPIPE (debugfs kvm/PID-FD/ counters: nonseekable_open). */
+	n = read_all(fd, buf, len, false, path, err);
 	close(fd);
 	return n;
 }

@@ -98,6 +98,26 @@ static void test_files(void **st)
 	unsetenv("HVKIT_SYSFS");
 }
 
+/* A file that refuses pread (ESPIPE), as debugfs kvm/PID-FD/ counters do
+ * (nonseekable_open): a pipe, opened again through /proc/self/fd, stands in
+ * for one. hv_read_file reads it; hv_pread_all on it says ESPIPE. */
+static void test_nonseekable(void **st)
+{
+	char path[64], buf[32];
+	uint64_t v;
+	int p[2];
+	(void)st;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "2715\n", 5), 5);
+	close(p[1]); /* EOF after the value */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
+	assert_int_equal(hv_read_u64(path, &v, NULL), 0);
+	assert_int_equal(v, 2715);
+	assert_int_equal(hv_pread_all(p[0], buf, sizeof(buf), "pipe", NULL),
+	                 -ESPIPE);
+	close(p[0]);
+}
+
 /* The soft fd limit is raised to the hard one (for the kvm fd cache), and
  * an already raised one is left as it is. */
 static void test_raise_nofile(void **st)
@@ -120,9 +140,12 @@ static void test_raise_nofile(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse),        cmocka_unit_test(test_cpulist),
-	    cmocka_unit_test(test_sanitize),     cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_cpulist),
+	    cmocka_unit_test(test_sanitize),
+	    cmocka_unit_test(test_files),
 	    cmocka_unit_test(test_raise_nofile),
+	    cmocka_unit_test(test_nonseekable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,30 +18,9 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=${HVKIT_SRC:-$(cd "$here/../../.." && pwd)}
 abuild=${HVKIT_ARM64_BUILD:-$src/build-arm64}
-skip() { echo "SKIP: $*"; [ "${CI:-}" = true ] && exit 1; exit 77; }
-die() { echo "FAIL: $*"; exit 1; }
-
-command -v qemu-system-aarch64 >/dev/null || skip "qemu-system-aarch64 not installed (qemu-system-arm)"
-command -v promtool >/dev/null || skip "promtool not installed (prometheus)"
-dpkg --print-foreign-architectures | grep -qx arm64 || skip "dpkg has no arm64 architecture (scripts/deps/arm64.sh)"
-[ -x "$abuild/xentop-ng/xentop-ng" ] || skip "no arm64 cross build in $abuild (scripts/test.sh builds it)"
-avail=$(awk '/MemAvailable/{print int($2/1024)}' /proc/meminfo)
-[ "${avail:-0}" -ge 2600 ] || skip "needs ~2.6 GB free memory for QEMU, have ${avail} MB"
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/hvkit-xen-arm64.XXXXXX")
-qpid=
-cleanup() {
-  if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then kill "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; fi
-  if [ -z "${HVT_KEEP:-}" ]; then rm -rf "$work"; else echo "kept $work"; fi
-}
-trap cleanup EXIT
-t0=$(date +%s)
-if ! HVKIT_SRC=$src HVKIT_ARM64_BUILD=$abuild "$here/mkimg.sh" "$work/img" >"$work/mkimg.log" 2>&1; then
-  cat "$work/mkimg.log"
-  grep -q "apt-get download\|apt's lists" "$work/mkimg.log" && skip "could not fetch Debian's arm64 packages"
-  die "building the boot images failed"
-fi
-t1=$(date +%s)
+. "$src/tests/guest/arm64-e2e.sh"
+arm64_e2e_prereqs 2600
+arm64_e2e_images xen-arm64
 log=$work/serial.log
 # QEMU puts its device tree at RAM base + 128 MB (0x48000000) when there is
 # no -initrd: the boot modules stay clear of it (Xen BUGs on an overlap).
@@ -66,7 +45,6 @@ echo "xen-arm64-e2e: images $((t1 - t0))s, boot to results $((t2 - t1))s"
 grep '^@@ ' "$work/console.log"
 grep -q '^@@ FAIL' "$work/console.log" && { tail -n 80 "$work/console.log"; die "dom0 reported a failure"; }
 
-section() { awk -v s="@@BEGIN $1" -v e="@@END $1" '$0==s{f=1;next} $0==e{f=0} f && !/^\(XEN\)/ && !/^\[ *[0-9.]+\]/' "$work/console.log"; }
 fails=0
 check() { if [ "$2" = 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi; }
 lastiter() { awk '/^ *NAME /{n++; delete rows} n && !/^ *NAME /{rows[$1]=$0} END{for (k in rows) print rows[k]}' | sort; }
