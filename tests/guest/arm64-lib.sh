@@ -37,6 +37,19 @@ arm64_pkgs_key() {
   for p in "$@"; do apt-cache policy "$p:arm64" | awk -v p="$p" '/Candidate:/{print p "=" $2}'; done | md5sum | cut -c1-12
 }
 
+# Download each arm64 package (apt-get download, into the cache) and unpack
+# its newest .deb into $root with dpkg-deb -x: nothing is installed. The
+# names go to $root/.pkgs.
+arm64_fetch() {
+  local p deb
+  for p in "$@"; do
+    (cd "$cache/debs" && apt-get download -q "$p:arm64" >/dev/null 2>&1) || die "apt-get download $p:arm64 failed"
+    deb=$(ls -1t "$cache/debs/${p}_"*_arm64.deb | head -n1)
+    dpkg-deb -x "$deb" "$root"
+    echo "$p" >>"$root/.pkgs"
+  done
+}
+
 # An initramfs root: busybox with every applet linked, passwd and group.
 base_root() {
   local r=$1 a

@@ -17,7 +17,6 @@ set -euo pipefail
 src=${HVKIT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 abuild=${HVKIT_ARM64_BUILD:-$src/build-arm64}
 probe=$abuild/tests/rdt/rdt_pmu_count
-cache=${HVKIT_GUEST_CACHE:-/var/cache/hvkit-guest}/arm64
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; rc=1; }
 command -v qemu-system-aarch64 >/dev/null || skip "qemu-system-aarch64 missing (qemu-system-arm)"
@@ -25,21 +24,22 @@ command -v qemu-system-aarch64 >/dev/null || skip "qemu-system-aarch64 missing (
 libdir=/usr/lib/aarch64-linux-gnu
 [ -e $libdir/libpfm.so.4 ] || skip "libpfm4:arm64 missing (scripts/deps/arm64.sh)"
 
-# Kernel and busybox: one unpacked tree per package version pair.
-mkdir -p "$cache/debs" && chmod 777 "$cache/debs" # apt-get download runs as _apt
-kpkg=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{sub(/:arm64$/, "", $2); print $2; exit}')
-[ -n "$kpkg" ] || skip "no linux-image-arm64:arm64 in apt's lists (dpkg --add-architecture arm64; apt-get update)"
-ver() { apt-cache policy "$1:arm64" | awk '/Candidate:/{print $2}'; }
-tree=$cache/pmu-$(echo "$kpkg=$(ver "$kpkg") busybox-static=$(ver busybox-static)" | md5sum | cut -c1-12)
+# Kernel and busybox: one unpacked tree per package version pair
+# (tests/guest/arm64-lib.sh, as the other arm64 tests).
+. "$src/tests/guest/arm64-lib.sh"
+die() { echo "FAIL: $*"; exit 1; }
+arm64_img_dirs "$cache"
+[[ "$(apt-cache policy linux-image-arm64:arm64)" == *"Candidate: "[0-9]* ]] ||
+  skip "no linux-image-arm64:arm64 in apt's lists (dpkg --add-architecture arm64; apt-get update)"
+kpkg=$(arm64_kernel_pkg)
+root=$cache/pmu-$(arm64_pkgs_key "$kpkg" busybox-static)
+tree=$root
 exec 9>"$cache/.lock"
-flock -w 600 9 || { echo "FAIL: timeout waiting for $cache/.lock"; exit 1; }
-if [ ! -f "$tree/.done" ]; then
-  rm -rf "$tree" && mkdir -p "$tree"
-  for p in "$kpkg" busybox-static; do
-    (cd "$cache/debs" && apt-get download -q "$p:arm64" >/dev/null 2>&1) || { echo "FAIL: apt-get download $p:arm64"; exit 1; }
-    dpkg-deb -x "$(ls -1t "$cache/debs/${p}_"*_arm64.deb | head -n1)" "$tree"
-  done
-  touch "$tree/.done"
+flock -w 600 9 || die "timeout waiting for $cache/.lock"
+if [ ! -f "$root/.done" ]; then
+  rm -rf "$root" && mkdir -p "$root"
+  arm64_fetch "$kpkg" busybox-static
+  touch "$root/.done"
 fi
 flock -u 9
 kernel=$(ls -1 "$tree"/boot/vmlinuz-* | head -n1)

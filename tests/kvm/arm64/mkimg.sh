@@ -30,15 +30,6 @@ root=$cache/kvm-$key
 libdirs=(/usr/lib/aarch64-linux-gnu /lib/aarch64-linux-gnu "$root/usr/lib/aarch64-linux-gnu" "$root/lib/aarch64-linux-gnu")
 qemu=$root/usr/bin/qemu-system-aarch64
 
-fetch() { # unpack the newest downloaded .deb of each package into $root
-  local p deb
-  for p in "$@"; do
-    (cd "$cache/debs" && apt-get download -q "$p:arm64" >/dev/null 2>&1) || die "apt-get download $p:arm64 failed"
-    deb=$(ls -1t "$cache/debs/${p}_"*_arm64.deb | head -n1)
-    dpkg-deb -x "$deb" "$root"
-    echo "$p" >>"$root/.pkgs"
-  done
-}
 # Direct arm64 library dependencies of the packages in $root/.pkgs that are
 # neither unpacked nor installed on this machine (installed ones are found
 # in /usr/lib/aarch64-linux-gnu).
@@ -61,7 +52,7 @@ if [ ! -f "$root/.done" ]; then
   rm -rf "$root"
   mkdir -p "$root"
   : >"$root/.pkgs"
-  fetch "${pkgs[@]}"
+  arm64_fetch "${pkgs[@]}"
   for level in 1 2 3 4 5 6; do
     missing=$(libs_needed "$qemu" | awk '$2 == "" {print $1}')
     [ -n "$missing" ] || break
@@ -69,7 +60,7 @@ if [ ! -f "$root/.done" ]; then
     [ -n "$more" ] || die "libraries of qemu-system-aarch64 not found in its dependencies: $missing"
     log "level $level: fetching $(echo $more)"
     # shellcheck disable=SC2086
-    fetch $more
+    arm64_fetch $more
   done
   missing=$(libs_needed "$qemu" | awk '$2 == "" {print $1}')
   [ -z "$missing" ] || die "libraries of qemu-system-aarch64 still missing: $missing"

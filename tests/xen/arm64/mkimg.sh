@@ -23,13 +23,7 @@ exec 9>"$cache/.lock"
 flock -w 600 9 || die "timeout waiting for $cache/.lock"
 if [ ! -f "$root/.done" ]; then
   rm -rf "$root"; mkdir -p "$root"
-  for p in "${pkgs[@]}"; do
-    (cd "$cache/debs" && apt-get download -q "$p:arm64" >/dev/null 2>&1) || die "apt-get download $p:arm64 failed"
-  done
-  for p in "${pkgs[@]}"; do
-    deb=$(ls -1t "$cache/debs/${p}_"*_arm64.deb | head -n1)
-    dpkg-deb -x "$deb" "$root"
-  done
+  arm64_fetch "${pkgs[@]}"
   krel=$(ls -1 "$root/lib/modules" | head -n1)
   depmod -b "$root" "$krel"
   touch "$root/.done"
