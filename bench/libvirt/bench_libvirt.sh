@@ -58,6 +58,13 @@ med() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 ms() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); echo $(((t1 - t0) / 1000)); }
 echo "bench_libvirt: $n libvirt guests (TCG, idle), $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
 
+# 0: libvirtd's CPU per stats group (each alone, hvkit's set, all six)
+if [ -x "$build/bench/libvirt/bench_lvgroups" ]; then
+  echo "libvirtd CPU per bulk call, by stats group ($n guests):"
+  "$build/bench/libvirt/bench_lvgroups" "$uri" "$lvpid" "${LVGROUP_CALLS:-30}" |
+    awk '{printf "  %-20s libvirtd %7.2f ms  client %6.2f ms  call %7.2f ms  %5d keys\n", $2, $4 / 1000, $6 / 1000, $8, $10}'
+fi
+[ -n "${LVGROUPS_ONLY:-}" ] && exit 0
 # 1, 2
 "$build/bench/libvirt/bench_lvsample" 6 "$uri" >"$tmp/s" || exit 1
 v() { sed -n "s/^$1 //p" "$tmp/s"; }

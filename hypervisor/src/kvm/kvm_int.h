@@ -174,6 +174,10 @@ void hv_kvm_set_aff_max_ms(void *priv, unsigned ms);
 struct hv_lv_tab;
 void hv_kvm_set_libvirt(void *priv, struct hv_lv_tab *t, int status,
                         const char *why);
+/* Tests: whether the last sample's merge found a libvirt NIC with a host
+ * device but no procfs tap (the source then asks for the interface
+ * group). */
+bool hv_kvm_lv_wants_nic(const void *priv);
 /* File descriptors the backend keeps open between samples. */
 unsigned hv_kvm_cached_fds(const void *priv);
 

@@ -20,10 +20,6 @@
 #include "libvirt/lv_int.h"
 
 #define LV_SONAME "libvirt.so.0"
-#define STATS                                                  \
-	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | \
-	 VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU |    \
-	 VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
 /* Running guests only; a guest whose libvirt job is busy is reported with
  * what needs no job rather than waited for. */
 #define FLAGS                                       \
@@ -45,11 +41,14 @@ struct fns {
 	__typeof__(virGetLastErrorMessage) *last_msg;
 };
 
-/* NICs of a domain from its XML, fetched once per domain (and again when
- * its NIC count changes): the stats name only NICs with a host device. */
+/* NICs of a domain from its XML, fetched once per domain and again every
+ * HV_LV_XML_REFRESH calls (a NIC plugged or unplugged), or when the
+ * interface group counts another number: the stats groups asked for
+ * leave NICs out or unnamed. */
 struct ifcache {
 	char uuid[HV_UUID_LEN];
-	int n;
+	int n;        /* -1: the XML could not be had */
+	unsigned age; /* calls since fetched */
 	hv_lv_net nic[MAX_NICS];
 };
 
@@ -61,6 +60,7 @@ struct hv_lv {
 	uint64_t timeout_ns;
 	bool disabled, started, stop;
 	bool want, busy;   /* a call asked for / running */
+	bool want_nic;     /* the next calls add the interface group */
 	uint64_t asked_ns; /* when the pending call was asked for */
 	bool ever_done;    /* some call has completed */
 	bool last_ok;      /* the last call succeeded */
@@ -161,27 +161,24 @@ static struct ifcache *ifc_find(struct ifcache *c, size_t n, const char *u)
 	return NULL;
 }
 
-/* Names and types of the NICs the stats leave unnamed, from the XML. */
-static void add_nic_types(hv_lv *lv, virDomainPtr dom, hv_lv_dom *d,
-                          struct ifcache *old, size_t nold, struct ifcache *nc)
+/* d's NICs from its XML (cached, see struct ifcache) into nc. */
+static int add_nics(hv_lv *lv, virDomainPtr dom, hv_lv_dom *d, bool counted,
+                    struct ifcache *nc)
 {
-	struct ifcache *c = ifc_find(old, nold, d->uuid);
+	const struct ifcache *c = ifc_find(lv->ifc, lv->nifc, d->uuid);
 
-	if (c && c->n == (int)d->nnet) {
+	if (c && c->n >= 0 && c->age + 1 < HV_LV_XML_REFRESH &&
+	    (!counted || c->n == (int)d->nnet)) {
 		*nc = *c;
+		nc->age++;
 	} else {
 		char *xml = lv->f.xml(dom, 0);
 		snprintf(nc->uuid, sizeof(nc->uuid), "%s", d->uuid);
 		nc->n = xml ? hv_lv_parse_ifaces(xml, nc->nic, MAX_NICS) : -1;
+		nc->age = 0;
 		free(xml);
 	}
-	for (uint32_t i = 0; i < d->nnet && (int)i < nc->n; i++) {
-		hv_lv_net *x = &d->net[i];
-		snprintf(x->type, sizeof(x->type), "%s", nc->nic[i].type);
-		if (!x->has_stats)
-			snprintf(x->name, sizeof(x->name), "%s",
-			         nc->nic[i].name);
-	}
+	return hv_lv_dom_set_nics(d, nc->nic, nc->n, counted);
 }
 
 static void to_params(const virTypedParameter *vp, int n, hv_lv_param *p)
@@ -212,9 +209,9 @@ static void to_params(const virTypedParameter *vp, int n, hv_lv_param *p)
 	}
 }
 
-/* One record into the table (with its NICs' XML types). */
+/* One record into the table (with its NICs from the XML). */
 static int add_record(hv_lv *lv, hv_lv_tab *t, virDomainStatsRecordPtr r,
-                      struct ifcache *nc)
+                      unsigned groups, struct ifcache *nc)
 {
 	hv_lv_dom *d = hv_lv_tab_add(t);
 	hv_lv_param *p;
@@ -238,14 +235,14 @@ static int add_record(hv_lv *lv, hv_lv_tab *t, virDomainStatsRecordPtr r,
 	rc = hv_lv_dom_fill(d, p, (size_t)(r->nparams > 0 ? r->nparams : 0));
 	free(p);
 	if (rc == 0)
-		add_nic_types(lv, r->dom, d, lv->ifc, lv->nifc, nc);
+		rc = add_nics(lv, r->dom, d, groups & HV_LV_GROUP_NET, nc);
 	return rc;
 }
 
-static int stats_call(hv_lv *lv, virDomainStatsRecordPtr **recs, char *why,
-                      size_t len)
+static int stats_call(hv_lv *lv, unsigned groups,
+                      virDomainStatsRecordPtr **recs, char *why, size_t len)
 {
-	int n = lv->f.get_all(lv->conn, STATS, recs, FLAGS);
+	int n = lv->f.get_all(lv->conn, groups, recs, FLAGS);
 
 	if (n >= 0)
 		return n;
@@ -256,7 +253,7 @@ static int stats_call(hv_lv *lv, virDomainStatsRecordPtr **recs, char *why,
 		lv->conn = NULL;
 		if (connect_lv(lv, why, len))
 			return -ENOTCONN;
-		n = lv->f.get_all(lv->conn, STATS, recs, FLAGS);
+		n = lv->f.get_all(lv->conn, groups, recs, FLAGS);
 		if (n >= 0)
 			return n;
 	}
@@ -265,7 +262,8 @@ static int stats_call(hv_lv *lv, virDomainStatsRecordPtr **recs, char *why,
 }
 
 /* One bulk call into a new table. */
-static int one_call(hv_lv *lv, hv_lv_tab **out, char *why, size_t len)
+static int one_call(hv_lv *lv, unsigned groups, hv_lv_tab **out, char *why,
+                    size_t len)
 {
 	virDomainStatsRecordPtr *recs = NULL;
 	struct ifcache *nc = NULL;
@@ -279,7 +277,7 @@ static int one_call(hv_lv *lv, hv_lv_tab **out, char *why, size_t len)
 		return -ENOMEM;
 	t->call_mono_ns = clock_ns(CLOCK_MONOTONIC);
 	t->call_boot_ns = clock_ns(CLOCK_BOOTTIME);
-	n = stats_call(lv, &recs, why, len);
+	n = stats_call(lv, groups, &recs, why, len);
 	if (n < 0) {
 		rc = n;
 		goto out;
@@ -290,7 +288,7 @@ static int one_call(hv_lv *lv, hv_lv_tab **out, char *why, size_t len)
 		goto out;
 	}
 	for (int i = 0; i < n && rc == 0; i++)
-		rc = add_record(lv, t, recs[i], &nc[i]);
+		rc = add_record(lv, t, recs[i], groups, &nc[i]);
 	hv_lv_tab_sort(t);
 	t->dur_ns = clock_ns(CLOCK_MONOTONIC) - t->call_mono_ns;
 	if (rc == 0) { /* the cache keeps only guests still there */
@@ -337,6 +335,7 @@ static void serve(hv_lv *lv)
 {
 	char why[HV_LV_WHY_LEN] = "";
 	hv_lv_tab *t = NULL;
+	unsigned groups = HV_LV_GROUPS | (lv->want_nic ? HV_LV_GROUP_NET : 0);
 	int rc;
 
 	lv->want = false;
@@ -344,7 +343,7 @@ static void serve(hv_lv *lv)
 	pthread_mutex_unlock(&lv->mu);
 	rc = lv->dl ? 0 : load(lv, why, sizeof(why));
 	if (rc == 0)
-		rc = one_call(lv, &t, why, sizeof(why));
+		rc = one_call(lv, groups, &t, why, sizeof(why));
 	pthread_mutex_lock(&lv->mu);
 	lv->busy = false;
 	__atomic_add_fetch(&lv->calls, 1, __ATOMIC_RELAXED);
@@ -491,6 +490,13 @@ hv_lv_tab *hv_lv_poll(hv_lv *lv, enum hv_lv_status *st, char *why, size_t len)
 out:
 	pthread_mutex_unlock(&lv->mu);
 	return t;
+}
+
+void hv_lv_want_nic_stats(hv_lv *lv, bool on)
+{
+	pthread_mutex_lock(&lv->mu);
+	lv->want_nic = on;
+	pthread_mutex_unlock(&lv->mu);
 }
 
 unsigned hv_lv_calls(const hv_lv *lv)
