@@ -41,15 +41,19 @@ struct fns {
 	__typeof__(virGetLastErrorMessage) *last_msg;
 };
 
-/* NICs of a domain from its XML, fetched once per domain and again every
- * HV_LV_XML_REFRESH calls (a NIC plugged or unplugged), or when the
- * interface group counts another number: the stats groups asked for
- * leave NICs out or unnamed. */
-struct ifcache {
+/* What a guest's record does not bring every call:
+ * - its NICs from its XML, fetched once per domain and again every
+ *   HV_LV_XML_REFRESH calls (a NIC plugged or unplugged), or when the
+ *   interface group counts another number: the stats groups asked for
+ *   leave NICs out or unnamed;
+ * - its balloon values from the last call with the balloon group. */
+struct gcache {
 	char uuid[HV_UUID_LEN];
 	int n;        /* -1: the XML could not be had */
 	unsigned age; /* calls since fetched */
 	hv_lv_net nic[MAX_NICS];
+	bool has_bal;
+	hv_u64 bal[6]; /* as BAL_FIELDS */
 };
 
 struct hv_lv {
@@ -72,8 +76,10 @@ struct hv_lv {
 	void *dl;
 	struct fns f;
 	virConnectPtr conn;
-	struct ifcache *ifc;
+	struct gcache *ifc;
 	size_t nifc;
+	unsigned since_bal; /* calls since the last with the balloon group */
+	bool need_bal;      /* a guest has no balloon values yet */
 };
 
 static uint64_t clock_ns(clockid_t c)
@@ -153,7 +159,7 @@ static int connect_lv(hv_lv *lv, char *why, size_t len)
 	return 0;
 }
 
-static struct ifcache *ifc_find(struct ifcache *c, size_t n, const char *u)
+static struct gcache *ifc_find(struct gcache *c, size_t n, const char *u)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(c[i].uuid, u) == 0)
@@ -161,24 +167,40 @@ static struct ifcache *ifc_find(struct ifcache *c, size_t n, const char *u)
 	return NULL;
 }
 
-/* d's NICs from its XML (cached, see struct ifcache) into nc. */
+/* d's NICs from its XML (cached in nc, see struct gcache). */
 static int add_nics(hv_lv *lv, virDomainPtr dom, hv_lv_dom *d, bool counted,
-                    struct ifcache *nc)
+                    bool cached, struct gcache *nc)
 {
-	const struct ifcache *c = ifc_find(lv->ifc, lv->nifc, d->uuid);
-
-	if (c && c->n >= 0 && c->age + 1 < HV_LV_XML_REFRESH &&
-	    (!counted || c->n == (int)d->nnet)) {
-		*nc = *c;
+	if (cached && nc->n >= 0 && nc->age + 1 < HV_LV_XML_REFRESH &&
+	    (!counted || nc->n == (int)d->nnet)) {
 		nc->age++;
 	} else {
 		char *xml = lv->f.xml(dom, 0);
-		snprintf(nc->uuid, sizeof(nc->uuid), "%s", d->uuid);
 		nc->n = xml ? hv_lv_parse_ifaces(xml, nc->nic, MAX_NICS) : -1;
 		nc->age = 0;
 		free(xml);
 	}
 	return hv_lv_dom_set_nics(d, nc->nic, nc->n, counted);
+}
+
+/* The balloon values of this call (kept in nc), or of the last call that
+ * had the balloon group: they are gauges, an older one is still right as
+ * of its call. A guest new since then has none yet and makes the next
+ * call ask. */
+static void add_balloon(hv_lv *lv, hv_lv_dom *d, bool asked, struct gcache *nc)
+{
+	hv_u64 *f[6] = {&d->bal_cur_kib, &d->bal_max_kib, &d->avail_kib,
+	                &d->unused_kib,  &d->usable_kib,  &d->cache_kib};
+
+	for (int i = 0; i < 6; i++) {
+		if (asked)
+			nc->bal[i] = *f[i];
+		else
+			*f[i] = nc->has_bal ? nc->bal[i]
+			                    : hv_na(HV_NA_NOTYET);
+	}
+	nc->has_bal |= asked;
+	lv->need_bal |= !nc->has_bal;
 }
 
 static void to_params(const virTypedParameter *vp, int n, hv_lv_param *p)
@@ -211,9 +233,10 @@ static void to_params(const virTypedParameter *vp, int n, hv_lv_param *p)
 
 /* One record into the table (with its NICs from the XML). */
 static int add_record(hv_lv *lv, hv_lv_tab *t, virDomainStatsRecordPtr r,
-                      unsigned groups, struct ifcache *nc)
+                      unsigned groups, struct gcache *nc)
 {
 	hv_lv_dom *d = hv_lv_tab_add(t);
+	const struct gcache *c;
 	hv_lv_param *p;
 	const char *name;
 	int rc;
@@ -234,9 +257,16 @@ static int add_record(hv_lv *lv, hv_lv_tab *t, virDomainStatsRecordPtr r,
 	to_params(r->params, r->nparams, p);
 	rc = hv_lv_dom_fill(d, p, (size_t)(r->nparams > 0 ? r->nparams : 0));
 	free(p);
-	if (rc == 0)
-		rc = add_nics(lv, r->dom, d, groups & HV_LV_GROUP_NET, nc);
-	return rc;
+	if (rc)
+		return rc;
+	c = ifc_find(lv->ifc, lv->nifc, d->uuid);
+	if (c)
+		*nc = *c;
+	else
+		snprintf(nc->uuid, sizeof(nc->uuid), "%s", d->uuid);
+	add_balloon(lv, d, groups & HV_LV_GROUP_BALLOON, nc);
+	return add_nics(lv, r->dom, d, groups & HV_LV_GROUP_NET, c != NULL,
+	                nc);
 }
 
 static int stats_call(hv_lv *lv, unsigned groups,
@@ -266,7 +296,7 @@ static int one_call(hv_lv *lv, unsigned groups, hv_lv_tab **out, char *why,
                     size_t len)
 {
 	virDomainStatsRecordPtr *recs = NULL;
-	struct ifcache *nc = NULL;
+	struct gcache *nc = NULL;
 	hv_lv_tab *t = NULL;
 	int n, rc = 0;
 
@@ -330,12 +360,27 @@ static void lv_release(hv_lv *lv)
 	free(lv);
 }
 
+/* The groups of the next call (called with the lock). */
+static unsigned call_groups(hv_lv *lv)
+{
+	unsigned g = HV_LV_GROUPS;
+
+	if (lv->want_nic)
+		g |= HV_LV_GROUP_NET;
+	if (lv->need_bal || ++lv->since_bal >= HV_LV_BALLOON_EVERY) {
+		g |= HV_LV_GROUP_BALLOON;
+		lv->since_bal = 0;
+		lv->need_bal = false;
+	}
+	return g;
+}
+
 /* Runs one call with the lock dropped; publishes the outcome. */
 static void serve(hv_lv *lv)
 {
 	char why[HV_LV_WHY_LEN] = "";
 	hv_lv_tab *t = NULL;
-	unsigned groups = HV_LV_GROUPS | (lv->want_nic ? HV_LV_GROUP_NET : 0);
+	unsigned groups = call_groups(lv);
 	int rc;
 
 	lv->want = false;
@@ -390,6 +435,7 @@ hv_lv *hv_lv_new(const char *uri, unsigned timeout_ms)
 	    (uint64_t)(timeout_ms ? timeout_ms : HV_LV_DEFAULT_TIMEOUT_MS) *
 	    1000000ULL;
 	lv->refs = 1;
+	lv->need_bal = true; /* the first call has every group */
 	pthread_mutex_init(&lv->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

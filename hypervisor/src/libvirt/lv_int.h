@@ -36,14 +36,19 @@ typedef struct hv_lv_param {
 #define HV_LV_DEFAULT_URI "qemu:///system"
 #define HV_LV_DEFAULT_TIMEOUT_MS 2000
 #define HV_LV_WHY_LEN 96
-/* The stats groups of the bulk call (virDomainStatsTypes): state 1,
- * balloon 4, block 32. Not cpu-total (2) nor vcpu (8): procfs has those
- * times, fresher, and they cost libvirtd cgroup and /proc reads and a QMP
- * query-stats per guest. interface (16) only while some NIC has a host
- * device procfs cannot count (macvtap, vhost-user): the NIC list comes
- * from the domain XML, tap counters from procfs. docs/arch/libvirt.md. */
-#define HV_LV_GROUPS 0x25u
+/* The stats groups of the bulk call (virDomainStatsTypes): state 1 and
+ * block 32 every call; balloon 4 (two QMP commands per guest in libvirtd)
+ * every HV_LV_BALLOON_EVERY calls, and at once for a new guest: its values
+ * are gauges, kept from call to call. Not cpu-total (2) nor vcpu (8):
+ * procfs has those times, fresher, and they cost libvirtd cgroup and
+ * /proc reads and a QMP query-stats per guest. interface (16) only while
+ * some NIC has a host device procfs cannot count (macvtap, vhost-user):
+ * the NIC list comes from the domain XML, tap counters from procfs.
+ * docs/arch/libvirt.md. */
+#define HV_LV_GROUPS 0x21u
+#define HV_LV_GROUP_BALLOON 0x4u
 #define HV_LV_GROUP_NET 0x10u
+#define HV_LV_BALLOON_EVERY 5
 /* Calls between two fetches of a guest's XML (its NIC list). */
 #define HV_LV_XML_REFRESH 60
 
