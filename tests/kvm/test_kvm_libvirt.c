@@ -70,12 +70,9 @@ static const hv_lv_param params_a[] = {
 /* The groups hvkit asks for when procfs has every tap: no net.* keys (and
  * no cpu.* or vcpu.*). */
 static const hv_lv_param params_b[] = {
-    P_I("state.state", 1),
-    P_I("state.reason", 1),
-    P_U("balloon.current", 131072),
-    P_U("balloon.maximum", 262144),
-    P_U("block.count", 1),
-    P_S("block.0.name", "vda"),
+    P_I("state.state", 1),          P_I("state.reason", 1),
+    P_U("balloon.current", 131072), P_U("balloon.maximum", 262144),
+    P_U("block.count", 1),          P_S("block.0.name", "vda"),
     P_U("block.0.rd.bytes", 4096),
 };
 

@@ -179,8 +179,8 @@ static const struct knet *find_tap(const struct kguest *g, const char *name)
 
 /* libvirt's NICs in its order (every type), then any tap procfs found
  * that libvirt did not name. A tap's counters are this sample's. */
-static int lv_net(struct kvm *k, hv_snap *s, hv_dom *d,
-                  const struct kguest *g, const hv_lv_dom *ld, bool stale)
+static int lv_net(struct kvm *k, hv_snap *s, hv_dom *d, const struct kguest *g,
+                  const hv_lv_dom *ld, bool stale)
 {
 	uint32_t n = ld->nnet, extra = 0, i = 0;
 	hv_net *out;

@@ -196,8 +196,7 @@ static void add_balloon(hv_lv *lv, hv_lv_dom *d, bool asked, struct gcache *nc)
 		if (asked)
 			nc->bal[i] = *f[i];
 		else
-			*f[i] = nc->has_bal ? nc->bal[i]
-			                    : hv_na(HV_NA_NOTYET);
+			*f[i] = nc->has_bal ? nc->bal[i] : hv_na(HV_NA_NOTYET);
 	}
 	nc->has_bal |= asked;
 	lv->need_bal |= !nc->has_bal;
@@ -265,8 +264,7 @@ static int add_record(hv_lv *lv, hv_lv_tab *t, virDomainStatsRecordPtr r,
 	else
 		snprintf(nc->uuid, sizeof(nc->uuid), "%s", d->uuid);
 	add_balloon(lv, d, groups & HV_LV_GROUP_BALLOON, nc);
-	return add_nics(lv, r->dom, d, groups & HV_LV_GROUP_NET, c != NULL,
-	                nc);
+	return add_nics(lv, r->dom, d, groups & HV_LV_GROUP_NET, c != NULL, nc);
 }
 
 static int stats_call(hv_lv *lv, unsigned groups,

@@ -410,9 +410,8 @@ int hv_lv_parse_ifaces(const char *xml, hv_lv_net *out, size_t max)
 			x->type[0] = '\0';
 		x->has_dev = child_attr(gt, close, "target", "dev", x->name,
 		                        sizeof(x->name));
-		if (!x->has_dev &&
-		    !child_attr(gt, close, "alias", "name", x->name,
-		                sizeof(x->name)))
+		if (!x->has_dev && !child_attr(gt, close, "alias", "name",
+		                               x->name, sizeof(x->name)))
 			snprintf(x->name, sizeof(x->name), "net%zu", n);
 		n++;
 		p = close + 1;
