@@ -102,7 +102,8 @@ static void lv_mem(hv_dom *d, const hv_lv_dom *ld, bool stale)
 	d->mem_cache_kib = val_or(ld->cache_kib, stale);
 }
 
-static int lv_blk(hv_snap *s, hv_dom *d, const hv_lv_dom *ld, bool stale)
+static int lv_blk(hv_snap *s, hv_dom *d, const hv_lv_dom *ld, bool stale,
+                  uint64_t read_ns)
 {
 	hv_blk *b;
 
@@ -115,6 +116,7 @@ static int lv_blk(hv_snap *s, hv_dom *d, const hv_lv_dom *ld, bool stale)
 		const hv_lv_blk *x = &ld->blk[i];
 		hv_kvm_copy_str(b[i].name, sizeof(b[i].name), x->name);
 		b[i].src = HV_BLK_LIBVIRT;
+		b[i].read_ns = read_ns;
 		b[i].rd_reqs = val_or(x->rd_reqs, stale);
 		b[i].rd_bytes = val_or(x->rd_bytes, stale);
 		b[i].rd_ns = val_or(x->rd_ns, stale);
@@ -269,7 +271,8 @@ int hv_kvm_fill_libvirt(struct kvm *k, hv_snap *s, hv_dom *d,
 	hv_kvm_copy_str(d->uuid, sizeof(d->uuid), ld->uuid);
 	lv_state(d, ld, stale);
 	lv_mem(d, ld, stale);
-	if (lv_blk(s, d, ld, stale) || lv_net(k, s, d, g, ld, stale))
+	if (lv_blk(s, d, ld, stale, k->lvt->call_mono_ns) ||
+	    lv_net(k, s, d, g, ld, stale))
 		return -ENOMEM;
 	return 1;
 }
