@@ -250,6 +250,15 @@ static hv_snap *fx_sample(struct fx *f)
 	return s;
 }
 
+/* A sample with table t (its reference is taken over) as the source's. */
+static hv_snap *fx_sample_lv(struct fx *f, hv_lv_tab *t, int status,
+                             const char *why)
+{
+	hv_kvm_set_libvirt(f->priv, t, status, why);
+	hv_lv_tab_unref(t);
+	return fx_sample(f);
+}
+
 static void fx_free(struct fx *f)
 {
 	hv_kvm_ops.close(f->priv);
@@ -259,16 +268,12 @@ static void fx_free(struct fx *f)
 static void test_merge_ok(void **state)
 {
 	struct fx f;
-	hv_lv_tab *t;
 	hv_snap *s;
 	const hv_dom *d;
 
 	(void)state;
 	fx_open(&f, NULL);
-	t = table_a(UINT64_MAX);
-	hv_kvm_set_libvirt(f.priv, t, HV_LV_OK, NULL);
-	hv_lv_tab_unref(t);
-	s = fx_sample(&f);
+	s = fx_sample_lv(&f, table_a(UINT64_MAX), HV_LV_OK, NULL);
 	/* only the guest procfs has: libvirt alone makes no domain */
 	assert_int_equal(1, hv_snap_ndom(s));
 	d = hv_snap_dom(s, 0);
@@ -336,16 +341,12 @@ static hv_lv_tab *table_b(void)
 static void test_merge_xml_nics(void **state)
 {
 	struct fx f;
-	hv_lv_tab *t;
 	hv_snap *s;
 	const hv_dom *d;
 
 	(void)state;
 	fx_open(&f, NULL);
-	t = table_b();
-	hv_kvm_set_libvirt(f.priv, t, HV_LV_OK, NULL);
-	hv_lv_tab_unref(t);
-	s = fx_sample(&f);
+	s = fx_sample_lv(&f, table_b(), HV_LV_OK, NULL);
 	d = hv_snap_dom(s, 0);
 	/* running, every vCPU asleep: blocked, as Xen and QMP say */
 	assert_int_equal(HV_DS_BLOCKED, d->state);
@@ -366,10 +367,7 @@ static void test_merge_xml_nics(void **state)
 	assert_true(hv_kvm_lv_wants_nic(f.priv));
 	hv_snap_unref(s);
 	/* every host device a procfs tap: no interface group wanted */
-	t = table_a(UINT64_MAX);
-	hv_kvm_set_libvirt(f.priv, t, HV_LV_OK, NULL);
-	hv_lv_tab_unref(t);
-	s = fx_sample(&f);
+	s = fx_sample_lv(&f, table_a(UINT64_MAX), HV_LV_OK, NULL);
 	assert_false(hv_kvm_lv_wants_nic(f.priv));
 	hv_snap_unref(s);
 	fx_free(&f);
@@ -378,17 +376,13 @@ static void test_merge_xml_nics(void **state)
 static void test_merge_stale(void **state)
 {
 	struct fx f;
-	hv_lv_tab *t;
 	hv_snap *s;
 	const hv_dom *d;
 
 	(void)state;
 	fx_open(&f, NULL);
-	t = table_a(UINT64_MAX);
-	hv_kvm_set_libvirt(f.priv, t, HV_LV_STALE,
-	                   "libvirt: no reply in 2000 ms");
-	hv_lv_tab_unref(t);
-	s = fx_sample(&f);
+	s = fx_sample_lv(&f, table_a(UINT64_MAX), HV_LV_STALE,
+	                 "libvirt: no reply in 2000 ms");
 	d = hv_snap_dom(s, 0);
 	assert_true(d->stale & HV_SRC_LIBVIRT);
 	assert_non_null(strstr(d->note, "no reply in 2000 ms (stale)"));
@@ -434,25 +428,20 @@ static void test_missing_paths(void **state)
 	(void)state;
 	/* no library / no daemon */
 	fx_open(&f, NULL);
-	hv_kvm_set_libvirt(f.priv, NULL, HV_LV_UNAVAILABLE,
-	                   "libvirt: library not installed (libvirt.so.0)");
-	s = fx_sample(&f);
+	s = fx_sample_lv(&f, NULL, HV_LV_UNAVAILABLE,
+	                 "libvirt: library not installed (libvirt.so.0)");
 	check_procfs_only(hv_snap_dom(s, 0), "library not installed");
 	hv_snap_unref(s);
 	/* a reply without this guest */
 	t = hv_lv_tab_new();
 	t->call_boot_ns = UINT64_MAX;
-	hv_kvm_set_libvirt(f.priv, t, HV_LV_OK, NULL);
-	hv_lv_tab_unref(t);
-	s = fx_sample(&f);
+	s = fx_sample_lv(&f, t, HV_LV_OK, NULL);
 	check_procfs_only(hv_snap_dom(s, 0), "not in its last reply");
 	hv_snap_unref(s);
 	/* the reply is older than this QEMU (same UUID, a new life): its
 	 * data belongs to the one destroyed */
 	t = table_a(1000 * 10000000ULL - 1); /* starttime 1000 ticks */
-	hv_kvm_set_libvirt(f.priv, t, HV_LV_OK, NULL);
-	hv_lv_tab_unref(t);
-	s = fx_sample(&f);
+	s = fx_sample_lv(&f, t, HV_LV_OK, NULL);
 	check_procfs_only(hv_snap_dom(s, 0), "not in its last reply");
 	hv_snap_unref(s);
 	fx_free(&f);
