@@ -6,16 +6,56 @@
 #include "hv/pmu.h"
 #include "rdt.h"
 
+static const char *const hw_aliases[] = {"instructions", "cycles",
+                                         "llc_misses"};
+
+/* What each hardware alias counts here (the event libpfm4 encoded for this
+ * host's core), or why it is left out. */
+static void hw_event(const hv_env *env, size_t i, char *buf, size_t len)
+{
+	hv_pmu_ev ev;
+	hv_err e = {0};
+
+	if (hv_pmu_encode_env(env, hw_aliases[i], 1, &ev, &e))
+		snprintf(buf, len, "%s", e.msg);
+	else
+		snprintf(buf, len, "%s", ev.desc);
+}
+
+static void add_hw_events(cJSON *j, const hv_env *env)
+{
+	cJSON *ev = cJSON_AddObjectToObject(j, "hw_events");
+	char d[HV_ERR_MSG];
+
+	for (size_t i = 0; ev && i < sizeof(hw_aliases) / sizeof(*hw_aliases);
+	     i++) {
+		hw_event(env, i, d, sizeof(d));
+		cJSON_AddStringToObject(ev, hw_aliases[i], d);
+	}
+}
+
+static void print_hw(const hv_env *env, int hw, const char *why)
+{
+	char d[HV_ERR_MSG];
+
+	printf("hardware counters: %s\n", hw ? "yes" : why);
+	for (size_t i = 0; hw && i < sizeof(hw_aliases) / sizeof(*hw_aliases);
+	     i++) {
+		hw_event(env, i, d, sizeof(d));
+		printf("  %-12s %s\n", hw_aliases[i], d);
+	}
+}
+
 int rdt_cmd_info(rdt_ctx *ctx, int argc, char **argv)
 {
 	const rdt_opts *o = &ctx->o;
 	char why[64];
-	int hw = hv_pmu_hw_available(why, sizeof(why));
+	int hw = hv_pmu_hw_check(&ctx->env, why, sizeof(why));
 	(void)argc, (void)argv;
 
 	if (rdt_need_rc(ctx)) {
-		printf("resctrl: not mounted\nhardware counters: %s\n",
-		       hw ? "yes" : why);
+		printf("resctrl: not mounted\n");
+		print_hw(&ctx->env, hw, why);
 		return RDT_FAIL;
 	}
 	const hv_rc_info *in = hv_rc_info_get(ctx->rc);
@@ -49,6 +89,8 @@ int rdt_cmd_info(rdt_ctx *ctx, int argc, char **argv)
 		}
 		cJSON_AddBoolToObject(j, "hw_counters", hw);
 		cJSON_AddStringToObject(j, "hw_note", why);
+		if (hw)
+			add_hw_events(j, &ctx->env);
 		t = cJSON_PrintUnformatted(j);
 		cJSON_Delete(j);
 		if (!t)
@@ -58,6 +100,6 @@ int rdt_cmd_info(rdt_ctx *ctx, int argc, char **argv)
 		return 0;
 	}
 	rdt_print_caps(in);
-	printf("hardware counters: %s\n", hw ? "yes" : why);
+	print_hw(&ctx->env, hw, why);
 	return 0;
 }

@@ -32,7 +32,7 @@ static hv_u64 dom_key(const void *rec)
 	return hv_val(((const hv_dom *)rec)->key);
 }
 
-/* KVM exits of one kind (debugfs kvm/PID-FD): the counter (/api/v1 detail,
+/* KVM exits of one kind (stats fds or debugfs kvm/PID-FD): the counter (/api/v1 detail,
  * /metrics hv_domain_kvm_exits_total{kind}) and its rate (/api/v1, a
  * xentop-ng column). */
 /* String arguments are pasted next to literals: they cannot be
@@ -44,8 +44,9 @@ static hv_u64 dom_key(const void *rec)
 	                  ONE,                                              \
 	                  .kind = C,                                        \
 	                  .views = DET | PROM,                              \
-	                  .help = "KVM exits of the VM by kind (debugfs "   \
-	                          "kvm/PID-FD, the kvm_stat counters).",    \
+	                  .help = "KVM exits of the VM by kind (the "       \
+	                          "kvm_stat counters: binary stats, "       \
+	                          "QMP query-stats or debugfs).",           \
 	                  .api = "kvm_exits_" kd,                           \
 	                  .prom = "hv_domain_kvm_exits",                    \
 	                  .prom_pos = (pos),                                \
@@ -644,6 +645,23 @@ static const hv_field vcpu_fields[] = {
      .prom = "hv_domain_vcpu_steal_seconds",
      .prom_unit = "seconds",
      .prom_pos = 3},
+    {.name = "kvm.exits.all",
+     VCPU(kvm_exits),
+     ONE,
+     .kind = C,
+     .views = EX | API | PROM,
+     .help = "KVM exits of the virtual CPU (its binary stats).",
+     .api = "kvm_exits",
+     .prom = "hv_domain_vcpu_kvm_exits"},
+    {.name = "kvm.exits.wait",
+     VCPU(kvm_wait_exits),
+     ONE,
+     .kind = C,
+     .views = EX | API | PROM,
+     .help = "KVM halt/wait exits of the virtual CPU (x86 halt_exits; "
+             "arm64 wfi+wfe).",
+     .api = "kvm_exits_wait",
+     .prom = "hv_domain_vcpu_kvm_wait_exits"},
     {.name = "pct",
      .unit = "%",
      VRATE(cpu_pct),
@@ -656,6 +674,18 @@ static const hv_field vcpu_fields[] = {
      .views = EX | API,
      .help = "Runnable but waiting, % of wall time.",
      .api = "steal_pct"},
+    {.name = "kvm.exits.all.rate",
+     .unit = "1/s",
+     VRATE(kvm_exits_ps),
+     .views = EX | API,
+     .help = "KVM exits per second of the virtual CPU.",
+     .api = "kvm_exits_per_s"},
+    {.name = "kvm.exits.wait.rate",
+     .unit = "1/s",
+     VRATE(kvm_wait_ps),
+     .views = EX | API,
+     .help = "KVM halt/wait exits per second of the virtual CPU.",
+     .api = "kvm_exits_wait_per_s"},
 };
 
 #define NET(m) .off = offsetof(hv_net, m), .mem = #m

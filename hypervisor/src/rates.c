@@ -193,6 +193,7 @@ static void dom_rate_init(const hv_dom *c, hv_dom_rate *out, struct pools *pl)
 	for (uint32_t i = 0; i < c->nr_vcpu; i++) {
 		out->vcpu[i].cpu_pct = out->vcpu[i].guest_pct = NAN;
 		out->vcpu[i].steal_pct = NAN;
+		out->vcpu[i].kvm_exits_ps = out->vcpu[i].kvm_wait_ps = NAN;
 		fill_nan(out->vcpu[i].hw_ps, HV_HW_MAX);
 	}
 	for (uint32_t i = 0; i < c->nr_net; i++)
@@ -215,6 +216,9 @@ static void dom_rate_vcpus(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
 		o->cpu_pct = per_s(pv->time_ns, cv->time_ns, dt_ns) * 100.0;
 		o->guest_pct = per_s(pv->guest_ns, cv->guest_ns, dt_ns) * 100.0;
 		o->steal_pct = per_s(pv->wait_ns, cv->wait_ns, dt_ns) * 100.0;
+		o->kvm_exits_ps = per_s(pv->kvm_exits, cv->kvm_exits, dt);
+		o->kvm_wait_ps =
+		    per_s(pv->kvm_wait_exits, cv->kvm_wait_exits, dt);
 		acc(&out->guest_pct, o->guest_pct);
 		acc(&out->steal_pct, o->steal_pct);
 		for (int k = 0; k < HV_HW_MAX; k++) {

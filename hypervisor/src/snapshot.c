@@ -226,6 +226,7 @@ hv_vcpu *hv_snap_vcpus(hv_snap *s, hv_dom *d, uint32_t n)
 		v[i].tid = -1;
 		v[i].online = 1;
 		v[i].time_ns = v[i].guest_ns = v[i].wait_ns = NA;
+		v[i].kvm_exits = v[i].kvm_wait_exits = NA;
 		for (int k = 0; k < HV_HW_MAX; k++)
 			v[i].hw[k] = NA;
 	}

@@ -18,6 +18,8 @@ declare -A targets=(
   targets[fuzz_snapjson]="hypervisor/src/snapjson.c hypervisor/src/fields.c hypervisor/src/snapshot.c hypervisor/src/rates.c hypervisor/src/err.c hypervisor/src/sysio.c -lcjson -lm"
 [ -f "$src/hypervisor/src/kvm/kvm_parse.c" ] &&
   targets[fuzz_kvmparse]="hypervisor/src/kvm/kvm_parse.c hypervisor/src/sysio.c hypervisor/src/err.c"
+[ -f "$src/hypervisor/src/kvm/kvm_stats.c" ] &&
+  targets[fuzz_kvmstats]="hypervisor/src/kvm/kvm_stats.c hypervisor/src/err.c"
 [ -f "$src/hypervisor/src/linux/netdev.c" ] &&
   targets[fuzz_netdev]="hypervisor/src/linux/netdev.c hypervisor/src/xen/xen_pure.c hypervisor/src/knob.c hypervisor/src/err.c"
 [ -f "$src/hypervisor/src/libvirt/lv_tab.c" ] &&

@@ -17,6 +17,7 @@ struct fq {
 	char status[32];
 	int lfd, stop[2];
 	int conns;
+	int scale;
 	int hung[64];
 	int nhung;
 	pthread_t th;
@@ -33,6 +34,46 @@ static void say(int fd, const char *s)
 		s += w;
 		l -= (size_t)w;
 	}
+}
+
+/* query-stats' answer: per vCPU (last first) its x86 exit counters,
+ * one histogram (a list: not a counter) and a name of no kind. */
+static cJSON *kvm_stats(fq *f)
+{
+	static const char *const nm[] = {"exits", "io_exits", "halt_exits",
+	                                 "mmio_exits", "fpu_reload"};
+	static const double base[] = {1000, 300, 40, 20, 5};
+	cJSON *r = cJSON_CreateArray();
+	int n = 0, scale;
+
+	pthread_mutex_lock(&f->mu);
+	scale = f->scale ? f->scale : 1;
+	pthread_mutex_unlock(&f->mu);
+	while (n < 4 && f->o.tids[n])
+		n++;
+	for (int i = f->o.kvm_stats == 1 ? n - 1 : -1; i >= 0; i--) {
+		cJSON *c = cJSON_CreateObject(), *st = cJSON_CreateArray();
+		char qp[64];
+		snprintf(qp, sizeof(qp), "/machine/unattached/device[%d]",
+		         2 * i);
+		cJSON_AddStringToObject(c, "provider", "kvm");
+		cJSON_AddStringToObject(c, "qom-path", qp);
+		for (size_t k = 0; k < sizeof(nm) / sizeof(nm[0]); k++) {
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddStringToObject(e, "name", nm[k]);
+			cJSON_AddNumberToObject(e, "value",
+			                        base[k] * (i + 1) * scale);
+			cJSON_AddItemToArray(st, e);
+		}
+		cJSON *h = cJSON_CreateObject();
+		cJSON_AddStringToObject(h, "name", "halt_exits");
+		cJSON_AddItemToObject(h, "value",
+		                      cJSON_Parse("[1,2,3]")); /* as a hist */
+		cJSON_AddItemToArray(st, h);
+		cJSON_AddItemToObject(c, "stats", st);
+		cJSON_AddItemToArray(r, c);
+	}
+	return r;
 }
 
 static void reply(fq *f, int fd, const char *line)
@@ -81,10 +122,15 @@ static void reply(fq *f, int fd, const char *line)
 			cJSON *c = cJSON_CreateObject();
 			cJSON_AddNumberToObject(c, "cpu-index", i);
 			cJSON_AddNumberToObject(c, "thread-id", f->o.tids[i]);
-			cJSON_AddStringToObject(c, "qom-path", "/machine/x");
+			char qp[64];
+			snprintf(qp, sizeof(qp),
+			         "/machine/unattached/device[%d]", 2 * i);
+			cJSON_AddStringToObject(c, "qom-path", qp);
 			cJSON_AddItemToArray(r, c);
 		}
 		cJSON_AddItemToObject(out, "return", r);
+	} else if (!strcmp(cmd, "query-stats") && f->o.kvm_stats) {
+		cJSON_AddItemToObject(out, "return", kvm_stats(f));
 	} else {
 		cJSON *e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "class", "DeviceNotActive");
@@ -213,6 +259,13 @@ int fq_connections(fq *f)
 	n = f->conns;
 	pthread_mutex_unlock(&f->mu);
 	return n;
+}
+
+void fq_set_scale(fq *f, int scale)
+{
+	pthread_mutex_lock(&f->mu);
+	f->scale = scale;
+	pthread_mutex_unlock(&f->mu);
 }
 
 void fq_set_status(fq *f, const char *status)

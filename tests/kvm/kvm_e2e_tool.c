@@ -49,6 +49,10 @@ static void add_doms(cJSON *root, const hv_snap *s)
 		num(j, "maxmem_kib", d->maxmem_kib);
 		num(j, "mem_usable_kib", d->mem_usable_kib);
 		num(j, "io_rd_bytes", d->io_rd_bytes);
+		num(j, "kvm_exits", d->kvm_exits);
+		num(j, "kvm_io_exits", d->kvm_io_exits);
+		num(j, "kvm_wait_exits", d->kvm_wait_exits);
+		num(j, "kvm_mmio_exits", d->kvm_mmio_exits);
 		a = cJSON_AddArrayToObject(j, "vcpu");
 		for (uint32_t k = 0; k < d->nr_vcpu; k++) {
 			cJSON *v = cJSON_CreateObject();
@@ -57,6 +61,8 @@ static void add_doms(cJSON *root, const hv_snap *s)
 			cJSON_AddNumberToObject(v, "pcpu", d->vcpu[k].pcpu);
 			num(v, "time_ns", d->vcpu[k].time_ns);
 			num(v, "wait_ns", d->vcpu[k].wait_ns);
+			num(v, "kvm_exits", d->vcpu[k].kvm_exits);
+			num(v, "kvm_wait_exits", d->vcpu[k].kvm_wait_exits);
 			cJSON_AddBoolToObject(v, "pinned",
 			                      d->vcpu[k].affinity != NULL);
 			if (d->vcpu[k].affinity)

@@ -344,16 +344,45 @@ int kf_write_netdev(const char *procroot, int pid, const char *const *names,
 	return rc;
 }
 
+int kf_debugfs(const char *sysroot, int pid, const char *name, uint64_t v)
+{
+	char rel[128], txt[24];
+	int n;
+
+	snprintf(rel, sizeof(rel), "kernel/debug/kvm/%d-4/%s", pid, name);
+	n = snprintf(txt, sizeof(txt), "%llu\n", (unsigned long long)v);
+	return kf_put(sysroot, rel, txt, (size_t)n);
+}
+
 struct hv_snap *kf_sample(void *priv)
+{
+	return kf_sample_at(priv, 0);
+}
+
+struct hv_snap *kf_sample_at(void *priv, uint64_t mono_ns)
 {
 	hv_err err = {0};
 	hv_snap *s = hv_snap_new();
 
 	if (!s)
 		return NULL;
-	if (hv_kvm_ops.sample(priv, s, &err) || hv_snap_seal(s, &err)) {
+	if (hv_kvm_ops.sample(priv, s, &err)) {
+		hv_snap_unref(s);
+		return NULL;
+	}
+	if (mono_ns)
+		hv_snap_set_time(s, mono_ns, 0, 0);
+	if (hv_snap_seal(s, &err)) {
 		hv_snap_unref(s);
 		return NULL;
 	}
 	return s;
+}
+
+const struct hv_dom *kf_dom(const struct hv_snap *s, const char *name)
+{
+	for (size_t i = 0; i < hv_snap_ndom(s); i++)
+		if (!strcmp(hv_snap_dom(s, i)->name, name))
+			return hv_snap_dom(s, i);
+	return NULL;
 }

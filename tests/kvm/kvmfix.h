@@ -72,8 +72,17 @@ int kf_write_tap(const char *sysroot, const char *name, uint64_t base);
 int kf_write_netdev(const char *procroot, int pid, const char *const *names,
                     const uint64_t *bases, int n);
 
+/* One debugfs counter file of a VM: <sysroot>/kernel/debug/kvm/PID-4/NAME
+ * holding "V\n" (the VM fd is 4 in the fixtures). */
+int kf_debugfs(const char *sysroot, int pid, const char *name, uint64_t v);
+
 /* One sealed sample of an open kvm backend (priv), NULL when sampling or
  * sealing failed: the fixture tests' common step. */
 struct hv_snap;
+struct hv_dom;
 struct hv_snap *kf_sample(void *priv);
+/* The same, stamped with CLOCK_MONOTONIC mono_ns (for rates). */
+struct hv_snap *kf_sample_at(void *priv, uint64_t mono_ns);
+/* The domain named name in s, NULL if none. */
+const struct hv_dom *kf_dom(const struct hv_snap *s, const char *name);
 #endif

@@ -72,11 +72,7 @@ static void fds(fx *f, int pid, int vm, int nvcpu)
 /* One debugfs counter file ("kernel/debug/kvm/PID-4/NAME"). */
 static void dbg(fx *f, int pid, const char *name, uint64_t v)
 {
-	char rel[96];
-
-	snprintf(rel, sizeof(rel), "kernel/debug/kvm/%d-4/%s", pid, name);
-	assert_int_equal(0,
-	                 hvt_sys(f->h, rel, "%llu\n", (unsigned long long)v));
+	assert_int_equal(0, kf_debugfs(f->h->sys, pid, name, v));
 }
 
 /* arm64 names (kvmtool guest) and x86 names (QEMU guest), scaled by k. */
@@ -160,23 +156,19 @@ static void build(fx *f)
 
 static hv_snap *sample(fx *f, uint64_t mono_ns)
 {
-	hv_err err = {0};
-	hv_snap *s = hv_snap_new();
+	hv_snap *s = kf_sample_at(f->priv, mono_ns);
 
 	assert_non_null(s);
-	assert_int_equal(0, hv_kvm_ops.sample(f->priv, s, &err));
-	hv_snap_set_time(s, mono_ns, 0, 0);
-	assert_int_equal(0, hv_snap_seal(s, &err));
 	return s;
 }
 
 static const hv_dom *by_name(const hv_snap *s, const char *name)
 {
-	for (size_t i = 0; i < hv_snap_ndom(s); i++)
-		if (!strcmp(hv_snap_dom(s, i)->name, name))
-			return hv_snap_dom(s, i);
-	fail_msg("no domain %s", name);
-	return NULL;
+	const hv_dom *d = kf_dom(s, name);
+
+	if (!d)
+		fail_msg("no domain %s", name);
+	return d;
 }
 
 static void test_vmm_names(void **state)

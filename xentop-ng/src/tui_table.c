@@ -52,6 +52,18 @@ static void draw_spark(xt_ui *u, const hv_dom *d, hv_snap *const *hist,
 	}
 }
 
+/* KVM exits of the vCPU per second (its binary stats fd), when known. */
+static void draw_vcpu_exits(const hv_vcpu *v, const hv_vcpu_rate *vr)
+{
+	char a[16], b[16];
+
+	if (!hv_ok(v->kvm_exits))
+		return;
+	hv_fmt_human(vr ? vr->kvm_exits_ps : NAN, a, sizeof(a));
+	hv_fmt_human(vr ? vr->kvm_wait_ps : NAN, b, sizeof(b));
+	xt_cprintw("  exits %6s/s  wait %6s/s", a, b);
+}
+
 static int draw_sub(xt_ui *u, int y, int maxy, const xt_row *r, bool all)
 {
 	const hv_dom *d = r->d;
@@ -83,6 +95,7 @@ static int draw_sub(xt_ui *u, int y, int maxy, const xt_row *r, bool all)
 				xt_cprintw("  steal %6s", "-");
 			if (v->pcpu >= 0)
 				xt_cprintw("  on pCPU %d", v->pcpu);
+			draw_vcpu_exits(v, vr);
 			y++;
 		}
 	}

@@ -23,8 +23,9 @@ extern "C" {
 typedef struct hv_vcpu_rate {
 	double cpu_pct; /* 100 = one pCPU busy */
 	double guest_pct;
-	double steal_pct;        /* runqueue wait as % of wall time */
-	double hw_ps[HV_HW_MAX]; /* counter slot per second */
+	double steal_pct;                 /* runqueue wait as % of wall time */
+	double hw_ps[HV_HW_MAX];          /* counter slot per second */
+	double kvm_exits_ps, kvm_wait_ps; /* hv_vcpu.kvm_* per second */
 } hv_vcpu_rate;
 
 typedef struct hv_net_rate {

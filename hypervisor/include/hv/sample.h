@@ -94,6 +94,9 @@ typedef struct hv_vcpu {
 	hv_u64 guest_ns;      /* of which in guest mode (KVM guest_time) */
 	hv_u64 wait_ns;       /* runnable but not running: steal */
 	hv_u64 hw[HV_HW_MAX]; /* counters named in hv_host.hw_name */
+	/* KVM exits of this vCPU (its binary stats fd): all, and halt/wait
+	 * (x86 halt_exits; arm64 wfi_exit_stat + wfe_exit_stat) */
+	hv_u64 kvm_exits, kvm_wait_exits;
 	/* Allowed pCPUs as a bitmap of hv_host.nr_pcpu bits; NULL = any. */
 	const uint64_t *affinity;
 } hv_vcpu;
@@ -176,7 +179,8 @@ typedef struct hv_dom {
 	hv_u64 mbm_local_bytes;
 	hv_u64 energy_uj; /* attributed energy, cumulative (collector) */
 	/* KVM's own exit counters for the VM, summed over its vCPUs, from
-	 * debugfs kvm/PID-FD/ (the kvm_stat names; they differ by arch):
+	 * the binary stats fds, else debugfs kvm/PID-FD/ (the kvm_stat names;
+	 * they differ by arch):
 	 * exits            x86 exits; arm64 exits
 	 * mmio             x86 mmio_exits; arm64 mmio_exit_user+_kernel
 	 * io               x86 io_exits (port I/O; none on arm64)

@@ -61,6 +61,7 @@ static void kvm_close(void *priv)
 	hv_kvm_net_free(k);
 	hv_kvm_lv_close(k);
 	hv_plat_close(k->plat);
+	free(k->ksbuf);
 	free(k);
 }
 
@@ -165,7 +166,7 @@ static void plan_fds(struct kvm *k)
 
 	for (size_t i = 0; i < k->nlive; i++) {
 		const struct kguest *g = k->live[i];
-		want += 3 + 3 * (size_t)g->nvcpu + (g->nnet ? 1 : 0);
+		want += 3 + 3 * (size_t)g->nvcpu + (g->nnet ? 1 : 0) + g->nks;
 		for (uint32_t t = 0; t < g->nnet; t++)
 			want += g->net[t].sysfs ? NET_NSTAT : 0;
 	}
@@ -192,6 +193,10 @@ static size_t qmp_start_all(struct kvm *k, hv_kvm_qmp **qs)
 			hv_kvm_scan_threads(k, g);
 		if (g->need_qmp_cpus)
 			mask |= 1u << HV_QMP_CPUS;
+		/* KVM's statistics through QEMU, vCPUs told apart by
+		 * query-cpus-fast's qom-paths */
+		if (hv_kvm_exits_want_qmp(k, g))
+			mask |= (1u << HV_QMP_STATS) | (1u << HV_QMP_CPUS);
 		hv_kvm_qmp_start(g->qmp, mask);
 		qs[nq++] = g->qmp;
 	}
@@ -230,6 +235,9 @@ static void read_guest(struct kvm *k, struct kguest *g)
 		hv_kvm_read_vcpu(k, g, &g->vcpu[v]);
 		gone |= !g->vcpu[v].ok;
 	}
+	/* After the vCPU threads: a vCPU added since shows as one more
+	 * thread than vCPU stats fds. */
+	hv_kvm_stats_read(k, g);
 	if (gone && !hv_kvm_guest_stat(k, g)) {
 		g->alive = false;
 		return;
@@ -348,6 +356,16 @@ void hv_kvm_set_hook(void *priv, void (*fn)(void *arg, int phase), void *arg)
 void hv_kvm_set_aff_max_ms(void *priv, unsigned ms)
 {
 	((struct kvm *)priv)->aff_max_ns = ms * 1000000ULL;
+}
+
+void hv_kvm_set_stats_open(void *priv,
+                           int (*fn)(void *arg, uint32_t pid, int vfd),
+                           void *arg)
+{
+	struct kvm *k = priv;
+
+	k->ks_open = fn;
+	k->ks_arg = arg;
 }
 
 unsigned hv_kvm_cached_fds(const void *priv)

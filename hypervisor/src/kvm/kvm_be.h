@@ -62,6 +62,15 @@ struct knet {
 	bool sysfs; /* last read from sysfs files (8 fds), not net/dev */
 };
 
+/* One KVM binary stats fd (kvm_statsfd.c): the VM's or a vCPU's. */
+struct kstat {
+	int fd;   /* KVM_GET_STATS_FD of a duplicate of the VMM's fd */
+	int vfd;  /* that fd's number in the VMM */
+	int vcpu; /* -1: the VM */
+	struct hv_kvm_stats lay;
+	struct hv_kvm_xsum x; /* this sample */
+};
+
 struct kguest {
 	uint32_t pid;
 	uint64_t starttime;
@@ -86,11 +95,20 @@ struct kguest {
 	bool qmp_last_ok;     /* last round answered: block from QMP */
 	char (*blk_name)[HV_DEVNAME_LEN]; /* last QMP device list */
 	uint32_t nblk_name;
+	/* KVM binary stats fds: the VM's and each vCPU's (kvm_statsfd.c) */
+	uint32_t nks;
+	struct kstat *ks;
+	uint64_t ks_at;     /* seq of the next look for new stats fds */
+	uint64_t qstats_at; /* seq of the next QMP query-stats ask */
+	uint32_t ks_vcpus;  /* vCPU stats fds among them */
+	bool ks_miss;       /* the last look missed one: retried, no sums */
+	bool ks_ok;         /* this sample: every stats fd read */
 	/* Not QEMU: another VMM found by its kvm-vm fd (kvmtool, crosvm,
 	 * Firecracker, Cloud Hypervisor); no QMP, sizes only from its
 	 * command line. */
 	bool vmm;
 	char kvmdbg[32]; /* debugfs kvm/PID-FD name, "" = none */
+	char ks_why[96]; /* why the VMM's stats fds are not read */
 	/* this sample */
 	bool alive;
 	struct hv_kvm_stat st;
@@ -174,6 +192,14 @@ struct kvm {
 	size_t npids, pids_cap;
 	void (*hook)(void *, int);
 	void *hook_arg;
+	/* KVM stats fds: given up for the host (not permitted, too old a
+	 * kernel) and why; a test's opener instead of pidfd_getfd */
+	bool ks_off;
+	char ks_why[96];
+	unsigned char *ksbuf;
+	size_t ksbuf_len;
+	int (*ks_open)(void *arg, uint32_t pid, int vfd);
+	void *ks_arg;
 };
 
 /* snprintf(dst, size, "%s", src) without the format machinery: it ran
@@ -201,9 +227,23 @@ static inline bool hv_kvm_vanished(ssize_t rc)
 	return rc == -ENOENT || rc == -ESRCH;
 }
 
-/* ---- kvm_exits.c: KVM's own counters (debugfs kvm/PID-FD) ---- */
+/* ---- kvm_exits.c: KVM's own counters (stats fds, QMP, debugfs) ---- */
 void hv_kvm_exits_find(struct kvm *k, struct kguest *g);
 void hv_kvm_exits_fill(const struct kvm *k, const struct kguest *g, hv_dom *d);
+/* The per-vCPU counters of the stats fds into d's vCPU records. */
+void hv_kvm_exits_vcpus(const struct kguest *g, hv_dom *d);
+/* Ask QEMU's query-stats this round (no stats fds held, and it did not
+ * answer "none" lately)? */
+bool hv_kvm_exits_want_qmp(const struct kvm *k, const struct kguest *g);
+/* After an answered QMP round: query-stats replaces debugfs (per VM and
+ * per vCPU). 0 or -ENOMEM. */
+int hv_kvm_exits_qmp(const struct kvm *k, struct kguest *g, hv_dom *d);
+
+/* ---- kvm_statsfd.c: KVM binary stats fds of the VMM's VM and vCPUs ---- */
+/* Per sample: look for new KVM fds when due, read every stats fd's data
+ * block; g->ks_ok when all were read. */
+void hv_kvm_stats_read(struct kvm *k, struct kguest *g);
+void hv_kvm_stats_close(struct kvm *k, struct kguest *g);
 
 /* ---- kvm_fd.c: cached file reads within the fd budget ---- */
 /* The budget: RLIMIT_NOFILE - 1024 (half of a small limit). */

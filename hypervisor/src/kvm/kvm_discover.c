@@ -26,6 +26,7 @@ void hv_kvm_guest_free(struct kvm *k, struct kguest *g)
 	hv_kvm_fd_close(k, &g->fd_stat);
 	hv_kvm_fd_close(k, &g->fd_io);
 	hv_kvm_fd_close(k, &g->fd_netdev);
+	hv_kvm_stats_close(k, g);
 	if (g->dfd >= 0) {
 		close(g->dfd);
 		k->nfds--;

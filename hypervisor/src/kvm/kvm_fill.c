@@ -353,10 +353,13 @@ int hv_kvm_fill_dom(struct kvm *k, hv_snap *s, struct kguest *g)
 	fill_ident(k, d, g);
 	if (fill_vcpus(k, s, d, g, &any_vcpu, &any_run))
 		return -ENOMEM;
+	hv_kvm_exits_vcpus(g, d);
 	qo = qmp_outcome(k, d, g);
 	d->state = proc_state(g, any_vcpu, any_run);
 	if (qo == HV_QMP_O_OK) {
 		fill_qmp_ok(d, g);
+		if (hv_kvm_exits_qmp(k, g, d))
+			return -ENOMEM;
 	} else if (qo == HV_QMP_O_STALE) {
 		d->target_kib = hv_na(HV_NA_STALE);
 		if (g->cmd.balloon)

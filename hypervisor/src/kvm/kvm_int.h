@@ -108,6 +108,79 @@ int hv_kvm_parse_schedstat(const char *buf, uint64_t *run_ns,
 int hv_kvm_status_field(const char *buf, const char *key, char *out,
                         size_t len);
 
+/* ---- KVM binary stats (kvm_stats.c): pure, on bytes in memory ----
+ * KVM_GET_STATS_FD (Linux >= 5.14); the layout is described there. */
+enum hv_kvm_xk {
+	HV_KVM_XK_ALL = 0, /* exits */
+	HV_KVM_XK_MMIO,    /* x86 mmio_exits; arm64 mmio_exit_user+_kernel */
+	HV_KVM_XK_IO,      /* x86 io_exits */
+	HV_KVM_XK_WAIT,    /* x86 halt_exits; arm64 wfi_exit_stat+wfe_... */
+	HV_KVM_XK_HVC,     /* arm64 hvc_exit_stat */
+	HV_KVM_XK_IRQ,     /* x86 irq_exits */
+	HV_KVM_XK_SIGNAL,  /* signal_exits */
+	HV_KVM_XK_N,
+};
+/* The kvm_stat names of each kind, NULL-terminated (both architectures;
+ * the debugfs files have the same names). */
+extern const char *const *const hv_kvm_xk_names[HV_KVM_XK_N];
+
+/* The descriptor flags' type field (include/uapi/linux/kvm.h) */
+#define HV_KVM_STATS_TYPE_MASK 0xfu
+#define HV_KVM_STATS_CUMULATIVE 0u
+#define HV_KVM_STATS_INSTANT 1u
+#define HV_KVM_STATS_PEAK 2u
+#define HV_KVM_STATS_LINEAR_HIST 3u
+#define HV_KVM_STATS_LOG_HIST 4u
+#define HV_KVM_STATS_MAX_DESC 4096u /* real ones have under 100 */
+#define HV_KVM_XK_SLOTS 3
+
+/* The parsed layout of one stats fd: which u64 of the data block each
+ * kind sums. */
+struct hv_kvm_stats {
+	char id[64];       /* "kvm-1234", "kvm-1234/vcpu-0" */
+	uint32_t ndesc;    /* descriptors */
+	uint32_t nhist;    /* histograms and size > 1: skipped */
+	uint32_t ninstant; /* instant and peak values: not rates, skipped */
+	uint32_t nmatched; /* descriptors that feed a kind */
+	uint64_t data_off; /* file offset of the data block */
+	uint32_t data_len; /* bytes of it to read: up to the last slot used */
+	uint8_t nslot[HV_KVM_XK_N];
+	uint32_t slot[HV_KVM_XK_N][HV_KVM_XK_SLOTS]; /* u64 index in data */
+};
+
+/* Sums of the kinds over stats blocks; has[k]: some block names kind k. */
+struct hv_kvm_xsum {
+	uint64_t v[HV_KVM_XK_N];
+	bool has[HV_KVM_XK_N];
+};
+
+/* QEMU's query-stats (target vcpu, provider kvm: the binary stats QEMU
+ * reads itself) and query-cpus-fast replies (cJSON, either may be NULL):
+ * the VM's sums into *vm and, for vCPUs whose qom-path query-cpus-fast
+ * names, each one's into vcpu[cpu-index] (has[] set; cap entries).
+ * Returns the number of vCPU results, 0 when there are none (TCG). */
+int hv_kvm_qmp_stats(const void *stats, const void *cpus,
+                     struct hv_kvm_xsum *vm, struct hv_kvm_xsum *vcpu,
+                     size_t cap);
+
+/* From the first len bytes of a stats fd (the 24-byte header): how many
+ * bytes header, id and descriptors take (*need). 0 or -EINVAL (a short
+ * header, a name size 0 or over 256, more than HV_KVM_STATS_MAX_DESC
+ * descriptors) with a message. */
+int hv_kvm_stats_head_len(const void *hdr, size_t len, size_t *need,
+                          hv_err *err);
+/* Parse header, id and descriptors from buf (the file's first len bytes).
+ * 0, or -EINVAL with a message: truncated, a name unterminated, a stat's
+ * values past 1 MiB or not u64-aligned. */
+int hv_kvm_stats_parse(const void *buf, size_t len, struct hv_kvm_stats *st,
+                       hv_err *err);
+/* The vCPU number from the id ("kvm-1234/vcpu-3" -> 3), -1 for a VM. */
+int hv_kvm_stats_vcpu(const struct hv_kvm_stats *st);
+/* Add the kinds' counters of one data block (len bytes read at data_off)
+ * into *sum. */
+void hv_kvm_stats_kinds(const struct hv_kvm_stats *st, const void *data,
+                        size_t len, struct hv_kvm_xsum *sum);
+
 /* ---- QMP client (kvm_qmp.c) ----
  * A persistent, nonblocking connection to one QEMU monitor. Many are driven
  * together in one poll loop with one absolute deadline. */
@@ -117,6 +190,7 @@ enum hv_kvm_qmp_cmd {
 	HV_QMP_BALLOON,
 	HV_QMP_CPUS,
 	HV_QMP_NAME,
+	HV_QMP_STATS, /* query-stats of the vCPUs, provider kvm (QEMU >= 7.1) */
 	HV_QMP_NCMD,
 };
 
@@ -178,6 +252,12 @@ void hv_kvm_set_libvirt(void *priv, struct hv_lv_tab *t, int status,
  * device but no procfs tap (the source then asks for the interface
  * group). */
 bool hv_kvm_lv_wants_nic(const void *priv);
+/* Tests: KVM stats fds from fn (given the pid and the VMM's fd number,
+ * returns an fd that reads as a stats fd, or -errno) instead of
+ * pidfd_getfd + KVM_GET_STATS_FD, also on a fixture procfs. */
+void hv_kvm_set_stats_open(void *priv,
+                           int (*fn)(void *arg, uint32_t pid, int vfd),
+                           void *arg);
 /* File descriptors the backend keeps open between samples. */
 unsigned hv_kvm_cached_fds(const void *priv);
 

@@ -33,6 +33,17 @@ static const char *const cmd_name[HV_QMP_NCMD] = {
     [HV_QMP_BALLOON] = "query-balloon",
     [HV_QMP_CPUS] = "query-cpus-fast",
     [HV_QMP_NAME] = "query-name",
+    [HV_QMP_STATS] = "query-stats",
+};
+
+/* Arguments of a command, "" for none. query-stats asks only the kinds'
+ * counters (hv_kvm_xk_names) of every vCPU. */
+static const char *const cmd_args[HV_QMP_NCMD] = {
+    [HV_QMP_STATS] = ",\"arguments\":{\"target\":\"vcpu\",\"providers\":[{"
+                     "\"provider\":\"kvm\",\"names\":[\"exits\",\"mmio_exits\","
+                     "\"mmio_exit_user\",\"mmio_exit_kernel\",\"io_exits\","
+                     "\"halt_exits\",\"wfi_exit_stat\",\"wfe_exit_stat\","
+                     "\"hvc_exit_stat\",\"irq_exits\",\"signal_exits\"]}]}",
 };
 
 struct hv_kvm_qmp {
@@ -145,7 +156,7 @@ static void flush_out(hv_kvm_qmp *q)
 
 void hv_kvm_qmp_start(hv_kvm_qmp *q, unsigned mask)
 {
-	char line[128];
+	char line[512];
 
 	if (!q)
 		return;
@@ -198,8 +209,9 @@ void hv_kvm_qmp_start(hv_kvm_qmp *q, unsigned mask)
 		if (!(mask & (1u << i)))
 			continue;
 		snprintf(line, sizeof(line),
-		         "{\"execute\":\"%s\",\"id\":\"hv%u.%d\"}\n",
-		         cmd_name[i], q->round, i);
+		         "{\"execute\":\"%s\"%s,\"id\":\"hv%u.%d\"}\n",
+		         cmd_name[i], cmd_args[i] ? cmd_args[i] : "", q->round,
+		         i);
 		append(q, line);
 		q->pending |= 1u << i;
 	}

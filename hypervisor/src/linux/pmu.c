@@ -4,6 +4,8 @@
  * multiplexed group is scaled by enabled/running and its ratios (IPC) stay
  * consistent. fds stay open across samples, keyed by (domain key, tid), and
  * are closed when the thread is no longer reported. */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -24,6 +26,7 @@
 #endif
 
 #define RETRY_FILLS 10 /* retry a thread that could not be opened */
+#define LEFT_OUT " left out: "
 
 typedef struct pmu_thr {
 	uint64_t key;
@@ -40,7 +43,10 @@ struct hv_pmu {
 	size_t n;
 	struct perf_event_attr attr[HV_HW_MAX];
 	char name[HV_HW_MAX][HV_HW_NAME_LEN];
+	char desc[HV_HW_MAX][HV_PMU_DESC_LEN]; /* what each slot counts */
 	char note[HV_NOTE_LEN];
+	char left[HV_NOTE_LEN / 2];     /* aliases left out, comma-separated */
+	char left_why[HV_NOTE_LEN / 2]; /* why (the first one's reason) */
 	int perm_err; /* EACCES/EPERM seen opening some thread this fill */
 	int open_err; /* any other errno seen opening a thread this fill */
 	int any_hw;   /* hardware events in the set */
@@ -65,85 +71,249 @@ static const struct alias {
      PERF_COUNT_SW_CONTEXT_SWITCHES},
 };
 
+/* The hardware aliases on an ARM core libpfm4 has a table for, through that
+ * table: ARMv8 common events, the numbers the kernel's armv8_pmuv3 events/
+ * files give. llc_misses takes the first the core has: last-level read
+ * misses (Neoverse, Kunpeng), else L3 refills, else L2 refills (Cortex-A53/
+ * A57, A64FX: the L2 is their last level; ThunderX2 and X-Gene have an L3
+ * their PMU does not see, so there it is L2 refills, and says so). */
+static const struct arm_alias {
+	const char *alias, *ev, *what;
+} arm_aliases[] = {
+    {"instructions", "INST_RETIRED", "instructions retired"},
+    {"cycles", "CPU_CYCLES", "core cycles"},
+    {"llc_misses", "LL_CACHE_MISS_RD", "last-level read misses"},
+    {"llc_misses", "L3D_CACHE_REFILL", "L3 refills"},
+    {"llc_misses", "L2D_CACHE_REFILL", "L2 refills"},
+};
+
 static long perf_open(struct perf_event_attr *a, pid_t pid, int cpu, int group)
 {
 	return syscall(SYS_perf_event_open, a, pid, cpu, group,
 	               PERF_FLAG_FD_CLOEXEC);
 }
 
+static const struct alias *find_alias(const char *ev)
+{
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcmp(ev, aliases[i].alias))
+			return &aliases[i];
+	return NULL;
+}
+
+/* The kernel's ARM CPU PMUs under <sysfs>/bus/event_source/devices
+ * (armv8_pmuv3_0 on ACPI hosts, armv8_cortex_a57 and the like on
+ * device-tree ones): how many, and the name of one in first. -1 when the
+ * directory cannot be read (then only perf_event_open can tell). */
+static int arm_kpmus(const hv_env *env, char *first, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = NULL;
+	int n = -1;
+
+	first[0] = '\0';
+	if (hv_env_path(env, HV_ROOT_SYS, path, sizeof(path),
+	                "bus/event_source/devices") ||
+	    !(d = opendir(path)))
+		goto out;
+	n = 0;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "armv8_", 6) ||
+		    !strncmp(de->d_name, "armv7_", 6))
+			if (n++ == 0)
+				snprintf(first, len, "%s", de->d_name);
+out:
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Whether the kernel's PMU lists the event (its events/ directory holds the
+ * common events the core's PMCEID registers advertise) with the number
+ * libpfm4 gave: "event=0x0037". */
+static int kernel_has(const hv_env *env, const char *kpmu, const char *ev,
+                      uint64_t config)
+{
+	char path[PATH_MAX], lower[48], buf[64], *end;
+	size_t i;
+	unsigned long long v;
+
+	for (i = 0; ev[i] && i + 1 < sizeof(lower); i++)
+		lower[i] = (char)tolower((unsigned char)ev[i]);
+	lower[i] = '\0';
+	if (hv_env_path(env, HV_ROOT_SYS, path, sizeof(path),
+	                "bus/event_source/devices/%s/events/%s", kpmu, lower) ||
+	    hv_read_str(path, buf, sizeof(buf), NULL) ||
+	    strncmp(buf, "event=", 6))
+		return 0;
+	errno = 0;
+	v = strtoull(buf + 6, &end, 0);
+	return !errno && (*end == '\0' || *end == ',') && v == config;
+}
+
 #ifdef HV_HAVE_PFM
 /* libpfm4 is loaded when an event is encoded, not linked: the tools run
- * without it (Debian: Recommends), with the built-in aliases only.
- * 0 encoded, <0 refused by libpfm4, 1 libpfm4 not installed. */
-static int pfm_encode(const char *spec, const char *ev,
-                      struct perf_event_attr *attr, hv_err *err)
-{
-	void *dl = dlopen("libpfm.so.4", RTLD_NOW | RTLD_LOCAL);
-	int (*init)(void);
+ * without it (Debian: Recommends), with the built-in aliases only. */
+typedef struct pfm_lib {
+	void *dl;
 	const char *(*str)(int);
 	int (*enc)(const char *, int, pfm_os_t, void *);
-	pfm_perf_encode_arg_t arg;
+	int (*info)(pfm_pmu_t, pfm_pmu_info_t *);
+} pfm_lib;
+
+static void pfm_unload(pfm_lib *l)
+{
+	if (l->dl)
+		dlclose(l->dl);
+	l->dl = NULL;
+}
+
+/* 0 loaded and initialised, 1 libpfm4 not installed, <0 refused. */
+static int pfm_load(pfm_lib *l, hv_err *err)
+{
+	int (*init)(void);
 	int r = 1;
 
-	if (!dl)
-		return 1;
-	init = (int (*)(void))dlsym(dl, "pfm_initialize");
-	str = (const char *(*)(int))dlsym(dl, "pfm_strerror");
-	enc = (int (*)(const char *, int, pfm_os_t, void *))dlsym(
-	    dl, "pfm_get_os_event_encoding");
-	if (!init || !str || !enc)
+	memset(l, 0, sizeof(*l));
+	if (!(l->dl = dlopen("libpfm.so.4", RTLD_NOW | RTLD_LOCAL)))
 		goto out;
-	if ((r = init()) != PFM_SUCCESS) {
-		r = hv_err_set(err, ENODEV, "libpfm4: %s", str(r));
+	init = (int (*)(void))dlsym(l->dl, "pfm_initialize");
+	l->str = (const char *(*)(int))dlsym(l->dl, "pfm_strerror");
+	l->enc = (int (*)(const char *, int, pfm_os_t, void *))dlsym(
+	    l->dl, "pfm_get_os_event_encoding");
+	l->info = (int (*)(pfm_pmu_t, pfm_pmu_info_t *))dlsym(
+	    l->dl, "pfm_get_pmu_info");
+	if (!init || !l->str || !l->enc || !l->info)
 		goto out;
+	if ((r = init()) != PFM_SUCCESS)
+		r = hv_err_set(err, ENODEV, "libpfm4: %s", l->str(r));
+out:
+	if (r)
+		pfm_unload(l);
+	return r;
+}
+
+/* libpfm4's default core PMU when it is an ARM one ("arm_n1", "arm_ac57"),
+ * named from the CPU's MIDR (cpuinfo); "" otherwise (x86, or an ARM core
+ * libpfm4 has no table for, like QEMU's max). */
+static void pfm_arm_core(const pfm_lib *l, char *name, size_t len)
+{
+	name[0] = '\0';
+	for (int p = PFM_PMU_NONE + 1; p < PFM_PMU_MAX && !name[0]; p++) {
+		pfm_pmu_info_t in;
+		memset(&in, 0, sizeof(in));
+		in.size = sizeof(in);
+		if (l->info((pfm_pmu_t)p, &in) == PFM_SUCCESS &&
+		    in.is_present && in.type == PFM_PMU_TYPE_CORE && in.name &&
+		    !strncmp(in.name, "arm_", 4))
+			snprintf(name, len, "%s", in.name);
 	}
+}
+
+static int pfm_enc(const pfm_lib *l, const char *spec,
+                   struct perf_event_attr *attr)
+{
+	pfm_perf_encode_arg_t arg;
+
+	memset(attr, 0, sizeof(*attr));
 	memset(&arg, 0, sizeof(arg));
 	arg.attr = attr;
 	arg.size = sizeof(arg);
-	r = enc(spec, PFM_PLM0 | PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg);
-	if (r != PFM_SUCCESS) {
-		r = hv_err_set(err, EINVAL, "event \"%s\": %s", ev, str(r));
-		goto out;
+	return l->enc(spec, PFM_PLM0 | PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg);
+}
+
+/* A hardware alias through the ARM core's own table: the first of its
+ * events the table has and, when the kernel exposes exactly one CPU PMU,
+ * that PMU lists with the same number. 0 encoded, 1 not a hardware alias,
+ * -ENOENT when neither has one. */
+static int arm_encode(const pfm_lib *l, const hv_env *env, const char *core,
+                      const char *alias, hv_pmu_ev *out, hv_err *err)
+{
+	char kpmu[64], spec[64];
+	int nk = arm_kpmus(env, kpmu, sizeof(kpmu)), seen = 0;
+
+	for (size_t i = 0; i < sizeof(arm_aliases) / sizeof(arm_aliases[0]);
+	     i++) {
+		const struct arm_alias *a = &arm_aliases[i];
+		if (strcmp(a->alias, alias))
+			continue;
+		seen = 1;
+		snprintf(spec, sizeof(spec), "%s::%s", core, a->ev);
+		if (pfm_enc(l, spec, &out->attr) != PFM_SUCCESS ||
+		    (nk == 1 &&
+		     !kernel_has(env, kpmu, a->ev, out->attr.config)))
+			continue;
+		snprintf(out->desc, sizeof(out->desc), "%s (0x%llx, %s)", spec,
+		         (unsigned long long)out->attr.config, a->what);
+		return 0;
 	}
-	attr->size = sizeof(*attr);
-	r = 0;
+	if (!seen)
+		return 1;
+	return hv_err_set(err, ENOENT, "%s" LEFT_OUT "no such event on %s%s%s",
+	                  alias, core, nk == 1 ? " in " : "",
+	                  nk == 1 ? kpmu : "");
+}
+
+/* 0 encoded by libpfm4, 1 not (not installed; an alias libpfm4 refused),
+ * <0 refused. */
+static int lib_encode(const hv_env *env, const char *ev, const struct alias *al,
+                      hv_pmu_ev *out, hv_err *err)
+{
+	const char *spec = al ? al->pfm : ev;
+	char core[32];
+	pfm_lib l;
+	int r = pfm_load(&l, err);
+
+	if (r)
+		return r;
+	pfm_arm_core(&l, core, sizeof(core));
+	if (al && core[0] &&
+	    (r = arm_encode(&l, env, core, al->alias, out, err)) <= 0)
+		goto out;
+	if ((r = pfm_enc(&l, spec, &out->attr)) == PFM_SUCCESS) {
+		snprintf(out->desc, sizeof(out->desc), "%s", spec);
+		r = 0;
+	} else if (al) {
+		r = 1; /* e.g. LIBPFM_FORCE_PMU leaves perf:: inactive */
+	} else {
+		r = hv_err_set(err, EINVAL, "event \"%s\": %s", ev, l.str(r));
+	}
 out:
-	dlclose(dl);
+	pfm_unload(&l);
 	return r;
+}
+
+static void lib_arm_core(char *core, size_t len)
+{
+	pfm_lib l;
+
+	core[0] = '\0';
+	if (pfm_load(&l, NULL))
+		return;
+	pfm_arm_core(&l, core, len);
+	pfm_unload(&l);
+}
+#else
+static int lib_encode(const hv_env *env, const char *ev, const struct alias *al,
+                      hv_pmu_ev *out, hv_err *err)
+{
+	(void)env, (void)ev, (void)al, (void)out, (void)err;
+	return 1;
+}
+
+static void lib_arm_core(char *core, size_t len)
+{
+	(void)len;
+	core[0] = '\0';
 }
 #endif
 
-int hv_pmu_encode(const char *ev, int guest_only, struct perf_event_attr *attr,
-                  char *name, size_t len, int *hw, hv_err *err)
+/* What perf_event_open needs besides the event: guest-only counting for
+ * hardware events, one perf group read with its times. */
+static void finish_attr(struct perf_event_attr *attr, int guest_only, int *hw)
 {
-	const struct alias *al = NULL;
-	const char *spec = ev;
-
-	memset(attr, 0, sizeof(*attr));
 	attr->size = sizeof(*attr);
-	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
-		if (!strcmp(ev, aliases[i].alias)) {
-			al = &aliases[i];
-			spec = al->pfm;
-		}
-	snprintf(name, len, "%s", ev);
-	int r = 1; /* 1: not encoded by libpfm4 (not built or installed) */
-#ifdef HV_HAVE_PFM
-	r = pfm_encode(spec, ev, attr, err);
-	if (r < 0)
-		return r;
-#endif
-	if (r > 0 && !al)
-		return hv_err_set(
-		    err, EINVAL,
-		    "event \"%s\": without libpfm4 (libpfm.so.4) only "
-		    "instructions, cycles, llc_misses, task-clock, "
-		    "context-switches",
-		    ev);
-	if (r > 0) {
-		attr->type = al->type;
-		attr->config = al->config;
-	}
 	*hw = attr->type != PERF_TYPE_SOFTWARE &&
 	      attr->type != PERF_TYPE_TRACEPOINT;
 	if (*hw && guest_only) {
@@ -162,10 +332,55 @@ int hv_pmu_encode(const char *ev, int guest_only, struct perf_event_attr *attr,
 	attr->freq = 0;
 	attr->read_format = PERF_FORMAT_GROUP | PERF_FORMAT_TOTAL_TIME_ENABLED |
 	                    PERF_FORMAT_TOTAL_TIME_RUNNING;
+}
+
+int hv_pmu_encode_env(const hv_env *env, const char *ev, int guest_only,
+                      hv_pmu_ev *out, hv_err *err)
+{
+	const struct alias *al = find_alias(ev);
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", ev);
+	if ((r = lib_encode(env, ev, al, out, err)) < 0)
+		return r;
+	if (r > 0 && !al)
+		return hv_err_set(
+		    err, EINVAL,
+		    "event \"%s\": without libpfm4 (libpfm.so.4) only "
+		    "instructions, cycles, llc_misses, task-clock, "
+		    "context-switches",
+		    ev);
+	if (r > 0) {
+		memset(&out->attr, 0, sizeof(out->attr));
+		out->attr.type = al->type;
+		out->attr.config = al->config;
+		snprintf(out->desc, sizeof(out->desc), "%s (built in)",
+		         al->pfm);
+	}
+	finish_attr(&out->attr, guest_only, &out->hw);
 	return 0;
 }
 
-int hv_pmu_hw_available(char *why, size_t len)
+int hv_pmu_encode(const char *ev, int guest_only, struct perf_event_attr *attr,
+                  char *name, size_t len, int *hw, hv_err *err)
+{
+	hv_env env;
+	hv_pmu_ev out;
+	int r;
+
+	if ((r = hv_env_init(&env, err)) ||
+	    (r = hv_pmu_encode_env(&env, ev, guest_only, &out, err)))
+		return r;
+	*attr = out.attr;
+	*hw = out.hw;
+	snprintf(name, len, "%s", out.name);
+	return 0;
+}
+
+/* Count the CPU PMU on the calling thread: config is a PERF_TYPE_HARDWARE
+ * event. */
+static int perf_probe(uint64_t config, char *why, size_t len)
 {
 	struct perf_event_attr a;
 	long fd;
@@ -173,7 +388,7 @@ int hv_pmu_hw_available(char *why, size_t len)
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
 	a.type = PERF_TYPE_HARDWARE;
-	a.config = PERF_COUNT_HW_INSTRUCTIONS;
+	a.config = config;
 	a.exclude_kernel = 1;
 	a.exclude_hv = 1;
 	fd = perf_open(&a, 0, -1, -1);
@@ -192,13 +407,58 @@ int hv_pmu_hw_available(char *why, size_t len)
 	return 0;
 }
 
+int hv_pmu_hw_check(const hv_env *env, char *why, size_t len)
+{
+	char kpmu[64], core[32];
+	int nk = arm_kpmus(env, kpmu, sizeof(kpmu));
+
+	if (nk > 1) {
+		/* a per-thread event lands on the first CPU PMU that takes
+		 * it and counts only while the thread runs on that PMU's
+		 * CPUs: the figure would miss the other cluster's time */
+		snprintf(why, len,
+		         "%d CPU PMUs (big.LITTLE): a counter sees "
+		         "one type",
+		         nk);
+		return 0;
+	}
+	lib_arm_core(core, sizeof(core));
+	if (nk == 0 && core[0]) {
+		/* Xen dom0 on ARM: libpfm4 names the CPU from its MIDR,
+		 * but the kernel has no PMU device to count it */
+		snprintf(why, len, "no hardware PMU (kernel has none for %s)",
+		         core);
+		return 0;
+	}
+	/* an ARM PMU may lack INST_RETIRED (QEMU without -icount); the
+	 * cycle counter is architectural in PMUv3 */
+	return perf_probe(nk == 1 ? PERF_COUNT_HW_CPU_CYCLES
+	                          : PERF_COUNT_HW_INSTRUCTIONS,
+	                  why, len);
+}
+
+int hv_pmu_hw_available(char *why, size_t len)
+{
+	hv_env env;
+
+	if (hv_env_init(&env, NULL))
+		return perf_probe(PERF_COUNT_HW_INSTRUCTIONS, why, len);
+	return hv_pmu_hw_check(&env, why, len);
+}
+
 static int add_event(hv_pmu *p, const char *ev, int *hw, hv_err *err)
 {
+	hv_pmu_ev out;
+	int r;
+
 	if (p->n >= HV_HW_MAX)
 		return hv_err_set(err, E2BIG, "at most %d events", HV_HW_MAX);
-	if (hv_pmu_encode(ev, 1, &p->attr[p->n], p->name[p->n],
-	                  sizeof(p->name[0]), hw, err))
-		return -EINVAL;
+	if ((r = hv_pmu_encode_env(&p->env, ev, 1, &out, err)))
+		return r == -ENOENT ? r : -EINVAL;
+	p->attr[p->n] = out.attr;
+	memcpy(p->name[p->n], out.name, sizeof(p->name[0]));
+	memcpy(p->desc[p->n], out.desc, sizeof(p->desc[0]));
+	*hw = out.hw;
 	p->n++;
 	return 0;
 }
@@ -211,12 +471,145 @@ static int have(const hv_pmu *p, const char *name)
 	return 0;
 }
 
+/* Slot name left out, with why; the note lists them. */
+static void leave_out(hv_pmu *p, const char *name, const char *why)
+{
+	size_t n = strlen(p->left);
+
+	snprintf(p->left + n, sizeof(p->left) - n, "%s%s", n ? ", " : "", name);
+	if (!p->left_why[0])
+		snprintf(p->left_why, sizeof(p->left_why), "%s", why);
+}
+
+/* Encode the comma-separated list. An alias the host's PMU has no event
+ * for (-ENOENT: llc_misses on a core without cache events) is left out
+ * and the note says so; any other refusal fails the open. */
+static int parse_events(hv_pmu *p, char *list, int *any_hw, hv_err *err)
+{
+	char *save = NULL;
+	hv_err skip = {0};
+	int r = 0;
+
+	for (char *t = strtok_r(list, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		int hw = 0;
+		while (*t == ' ')
+			t++;
+		if (!*t)
+			continue;
+		if ((r = add_event(p, t, &hw, &skip)) == -ENOENT) {
+			const char *why = strstr(skip.msg, LEFT_OUT);
+			leave_out(p, t,
+			          why ? why + strlen(LEFT_OUT) : skip.msg);
+			continue;
+		}
+		if (r) {
+			if (err)
+				*err = skip;
+			return r;
+		}
+		*any_hw |= hw;
+	}
+	if (!p->n && p->left[0])
+		return hv_err_set(err, ENOENT, "%s", skip.msg);
+	if (!p->n)
+		return hv_err_set(err, EINVAL, "no events given");
+	return 0;
+}
+
+static void drop_slot(hv_pmu *p, size_t i)
+{
+	for (; i + 1 < p->n; i++) {
+		p->attr[i] = p->attr[i + 1];
+		memcpy(p->name[i], p->name[i + 1], sizeof(p->name[0]));
+		memcpy(p->desc[i], p->desc[i + 1], sizeof(p->desc[0]));
+	}
+	p->n--;
+}
+
+/* On an ARM host the generic events (an ARM core libpfm4 has no table
+ * for) may name what the PMU lacks (QEMU: no cache events, no
+ * INST_RETIRED without -icount): try each hardware slot on this thread
+ * once, and leave out what the PMU refuses rather than fail every open. */
+static void arm_trial(hv_pmu *p, const char *kpmu)
+{
+	char why[HV_NOTE_LEN / 2];
+
+	for (size_t i = 0; i < p->n;) {
+		struct perf_event_attr a = p->attr[i];
+		long fd = a.type == PERF_TYPE_SOFTWARE
+		              ? -2
+		              : perf_open(&a, 0, -1, -1);
+		if (fd >= 0)
+			close((int)fd);
+		if (fd == -1 && (errno == ENOENT || errno == EOPNOTSUPP)) {
+			snprintf(why, sizeof(why), "refused by %s (%s)", kpmu,
+			         errno == ENOENT ? "ENOENT" : "EOPNOTSUPP");
+			leave_out(p, p->name[i], why);
+			drop_slot(p, i);
+			continue;
+		}
+		i++;
+	}
+}
+
+/* No usable CPU PMU: keep the software events asked for, drop the rest,
+ * and say so once rather than show zeros or fail every open. */
+static int replace_hw(hv_pmu *p, const char *why, hv_err *err)
+{
+	size_t k = 0;
+	int hw = 0, r = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->attr[i].type == PERF_TYPE_SOFTWARE) {
+			p->attr[k] = p->attr[i];
+			memcpy(p->name[k], p->name[i], sizeof(p->name[0]));
+			memcpy(p->desc[k], p->desc[i], sizeof(p->desc[0]));
+			k++;
+		}
+	p->n = k;
+	if (!have(p, "task-clock") &&
+	    (r = add_event(p, "task-clock", &hw, err)))
+		return r;
+	if (!have(p, "context-switches") && p->n < HV_HW_MAX &&
+	    (r = add_event(p, "context-switches", &hw, err)))
+		return r;
+	snprintf(p->note, sizeof(p->note),
+	         "%s: hardware events replaced by software events", why);
+	return 0;
+}
+
+/* The note when nothing was replaced: what was left out, else on ARM the
+ * LLC-miss-like event used, which differs per core. */
+static void arm_note(hv_pmu *p, int nk)
+{
+	if (p->note[0])
+		return;
+	if (p->left[0]) {
+		snprintf(p->note, sizeof(p->note), "%s" LEFT_OUT "%s", p->left,
+		         p->left_why);
+		return;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		if (strcmp(p->name[i], "llc_misses"))
+			continue;
+		if (!strncmp(p->desc[i], "arm_", 4))
+			snprintf(p->note, sizeof(p->note), "llc_misses = %s",
+			         p->desc[i]);
+		else if (nk == 1 && strstr(p->desc[i], "perf::CACHE-MISSES"))
+			/* the kernel's arm64 generic map */
+			snprintf(p->note, sizeof(p->note),
+			         "llc_misses = %s: L1D refills on arm64",
+			         p->desc[i]);
+	}
+}
+
 int hv_pmu_open(const hv_env *env, const char *events, hv_pmu **out,
                 hv_err *err)
 {
 	hv_pmu *p = calloc(1, sizeof(*p));
-	char *copy = NULL, *save = NULL, why[64];
-	int r = 0, any_hw = 0, hw_ok;
+	char *copy = NULL, why[64], kpmu[64];
+	int r = 0, any_hw = 0, hw_ok, nk = -1;
 
 	*out = NULL;
 	if (!p || !(copy = strdup(events ? events : HV_PMU_EVENTS_DEFAULT))) {
@@ -224,44 +617,19 @@ int hv_pmu_open(const hv_env *env, const char *events, hv_pmu **out,
 		goto out;
 	}
 	p->env = *env;
-	for (char *t = strtok_r(copy, ",", &save); t;
-	     t = strtok_r(NULL, ",", &save)) {
-		int hw = 0;
-		while (*t == ' ')
-			t++;
-		if (!*t)
-			continue;
-		if ((r = add_event(p, t, &hw, err)))
-			goto out;
-		any_hw |= hw;
-	}
+	if ((r = parse_events(p, copy, &any_hw, err)))
+		goto out;
+	hw_ok = any_hw && hv_pmu_hw_check(&p->env, why, sizeof(why));
+	if (any_hw && !hw_ok && (r = replace_hw(p, why, err)))
+		goto out;
+	if (hw_ok && (nk = arm_kpmus(&p->env, kpmu, sizeof(kpmu))) == 1)
+		arm_trial(p, kpmu);
 	if (!p->n) {
-		r = hv_err_set(err, EINVAL, "no events given");
+		r = hv_err_set(err, ENOENT, "%s" LEFT_OUT "%s", p->left,
+		               p->left_why);
 		goto out;
 	}
-	hw_ok = hv_pmu_hw_available(why, sizeof(why));
-	if (any_hw && !hw_ok) {
-		/* keep the software events asked for, drop the rest, and
-		 * say so once rather than show zeros */
-		size_t k = 0;
-		for (size_t i = 0; i < p->n; i++)
-			if (p->attr[i].type == PERF_TYPE_SOFTWARE) {
-				p->attr[k] = p->attr[i];
-				memcpy(p->name[k], p->name[i],
-				       sizeof(p->name[0]));
-				k++;
-			}
-		p->n = k;
-		if (!have(p, "task-clock") &&
-		    (r = add_event(p, "task-clock", &any_hw, err)))
-			goto out;
-		if (!have(p, "context-switches") && p->n < HV_HW_MAX &&
-		    (r = add_event(p, "context-switches", &any_hw, err)))
-			goto out;
-		snprintf(p->note, sizeof(p->note),
-		         "%s: hardware events replaced by software events",
-		         why);
-	}
+	arm_note(p, nk);
 	for (size_t i = 0; i < p->n; i++)
 		p->any_hw |= p->attr[i].type != PERF_TYPE_SOFTWARE;
 	*out = p;
@@ -298,6 +666,10 @@ size_t hv_pmu_nslots(const hv_pmu *p)
 const char *hv_pmu_slot(const hv_pmu *p, size_t i)
 {
 	return i < p->n ? p->name[i] : "";
+}
+const char *hv_pmu_slot_event(const hv_pmu *p, size_t i)
+{
+	return i < p->n ? p->desc[i] : "";
 }
 const char *hv_pmu_note(const hv_pmu *p)
 {

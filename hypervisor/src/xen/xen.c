@@ -679,15 +679,14 @@ static void pcpu_topo(hv_pcpu *c, uint32_t i, const xc_cputopo_t *topo,
 	c->pkg = c->die = c->core = -1;
 	c->online = -1;
 	c->hotplug = i != 0;
-	if (i < ntopo) {
-		bool off = topo[i].core == XEN_INVALID_CORE_ID;
-		if (have_on)
-			off = !on[i];
-		c->online = off ? 0 : 1;
-		if (!off && topo[i].core != XEN_INVALID_CORE_ID) {
-			c->pkg = (int32_t)topo[i].socket;
-			c->core = (int32_t)topo[i].core;
-		}
+	if (have_on)
+		c->online = on[i] ? 1 : 0;
+	else if (i < ntopo)
+		c->online = topo[i].core == XEN_INVALID_CORE_ID ? 0 : 1;
+	if (c->online == 1 && i < ntopo &&
+	    topo[i].core != XEN_INVALID_CORE_ID) {
+		c->pkg = (int32_t)topo[i].socket;
+		c->core = (int32_t)topo[i].core;
 	}
 }
 
@@ -751,7 +750,10 @@ static int sample_host(struct xen_priv *p, hv_snap *s, hv_err *err)
 	h->pcpu = pc;
 	h->nr_pcpu = n;
 	ntopo = n;
-	if (xc_cputopoinfo(p->xch, &ntopo, topo) < 0)
+	/* Xen on ARM answers core 0, socket 0 for every CPU (it keeps no
+	 * topology): reading that as one core would make every CPU cpu0's SMT
+	 * sibling, so no CPU could ever be parked. Unknown is the truth. */
+	if (xen_is_arm(p) || xc_cputopoinfo(p->xch, &ntopo, topo) < 0)
 		ntopo = 0;
 	have_on = online_map(p, n, on) == 0;
 	/* No 128-CPU cap: the buffer is sized from physinfo. */

@@ -46,7 +46,7 @@ mdir=$root/lib/modules/$krel
 xbin=/usr/lib/xen-4.17/bin
 cp "$root/boot/xen-4.17-arm64" "$out/xen"
 cp "$root/boot/vmlinuz-$krel" "$out/Image"
-for t in xentop-ng/xentop-ng hypervisor/hvctl/hvctl webui/hv-webd; do
+for t in xentop-ng/xentop-ng hypervisor/hvctl/hvctl webui/hv-webd powerd/hv-powerd; do
   [ -x "$abuild/$t" ] || die "$abuild/$t not built (the arm64 cross build)"
 done
 
@@ -112,7 +112,7 @@ for t in xl xentop xenpm xen-init-dom0 xenconsoled xenstored; do
   cp "$root$xbin/$t" "$r$xbin/$t"; bins+=("$root$xbin/$t")
 done
 cp "$root/usr/bin/xenstore" "$r/usr/bin/xenstore"; bins+=("$root/usr/bin/xenstore")
-for t in xentop-ng/xentop-ng hypervisor/hvctl/hvctl webui/hv-webd; do
+for t in xentop-ng/xentop-ng hypervisor/hvctl/hvctl webui/hv-webd powerd/hv-powerd; do
   cp "$abuild/$t" "$r/hvkit/bin/"; bins+=("$abuild/$t")
 done
 libs_into "$r" "${bins[@]}"

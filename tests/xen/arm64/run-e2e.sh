@@ -10,7 +10,9 @@
 #   pools    hvctl cpu offline/online 1 move cpu1 out of Pool-0 and back
 #            (xl cpupool-list), cpu0 refused;
 #   metrics  hv-webd --dump-metrics is promtool-clean, hv_host_info has
-#            arch and cpu_model.
+#            arch and cpu_model;
+#   parking  hv-powerd parks cpu1 (out of Pool-0) on the idle host, journals
+#            it, and puts it back in Pool-0 when it stops.
 # One boot. Exit 77 = cannot run here (a failure under CI=true).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -123,6 +125,18 @@ check "hv-webd --dump-metrics is promtool-clean ($(wc -l <"$work/metrics.txt") l
 check "hv_host_info has arch=aarch64 and the CPU model" \
   "$(grep -q 'hv_host_info{.*backend="xen".*arch="aarch64",cpu_model="ARM Cortex-A57 r1p0"} 1' "$work/metrics.txt" && echo 0 || echo 1)"
 check "metrics list the 3 domains" "$(grep -q '^hv_host_domains 3$' "$work/metrics.txt" && echo 0 || echo 1)"
+
+# 5. hv-powerd parking through cpupools (burn destroyed first: the host idles)
+section park >"$work/park.txt"
+echo "--- hv-powerd parking"; cat "$work/park.txt"
+ppool() { awk -v p="$1:" '$1 == p && $2 == "Pool-0" {print $3}' "$work/park.txt"; }
+check "hv-powerd parks cpu1 out of Pool-0 ($(ppool parked)) and journals the set of cpu/1/online" \
+  "$([ "$(ppool before)" = 0,1 ] && [ "$(ppool parked)" = 0 ] &&
+     grep -q '^journal: .*"event":"set".*"knob":"cpu/1/online"' "$work/park.txt" && echo 0 || echo 1)"
+check "hv-powerd stops (rc 0), cpu1 back in Pool-0 ($(ppool after_stop)), journalled ($(grep -Eo '"event":"(restored|released)"' "$work/park.txt" | tr '\n' ' '))" \
+  "$(grep -q 'powerd rc=0' "$work/park.txt" && [ "$(ppool after_stop)" = 0,1 ] &&
+     grep -Eq '^journal: .*"event":"(restored|released)".*"knob":"cpu/1/online"' "$work/park.txt" &&
+     ! grep -q '"event":"failed"' "$work/park.txt" && echo 0 || echo 1)"
 
 echo "xen-arm64-e2e: $(($(date +%s) - t0))s in all"
 [ "$fails" -gt 0 ] && die "$fails check(s) failed"
