@@ -185,21 +185,25 @@ static int add_nics(hv_lv *lv, virDomainPtr dom, hv_lv_dom *d, bool counted,
 
 /* The balloon values of this call (kept in nc), or of the last call that
  * had the balloon group: they are gauges, an older one is still right as
- * of its call. A guest new since then has none yet and makes the next
- * call ask. */
+ * of its call. A guest new since then has none yet, and a call that asked
+ * but got no current size (the guest's job was busy): the next call asks
+ * again. */
 static void add_balloon(hv_lv *lv, hv_lv_dom *d, bool asked, struct gcache *nc)
 {
 	hv_u64 *f[6] = {&d->bal_cur_kib, &d->bal_max_kib, &d->avail_kib,
 	                &d->unused_kib,  &d->usable_kib,  &d->cache_kib};
+	bool got = asked && hv_ok(d->bal_cur_kib);
 
 	for (int i = 0; i < 6; i++) {
-		if (asked)
+		if (got)
 			nc->bal[i] = *f[i];
-		else
-			*f[i] = nc->has_bal ? nc->bal[i] : hv_na(HV_NA_NOTYET);
+		else if (nc->has_bal)
+			*f[i] = nc->bal[i];
+		else if (!asked)
+			*f[i] = hv_na(HV_NA_NOTYET);
 	}
-	nc->has_bal |= asked;
-	lv->need_bal |= !nc->has_bal;
+	nc->has_bal |= got;
+	lv->need_bal |= !got && (asked || !nc->has_bal);
 }
 
 static void to_params(const virTypedParameter *vp, int n, hv_lv_param *p)
