@@ -442,8 +442,10 @@ const hv_field hv_dom_fields[HV_D__N] = {
                      .dec = 6,
                      .kind = C,
                      .views = EX | DET | PROM,
-                     .help = "Package energy attributed to the domain by the "
-                             "collector.",
+                     .help = "Energy attributed to the domain by the "
+                             "collector from the host's energy source "
+                             "(RAPL, else hwmon; estimated when hwmon "
+                             "gives power readings only).",
                      .api = "energy_j",
                      .api_pos = 21,
                      .prom = "hv_domain_energy_joules",
@@ -453,7 +455,8 @@ const hv_field hv_dom_fields[HV_D__N] = {
                     .unit = "W",
                     DRATE(watts),
                     .views = EX | API,
-                    .help = "Attributed package power.",
+                    .help =
+                        "Attributed host power (RAPL packages, else hwmon).",
                     .api = "watts",
                     .api_pos = 15,
                     .col = "watts",
@@ -1096,11 +1099,12 @@ static const hv_field host_fields[] = {
      .help = "Mean busy share of the online pCPUs.",
      .api = "busy_pct",
      .api_pos = 13},
-    {.name = "power.package.watts",
+    {.name = "power.host.watts",
      .unit = "W",
-     HRATE(pkg_watts),
+     HRATE(host_watts),
      .views = EX | API,
-     .help = "Package power, all packages.",
+     .help = "Host power from the energy source: RAPL packages, "
+             "else the hwmon sensors it counts.",
      .api = "power_watts",
      .api_pos = 14},
     {.name = "errors.corrected",

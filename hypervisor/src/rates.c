@@ -423,6 +423,78 @@ static void rapl_rates(hv_host_rate *o, const hv_host *ph, const hv_host *ch,
 	}
 }
 
+int hv_energy_src(const hv_host *h)
+{
+	int src = HV_ESRC_NONE;
+
+	if (h->nr_rapl)
+		return HV_ESRC_RAPL;
+	for (uint32_t i = 0; i < h->nr_hwmon && !src; i++)
+		if (h->hwmon[i].zone)
+			src = h->hwmon[i].kind == HV_HWMON_ENERGY
+			          ? HV_ESRC_HWMON_ENERGY
+			          : HV_ESRC_HWMON_POWER;
+	return src;
+}
+
+const char *hv_energy_src_str(int src)
+{
+	switch (src) {
+	case HV_ESRC_RAPL:
+		return "rapl";
+	case HV_ESRC_HWMON_ENERGY:
+		return "hwmon";
+	case HV_ESRC_HWMON_POWER:
+		return "hwmon-power";
+	default:
+		return "none";
+	}
+}
+
+static double hwmon_watts(const hv_host *ph, const hv_hwmon *c, double dt)
+{
+	const hv_hwmon *p = NULL;
+	uint64_t d;
+
+	if (c->kind == HV_HWMON_POWER)
+		return hv_ok(c->power_uw) ? (double)c->power_uw.v / 1e6 : NAN;
+	for (uint32_t k = 0; ph && k < ph->nr_hwmon && !p; k++)
+		if (!strcmp(ph->hwmon[k].path, c->path))
+			p = &ph->hwmon[k];
+	/* No wrap point is known: a drop is a reset (driver reloaded), and
+	 * that interval has no rate rather than a negative one. */
+	if (!p || dt <= 0 ||
+	    hv_counter_delta(p->energy_uj, c->energy_uj, 0, &d))
+		return NAN;
+	return (double)d / 1e6 / dt;
+}
+
+/* hwmon watts per sensor, and the host power: RAPL's packages where there
+ * is RAPL, else the zone sensors' sum, unknown when one of them is (a
+ * partial sum would look like a drop in power). */
+static void hwmon_rates(hv_host_rate *o, const hv_host *ph, const hv_host *ch,
+                        double dt)
+{
+	double sum = 0;
+	int n = 0, known = 1;
+
+	for (uint32_t i = 0; i < ch->nr_hwmon; i++) {
+		double w = hwmon_watts(ph, &ch->hwmon[i], dt);
+		o->hwmon[i].watts = w;
+		if (!ch->hwmon[i].zone)
+			continue;
+		n++;
+		if (isnan(w))
+			known = 0;
+		else
+			sum += w;
+	}
+	if (o->energy_src == HV_ESRC_RAPL)
+		o->host_watts = o->pkg_watts;
+	else if (n && known)
+		o->host_watts = sum;
+}
+
 static int host_rate(hv_rates *r, const hv_host *ph, const hv_host *ch,
                      double dt, double *busy_dns)
 {
@@ -430,7 +502,7 @@ static int host_rate(hv_rates *r, const hv_host *ph, const hv_host *ch,
 	double sum = 0;
 	unsigned n = 0;
 
-	o->busy_pct = o->pkg_watts = NAN;
+	o->busy_pct = o->pkg_watts = o->host_watts = NAN;
 	*busy_dns = NAN;
 	o->nr_pcpu = ch->nr_pcpu;
 	o->pcpu =
@@ -438,8 +510,14 @@ static int host_rate(hv_rates *r, const hv_host *ph, const hv_host *ch,
 	o->nr_rapl = ch->nr_rapl;
 	o->rapl =
 	    ch->nr_rapl ? rblock(r, ch->nr_rapl * sizeof(hv_rapl_rate)) : NULL;
-	if ((ch->nr_pcpu && !o->pcpu) || (ch->nr_rapl && !o->rapl))
+	o->nr_hwmon = ch->nr_hwmon;
+	o->hwmon = ch->nr_hwmon
+	               ? rblock(r, ch->nr_hwmon * sizeof(hv_hwmon_rate))
+	               : NULL;
+	if ((ch->nr_pcpu && !o->pcpu) || (ch->nr_rapl && !o->rapl) ||
+	    (ch->nr_hwmon && !o->hwmon))
 		return -ENOMEM;
+	o->energy_src = hv_energy_src(ch);
 	for (uint32_t i = 0; i < ch->nr_pcpu; i++) {
 		const hv_pcpu *c = &ch->pcpu[i];
 		const hv_pcpu *p = ph ? find_pcpu(ph, c->id, i) : NULL;
@@ -449,16 +527,18 @@ static int host_rate(hv_rates *r, const hv_host *ph, const hv_host *ch,
 	if (n)
 		o->busy_pct = sum / n;
 	rapl_rates(o, ph, ch, dt);
+	hwmon_rates(o, ph, ch, dt);
 	return 0;
 }
 
-/* Package power is shared among domains by their share of the host's busy
- * CPU time (guest time where the backend has it, else the domain's CPU
- * time): what stays idle or is the host's own is not charged to guests. */
+/* The energy source's power (RAPL packages, else hwmon sensors) is shared
+ * among domains by their share of the host's busy CPU time (guest time
+ * where the backend has it, else the domain's CPU time): what stays idle or
+ * is the host's own is not charged to guests. */
 static void attribute_power(hv_rates *r, const hv_snap *prev,
                             const hv_snap *cur, double busy_dns)
 {
-	double W = r->host.pkg_watts, total = 0;
+	double W = r->host.host_watts, total = 0;
 
 	if (isnan(W) || isnan(busy_dns) || busy_dns <= 0)
 		return;
@@ -477,7 +557,7 @@ static void attribute_power(hv_rates *r, const hv_snap *prev,
 		r->dom[i].watts = W * used / busy_dns;
 		total += r->dom[i].watts;
 	}
-	/* Sampling skew can make shares add past 1: scale back to the package. */
+	/* Sampling skew can make shares add past 1: scale back to the host. */
 	if (total > W && total > 0)
 		for (size_t i = 0; i < r->ndom; i++)
 			if (!isnan(r->dom[i].watts))

@@ -51,7 +51,7 @@ static const struct fdesc host_fields[] = {
     FD(hv_host, cpu_khz, F_U32),       FD(hv_host, hw_note, F_STR),
     FD(hv_host, ce_total, F_HV),       FDO(hv_host, ue_total, F_HV),
     FDO(hv_host, page_why, F_U8),      FDO(hv_host, mce_lost, F_HV),
-    FDO(hv_host, ras_note, F_STR),
+    FDO(hv_host, ras_note, F_STR),     FDO(hv_host, energy_note, F_STR),
 };
 
 static const struct fdesc pcpu_fields[] = {
@@ -95,6 +95,13 @@ static const struct fdesc rapl_fields[] = {
     FD(hv_rapl, name, F_STR),         FD(hv_rapl, path, F_STR),
     FD(hv_rapl, pkg, F_I32),          FD(hv_rapl, energy_uj, F_HV),
     FD(hv_rapl, max_range_uj, F_U64), FD(hv_rapl, limit_uw, F_HV),
+};
+
+static const struct fdesc hwmon_fields[] = {
+    FD(hv_hwmon, chip, F_STR),    FD(hv_hwmon, label, F_STR),
+    FD(hv_hwmon, path, F_STR),    FD(hv_hwmon, kind, F_U8),
+    FD(hv_hwmon, zone, F_U8),     FD(hv_hwmon, energy_uj, F_HV),
+    FD(hv_hwmon, power_uw, F_HV), FD(hv_hwmon, interval_ms, F_U32),
 };
 
 static const struct fdesc dom_fields[] = {
@@ -352,6 +359,15 @@ static bool put_host(cJSON *root, const hv_host *h)
 		cJSON *o = new_elem(ra);
 		if (!o ||
 		    !put_fields(o, &h->rapl[i], rapl_fields, NF(rapl_fields)))
+			return false;
+	}
+	cJSON *hm = add_arr(ho, "hwmon");
+	if (!hm)
+		return false;
+	for (uint32_t i = 0; i < h->nr_hwmon; i++) {
+		cJSON *o = new_elem(hm);
+		if (!o || !put_fields(o, &h->hwmon[i], hwmon_fields,
+		                      NF(hwmon_fields)))
 			return false;
 	}
 	cJSON *pg = add_arr(ho, "page");
@@ -868,6 +884,11 @@ static int get_host(struct pctx *c, hv_snap *s, const cJSON *ho)
 	                      &h->nr_dimm)))
 		return rc;
 	h->dimm = arr_out;
+	if ((rc = get_opt_arr(c, ho, "hwmon", 1u << 12, s, sizeof(hv_hwmon),
+	                      hwmon_fields, NF(hwmon_fields), &arr_out,
+	                      &h->nr_hwmon)))
+		return rc;
+	h->hwmon = arr_out;
 	return 0;
 }
 

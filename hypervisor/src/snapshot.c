@@ -313,6 +313,19 @@ hv_rapl *hv_snap_rapls(hv_snap *s, uint32_t n)
 	return r;
 }
 
+hv_hwmon *hv_snap_hwmons(hv_snap *s, uint32_t n)
+{
+	hv_hwmon *r = n ? hv_snap_alloc(s, n * sizeof(*r)) : NULL;
+
+	if (!r && n)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++)
+		r[i].energy_uj = r[i].power_uw = NA;
+	s->host.hwmon = r;
+	s->host.nr_hwmon = n;
+	return r;
+}
+
 static inline size_t hash64(uint64_t x)
 {
 	/* splitmix64 finaliser: keys are pid/starttime mixes, ids small ints */

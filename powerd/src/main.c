@@ -163,7 +163,8 @@ static void record_energy(pd_daemon *d, const pd_view *v)
 		             "energy: package power is known but libhv "
 		             "attributed none of it to domains");
 	}
-	if (!first && !d->energy_noted && isnan(v->pkg_watts)) {
+	/* Without RAPL, libhv may attribute hwmon power: not missing then. */
+	if (!first && !d->energy_noted && isnan(v->pkg_watts) && !attributed) {
 		d->energy_noted = true;
 		pd_act_event(d->act, "note",
 		             "energy: no package power (RAPL) from this "

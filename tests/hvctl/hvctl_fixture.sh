@@ -107,7 +107,10 @@ hv cpu list --interval 0.05 | grep -q "aarch64, implementer 0x00 part 0x051" &&
   ok "cpu list names arch and MIDR" || bad "cpu list header: $(hv cpu list --interval 0.05 | tail -1)"
 hv freq | grep -q "^note: no cpufreq driver" && ok "freq: no cpufreq, said why" || bad "freq note"
 hv --json idle | jq -e '.note | test("no cpuidle states")' >/dev/null && ok "idle note" || bad "idle note"
-hv energy | grep -q "RAPL is x86 only" && ok "energy: no source, said why" || bad "energy note"
+hv energy | grep -q "^source: no energy source: RAPL is x86 only; no hwmon chips" &&
+  ok "energy: no source, said why" || bad "energy note: $(hv energy)"
+hv --json energy --interval 0.05 | jq -e '.source == "none" and .host_watts == null and (.sensors | length) == 0' >/dev/null &&
+  ok "energy json: no source" || bad "energy json no source"
 hv cpu offline 1 >/dev/null && expect_file "$root3/sys/devices/system/cpu/cpu1/online" '0\n' || bad "offline 1"
 root4=$("$MK" arm64-cppc 2) || exit 1
 roots+=("$root4"); use "$root4"
@@ -115,6 +118,32 @@ hv --json cpu list --interval 0.05 | jq -e '.cpu_model == "ARM Neoverse-N1 r3p1"
   ok "cpu list json arch/model" || bad "cpu list json arch/model"
 hv --json freq | jq -e '.cpus[1].driver == "cppc_cpufreq" and (.note == null)' >/dev/null &&
   ok "cppc_cpufreq" || bad "cppc freq"
+
+# arm64 with SCMI energy counters (and a temperature-only chip): the
+# counters are the source; 1.5 J added during the interval is 1.5 J / dt.
+root5=$("$MK" arm64-hwmon 2) || exit 1
+roots+=("$root5"); use "$root5"
+( sleep 0.3; printf '2500000\n' > "$root5/sys/class/hwmon/hwmon0/energy1_input" ) &
+out=$(hv --json energy --interval 1) || bad "energy hwmon"
+wait
+jq -e '.source == "hwmon" and (.sensors | length) == 3 and .sensors[0].sensor == "hwmon0/energy1_input"
+  and .sensors[0].label == "cluster0" and .sensors[0].counted and .sensors[0].energy_j == 2.5
+  and (.sensors[2].counted | not) and .sensors[2].watts == 3.5 and (.note | test("scmi_sensors: 2 energy counters"))' \
+  <<<"$out" >/dev/null && ok "energy json: scmi_sensors" || bad "energy scmi: $out"
+awk -v w="$(jq .host_watts <<<"$out")" -v dt="$(jq .interval_s <<<"$out")" \
+  'BEGIN{e=1.5/dt; exit !(w>0 && (w-e)^2 < 1e-6)}' && ok "hwmon host power = 1.5 J / interval" ||
+  bad "hwmon watts: $out"
+t=$(hv energy --interval 0.05)
+grep -q "^source: hwmon scmi_sensors: 2 energy counters (no RAPL)" <<<"$t" &&
+  grep -q "^hwmon0/energy2_input .*cluster1 .*yes .*2.000" <<<"$t" && grep -q "^host .* W over .* (hwmon)" <<<"$t" &&
+  ok "energy table: scmi_sensors" || bad "energy table: $t"
+# x86 without RAPL, an ACPI power meter (legacy hwmonN/device/ layout)
+root6=$("$MK" acpi-meter 2) || exit 1
+roots+=("$root6"); use "$root6"
+out=$(hv --json energy --interval 0.05) || bad "energy meter"
+jq -e '.source == "hwmon-power" and .host_watts == 245 and .pkg_watts == null and .sensors[0].sensor == "hwmon0/device/power1_average"
+  and .sensors[0].interval_ms == 1000 and .sensors[0].energy_j == null and (.note | test("estimated"))' \
+  <<<"$out" >/dev/null && ok "energy json: power_meter" || bad "energy meter: $out"
 
 # getopt_long forms, and usage errors exit 2 as hvctl(1) says
 "$HVCTL" -b kvm -j freq | jq -e '.backend == "kvm"' >/dev/null && ok "-b kvm -j" || bad "-b kvm -j"

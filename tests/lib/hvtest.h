@@ -209,6 +209,34 @@ int hvt_build_arm64_host(const hvt_host *h, unsigned ncpu, hvt_arm_kind kind);
 int hvt_cppc_set_feedback(const hvt_host *h, unsigned cpu, uint64_t ref,
                           uint64_t del);
 
+/* hwmon chips (hvtest_hwmon.c) as hwmonN, in their drivers' layouts:
+ *   SCMI         scmi_sensors: temp1 "soc" 45000; energy1 "cluster0"
+ *                1000000, energy2 "cluster1" 2000000 (uJ); power1 "sys"
+ *                3500000 (uW).
+ *   POWER_METER  acpi_power_meter, legacy layout (everything, name too,
+ *                in hwmonN/device/): power1_average 245000000,
+ *                power1_average_interval 1000, _min 1000, _max 60000,
+ *                power1_accuracy "95.0%", is_battery 0, empty model/oem/
+ *                serial strings.
+ *   XGENE        apm_xgene: temp1 "SoC Temperature" 41000, power1 "CPU
+ *                power" 12000000, power2 "IO power" 3000000.
+ *   AMD_ENERGY   amd_energy: energy1 "Ecore000" 100000000, energy2
+ *                "Ecore001" 200000000, energy3 "Esocket0" 500000000.
+ *   TEMP         name (default "coretemp"): temp1_input 52000 only.
+ * Every chip has uevent, power/ (runtime PM) and a device link. */
+typedef enum hvt_hwmon_kind {
+	HVT_HWMON_SCMI = 0,
+	HVT_HWMON_POWER_METER,
+	HVT_HWMON_XGENE,
+	HVT_HWMON_AMD_ENERGY,
+	HVT_HWMON_TEMP,
+} hvt_hwmon_kind;
+int hvt_build_hwmon(const hvt_host *h, unsigned n, hvt_hwmon_kind kind,
+                    const char *name);
+/* Write class/hwmon/hwmonN/<file> ("energy1_input", "device/name"). */
+int hvt_hwmon_set(const hvt_host *h, unsigned n, const char *file,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* ---- Daemons under test (hv-powerd, hv-webd ...) ---- */
 
 /* Start argv[0] with argv, stderr appended to log: the child dies with the

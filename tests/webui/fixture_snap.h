@@ -42,6 +42,24 @@ static hv_snap *fixture_snap_at(int64_t wall_ns, uint64_t mul)
 	r->energy_uj = hv_val(1234567);
 	h->rapl = r;
 	h->nr_rapl = 1;
+	/* hwmon: an SCMI energy counter with a hostile label, a power
+	 * sensor read, and one malformed (omitted, not 0) */
+	hv_hwmon *hw = hv_snap_hwmons(s, 3);
+	if (hw) {
+		snprintf(hw[0].chip, sizeof(hw[0].chip), "scmi_sensors");
+		snprintf(hw[0].label, sizeof(hw[0].label), "cl\"u\\ster");
+		snprintf(hw[0].path, sizeof(hw[0].path),
+		         "hwmon0/energy1_input");
+		hw[0].energy_uj = hv_val(2500000);
+		snprintf(hw[1].chip, sizeof(hw[1].chip), "power_meter");
+		snprintf(hw[1].path, sizeof(hw[1].path),
+		         "hwmon1/device/power1_average");
+		hw[1].kind = hw[2].kind = HV_HWMON_POWER;
+		hw[1].power_uw = hv_val(245000000);
+		snprintf(hw[2].chip, sizeof(hw[2].chip), "apm_xgene");
+		snprintf(hw[2].path, sizeof(hw[2].path), "hwmon2/power1_input");
+		hw[2].power_uw = hv_na(HV_NA_ERROR);
+	}
 	/* machine checks: counts on cpu0, one page soft-offlined by hvkit and
 	 * one with a hostile reason */
 	p[0].ce_count = hv_val(7);

@@ -75,6 +75,14 @@ static void t_prom_text(void **st)
 	assert_non_null(strstr(t, "hv_rapl_energy_joules_total{zone=\"package-"
 	                          "0\",path=\"intel-rapl:0\"} 1.234567\n"));
 	assert_non_null(
+	    strstr(t, "hv_hwmon_energy_joules_total{chip=\"scmi_sensors\","
+	              "sensor=\"hwmon0/energy1_input\",label=\"cl\\\"u\\\\"
+	              "ster\"} 2.5\n"));
+	assert_non_null(
+	    strstr(t, "hv_hwmon_power_watts{chip=\"power_meter\",sensor=\""
+	              "hwmon1/device/power1_average\",label=\"\"} 245\n"));
+	assert_null(strstr(t, "chip=\"apm_xgene\""));
+	assert_non_null(
 	    strstr(t, "hv_pcpu_frequency_hertz{cpu=\"0\"} 2400000000\n"));
 	assert_non_null(strstr(t,
 	                       "hv_domain_block_read_time_seconds_total{domain="
@@ -200,6 +208,23 @@ static void t_json(void **st)
 	j = parse_ok(&b);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(
 	    cJSON_GetObjectItem(j, "host"), "mem_free_bytes")));
+	{ /* RAPL is there: it is the source; hwmon sensors are listed */
+		cJSON *ho = cJSON_GetObjectItem(j, "host");
+		cJSON *hw = cJSON_GetObjectItem(ho, "hwmon");
+		assert_string_equal(
+		    cJSON_GetObjectItem(ho, "energy_source")->valuestring,
+		    "rapl");
+		assert_int_equal(cJSON_GetArraySize(hw), 3);
+		assert_string_equal(
+		    cJSON_GetObjectItem(cJSON_GetArrayItem(hw, 0), "label")
+		        ->valuestring,
+		    "cl\"u\\ster");
+		assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(hw, 1),
+		                                "power_watts")
+		                ->valuedouble == 245.0);
+		assert_true(cJSON_IsNull(cJSON_GetObjectItem(
+		    cJSON_GetArrayItem(hw, 2), "power_watts")));
+	}
 	cJSON_Delete(j);
 	web_buf_free(&b);
 

@@ -184,6 +184,32 @@ static void ras_json(web_buf *o, const hv_host *h)
 	web_buf_putc(o, ']');
 }
 
+/* The energy source (rapl, hwmon, hwmon-power, none), why, and the hwmon
+ * power and energy sensors beside the host record, as rapl. */
+static void energy_json(web_buf *o, const hv_host *h, const hv_host_rate *hr)
+{
+	str(o, "energy_source", hv_energy_src_str(hv_energy_src(h)), 1);
+	str(o, "energy_note", h->energy_note, 1);
+	web_buf_puts(o, ",\"hwmon\":[");
+	for (uint32_t i = 0; i < h->nr_hwmon; i++) {
+		const hv_hwmon *z = &h->hwmon[i];
+		web_buf_puts(o, i ? ",{" : "{");
+		str(o, "sensor", z->path, 0);
+		str(o, "chip", z->chip, 1);
+		str(o, "label", z->label, 1);
+		str(o, "kind", z->kind == HV_HWMON_ENERGY ? "energy" : "power",
+		    1);
+		web_buf_puts(o, z->zone ? ",\"counted\":true"
+		                        : ",\"counted\":false");
+		u64v(o, "energy_j", z->energy_uj, 1e-6, 1);
+		u64v(o, "power_watts", z->power_uw, 1e-6, 1);
+		num(o, "watts",
+		    hr && i < hr->nr_hwmon ? hr->hwmon[i].watts : NAN, 1);
+		web_buf_putc(o, '}');
+	}
+	web_buf_putc(o, ']');
+}
+
 void web_json_host(const hv_snap *s, const hv_collector_stats *st, web_buf *o)
 {
 	head(o, s);
@@ -197,6 +223,7 @@ void web_json_host(const hv_snap *s, const hv_collector_stats *st, web_buf *o)
 		num(o, "domains", (double)hv_snap_ndom(s), 1);
 		fields_json(o, HV_REC_HOST, HV_FV_API, h, hr, 12, 257, 1);
 		ras_json(o, h);
+		energy_json(o, h, hr);
 		web_buf_puts(o, ",\"rapl\":[");
 		for (uint32_t i = 0; i < h->nr_rapl; i++) {
 			const hv_rapl *z = &h->rapl[i];
@@ -364,7 +391,7 @@ void web_json_live(const hv_snap *s, web_buf *o)
 	web_buf_reserve(o, 256 + h->nr_pcpu * 40 + n * 160);
 	web_buf_puts(o, ",\"host\":{");
 	num(o, "busy_pct", hr ? hr->busy_pct : NAN, 0);
-	num(o, "power_watts", hr ? hr->pkg_watts : NAN, 1);
+	num(o, "power_watts", hr ? hr->host_watts : NAN, 1);
 	u64v(o, "mem_free_bytes", h->mem_free_kib, 1024, 1);
 	u64v(o, "mem_total_bytes", h->mem_total_kib, 1024, 1);
 	num(o, "domains", (double)n, 1);
@@ -462,7 +489,7 @@ int web_json_ring_history(hv_snap *const *ring, size_t n, const char *id,
 			const hv_host *h = hv_snap_host(s);
 			const hv_host_rate *hr = r ? hv_rates_host(r) : NULL;
 			v[0] = hr ? hr->busy_pct : NAN;
-			v[1] = hr ? hr->pkg_watts : NAN;
+			v[1] = hr ? hr->host_watts : NAN;
 			v[2] = hv_ok(h->mem_free_kib)
 			           ? h->mem_free_kib.v * 1024.0
 			           : NAN;

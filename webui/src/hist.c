@@ -155,7 +155,7 @@ void web_hist_add(web_hist *h, const hv_snap *s)
 	h->t_ms[slot] = hv_snap_wall_ns(s) / 1000000;
 	float *hv = h->h + slot * NHS;
 	hv[0] = f(hr ? hr->busy_pct : NAN);
-	hv[1] = f(hr ? hr->pkg_watts : NAN);
+	hv[1] = f(hr ? hr->host_watts : NAN);
 	hv[2] = hv_ok(host->mem_free_kib)
 	            ? (float)(host->mem_free_kib.v * 1024.0)
 	            : NAN;

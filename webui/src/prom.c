@@ -181,6 +181,13 @@ static const fam F_RAPL = {
 static const fam F_RAPL_LIM = {"hv_rapl_power_limit_watts", K_GAUGE, "watts",
                                "RAPL constraint 0 power limit."};
 
+static const fam F_HWMON_E = {
+    "hv_hwmon_energy_joules", K_COUNTER, "joules",
+    "Energy counted by a hwmon sensor (energyN_input; a drop is a reset)."};
+static const fam F_HWMON_P = {
+    "hv_hwmon_power_watts", K_GAUGE, "watts",
+    "Power read from a hwmon sensor (powerN_average, else powerN_input)."};
+
 static void render_collector(ctx *c, const web_prom_extra *x)
 {
 	const hv_collector_stats *st = x ? x->st : NULL;
@@ -559,24 +566,54 @@ out:
 	free(r);
 }
 
-static void render_rapl(ctx *c, const hv_host *h)
+/* One series of micro-units: {k0="v0",k1="v1",...} value/1e6; the label
+ * names come from code, the values are escaped. */
+static void s_micro(ctx *c, const char *const *kv, size_t n, uint64_t v)
 {
 	web_buf *o = c->o;
+	s_open(c);
+	for (size_t i = 0; i < n; i++) {
+		web_buf_puts(o, i ? "\"," : "{");
+		web_buf_puts(o, kv[2 * i]);
+		web_buf_puts(o, "=\"");
+		web_buf_prom_label(o, kv[2 * i + 1]);
+	}
+	web_buf_put(o, "\"} ", 3);
+	web_buf_fixed(o, v, 6);
+	web_buf_putc(o, '\n');
+}
+
+static void render_rapl(ctx *c, const hv_host *h)
+{
 	for (int k = 0; k < 2; k++) {
 		fam_begin(c, k ? &F_RAPL_LIM : &F_RAPL);
 		for (uint32_t i = 0; i < h->nr_rapl; i++) {
 			const hv_rapl *r = &h->rapl[i];
 			hv_u64 v = k ? r->limit_uw : r->energy_uj;
-			if (!hv_ok(v))
+			const char *kv[] = {"zone", r->name, "path", r->path};
+			if (hv_ok(v))
+				s_micro(c, kv, 2, v.v);
+		}
+	}
+}
+
+/* hwmon sensors, each family only when the host has one of its kind. */
+static void render_hwmon(ctx *c, const hv_host *h)
+{
+	for (int k = HV_HWMON_ENERGY; k <= HV_HWMON_POWER; k++) {
+		int begun = 0;
+		for (uint32_t i = 0; i < h->nr_hwmon; i++) {
+			const hv_hwmon *z = &h->hwmon[i];
+			hv_u64 v =
+			    k == HV_HWMON_ENERGY ? z->energy_uj : z->power_uw;
+			const char *kv[] = {"chip",  z->chip, "sensor",
+			                    z->path, "label", z->label};
+			if (z->kind != k || !hv_ok(v))
 				continue;
-			s_open(c);
-			web_buf_puts(o, "{zone=\"");
-			web_buf_prom_label(o, r->name);
-			web_buf_puts(o, "\",path=\"");
-			web_buf_prom_label(o, r->path);
-			web_buf_put(o, "\"} ", 3);
-			web_buf_fixed(o, v.v, 6);
-			web_buf_putc(o, '\n');
+			if (!begun++)
+				fam_begin(c, k == HV_HWMON_ENERGY ? &F_HWMON_E
+				                                  : &F_HWMON_P);
+			s_micro(c, kv, 3, v.v);
 		}
 	}
 }
@@ -643,6 +680,7 @@ void web_prom_render(const hv_snap *snap, const web_prom_extra *x,
 		render_host(&c, snap, x);
 		render_pcpus(&c, snap);
 		render_rapl(&c, hv_snap_host(snap));
+		render_hwmon(&c, hv_snap_host(snap));
 		render_domains(&c, snap);
 	}
 	if (fmt == WEB_PROM_OPENMETRICS)

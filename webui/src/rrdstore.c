@@ -203,7 +203,7 @@ int web_rrd_write(web_rrd *r, const hv_snap *prev, const hv_snap *cur,
 	const hv_host_rate *hr = hv_rates_host(rt);
 	const hv_host *h = hv_snap_host(cur);
 	double hv[NHOST_DS] = {
-	    hr ? hr->busy_pct : NAN, hr ? hr->pkg_watts : NAN,
+	    hr ? hr->busy_pct : NAN, hr ? hr->host_watts : NAN,
 	    hv_ok(h->mem_free_kib) ? h->mem_free_kib.v * 1024.0 : NAN,
 	    (double)hv_snap_ndom(cur)};
 	snprintf(path, sizeof(path), "%s/host.rrd", r->dir);

@@ -221,7 +221,7 @@
     const j = S.live, h = j.host || {};
     const on = (j.pcpu || []).filter((p) => p[1] === 1).length;
     const cards = [['Domains', h.domains], ['pCPUs online', on + ' / ' + (j.pcpu || []).length], ['Host busy', fmt.pct(h.busy_pct)],
-      ['Package power', fmt.w(h.power_watts)], ['Memory used', nn(h.mem_total_bytes) && nn(h.mem_free_bytes) ? fmt.bytes(h.mem_total_bytes - h.mem_free_bytes) : '-'],
+      ['Power', fmt.w(h.power_watts)], ['Memory used', nn(h.mem_total_bytes) && nn(h.mem_free_bytes) ? fmt.bytes(h.mem_total_bytes - h.mem_free_bytes) : '-'],
       ['Memory total', fmt.bytes(h.mem_total_bytes)]];
     if (S.cfg && nn(S.cfg.power_budget_watts)) cards.push(['Power budget', fmt.w(S.cfg.power_budget_watts)]);
     $('#cards').innerHTML = cards.map((c) => `<div class="card"><div class="k">${c[0]}</div><div class="v">${esc(c[1])}</div></div>`).join('');

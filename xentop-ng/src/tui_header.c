@@ -100,10 +100,19 @@ static void mem_line(int y, const hv_host *h, const hv_host_rate *hr)
 	             tot, used, fre, on, off);
 	if (hr && !isnan(hr->busy_pct))
 		xt_cprintw("  busy %.1f%%", hr->busy_pct);
-	if (hr && !isnan(hr->pkg_watts))
-		xt_cprintw("  RAPL %.1f W", hr->pkg_watts);
+	/* The source named: RAPL, hwmon (counters) or hwmon~ (power
+	 * readings, so attributed energy is an estimate); "power -" with
+	 * none, the reason being in hvctl energy and /api/v1. */
+	if (hr && !isnan(hr->host_watts))
+		xt_cprintw("  %s %.1f W",
+		           hr->energy_src == HV_ESRC_RAPL          ? "RAPL"
+		           : hr->energy_src == HV_ESRC_HWMON_POWER ? "hwmon~"
+		                                                   : "hwmon",
+		           hr->host_watts);
 	else
-		xt_cprintw("  RAPL -");
+		xt_cprintw("  %s -", hr && hr->energy_src == HV_ESRC_RAPL
+		                         ? "RAPL"
+		                         : "power");
 }
 
 /* Level 0..1 of one pCPU for the heatmap mode (NAN unknown). */

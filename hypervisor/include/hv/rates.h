@@ -70,13 +70,33 @@ typedef struct hv_rapl_rate {
 	double watts;
 } hv_rapl_rate;
 
+typedef struct hv_hwmon_rate {
+	double watts; /* energy: counter delta / dt; power: the reading */
+} hv_hwmon_rate;
+
+/* The host's energy source: what host_watts and energy attribution use.
+ * RAPL is preferred where present; hwmon sensors (hv_hwmon.zone) else. */
+enum hv_energy_src {
+	HV_ESRC_NONE = 0,
+	HV_ESRC_RAPL,         /* powercap RAPL package zones */
+	HV_ESRC_HWMON_ENERGY, /* hwmon energy counters (measured) */
+	HV_ESRC_HWMON_POWER,  /* hwmon power readings: energy is estimated */
+};
+
 typedef struct hv_host_rate {
 	double busy_pct;  /* mean over online pCPUs */
-	double pkg_watts; /* sum over package zones, NAN if none */
+	double pkg_watts; /* sum over RAPL package zones, NAN if none */
+	/* Host power from the energy source (what attribution shares out):
+	 * pkg_watts with RAPL, else the hwmon zone sensors summed (NAN if
+	 * one is unknown); NAN when there is no source. */
+	double host_watts;
 	uint32_t nr_pcpu;
 	hv_pcpu_rate *pcpu; /* parallel to hv_host.pcpu of the newer snapshot */
 	uint32_t nr_rapl;
 	hv_rapl_rate *rapl;
+	uint32_t nr_hwmon;
+	hv_hwmon_rate *hwmon; /* parallel to hv_host.hwmon */
+	int energy_src;       /* enum hv_energy_src */
 } hv_host_rate;
 
 typedef struct hv_rates hv_rates;
@@ -93,6 +113,11 @@ const hv_host_rate *hv_rates_host(const hv_rates *r);
 const hv_dom_rate *hv_rates_dom(const hv_rates *r, size_t i);
 /* Convenience: rate for a domain record of the newer snapshot. */
 const hv_dom_rate *hv_rates_for(const hv_snap *cur, const hv_dom *d);
+
+/* The energy source a host record has (enum hv_energy_src), and its name:
+ * "rapl", "hwmon", "hwmon-power", "none". */
+int hv_energy_src(const hv_host *h);
+const char *hv_energy_src_str(int src);
 
 /* Counter difference. wrap > 0 means the counter wraps to 0 after
  * reaching wrap (RAPL max_energy_range_uj). Returns 0 and sets *out, or

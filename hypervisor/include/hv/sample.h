@@ -273,6 +273,24 @@ typedef struct hv_rapl {
 	hv_u64 limit_uw;       /* constraint_0_power_limit_uw */
 } hv_rapl;
 
+/* A hwmon power or energy sensor (class/hwmon/hwmonN, the kernel's hwmon
+ * sysfs ABI): scmi_sensors, power_meter (ACPI), apm_xgene, amd_energy... */
+enum hv_hwmon_kind {
+	HV_HWMON_ENERGY = 0, /* energyN_input: microjoules, cumulative */
+	HV_HWMON_POWER,      /* powerN_average, else powerN_input: microwatts */
+};
+
+typedef struct hv_hwmon {
+	char chip[32];  /* hwmon `name`: "scmi_sensors", "power_meter" */
+	char label[32]; /* energyN_label / powerN_label, sanitised; "" none */
+	char path[32];  /* "hwmon2/energy1", "hwmon0/power1_average" */
+	uint8_t kind;   /* enum hv_hwmon_kind */
+	uint8_t zone; /* 1: part of the host's energy source (hv_energy_src) */
+	hv_u64 energy_uj;     /* energy: the counter; power: unsupported */
+	hv_u64 power_uw;      /* power: the reading; energy: unsupported */
+	uint32_t interval_ms; /* powerN_average_interval, 0 unknown */
+} hv_hwmon;
+
 typedef struct hv_host {
 	char hostname[64];
 	char backend[16]; /* "kvm", "xen", "replay", "synth" */
@@ -306,6 +324,11 @@ typedef struct hv_host {
 	hv_page *page;
 	hv_u64 mce_lost; /* records the source lost (ring overflow) */
 	char ras_note[HV_NOTE_LEN]; /* e.g. "mce tracepoint: not permitted" */
+	uint32_t nr_hwmon;
+	hv_hwmon *hwmon;
+	/* Which energy source feeds power and attribution, or why there is
+	 * none ("" when nothing is known, e.g. a Xen host). */
+	char energy_note[HV_NOTE_LEN + 64];
 } hv_host;
 
 /* ---- Snapshot handle ---- */
@@ -348,6 +371,7 @@ hv_net *hv_snap_nets(hv_snap *s, hv_dom *d, uint32_t n);
 hv_blk *hv_snap_blks(hv_snap *s, hv_dom *d, uint32_t n);
 hv_pcpu *hv_snap_pcpus(hv_snap *s, uint32_t n);
 hv_rapl *hv_snap_rapls(hv_snap *s, uint32_t n);
+hv_hwmon *hv_snap_hwmons(hv_snap *s, uint32_t n);
 /* Set the timestamps (done by hv_backend_sample; replay sets its own). */
 void hv_snap_set_time(hv_snap *s, uint64_t mono_ns, int64_t wall_ns,
                       uint64_t cost_ns);

@@ -98,6 +98,7 @@ int hv_plat_open(const hv_env *env, hv_plat **out, hv_err *err)
 	              sizeof(p->cpu_model));
 	if ((rc = plat_cpu_discover(p, err)) ||
 	    (rc = plat_rapl_discover(p, err)) ||
+	    (rc = plat_hwmon_discover(p, err)) ||
 	    (rc = plat_edac_discover(p, err)))
 		goto out;
 	plat_mce_open(p);
@@ -119,6 +120,7 @@ void hv_plat_close(hv_plat *p)
 	plat_cpu_free(p);
 	free(p->statbuf);
 	free(p->rapl);
+	free(p->hwmon);
 	free(p->mc);
 	free(p->mcc);
 	free(p->dimm);
@@ -164,7 +166,8 @@ int hv_plat_sample(hv_plat *p, hv_snap *s, hv_err *err)
 	 * marks the times, it does not fail the sample. */
 	(void)plat_procstat_sample(p, h, NULL);
 	plat_cpuidle_global(p, h);
-	if ((rc = plat_rapl_sample(p, s, h, err)) < 0)
+	if ((rc = plat_rapl_sample(p, s, h, err)) < 0 ||
+	    (rc = plat_hwmon_sample(p, s, h, err)) < 0)
 		return rc;
 	plat_edac_sample(p, s, h);
 	plat_mce_sample(p, s);

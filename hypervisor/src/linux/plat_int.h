@@ -52,6 +52,19 @@ typedef struct plat_rapl {
 	uint8_t has_limit;
 } plat_rapl;
 
+/* A hwmon power or energy sensor (hwmon.c). */
+typedef struct plat_hwmon {
+	char dir[40];   /* "hwmon2", or "hwmon2/device" (legacy layout) */
+	char file[24];  /* "energy1_input", "power1_average" */
+	char chip[32];  /* the chip's `name` */
+	char label[32]; /* *_label, sanitised */
+	uint32_t hw;    /* N of hwmonN */
+	uint32_t idx;   /* N of energyN / powerN */
+	uint8_t kind;   /* enum hv_hwmon_kind */
+	uint8_t zone;   /* counted in the host's energy source */
+	uint32_t interval_ms;
+} plat_hwmon;
+
 /* A kernel u32 error count extended past its wrap (edac.c). */
 typedef struct plat_ecount {
 	uint64_t ext;  /* extended count */
@@ -85,10 +98,14 @@ struct hv_plat {
 	char arch[16], cpu_model[64]; /* hv_host_ident, at open */
 	uint32_t nrapl;
 	plat_rapl *rapl;
-	uint32_t nmc;      /* EDAC memory controllers */
-	uint32_t *mc;      /* their numbers */
-	plat_mccount *mcc; /* their extended counts */
-	uint32_t ndimm;    /* EDAC DIMMs or csrows */
+	uint32_t nhwmon;
+	plat_hwmon *hwmon;
+	int hwmon_rediscover; /* a sensor file vanished */
+	char hwmon_none[64]; /* chips with no power/energy sensor: "coretemp" */
+	uint32_t nmc;        /* EDAC memory controllers */
+	uint32_t *mc;        /* their numbers */
+	plat_mccount *mcc;   /* their extended counts */
+	uint32_t ndimm;      /* EDAC DIMMs or csrows */
 	plat_dimm *dimm;
 	int edac_rediscover;  /* a count file vanished */
 	struct plat_mce *mce; /* machine-check source, NULL when none */
@@ -143,6 +160,9 @@ int plat_cpuidle_knob_set(hv_plat *p, unsigned cpu, unsigned state,
 /* powercap.c */
 int plat_rapl_discover(hv_plat *p, hv_err *err);
 int plat_rapl_sample(hv_plat *p, hv_snap *s, hv_host *h, hv_err *err);
+/* hwmon.c: power and energy sensors, the energy source without RAPL */
+int plat_hwmon_discover(hv_plat *p, hv_err *err);
+int plat_hwmon_sample(hv_plat *p, hv_snap *s, hv_host *h, hv_err *err);
 /* edac.c */
 int plat_edac_discover(hv_plat *p, hv_err *err);
 void plat_edac_sample(hv_plat *p, hv_snap *s, hv_host *h);
