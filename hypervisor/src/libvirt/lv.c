@@ -53,7 +53,7 @@ struct gcache {
 	unsigned age; /* calls since fetched */
 	hv_lv_net nic[MAX_NICS];
 	bool has_bal;
-	hv_u64 bal[6]; /* as BAL_FIELDS */
+	hv_u64 bal[6]; /* in add_balloon's order */
 };
 
 struct hv_lv {
@@ -76,8 +76,8 @@ struct hv_lv {
 	void *dl;
 	struct fns f;
 	virConnectPtr conn;
-	struct gcache *ifc;
-	size_t nifc;
+	struct gcache *gc;
+	size_t ngc;
 	unsigned since_bal; /* calls since the last with the balloon group */
 	bool need_bal;      /* a guest has no balloon values yet */
 };
@@ -159,7 +159,7 @@ static int connect_lv(hv_lv *lv, char *why, size_t len)
 	return 0;
 }
 
-static struct gcache *ifc_find(struct gcache *c, size_t n, const char *u)
+static struct gcache *gc_find(struct gcache *c, size_t n, const char *u)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(c[i].uuid, u) == 0)
@@ -262,7 +262,7 @@ static int add_record(hv_lv *lv, hv_lv_tab *t, virDomainStatsRecordPtr r,
 	free(p);
 	if (rc)
 		return rc;
-	c = ifc_find(lv->ifc, lv->nifc, d->uuid);
+	c = gc_find(lv->gc, lv->ngc, d->uuid);
 	if (c)
 		*nc = *c;
 	else
@@ -324,9 +324,9 @@ static int one_call(hv_lv *lv, unsigned groups, hv_lv_tab **out, char *why,
 	hv_lv_tab_sort(t);
 	t->dur_ns = clock_ns(CLOCK_MONOTONIC) - t->call_mono_ns;
 	if (rc == 0) { /* the cache keeps only guests still there */
-		free(lv->ifc);
-		lv->ifc = nc;
-		lv->nifc = (size_t)n;
+		free(lv->gc);
+		lv->gc = nc;
+		lv->ngc = (size_t)n;
 		nc = NULL;
 	}
 out:
@@ -356,7 +356,7 @@ static void lv_release(hv_lv *lv)
 		lv->f.close(lv->conn);
 	/* The library stays loaded: libvirt keeps threads and atexit state. */
 	hv_lv_tab_unref(lv->latest);
-	free(lv->ifc);
+	free(lv->gc);
 	pthread_cond_destroy(&lv->cv);
 	pthread_mutex_destroy(&lv->mu);
 	free(lv);
