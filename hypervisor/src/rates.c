@@ -252,16 +252,31 @@ static void dom_rate_nets(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
 	}
 }
 
+/* The interval two disk readings span: the samples', or the readings' own
+ * when both carry one (libvirt's calls); 0 (no rate) for the same
+ * reading seen twice. */
+static double blk_dt(const hv_blk *p, const hv_blk *c, double dt)
+{
+	if (!p->read_ns || !c->read_ns)
+		return dt;
+	return c->read_ns > p->read_ns ? (double)(c->read_ns - p->read_ns) / 1e9
+	                               : 0;
+}
+
 /* Disk rates and latencies, summed into the domain's block figures. */
 static void dom_rate_blks(const hv_dom *p, const hv_dom *c, hv_dom_rate *out,
-                          double dt)
+                          double sample_dt)
 {
 	for (uint32_t i = 0; i < c->nr_blk; i++) {
 		const hv_blk *cb = &c->blk[i], *pb = find_blk(p, cb, i);
 		hv_blk_rate *o = &out->blk[i];
 		uint64_t dreq, dns;
+		double dt;
 		if (!pb)
 			continue;
+		dt = blk_dt(pb, cb, sample_dt);
+		if (dt <= 0)
+			continue; /* no new reading: rates stay NAN */
 		o->rd_Bps = per_s(pb->rd_bytes, cb->rd_bytes, dt);
 		o->wr_Bps = per_s(pb->wr_bytes, cb->wr_bytes, dt);
 		o->rd_iops = per_s(pb->rd_reqs, cb->rd_reqs, dt);

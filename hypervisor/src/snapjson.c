@@ -149,7 +149,7 @@ static const struct fdesc blk_fields[] = {
     FD(hv_blk, ds_reqs, F_HV),  FD(hv_blk, oo_reqs, F_HV),
     FD(hv_blk, rd_bytes, F_HV), FD(hv_blk, wr_bytes, F_HV),
     FD(hv_blk, rd_ns, F_HV),    FD(hv_blk, wr_ns, F_HV),
-    FD(hv_blk, fl_ns, F_HV),
+    FD(hv_blk, fl_ns, F_HV),    FD(hv_blk, read_ns, F_U64),
 };
 
 #define NF(tab) (sizeof(tab) / sizeof((tab)[0]))

@@ -156,12 +156,52 @@ static void test_devices(void **st)
 	hv_snap_unref(b);
 }
 
+/* Counters read at their own time (libvirt's calls): rates span the
+ * readings, not the samples; the same reading twice gives no rate (not 0
+ * and then twice the rate). */
+static void test_blk_read_time(void **st)
+{
+	hv_err e;
+	(void)st;
+	hv_snap *a = mksnap(1000000000ULL, 0), *b = mksnap(2000000000ULL, 0);
+	hv_snap *c = mksnap(3000000000ULL, 0);
+	hv_dom *da = mkdom(a, 7, 7, 0), *db = mkdom(b, 7, 7, 0);
+	hv_dom *dc = mkdom(c, 7, 7, 0);
+	hv_blk *ba = hv_snap_blks(a, da, 1), *bb = hv_snap_blks(b, db, 1);
+	hv_blk *bc = hv_snap_blks(c, dc, 1);
+	hv_rates *r;
+
+	snprintf(ba[0].name, 32, "vda");
+	snprintf(bb[0].name, 32, "vda");
+	snprintf(bc[0].name, 32, "vda");
+	ba[0].rd_bytes = hv_val(0);
+	ba[0].read_ns = 900000000ULL;
+	bb[0] = ba[0]; /* the call was slow: b has a's reading again */
+	bc[0] = ba[0];
+	bc[0].rd_bytes = hv_val(8000);
+	bc[0].read_ns = 2900000000ULL; /* 2 s after a's reading */
+	hv_snap_seal(a, &e);
+	hv_snap_seal(b, &e);
+	hv_snap_seal(c, &e);
+	r = hv_rates_compute(a, b, &e);
+	assert_true(isnan(hv_rates_dom(r, 0)->blk[0].rd_Bps));
+	assert_true(isnan(hv_rates_dom(r, 0)->blk_rd_Bps));
+	hv_rates_free(r);
+	r = hv_rates_compute(b, c, &e);
+	assert_true(fabs(hv_rates_dom(r, 0)->blk[0].rd_Bps - 4000.0) < 1e-9);
+	hv_rates_free(r);
+	hv_snap_unref(a);
+	hv_snap_unref(b);
+	hv_snap_unref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_delta),
 	    cmocka_unit_test(test_domains),
 	    cmocka_unit_test(test_devices),
+	    cmocka_unit_test(test_blk_read_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,6 +56,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				            sizeof(d->blk[i].name)) ==
 				    sizeof(d->blk[i].name))
 					abort();
+			/* the XML's NICs onto the stats' (or as the list) */
+			if (hv_lv_dom_set_nics(d, nic, r, d->nnet > 0) == 0)
+				for (uint32_t i = 0; i < d->nnet; i++)
+					if (strnlen(d->net[i].name,
+					            sizeof(d->net[i].name)) ==
+					    sizeof(d->net[i].name))
+						abort();
 		}
 		hv_lv_tab_unref(t);
 	}

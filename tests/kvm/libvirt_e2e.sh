@@ -186,6 +186,11 @@ for _ in $(seq 1 20); do
 done
 [ -n "$ok" ] || fail "setmem 131072 KiB: virsh says $cur, hvkit $m"
 echo "setmem: hvkit mem_kib $m = virsh balloon.current $cur"
+# A long-lived backend asks for the balloon group at its first call and
+# every 5th after: the calls between carry the values over, never "not
+# yet" nor -m. Eight samples 100 ms apart: the last has carried values.
+m=$("$tool" 200 8 100 | jq -r --arg u "$uuid" '.doms[] | select(.uuid == $u) | .mem_kib')
+[ "$m" = 131072 ] || fail "balloon carried between calls: mem_kib $m, want 131072"
 
 # ---- suspend / resume ----
 virsh -c "$uri" suspend "$dom" >/dev/null || fail "virsh suspend"

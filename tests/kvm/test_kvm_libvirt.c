@@ -67,6 +67,15 @@ static const hv_lv_param params_a[] = {
     P_U("vcpu.99999.time", 1), /* absurd index: ignored */
 };
 
+/* The groups hvkit asks for when procfs has every tap: no net.* keys (and
+ * no cpu.* or vcpu.*). */
+static const hv_lv_param params_b[] = {
+    P_I("state.state", 1),          P_I("state.reason", 1),
+    P_U("balloon.current", 131072), P_U("balloon.maximum", 262144),
+    P_U("block.count", 1),          P_S("block.0.name", "vda"),
+    P_U("block.0.rd.bytes", 4096),
+};
+
 static const char xml_a[] =
     "<domain type='qemu'><name>a</name><description>"
     "<interface type='fake'/></description><devices>"
@@ -75,6 +84,16 @@ static const char xml_a[] =
     "<interface type=\"user\"><mac address='52:54:00:00:00:02'/>"
     "<alias name='net1'/></interface>"
     "<interface type='vhostuser'><model type='virtio'/></interface>"
+    "</devices></domain>";
+
+/* The NICs of xml_b: a tap procfs has, a user-mode one, a macvtap (a
+ * host device procfs has no tap for). */
+static const char xml_b[] =
+    "<domain type='qemu'><devices>"
+    "<interface type='ethernet'><target dev='vnet0'/><alias name='net0'/>"
+    "</interface><interface type='user'><alias name='net1'/></interface>"
+    "<interface type='direct'><source dev='eth0' mode='bridge'/>"
+    "<target dev='macvtap0'/><alias name='net2'/></interface>"
     "</devices></domain>";
 
 static hv_lv_tab *table_a(uint64_t call_boot_ns)
@@ -95,13 +114,7 @@ static hv_lv_tab *table_a(uint64_t call_boot_ns)
 	    0,
 	    hv_lv_dom_fill(d, params_a, sizeof(params_a) / sizeof(*params_a)));
 	assert_int_equal(3, hv_lv_parse_ifaces(xml_a, nic, 4));
-	for (uint32_t i = 0; i < d->nnet; i++) {
-		snprintf(d->net[i].type, sizeof(d->net[i].type), "%s",
-		         nic[i].type);
-		if (!d->net[i].has_stats)
-			snprintf(d->net[i].name, sizeof(d->net[i].name), "%s",
-			         nic[i].name);
-	}
+	assert_int_equal(0, hv_lv_dom_set_nics(d, nic, 3, true));
 	hv_lv_tab_sort(t);
 	t->call_boot_ns = call_boot_ns;
 	return t;
@@ -118,23 +131,22 @@ static void test_pure(void **state)
 	assert_null(hv_lv_tab_find(t, "nope"));
 	assert_int_equal(3, d->state);
 	assert_int_equal(1, d->reason);
-	assert_int_equal(5000000000ULL, d->cpu_ns.v);
 	assert_int_equal(65536, d->bal_cur_kib.v);
 	assert_int_equal(262144, d->bal_max_kib.v);
 	assert_int_equal(40000, d->usable_kib.v);
 	assert_int_equal(HV_NA_ERROR, d->unused_kib.why);
 	assert_int_equal(HV_NA_UNSUPPORTED, d->avail_kib.why);
-	assert_int_equal(2, d->nvcpu);
-	assert_int_equal(7, d->vcpu[0].time_ns.v);
-	assert_int_equal(HV_NA_UNSUPPORTED, d->vcpu[1].time_ns.why);
+	/* net.count says 2: the XML's third NIC is not added */
 	assert_int_equal(2, d->nnet);
 	assert_string_equal("vnet0", d->net[0].name);
 	assert_string_equal("ethernet", d->net[0].type);
 	assert_true(d->net[0].has_stats);
+	assert_true(d->net[0].has_dev);
 	assert_int_equal(100, d->net[0].rx_bytes.v);
 	assert_int_equal(HV_NA_UNSUPPORTED, d->net[0].rx_errs.why);
 	/* the user-mode NIC: counted, unnamed by the stats, named by XML */
 	assert_false(d->net[1].has_stats);
+	assert_false(d->net[1].has_dev);
 	assert_string_equal("net1", d->net[1].name);
 	assert_string_equal("user", d->net[1].type);
 	assert_int_equal(1, d->nblk);
@@ -158,6 +170,7 @@ static void test_pure(void **state)
 	assert_int_equal(3, hv_lv_parse_ifaces(xml_a, nic, 4));
 	assert_string_equal("vhostuser", nic[2].type);
 	assert_string_equal("net2", nic[2].name);
+	assert_false(nic[2].has_dev);
 	assert_int_equal(1, hv_lv_parse_ifaces(xml_a, nic, 1));
 	assert_int_equal(-22, hv_lv_parse_ifaces("<domain/>", nic, 4));
 	assert_int_equal(
@@ -237,6 +250,15 @@ static hv_snap *fx_sample(struct fx *f)
 	return s;
 }
 
+/* A sample with table t (its reference is taken over) as the source's. */
+static hv_snap *fx_sample_lv(struct fx *f, hv_lv_tab *t, int status,
+                             const char *why)
+{
+	hv_kvm_set_libvirt(f->priv, t, status, why);
+	hv_lv_tab_unref(t);
+	return fx_sample(f);
+}
+
 static void fx_free(struct fx *f)
 {
 	hv_kvm_ops.close(f->priv);
@@ -246,16 +268,12 @@ static void fx_free(struct fx *f)
 static void test_merge_ok(void **state)
 {
 	struct fx f;
-	hv_lv_tab *t;
 	hv_snap *s;
 	const hv_dom *d;
 
 	(void)state;
 	fx_open(&f, NULL);
-	t = table_a(UINT64_MAX);
-	hv_kvm_set_libvirt(f.priv, t, HV_LV_OK, NULL);
-	hv_lv_tab_unref(t);
-	s = fx_sample(&f);
+	s = fx_sample_lv(&f, table_a(UINT64_MAX), HV_LV_OK, NULL);
 	/* only the guest procfs has: libvirt alone makes no domain */
 	assert_int_equal(1, hv_snap_ndom(s));
 	d = hv_snap_dom(s, 0);
@@ -293,20 +311,78 @@ static void test_merge_ok(void **state)
 	fx_free(&f);
 }
 
-static void test_merge_stale(void **state)
+/* The bulk call without the interface group: the NIC list is the XML's
+ * (names, types), a tap's counters procfs', a NIC with a host device
+ * procfs has no tap for has "not yet" counters and makes the source ask
+ * for the interface group. */
+static hv_lv_tab *table_b(void)
+{
+	hv_lv_tab *t = hv_lv_tab_new();
+	hv_lv_dom *d;
+	hv_lv_net nic[4];
+
+	assert_non_null(t);
+	d = hv_lv_tab_add(t);
+	assert_non_null(d);
+	snprintf(d->uuid, sizeof(d->uuid), "%s", UUID_A);
+	assert_int_equal(
+	    0,
+	    hv_lv_dom_fill(d, params_b, sizeof(params_b) / sizeof(*params_b)));
+	assert_int_equal(0, d->nnet);
+	assert_int_equal(3, hv_lv_parse_ifaces(xml_b, nic, 4));
+	assert_int_equal(0, hv_lv_dom_set_nics(d, nic, 3, false));
+	assert_int_equal(3, d->nnet);
+	assert_false(d->net[0].has_stats);
+	assert_int_equal(HV_NA_UNSUPPORTED, d->net[0].rx_bytes.why);
+	t->call_boot_ns = UINT64_MAX;
+	return t;
+}
+
+static void test_merge_xml_nics(void **state)
 {
 	struct fx f;
-	hv_lv_tab *t;
 	hv_snap *s;
 	const hv_dom *d;
 
 	(void)state;
 	fx_open(&f, NULL);
-	t = table_a(UINT64_MAX);
-	hv_kvm_set_libvirt(f.priv, t, HV_LV_STALE,
-	                   "libvirt: no reply in 2000 ms");
-	hv_lv_tab_unref(t);
-	s = fx_sample(&f);
+	s = fx_sample_lv(&f, table_b(), HV_LV_OK, NULL);
+	d = hv_snap_dom(s, 0);
+	/* running, every vCPU asleep: blocked, as Xen and QMP say */
+	assert_int_equal(HV_DS_BLOCKED, d->state);
+	assert_string_equal("booted", d->state_why);
+	assert_int_equal(131072, d->mem_kib.v);
+	assert_int_equal(4096, d->blk[0].rd_bytes.v);
+	assert_int_equal(3, d->nr_net);
+	assert_string_equal("vnet0", d->net[0].name);
+	assert_string_equal("ethernet", d->net[0].type);
+	assert_int_equal(5005, d->net[0].rx_bytes.v);
+	assert_string_equal("net1", d->net[1].name);
+	assert_string_equal("user", d->net[1].type);
+	assert_int_equal(HV_NA_UNSUPPORTED, d->net[1].rx_bytes.why);
+	assert_string_equal("macvtap0", d->net[2].name);
+	assert_string_equal("direct", d->net[2].type);
+	assert_int_equal(HV_NA_NOTYET, d->net[2].rx_bytes.why);
+	assert_int_equal(HV_NA_NOTYET, d->net[2].tx_drop.why);
+	assert_true(hv_kvm_lv_wants_nic(f.priv));
+	hv_snap_unref(s);
+	/* every host device a procfs tap: no interface group wanted */
+	s = fx_sample_lv(&f, table_a(UINT64_MAX), HV_LV_OK, NULL);
+	assert_false(hv_kvm_lv_wants_nic(f.priv));
+	hv_snap_unref(s);
+	fx_free(&f);
+}
+
+static void test_merge_stale(void **state)
+{
+	struct fx f;
+	hv_snap *s;
+	const hv_dom *d;
+
+	(void)state;
+	fx_open(&f, NULL);
+	s = fx_sample_lv(&f, table_a(UINT64_MAX), HV_LV_STALE,
+	                 "libvirt: no reply in 2000 ms");
 	d = hv_snap_dom(s, 0);
 	assert_true(d->stale & HV_SRC_LIBVIRT);
 	assert_non_null(strstr(d->note, "no reply in 2000 ms (stale)"));
@@ -352,25 +428,20 @@ static void test_missing_paths(void **state)
 	(void)state;
 	/* no library / no daemon */
 	fx_open(&f, NULL);
-	hv_kvm_set_libvirt(f.priv, NULL, HV_LV_UNAVAILABLE,
-	                   "libvirt: library not installed (libvirt.so.0)");
-	s = fx_sample(&f);
+	s = fx_sample_lv(&f, NULL, HV_LV_UNAVAILABLE,
+	                 "libvirt: library not installed (libvirt.so.0)");
 	check_procfs_only(hv_snap_dom(s, 0), "library not installed");
 	hv_snap_unref(s);
 	/* a reply without this guest */
 	t = hv_lv_tab_new();
 	t->call_boot_ns = UINT64_MAX;
-	hv_kvm_set_libvirt(f.priv, t, HV_LV_OK, NULL);
-	hv_lv_tab_unref(t);
-	s = fx_sample(&f);
+	s = fx_sample_lv(&f, t, HV_LV_OK, NULL);
 	check_procfs_only(hv_snap_dom(s, 0), "not in its last reply");
 	hv_snap_unref(s);
 	/* the reply is older than this QEMU (same UUID, a new life): its
 	 * data belongs to the one destroyed */
 	t = table_a(1000 * 10000000ULL - 1); /* starttime 1000 ticks */
-	hv_kvm_set_libvirt(f.priv, t, HV_LV_OK, NULL);
-	hv_lv_tab_unref(t);
-	s = fx_sample(&f);
+	s = fx_sample_lv(&f, t, HV_LV_OK, NULL);
 	check_procfs_only(hv_snap_dom(s, 0), "not in its last reply");
 	hv_snap_unref(s);
 	fx_free(&f);
@@ -414,6 +485,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pure),
 	    cmocka_unit_test(test_merge_ok),
+	    cmocka_unit_test(test_merge_xml_nics),
 	    cmocka_unit_test(test_merge_stale),
 	    cmocka_unit_test(test_missing_paths),
 	    cmocka_unit_test(test_source_no_daemon),

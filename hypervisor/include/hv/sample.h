@@ -137,6 +137,10 @@ typedef struct hv_blk {
 	hv_u64 rd_ns, wr_ns, fl_ns; /* total time spent, for latency */
 	hv_u64 capacity_b;          /* guest-visible size (libvirt) */
 	hv_u64 alloc_b;             /* host bytes allocated (libvirt) */
+	/* CLOCK_MONOTONIC the counters were read at when that is not the
+	 * sample's time (libvirt's call); 0: at the sample. Rates span the
+	 * readings; the same reading twice has no rate. */
+	uint64_t read_ns;
 } hv_blk;
 
 typedef struct hv_dom {

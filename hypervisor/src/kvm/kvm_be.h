@@ -170,7 +170,9 @@ struct kvm {
 	hv_lv_tab *lvt;
 	enum hv_lv_status lvst;
 	char lvwhy[HV_LV_WHY_LEN];
-	bool lv_fixed; /* tests: a table set by hv_kvm_set_libvirt */
+	bool lv_fixed;    /* tests: a table set by hv_kvm_set_libvirt */
+	bool lv_want_nic; /* this sample: a NIC with a host device procfs
+	                   * has no tap for (libvirt's interface group) */
 	uint64_t tick_ns;
 	uint64_t page_kib;
 	uint64_t seq;

@@ -248,6 +248,10 @@ void hv_kvm_set_aff_max_ms(void *priv, unsigned ms);
 struct hv_lv_tab;
 void hv_kvm_set_libvirt(void *priv, struct hv_lv_tab *t, int status,
                         const char *why);
+/* Tests: whether the last sample's merge found a libvirt NIC with a host
+ * device but no procfs tap (the source then asks for the interface
+ * group). */
+bool hv_kvm_lv_wants_nic(const void *priv);
 /* Tests: KVM stats fds from fn (given the pid and the VMM's fd number,
  * returns an fd that reads as a stats fd, or -errno) instead of
  * pidfd_getfd + KVM_GET_STATS_FD, also on a fixture procfs. */

@@ -15,8 +15,9 @@
 
 void hv_kvm_lv_poll(struct kvm *k)
 {
-	bool managed = false;
+	bool managed = false, want_nic = k->lv_want_nic;
 
+	k->lv_want_nic = false; /* this sample's merge finds it again */
 	if (k->lv_fixed)
 		return;
 	hv_lv_tab_unref(k->lvt);
@@ -34,6 +35,8 @@ void hv_kvm_lv_poll(struct kvm *k)
 		snprintf(k->lvwhy, sizeof(k->lvwhy), "libvirt: out of memory");
 		return;
 	}
+	/* what the previous sample's merge found */
+	hv_lv_want_nic_stats(k->lv, want_nic);
 	k->lvt = hv_lv_poll(k->lv, &k->lvst, k->lvwhy, sizeof(k->lvwhy));
 }
 
@@ -55,6 +58,13 @@ void hv_kvm_set_libvirt(void *priv, struct hv_lv_tab *t, int status,
 	k->lvst = (enum hv_lv_status)status;
 	snprintf(k->lvwhy, sizeof(k->lvwhy), "%s", why ? why : "");
 	k->lv_fixed = true;
+}
+
+bool hv_kvm_lv_wants_nic(const void *priv)
+{
+	const struct kvm *k = priv;
+
+	return k->lv_want_nic;
 }
 
 static hv_u64 val_or(hv_u64 v, bool stale)
@@ -92,7 +102,8 @@ static void lv_mem(hv_dom *d, const hv_lv_dom *ld, bool stale)
 	d->mem_cache_kib = val_or(ld->cache_kib, stale);
 }
 
-static int lv_blk(hv_snap *s, hv_dom *d, const hv_lv_dom *ld, bool stale)
+static int lv_blk(hv_snap *s, hv_dom *d, const hv_lv_dom *ld, bool stale,
+                  uint64_t read_ns)
 {
 	hv_blk *b;
 
@@ -105,6 +116,7 @@ static int lv_blk(hv_snap *s, hv_dom *d, const hv_lv_dom *ld, bool stale)
 		const hv_lv_blk *x = &ld->blk[i];
 		hv_kvm_copy_str(b[i].name, sizeof(b[i].name), x->name);
 		b[i].src = HV_BLK_LIBVIRT;
+		b[i].read_ns = read_ns;
 		b[i].rd_reqs = val_or(x->rd_reqs, stale);
 		b[i].rd_bytes = val_or(x->rd_bytes, stale);
 		b[i].rd_ns = val_or(x->rd_ns, stale);
@@ -117,6 +129,12 @@ static int lv_blk(hv_snap *s, hv_dom *d, const hv_lv_dom *ld, bool stale)
 		b[i].alloc_b = val_or(x->alloc_b, stale);
 	}
 	return 0;
+}
+
+static void net_na_all(hv_net *n, hv_why why)
+{
+	n->rx_bytes = n->rx_pkts = n->rx_errs = n->rx_drop = hv_na(why);
+	n->tx_bytes = n->tx_pkts = n->tx_errs = n->tx_drop = hv_na(why);
 }
 
 /* A procfs tap of this sample: counters turned to the guest's side. */
@@ -135,8 +153,12 @@ static void tap_counters(hv_net *n, const struct knet *t)
 static void lv_counters(hv_net *n, const hv_lv_net *x, bool stale)
 {
 	if (!x->has_stats) {
-		/* user mode (slirp) and the like: QEMU keeps no counters
-		 * libvirt could give; the values stay unsupported */
+		/* A host device procfs has no tap for (macvtap, vhost-user):
+		 * libvirt's interface group is asked for from the next call.
+		 * User mode (slirp) and the like: QEMU keeps no counters
+		 * libvirt could give; the values stay unsupported. */
+		if (x->has_dev)
+			net_na_all(n, HV_NA_NOTYET);
 		return;
 	}
 	n->rx_bytes = val_or(x->rx_bytes, stale);
@@ -159,7 +181,7 @@ static const struct knet *find_tap(const struct kguest *g, const char *name)
 
 /* libvirt's NICs in its order (every type), then any tap procfs found
  * that libvirt did not name. A tap's counters are this sample's. */
-static int lv_net(hv_snap *s, hv_dom *d, const struct kguest *g,
+static int lv_net(struct kvm *k, hv_snap *s, hv_dom *d, const struct kguest *g,
                   const hv_lv_dom *ld, bool stale)
 {
 	uint32_t n = ld->nnet, extra = 0, i = 0;
@@ -181,6 +203,7 @@ static int lv_net(hv_snap *s, hv_dom *d, const struct kguest *g,
 		const struct knet *t = find_tap(g, x->name);
 		hv_kvm_copy_str(out[i].name, sizeof(out[i].name), x->name);
 		hv_kvm_copy_str(out[i].type, sizeof(out[i].type), x->type);
+		k->lv_want_nic |= x->has_dev && !t;
 		if (t)
 			tap_counters(&out[i], t);
 		else
@@ -248,7 +271,8 @@ int hv_kvm_fill_libvirt(struct kvm *k, hv_snap *s, hv_dom *d,
 	hv_kvm_copy_str(d->uuid, sizeof(d->uuid), ld->uuid);
 	lv_state(d, ld, stale);
 	lv_mem(d, ld, stale);
-	if (lv_blk(s, d, ld, stale) || lv_net(s, d, g, ld, stale))
+	if (lv_blk(s, d, ld, stale, k->lvt->call_mono_ns) ||
+	    lv_net(k, s, d, g, ld, stale))
 		return -ENOMEM;
 	return 1;
 }

@@ -20,10 +20,6 @@
 #include "libvirt/lv_int.h"
 
 #define LV_SONAME "libvirt.so.0"
-#define STATS                                                  \
-	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | \
-	 VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU |    \
-	 VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
 /* Running guests only; a guest whose libvirt job is busy is reported with
  * what needs no job rather than waited for. */
 #define FLAGS                                       \
@@ -45,12 +41,19 @@ struct fns {
 	__typeof__(virGetLastErrorMessage) *last_msg;
 };
 
-/* NICs of a domain from its XML, fetched once per domain (and again when
- * its NIC count changes): the stats name only NICs with a host device. */
-struct ifcache {
+/* What a guest's record does not bring every call:
+ * - its NICs from its XML, fetched once per domain and again every
+ *   HV_LV_XML_REFRESH calls (a NIC plugged or unplugged), or when the
+ *   interface group counts another number: the stats groups asked for
+ *   leave NICs out or unnamed;
+ * - its balloon values from the last call with the balloon group. */
+struct gcache {
 	char uuid[HV_UUID_LEN];
-	int n;
+	int n;        /* -1: the XML could not be had */
+	unsigned age; /* calls since fetched */
 	hv_lv_net nic[MAX_NICS];
+	bool has_bal;
+	hv_u64 bal[6]; /* in add_balloon's order */
 };
 
 struct hv_lv {
@@ -61,6 +64,7 @@ struct hv_lv {
 	uint64_t timeout_ns;
 	bool disabled, started, stop;
 	bool want, busy;   /* a call asked for / running */
+	bool want_nic;     /* the next calls add the interface group */
 	uint64_t asked_ns; /* when the pending call was asked for */
 	bool ever_done;    /* some call has completed */
 	bool last_ok;      /* the last call succeeded */
@@ -72,8 +76,10 @@ struct hv_lv {
 	void *dl;
 	struct fns f;
 	virConnectPtr conn;
-	struct ifcache *ifc;
-	size_t nifc;
+	struct gcache *gc;
+	size_t ngc;
+	unsigned since_bal; /* calls since the last with the balloon group */
+	bool need_bal;      /* a guest has no balloon values yet */
 };
 
 static uint64_t clock_ns(clockid_t c)
@@ -153,7 +159,7 @@ static int connect_lv(hv_lv *lv, char *why, size_t len)
 	return 0;
 }
 
-static struct ifcache *ifc_find(struct ifcache *c, size_t n, const char *u)
+static struct gcache *gc_find(struct gcache *c, size_t n, const char *u)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(c[i].uuid, u) == 0)
@@ -161,27 +167,43 @@ static struct ifcache *ifc_find(struct ifcache *c, size_t n, const char *u)
 	return NULL;
 }
 
-/* Names and types of the NICs the stats leave unnamed, from the XML. */
-static void add_nic_types(hv_lv *lv, virDomainPtr dom, hv_lv_dom *d,
-                          struct ifcache *old, size_t nold, struct ifcache *nc)
+/* d's NICs from its XML (cached in nc, see struct gcache). */
+static int add_nics(hv_lv *lv, virDomainPtr dom, hv_lv_dom *d, bool counted,
+                    bool cached, struct gcache *nc)
 {
-	struct ifcache *c = ifc_find(old, nold, d->uuid);
-
-	if (c && c->n == (int)d->nnet) {
-		*nc = *c;
+	if (cached && nc->n >= 0 && nc->age + 1 < HV_LV_XML_REFRESH &&
+	    (!counted || nc->n == (int)d->nnet)) {
+		nc->age++;
 	} else {
 		char *xml = lv->f.xml(dom, 0);
-		snprintf(nc->uuid, sizeof(nc->uuid), "%s", d->uuid);
 		nc->n = xml ? hv_lv_parse_ifaces(xml, nc->nic, MAX_NICS) : -1;
+		nc->age = 0;
 		free(xml);
 	}
-	for (uint32_t i = 0; i < d->nnet && (int)i < nc->n; i++) {
-		hv_lv_net *x = &d->net[i];
-		snprintf(x->type, sizeof(x->type), "%s", nc->nic[i].type);
-		if (!x->has_stats)
-			snprintf(x->name, sizeof(x->name), "%s",
-			         nc->nic[i].name);
+	return hv_lv_dom_set_nics(d, nc->nic, nc->n, counted);
+}
+
+/* The balloon values of this call (kept in nc), or of the last call that
+ * had the balloon group: they are gauges, an older one is still right as
+ * of its call. A guest new since then has none yet, and a call that asked
+ * but got no current size (the guest's job was busy): the next call asks
+ * again. */
+static void add_balloon(hv_lv *lv, hv_lv_dom *d, bool asked, struct gcache *nc)
+{
+	hv_u64 *f[6] = {&d->bal_cur_kib, &d->bal_max_kib, &d->avail_kib,
+	                &d->unused_kib,  &d->usable_kib,  &d->cache_kib};
+	bool got = asked && hv_ok(d->bal_cur_kib);
+
+	for (int i = 0; i < 6; i++) {
+		if (got)
+			nc->bal[i] = *f[i];
+		else if (nc->has_bal)
+			*f[i] = nc->bal[i];
+		else if (!asked)
+			*f[i] = hv_na(HV_NA_NOTYET);
 	}
+	nc->has_bal |= got;
+	lv->need_bal |= !got && (asked || !nc->has_bal);
 }
 
 static void to_params(const virTypedParameter *vp, int n, hv_lv_param *p)
@@ -212,11 +234,12 @@ static void to_params(const virTypedParameter *vp, int n, hv_lv_param *p)
 	}
 }
 
-/* One record into the table (with its NICs' XML types). */
+/* One record into the table (with its NICs from the XML). */
 static int add_record(hv_lv *lv, hv_lv_tab *t, virDomainStatsRecordPtr r,
-                      struct ifcache *nc)
+                      unsigned groups, struct gcache *nc)
 {
 	hv_lv_dom *d = hv_lv_tab_add(t);
+	const struct gcache *c;
 	hv_lv_param *p;
 	const char *name;
 	int rc;
@@ -237,15 +260,21 @@ static int add_record(hv_lv *lv, hv_lv_tab *t, virDomainStatsRecordPtr r,
 	to_params(r->params, r->nparams, p);
 	rc = hv_lv_dom_fill(d, p, (size_t)(r->nparams > 0 ? r->nparams : 0));
 	free(p);
-	if (rc == 0)
-		add_nic_types(lv, r->dom, d, lv->ifc, lv->nifc, nc);
-	return rc;
+	if (rc)
+		return rc;
+	c = gc_find(lv->gc, lv->ngc, d->uuid);
+	if (c)
+		*nc = *c;
+	else
+		snprintf(nc->uuid, sizeof(nc->uuid), "%s", d->uuid);
+	add_balloon(lv, d, groups & HV_LV_GROUP_BALLOON, nc);
+	return add_nics(lv, r->dom, d, groups & HV_LV_GROUP_NET, c != NULL, nc);
 }
 
-static int stats_call(hv_lv *lv, virDomainStatsRecordPtr **recs, char *why,
-                      size_t len)
+static int stats_call(hv_lv *lv, unsigned groups,
+                      virDomainStatsRecordPtr **recs, char *why, size_t len)
 {
-	int n = lv->f.get_all(lv->conn, STATS, recs, FLAGS);
+	int n = lv->f.get_all(lv->conn, groups, recs, FLAGS);
 
 	if (n >= 0)
 		return n;
@@ -256,7 +285,7 @@ static int stats_call(hv_lv *lv, virDomainStatsRecordPtr **recs, char *why,
 		lv->conn = NULL;
 		if (connect_lv(lv, why, len))
 			return -ENOTCONN;
-		n = lv->f.get_all(lv->conn, STATS, recs, FLAGS);
+		n = lv->f.get_all(lv->conn, groups, recs, FLAGS);
 		if (n >= 0)
 			return n;
 	}
@@ -265,10 +294,11 @@ static int stats_call(hv_lv *lv, virDomainStatsRecordPtr **recs, char *why,
 }
 
 /* One bulk call into a new table. */
-static int one_call(hv_lv *lv, hv_lv_tab **out, char *why, size_t len)
+static int one_call(hv_lv *lv, unsigned groups, hv_lv_tab **out, char *why,
+                    size_t len)
 {
 	virDomainStatsRecordPtr *recs = NULL;
-	struct ifcache *nc = NULL;
+	struct gcache *nc = NULL;
 	hv_lv_tab *t = NULL;
 	int n, rc = 0;
 
@@ -279,7 +309,7 @@ static int one_call(hv_lv *lv, hv_lv_tab **out, char *why, size_t len)
 		return -ENOMEM;
 	t->call_mono_ns = clock_ns(CLOCK_MONOTONIC);
 	t->call_boot_ns = clock_ns(CLOCK_BOOTTIME);
-	n = stats_call(lv, &recs, why, len);
+	n = stats_call(lv, groups, &recs, why, len);
 	if (n < 0) {
 		rc = n;
 		goto out;
@@ -290,13 +320,13 @@ static int one_call(hv_lv *lv, hv_lv_tab **out, char *why, size_t len)
 		goto out;
 	}
 	for (int i = 0; i < n && rc == 0; i++)
-		rc = add_record(lv, t, recs[i], &nc[i]);
+		rc = add_record(lv, t, recs[i], groups, &nc[i]);
 	hv_lv_tab_sort(t);
 	t->dur_ns = clock_ns(CLOCK_MONOTONIC) - t->call_mono_ns;
 	if (rc == 0) { /* the cache keeps only guests still there */
-		free(lv->ifc);
-		lv->ifc = nc;
-		lv->nifc = (size_t)n;
+		free(lv->gc);
+		lv->gc = nc;
+		lv->ngc = (size_t)n;
 		nc = NULL;
 	}
 out:
@@ -326,10 +356,25 @@ static void lv_release(hv_lv *lv)
 		lv->f.close(lv->conn);
 	/* The library stays loaded: libvirt keeps threads and atexit state. */
 	hv_lv_tab_unref(lv->latest);
-	free(lv->ifc);
+	free(lv->gc);
 	pthread_cond_destroy(&lv->cv);
 	pthread_mutex_destroy(&lv->mu);
 	free(lv);
+}
+
+/* The groups of the next call (called with the lock). */
+static unsigned call_groups(hv_lv *lv)
+{
+	unsigned g = HV_LV_GROUPS;
+
+	if (lv->want_nic)
+		g |= HV_LV_GROUP_NET;
+	if (lv->need_bal || ++lv->since_bal >= HV_LV_BALLOON_EVERY) {
+		g |= HV_LV_GROUP_BALLOON;
+		lv->since_bal = 0;
+		lv->need_bal = false;
+	}
+	return g;
 }
 
 /* Runs one call with the lock dropped; publishes the outcome. */
@@ -337,6 +382,7 @@ static void serve(hv_lv *lv)
 {
 	char why[HV_LV_WHY_LEN] = "";
 	hv_lv_tab *t = NULL;
+	unsigned groups = call_groups(lv);
 	int rc;
 
 	lv->want = false;
@@ -344,7 +390,7 @@ static void serve(hv_lv *lv)
 	pthread_mutex_unlock(&lv->mu);
 	rc = lv->dl ? 0 : load(lv, why, sizeof(why));
 	if (rc == 0)
-		rc = one_call(lv, &t, why, sizeof(why));
+		rc = one_call(lv, groups, &t, why, sizeof(why));
 	pthread_mutex_lock(&lv->mu);
 	lv->busy = false;
 	__atomic_add_fetch(&lv->calls, 1, __ATOMIC_RELAXED);
@@ -391,6 +437,7 @@ hv_lv *hv_lv_new(const char *uri, unsigned timeout_ms)
 	    (uint64_t)(timeout_ms ? timeout_ms : HV_LV_DEFAULT_TIMEOUT_MS) *
 	    1000000ULL;
 	lv->refs = 1;
+	lv->need_bal = true; /* the first call has every group */
 	pthread_mutex_init(&lv->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -491,6 +538,13 @@ hv_lv_tab *hv_lv_poll(hv_lv *lv, enum hv_lv_status *st, char *why, size_t len)
 out:
 	pthread_mutex_unlock(&lv->mu);
 	return t;
+}
+
+void hv_lv_want_nic_stats(hv_lv *lv, bool on)
+{
+	pthread_mutex_lock(&lv->mu);
+	lv->want_nic = on;
+	pthread_mutex_unlock(&lv->mu);
 }
 
 unsigned hv_lv_calls(const hv_lv *lv)

@@ -36,6 +36,21 @@ typedef struct hv_lv_param {
 #define HV_LV_DEFAULT_URI "qemu:///system"
 #define HV_LV_DEFAULT_TIMEOUT_MS 2000
 #define HV_LV_WHY_LEN 96
+/* The stats groups of the bulk call (virDomainStatsTypes): state 1 and
+ * block 32 every call; balloon 4 (two QMP commands per guest in libvirtd)
+ * every HV_LV_BALLOON_EVERY calls, and at once for a new guest: its values
+ * are gauges, kept from call to call. Not cpu-total (2) nor vcpu (8):
+ * procfs has those times, fresher, and they cost libvirtd cgroup and
+ * /proc reads and a QMP query-stats per guest. interface (16) only while
+ * some NIC has a host device procfs cannot count (macvtap, vhost-user):
+ * the NIC list comes from the domain XML, tap counters from procfs.
+ * docs/arch/libvirt.md. */
+#define HV_LV_GROUPS 0x21u
+#define HV_LV_GROUP_BALLOON 0x4u
+#define HV_LV_GROUP_NET 0x10u
+#define HV_LV_BALLOON_EVERY 5
+/* Calls between two fetches of a guest's XML (its NIC list). */
+#define HV_LV_XML_REFRESH 60
 
 typedef struct hv_lv_blk {
 	char name[HV_DEVNAME_LEN]; /* vda */
@@ -46,30 +61,23 @@ typedef struct hv_lv_blk {
 } hv_lv_blk;
 
 /* One NIC, from the domain's point of view (libvirt's rx = the guest
- * received). NICs without a host device (user mode) are in net.count but
- * have no stats: has_stats false, named by their XML alias. */
+ * received). Named by its XML target dev (has_dev: a host device such as
+ * a tap), else by its alias (user mode: no host device, no counters).
+ * has_stats: libvirt's interface group counted it. */
 typedef struct hv_lv_net {
 	char name[HV_IFNAME_LEN];
 	char type[12];
-	bool has_stats;
+	bool has_dev, has_stats;
 	hv_u64 rx_bytes, rx_pkts, rx_errs, rx_drop;
 	hv_u64 tx_bytes, tx_pkts, tx_errs, tx_drop;
 } hv_lv_net;
-
-typedef struct hv_lv_vcpu {
-	int state;                         /* VIR_VCPU_* (1 running) */
-	hv_u64 time_ns, wait_ns, delay_ns; /* delay: steal (libvirt >= 7.2) */
-} hv_lv_vcpu;
 
 typedef struct hv_lv_dom {
 	char uuid[HV_UUID_LEN]; /* lower case */
 	char name[HV_NAME_LEN]; /* sanitised */
 	int state, reason;      /* virDomainState, its reason; -1 unknown */
-	hv_u64 cpu_ns;
 	hv_u64 bal_cur_kib, bal_max_kib;
 	hv_u64 avail_kib, unused_kib, usable_kib, cache_kib;
-	uint32_t nvcpu;
-	hv_lv_vcpu *vcpu;
 	uint32_t nnet;
 	hv_lv_net *net;
 	uint32_t nblk;
@@ -102,9 +110,9 @@ const hv_lv_dom *hv_lv_tab_find(const hv_lv_tab *t, const char *uuid);
 uint32_t hv_lv_state_bits(int state);
 const char *hv_lv_reason_str(int state, int reason);
 
-/* Fill d from one record's stats keys (state, cpu, balloon, vcpu, net,
- * block groups); d's uuid and name are the caller's. Unknown keys are
- * ignored, indexes beyond the counts given dropped. 0 or -ENOMEM. */
+/* Fill d from one record's stats keys (state, balloon, net, block
+ * groups); d's uuid and name are the caller's. Unknown keys are ignored,
+ * indexes beyond the counts given dropped. 0 or -ENOMEM. */
 int hv_lv_dom_fill(hv_lv_dom *d, const hv_lv_param *p, size_t n);
 void hv_lv_dom_clear(hv_lv_dom *d); /* frees its arrays */
 
@@ -112,6 +120,11 @@ void hv_lv_dom_clear(hv_lv_dom *d); /* frees its arrays */
  * net.N): type, and a name (target dev, else alias, else "netN").
  * Returns the count (up to max), or -EINVAL. Pure. */
 int hv_lv_parse_ifaces(const char *xml, hv_lv_net *out, size_t max);
+/* d's NICs from its XML's n NICs x: when the call had the interface group
+ * (counted), types and has_dev added to its net.N (and names where the
+ * stats gave none); else the XML's list itself, without counters.
+ * 0 or -ENOMEM. */
+int hv_lv_dom_set_nics(hv_lv_dom *d, const hv_lv_net *x, int n, bool counted);
 
 /* ---- the source ---- */
 typedef struct hv_lv hv_lv;
@@ -133,6 +146,10 @@ void hv_lv_free(hv_lv *lv); /* NULL allowed; a thread stuck in a hung
  * NULL, with its status and, unless OK, a reason. Waits only while no
  * call has ever completed, up to the deadline. */
 hv_lv_tab *hv_lv_poll(hv_lv *lv, enum hv_lv_status *st, char *why, size_t len);
+/* Whether some NIC has a host device procfs cannot count: the calls from
+ * the next on add the interface group (the kvm backend says, each
+ * sample). */
+void hv_lv_want_nic_stats(hv_lv *lv, bool on);
 /* Bulk calls made, connections opened (tests, benchmark). */
 unsigned hv_lv_calls(const hv_lv *lv);
 unsigned hv_lv_connects(const hv_lv *lv);

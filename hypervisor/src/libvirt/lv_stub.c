@@ -30,6 +30,12 @@ hv_lv_tab *hv_lv_poll(hv_lv *lv, enum hv_lv_status *st, char *why, size_t len)
 	return NULL;
 }
 
+void hv_lv_want_nic_stats(hv_lv *lv, bool on)
+{
+	(void)lv;
+	(void)on;
+}
+
 unsigned hv_lv_calls(const hv_lv *lv)
 {
 	(void)lv;

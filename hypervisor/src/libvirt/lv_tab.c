@@ -10,7 +10,7 @@
 #include "hv/sysio.h"
 #include "libvirt/lv_int.h"
 
-#define MAX_ITEMS 4096 /* vCPUs, NICs or disks of one domain */
+#define MAX_ITEMS 4096 /* NICs or disks of one domain */
 
 hv_lv_tab *hv_lv_tab_new(void)
 {
@@ -30,13 +30,11 @@ hv_lv_tab *hv_lv_tab_ref(hv_lv_tab *t)
 
 void hv_lv_dom_clear(hv_lv_dom *d)
 {
-	free(d->vcpu);
 	free(d->net);
 	free(d->blk);
-	d->vcpu = NULL;
 	d->net = NULL;
 	d->blk = NULL;
-	d->nvcpu = d->nnet = d->nblk = 0;
+	d->nnet = d->nblk = 0;
 }
 
 void hv_lv_tab_unref(hv_lv_tab *t)
@@ -65,7 +63,7 @@ hv_lv_dom *hv_lv_tab_add(hv_lv_tab *t)
 	d = &t->dom[t->ndom++];
 	memset(d, 0, sizeof(*d));
 	d->state = d->reason = -1;
-	d->cpu_ns = d->bal_cur_kib = d->bal_max_kib = na;
+	d->bal_cur_kib = d->bal_max_kib = na;
 	d->avail_kib = d->unused_kib = d->usable_kib = d->cache_kib = na;
 	return d;
 }
@@ -209,49 +207,39 @@ static void set_u(hv_u64 *dst, const hv_lv_param *p)
 	*dst = num(p, &v) ? hv_val(v) : hv_na(HV_NA_ERROR);
 }
 
-static void set_ns(hv_u64 *dst, const hv_lv_param *p)
+static void net_na(hv_lv_net *x)
 {
-	set_u(dst, p);
+	const hv_u64 na = hv_na(HV_NA_UNSUPPORTED);
+
+	x->rx_bytes = x->rx_pkts = x->rx_errs = x->rx_drop = na;
+	x->tx_bytes = x->tx_pkts = x->tx_errs = x->tx_drop = na;
 }
 
 /* Counts first, so arrays are allocated once. */
 static int alloc_items(hv_lv_dom *d, const hv_lv_param *p, size_t n)
 {
-	uint64_t nv = 0, nn = 0, nb = 0, v;
+	uint64_t nn = 0, nb = 0, v;
 	const hv_u64 na = hv_na(HV_NA_UNSUPPORTED);
 
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(p[i].field, "vcpu.maximum") == 0 && num(&p[i], &v))
-			nv = v;
-		else if (strcmp(p[i].field, "net.count") == 0 && num(&p[i], &v))
+		if (strcmp(p[i].field, "net.count") == 0 && num(&p[i], &v))
 			nn = v;
 		else if (strcmp(p[i].field, "block.count") == 0 &&
 		         num(&p[i], &v))
 			nb = v;
 	}
-	nv = nv > MAX_ITEMS ? MAX_ITEMS : nv;
 	nn = nn > MAX_ITEMS ? MAX_ITEMS : nn;
 	nb = nb > MAX_ITEMS ? MAX_ITEMS : nb;
-	d->vcpu = nv ? calloc(nv, sizeof(*d->vcpu)) : NULL;
 	d->net = nn ? calloc(nn, sizeof(*d->net)) : NULL;
 	d->blk = nb ? calloc(nb, sizeof(*d->blk)) : NULL;
-	if ((nv && !d->vcpu) || (nn && !d->net) || (nb && !d->blk)) {
+	if ((nn && !d->net) || (nb && !d->blk)) {
 		hv_lv_dom_clear(d);
 		return -ENOMEM;
 	}
-	d->nvcpu = (uint32_t)nv;
 	d->nnet = (uint32_t)nn;
 	d->nblk = (uint32_t)nb;
-	for (uint32_t i = 0; i < d->nvcpu; i++) {
-		d->vcpu[i].state = -1;
-		d->vcpu[i].time_ns = d->vcpu[i].wait_ns = na;
-		d->vcpu[i].delay_ns = na;
-	}
-	for (uint32_t i = 0; i < d->nnet; i++) {
-		hv_lv_net *x = &d->net[i];
-		x->rx_bytes = x->rx_pkts = x->rx_errs = x->rx_drop = na;
-		x->tx_bytes = x->tx_pkts = x->tx_errs = x->tx_drop = na;
-	}
+	for (uint32_t i = 0; i < d->nnet; i++)
+		net_na(&d->net[i]);
 	for (uint32_t i = 0; i < d->nblk; i++) {
 		hv_lv_blk *x = &d->blk[i];
 		x->rd_reqs = x->rd_bytes = x->rd_ns = na;
@@ -259,25 +247,6 @@ static int alloc_items(hv_lv_dom *d, const hv_lv_param *p, size_t n)
 		x->fl_reqs = x->fl_ns = x->capacity_b = x->alloc_b = na;
 	}
 	return 0;
-}
-
-static void vcpu_key(hv_lv_dom *d, size_t i, const char *k,
-                     const hv_lv_param *p)
-{
-	hv_lv_vcpu *v;
-	uint64_t x;
-
-	if (i >= d->nvcpu)
-		return;
-	v = &d->vcpu[i];
-	if (strcmp(k, "state") == 0 && num(p, &x))
-		v->state = (int)x;
-	else if (strcmp(k, "time") == 0)
-		set_ns(&v->time_ns, p);
-	else if (strcmp(k, "wait") == 0)
-		set_ns(&v->wait_ns, p);
-	else if (strcmp(k, "delay") == 0)
-		set_ns(&v->delay_ns, p);
 }
 
 static void net_key(hv_lv_dom *d, size_t i, const char *k, const hv_lv_param *p)
@@ -328,14 +297,13 @@ static void blk_key(hv_lv_dom *d, size_t i, const char *k, const hv_lv_param *p)
 			set_u(dst[s], p);
 }
 
-/* Plain keys of the state, cpu and balloon groups. */
+/* Plain keys of the state and balloon groups. */
 static void dom_key(hv_lv_dom *d, const hv_lv_param *p)
 {
 	static const struct {
 		const char *key;
 		size_t off;
 	} keys[] = {
-	    {"cpu.time", offsetof(hv_lv_dom, cpu_ns)},
 	    {"balloon.current", offsetof(hv_lv_dom, bal_cur_kib)},
 	    {"balloon.maximum", offsetof(hv_lv_dom, bal_max_kib)},
 	    {"balloon.available", offsetof(hv_lv_dom, avail_kib)},
@@ -365,9 +333,7 @@ int hv_lv_dom_fill(hv_lv_dom *d, const hv_lv_param *p, size_t n)
 		size_t idx;
 		if (!p[i].field)
 			continue;
-		if (indexed(p[i].field, "vcpu.", &idx, &k))
-			vcpu_key(d, idx, k, &p[i]);
-		else if (indexed(p[i].field, "net.", &idx, &k))
+		if (indexed(p[i].field, "net.", &idx, &k))
 			net_key(d, idx, k, &p[i]);
 		else if (indexed(p[i].field, "block.", &idx, &k))
 			blk_key(d, idx, k, &p[i]);
@@ -442,13 +408,46 @@ int hv_lv_parse_ifaces(const char *xml, hv_lv_net *out, size_t max)
 		memset(x, 0, sizeof(*x));
 		if (!attr(p + 1, gt, "type", x->type, sizeof(x->type)))
 			x->type[0] = '\0';
-		if (!child_attr(gt, close, "target", "dev", x->name,
-		                sizeof(x->name)) &&
-		    !child_attr(gt, close, "alias", "name", x->name,
-		                sizeof(x->name)))
+		x->has_dev = child_attr(gt, close, "target", "dev", x->name,
+		                        sizeof(x->name));
+		if (!x->has_dev && !child_attr(gt, close, "alias", "name",
+		                               x->name, sizeof(x->name)))
 			snprintf(x->name, sizeof(x->name), "net%zu", n);
 		n++;
 		p = close + 1;
 	}
 	return (int)n;
+}
+
+/* The XML's list as d's NICs: names, types, no counters. */
+static int nics_of_xml(hv_lv_dom *d, const hv_lv_net *x, int n)
+{
+	if (n <= 0)
+		return 0;
+	d->net = calloc((size_t)n, sizeof(*d->net));
+	if (!d->net)
+		return -ENOMEM;
+	d->nnet = (uint32_t)n;
+	for (int i = 0; i < n; i++) {
+		hv_lv_net *o = &d->net[i];
+		net_na(o);
+		memcpy(o->name, x[i].name, sizeof(o->name));
+		memcpy(o->type, x[i].type, sizeof(o->type));
+		o->has_dev = x[i].has_dev;
+	}
+	return 0;
+}
+
+int hv_lv_dom_set_nics(hv_lv_dom *d, const hv_lv_net *x, int n, bool counted)
+{
+	if (!counted)
+		return d->nnet ? 0 : nics_of_xml(d, x, n);
+	for (uint32_t i = 0; i < d->nnet && (int)i < n; i++) {
+		hv_lv_net *o = &d->net[i];
+		memcpy(o->type, x[i].type, sizeof(o->type));
+		o->has_dev = x[i].has_dev;
+		if (!o->has_stats)
+			memcpy(o->name, x[i].name, sizeof(o->name));
+	}
+	return 0;
 }
