@@ -463,7 +463,10 @@ static void test_source_no_daemon(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	dt = (double)(b.tv_sec - a.tv_sec) +
 	     (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-	assert_true(dt < 0.3 + 0.5);
+	/* The deadline (0.3 s) plus room for loading libvirt on a loaded
+	 * machine (0.5 s was once exceeded at load average 34): a sample that
+	 * waited for libvirt without a deadline would not return at all. */
+	assert_true(dt < 0.3 + 2.0);
 #ifdef HV_HAVE_LIBVIRT
 	/* libvirt0 is there (CI installs it) or the note says it is not */
 	assert_true(strstr(hv_snap_dom(s, 0)->note, "cannot connect") ||
