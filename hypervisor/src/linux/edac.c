@@ -19,26 +19,6 @@
 #define EDAC_DIR "devices/system/edac/mc"
 #define WRAP_FLOOR 0xC0000000ull /* a drop from above this is a wrap */
 
-static int u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Names "<pfx>N" -> N, else -1. */
-static long numbered(const char *name, const char *pfx)
-{
-	size_t l = strlen(pfx);
-	char *end;
-	unsigned long n;
-
-	if (strncmp(name, pfx, l) || name[l] < '0' || name[l] > '9')
-		return -1;
-	n = strtoul(name + l, &end, 10);
-	return *end || n > 65535 ? -1 : (long)n;
-}
-
 void plat_edac_count(plat_ecount *c, hv_u64 raw)
 {
 	if (!hv_ok(raw)) {
@@ -106,16 +86,17 @@ static int scan_dimms(hv_plat *p, size_t *cap, uint32_t mc, hv_err *err)
 		return 0;
 	while ((e = readdir(d))) {
 		long k;
-		if ((k = numbered(e->d_name, "dimm")) >= 0 && n[0] < 256)
+		if ((k = plat_numbered(e->d_name, "dimm")) >= 0 && n[0] < 256)
 			idx[0][n[0]++] = (uint32_t)k;
-		else if ((k = numbered(e->d_name, "csrow")) >= 0 && n[1] < 256)
+		else if ((k = plat_numbered(e->d_name, "csrow")) >= 0 &&
+		         n[1] < 256)
 			idx[1][n[1]++] = (uint32_t)k;
 	}
 	closedir(d);
 	for (int cs = 0; cs < 2 && !rc; cs++) {
 		if (cs == 1 && n[0])
 			break; /* csrows repeat the dimms' counts */
-		qsort(idx[cs], n[cs], sizeof(uint32_t), u32_cmp);
+		qsort(idx[cs], n[cs], sizeof(uint32_t), plat_u32_cmp);
 		for (size_t i = 0; i < n[cs] && !rc; i++)
 			rc = add_dimm(p, cap, mc, cs, idx[cs][i], err);
 	}
@@ -145,7 +126,7 @@ int plat_edac_discover(hv_plat *p, hv_err *err)
 	if (!d)
 		return 0; /* no EDAC driver: totals are unsupported */
 	while ((e = readdir(d))) {
-		long n = numbered(e->d_name, "mc");
+		long n = plat_numbered(e->d_name, "mc");
 		if (n < 0)
 			continue;
 		if (p->nmc == cap) {
@@ -161,7 +142,7 @@ int plat_edac_discover(hv_plat *p, hv_err *err)
 		p->mc[p->nmc++] = (uint32_t)n;
 	}
 	if (p->nmc > 1)
-		qsort(p->mc, p->nmc, sizeof(*p->mc), u32_cmp);
+		qsort(p->mc, p->nmc, sizeof(*p->mc), plat_u32_cmp);
 	p->mcc = calloc(p->nmc ? p->nmc : 1, sizeof(*p->mcc));
 	if (!p->mcc) {
 		rc = hv_err_set(err, ENOMEM, "out of memory");

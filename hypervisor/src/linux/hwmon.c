@@ -30,13 +30,6 @@ static int sensor_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-static int u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* "power12_average" -> kind power, idx 12, suffix "average". Only the
  * files that carry a value: energyN_input, powerN_input, powerN_average. */
 static int sensor_file(const char *n, uint8_t *kind, uint32_t *idx, int *avg)
@@ -204,13 +197,8 @@ static int list_chips(hv_plat *p, uint32_t **out, size_t *n, hv_err *err)
 	if (!(d = opendir(path)))
 		return 0; /* no hwmon class: no sensors, not an error */
 	while ((e = readdir(d))) {
-		char *end;
-		unsigned long v;
-		if (strncmp(e->d_name, "hwmon", 5) || e->d_name[5] < '0' ||
-		    e->d_name[5] > '9')
-			continue;
-		v = strtoul(e->d_name + 5, &end, 10);
-		if (*end || v > UINT32_MAX)
+		long v = plat_numbered(e->d_name, "hwmon");
+		if (v < 0)
 			continue;
 		if (*n == cap) {
 			uint32_t *nl =
@@ -226,7 +214,7 @@ static int list_chips(hv_plat *p, uint32_t **out, size_t *n, hv_err *err)
 		(*out)[(*n)++] = (uint32_t)v;
 	}
 	if (*n > 1)
-		qsort(*out, *n, sizeof(**out), u32_cmp);
+		qsort(*out, *n, sizeof(**out), plat_u32_cmp);
 out:
 	closedir(d);
 	return rc;

@@ -62,6 +62,25 @@ hv_u64 plat_u64(const char *path, hv_why missing)
 	return rc ? hv_na(plat_why(rc, missing)) : hv_val(v);
 }
 
+int plat_u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+long plat_numbered(const char *name, const char *pfx)
+{
+	size_t l = strlen(pfx);
+	char *end;
+	unsigned long n;
+
+	if (strncmp(name, pfx, l) || name[l] < '0' || name[l] > '9')
+		return -1;
+	n = strtoul(name + l, &end, 10);
+	return *end || n > 65535 ? -1 : (long)n;
+}
+
 int plat_has(const char *path)
 {
 	struct stat st;

@@ -130,6 +130,10 @@ uint64_t plat_ticks_ns(const hv_plat *p, uint64_t ticks);
 hv_u64 plat_u64(const char *path, hv_why missing);
 hv_why plat_why(int rc, hv_why missing);
 int plat_has(const char *path); /* exists (follows symlinks) */
+/* Directory entries "<pfx>N" (mc3, hwmon2) -> N (at most 65535), else -1;
+ * and the qsort order of such numbers. */
+long plat_numbered(const char *name, const char *pfx);
+int plat_u32_cmp(const void *a, const void *b);
 /* Write val plus '\n', as echo(1) does: every sysfs store takes it, and a
  * fixture file written back by undo keeps its exact bytes. */
 int plat_write(const char *path, const char *val, hv_err *err);
