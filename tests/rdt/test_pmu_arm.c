@@ -156,6 +156,23 @@ static void t_big_little(void **st)
 	hvt_host_free(h);
 }
 
+/* Every build: Armv9 cores' PMUs are named armv9_* by the kernel (a DT
+ * phone-class SoC: Cortex-A510 + A710 + X2): big.LITTLE all the same. */
+static void t_big_little_v9(void **st)
+{
+	hv_env env;
+	hv_pmu *p = NULL;
+	hvt_host *h =
+	    host_with(plain_pmus, "armv9_cortex_a510", n1_events, &env);
+
+	(void)st;
+	assert_int_equal(0, hvt_sys(h, DEVS "/armv9_cortex_a710/type", "11\n"));
+	assert_int_equal(0, hvt_sys(h, DEVS "/armv9_cortex_x2/type", "12\n"));
+	p = refused(&env, "3 CPU PMUs (big.LITTLE): a counter sees one type");
+	hv_pmu_close(p);
+	hvt_host_free(h);
+}
+
 #if defined(__aarch64__) && defined(HV_HAVE_PFM)
 /* an N2 whose PMU lists no LL_CACHE_MISS_RD: the L3 event is used */
 static const kev n2_no_ll_events[] = {{"inst_retired", 0x08},
@@ -296,6 +313,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_generic),
 		cmocka_unit_test(t_big_little),
+		cmocka_unit_test(t_big_little_v9),
 #if defined(__aarch64__) && defined(HV_HAVE_PFM)
 		cmocka_unit_test(t_arm_cores),
 		cmocka_unit_test(t_arm_no_llc),

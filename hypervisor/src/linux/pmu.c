@@ -101,9 +101,17 @@ static const struct alias *find_alias(const char *ev)
 	return NULL;
 }
 
+/* The kernel's names for an ARM CPU PMU: "armv<N>_..." (armv7_cortex_a15,
+ * armv8_cortex_a57, armv9_cortex_a710, armv8_pmuv3_0). */
+static int cpu_pmu_name(const char *n)
+{
+	return !strncmp(n, "armv", 4) && n[4] >= '0' && n[4] <= '9' &&
+	       n[5] == '_';
+}
+
 /* The kernel's ARM CPU PMUs under <sysfs>/bus/event_source/devices
- * (armv8_pmuv3_0 on ACPI hosts, armv8_cortex_a57 and the like on
- * device-tree ones): how many, and the name of one in first. -1 when the
+ * (armv8_pmuv3_0 on ACPI hosts, armv8_cortex_a57, armv9_cortex_a710 and
+ * the like on device-tree ones): how many, and the name of one in first. -1 when the
  * directory cannot be read (then only perf_event_open can tell). */
 static int arm_kpmus(const hv_env *env, char *first, size_t len)
 {
@@ -119,10 +127,8 @@ static int arm_kpmus(const hv_env *env, char *first, size_t len)
 		goto out;
 	n = 0;
 	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, "armv8_", 6) ||
-		    !strncmp(de->d_name, "armv7_", 6))
-			if (n++ == 0)
-				snprintf(first, len, "%s", de->d_name);
+		if (cpu_pmu_name(de->d_name) && n++ == 0)
+			snprintf(first, len, "%s", de->d_name);
 out:
 	if (d)
 		closedir(d);
