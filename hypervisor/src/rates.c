@@ -451,16 +451,30 @@ const char *hv_energy_src_str(int src)
 	}
 }
 
-static double hwmon_watts(const hv_host *ph, const hv_hwmon *c, double dt)
+/* The same sensor in the older record: at the same index unless the
+ * sensor list changed (amd_energy has a counter per core). */
+static const hv_hwmon *find_hwmon(const hv_host *h, const hv_hwmon *c,
+                                  uint32_t hint)
 {
-	const hv_hwmon *p = NULL;
+	if (!h)
+		return NULL;
+	if (hint < h->nr_hwmon && !strcmp(h->hwmon[hint].path, c->path))
+		return &h->hwmon[hint];
+	for (uint32_t i = 0; i < h->nr_hwmon; i++)
+		if (!strcmp(h->hwmon[i].path, c->path))
+			return &h->hwmon[i];
+	return NULL;
+}
+
+static double hwmon_watts(const hv_host *ph, const hv_hwmon *c, uint32_t i,
+                          double dt)
+{
+	const hv_hwmon *p;
 	uint64_t d;
 
 	if (c->kind == HV_HWMON_POWER)
 		return hv_ok(c->power_uw) ? (double)c->power_uw.v / 1e6 : NAN;
-	for (uint32_t k = 0; ph && k < ph->nr_hwmon && !p; k++)
-		if (!strcmp(ph->hwmon[k].path, c->path))
-			p = &ph->hwmon[k];
+	p = find_hwmon(ph, c, i);
 	/* No wrap point is known: a drop is a reset (driver reloaded), and
 	 * that interval has no rate rather than a negative one. */
 	if (!p || dt <= 0 ||
@@ -479,7 +493,7 @@ static void hwmon_rates(hv_host_rate *o, const hv_host *ph, const hv_host *ch,
 	int n = 0, known = 1;
 
 	for (uint32_t i = 0; i < ch->nr_hwmon; i++) {
-		double w = hwmon_watts(ph, &ch->hwmon[i], dt);
+		double w = hwmon_watts(ph, &ch->hwmon[i], i, dt);
 		o->hwmon[i].watts = w;
 		if (!ch->hwmon[i].zone)
 			continue;
