@@ -388,6 +388,64 @@ static void test_rapl_preferred(void **state)
 	fx_free(f);
 }
 
+/* A GPU's sensors (i915 counts its energy, amdgpu reads its power) measure
+ * the device, not the host: listed, never counted; the power meter is the
+ * source even at a higher hwmonN, and with only a GPU there is none. */
+static void test_gpu_not_host(void **state)
+{
+	fx *f = host(0);
+	(void)state;
+
+	assert_int_equal(0, hvt_build_hwmon(f->h, 0, HVT_HWMON_TEMP, "i915"));
+	assert_int_equal(0,
+	                 hvt_hwmon_set(f->h, 0, "energy1_input", "7000000\n"));
+	assert_int_equal(0,
+	                 hvt_build_hwmon(f->h, 1, HVT_HWMON_POWER_METER, NULL));
+	fx_open(f);
+	hv_snap *a = at(f, S(1), S(10), S(5));
+	assert_int_equal(
+	    0, hvt_hwmon_set(f->h, 0, "energy1_input", "107000000\n"));
+	hv_snap *b = at(f, S(2), S(11), S(5));
+	const hv_host *h = hv_snap_host(b);
+	size_t ig, im;
+	assert_int_equal(h->nr_hwmon, 2);
+	assert_int_equal(find(h, "hwmon0/energy1_input", &ig)->zone, 0);
+	assert_int_equal(find(h, "hwmon1/device/power1_average", &im)->zone, 1);
+	note_has(h, "hwmon power_meter: 1 power sensor");
+	hv_rates *r = rates(a, b);
+	const hv_host_rate *hr = hv_rates_host(r);
+	assert_near(hr->hwmon[ig].watts, 100.0); /* shown: the GPU's 100 W */
+	assert_near(hr->host_watts, 245.0);
+	assert_int_equal(hr->energy_src, HV_ESRC_HWMON_POWER);
+	hv_rates_free(r);
+	hv_snap_unref(a);
+	hv_snap_unref(b);
+	fx_free(f);
+
+	f = host(0);
+	assert_int_equal(0, hvt_build_hwmon(f->h, 0, HVT_HWMON_TEMP, "amdgpu"));
+	assert_int_equal(
+	    0, hvt_hwmon_set(f->h, 0, "power1_average", "40000000\n"));
+	fx_open(f);
+	a = at(f, S(1), S(10), S(5));
+	b = at(f, S(2), S(11), S(5));
+	h = hv_snap_host(b);
+	assert_int_equal(h->nr_hwmon, 1);
+	assert_int_equal(h->hwmon[0].zone, 0);
+	note_has(h, "no energy source: no RAPL zones (no powercap "
+	            "intel-rapl); hwmon power and energy sensors only on "
+	            "devices (amdgpu), not the host's");
+	r = rates(a, b);
+	assert_int_equal(hv_rates_host(r)->energy_src, HV_ESRC_NONE);
+	assert_near(hv_rates_host(r)->hwmon[0].watts, 40.0);
+	assert_true(isnan(hv_rates_host(r)->host_watts));
+	assert_true(isnan(hv_rates_dom(r, 0)->watts));
+	hv_rates_free(r);
+	hv_snap_unref(a);
+	hv_snap_unref(b);
+	fx_free(f);
+}
+
 /* The driver unloads: its sensors read unavailable once, then are gone. */
 static void test_vanish(void **state)
 {
@@ -454,6 +512,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_no_source),
 	    cmocka_unit_test(test_rapl_preferred),
+	    cmocka_unit_test(test_gpu_not_host),
 	    cmocka_unit_test(test_vanish),
 	    cmocka_unit_test(test_snapjson),
 	};

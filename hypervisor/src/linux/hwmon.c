@@ -248,6 +248,20 @@ static int amd_core(const plat_hwmon *z)
 	return !strcmp(z->chip, "amd_energy") && !strncmp(z->label, "Ecore", 5);
 }
 
+/* Chips that measure one device, not the host: GPUs (i915 and xe count
+ * energy, amdgpu, radeon and nouveau read power). Shown, never the source:
+ * a GPU's power shared out by CPU time would be no domain's energy. */
+static int device_chip(const char *chip)
+{
+	static const char *const dev[] = {"amdgpu", "i915", "nouveau", "radeon",
+	                                  "xe"};
+
+	for (size_t i = 0; i < sizeof(dev) / sizeof(dev[0]); i++)
+		if (!strcmp(chip, dev[i]))
+			return 1;
+	return 0;
+}
+
 /* Which sensors are the host's energy source. None when there is RAPL (it
  * is preferred). Else the sensors of the first chip (lowest hwmonN) with
  * energy counters, else of the first with power sensors, and those of the
@@ -264,7 +278,8 @@ static const plat_hwmon *choose(hv_plat *p)
 		return NULL;
 	for (int k = HV_HWMON_ENERGY; k <= HV_HWMON_POWER && !best; k++)
 		for (uint32_t i = 0; i < p->nhwmon && !best; i++)
-			if (p->hwmon[i].kind == k)
+			if (p->hwmon[i].kind == k &&
+			    !device_chip(p->hwmon[i].chip))
 				best = &p->hwmon[i];
 	for (uint32_t i = 0; best && i < p->nhwmon; i++) {
 		plat_hwmon *z = &p->hwmon[i];
@@ -295,6 +310,13 @@ static void energy_note(const hv_plat *p, const plat_hwmon *best, hv_host *h,
 		         "domain energy is integrated from readings "
 		         "(estimated)",
 		         best->chip, n, n == 1 ? "" : "s");
+	else if (p->nhwmon)
+		snprintf(o, len,
+		         "no energy source: %s; hwmon power and energy "
+		         "sensors only on devices (%s), not the host's",
+		         x86 ? "no RAPL zones (no powercap intel-rapl)"
+		             : "RAPL is x86 only",
+		         p->hwmon[0].chip);
 	else
 		snprintf(o, len, "no energy source: %s; %s%s",
 		         x86 ? "no RAPL zones (no powercap intel-rapl)"
