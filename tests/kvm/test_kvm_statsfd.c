@@ -511,6 +511,39 @@ static void test_hotadd(void **state)
 	fx_free(&f);
 }
 
+/* x86 names a vCPU's stats by its APIC ID, which has gaps (QEMU -smp
+ * 6,sockets=2: 0,1,2,4,5,6) where the vCPU threads go by cpu index: the
+ * second vCPU's stats "vcpu-4" are the second vCPU's row. */
+static void test_apic_ids(void **state)
+{
+	static const kf_vcpu xv[] = {{.tid = 901, .comm = "kvm-vcpu-0"},
+	                             {.tid = 902, .comm = "kvm-vcpu-1"}};
+	kf_proc p = {.pid = 900,
+	             .comm = "tinyvmm",
+	             .starttime = 300,
+	             .argv = x86_argv,
+	             .nvcpu = 2,
+	             .vcpu = xv};
+	fx f;
+	(void)state;
+
+	build(&f);
+	assert_int_equal(0, kf_write_proc(f.h->proc, &p));
+	link_fd(&f, 900, 6, "anon_inode:kvm-vcpu:4");
+	link_fd(&f, 900, 10, "anon_inode:kvm-vcpu-stats:4");
+	put_blob(&f, 900, 10, "kvm-900/vcpu-4", x86_vcpu, N(x86_vcpu), 2);
+	fx_open(&f);
+	hv_snap *a = sample(&f, 1000000000ull);
+	const hv_dom *x = by_name(a, "x86");
+	assert_int_equal(2, x->nr_vcpu);
+	assert_int_equal(4000, x->vcpu[0].kvm_exits.v);
+	assert_int_equal(8000, x->vcpu[1].kvm_exits.v);
+	assert_int_equal(800, x->vcpu[1].kvm_wait_exits.v);
+	assert_int_equal(12000, x->kvm_exits.v);
+	hv_snap_unref(a);
+	fx_free(&f);
+}
+
 /* A stats fd that will not parse, and no permission: debugfs instead,
  * with the reason in the note. */
 static void test_fallback(void **state)
@@ -670,6 +703,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_bad),
 	    cmocka_unit_test(test_backend),
 	    cmocka_unit_test(test_hotadd),
+	    cmocka_unit_test(test_apic_ids),
 	    cmocka_unit_test(test_fallback),
 	    cmocka_unit_test(test_vanish),
 	    cmocka_unit_test(test_qmp),
