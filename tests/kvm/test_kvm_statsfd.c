@@ -544,6 +544,44 @@ static void test_apic_ids(void **state)
 	fx_free(&f);
 }
 
+/* A VMM holding fewer vCPU stats fds than it runs vCPU threads: its fd
+ * directory is walked again when the threads change or at the periodic
+ * rescan, not every sample; a stats fd that shows up meanwhile is taken
+ * then. */
+static void test_fewer_fds(void **state)
+{
+	static const kf_vcpu xv[] = {{.tid = 901, .comm = "kvm-vcpu-0"},
+	                             {.tid = 902, .comm = "kvm-vcpu-1"}};
+	kf_proc p = {.pid = 900,
+	             .comm = "tinyvmm",
+	             .starttime = 300,
+	             .argv = x86_argv,
+	             .nvcpu = 2,
+	             .vcpu = xv};
+	fx f;
+	int n = 0;
+	(void)state;
+
+	build(&f);
+	assert_int_equal(0, kf_write_proc(f.h->proc, &p));
+	fx_open(&f);
+	hv_snap *s = sample(&f, 1000000000ull);
+	assert_false(hv_ok(by_name(s, "x86")->vcpu[1].kvm_exits));
+	link_fd(&f, 900, 10, "anon_inode:kvm-vcpu-stats:1");
+	put_blob(&f, 900, 10, "kvm-900/vcpu-1", x86_vcpu, N(x86_vcpu), 2);
+	for (; n < 130; n++) {
+		hv_snap_unref(s);
+		s = sample(&f, 2000000000ull + (uint64_t)n * 1000000000ull);
+		if (hv_ok(by_name(s, "x86")->vcpu[1].kvm_exits))
+			break;
+	}
+	assert_true(n > 0);   /* not at the next sample: no walk per sample */
+	assert_true(n < 130); /* but at the periodic rescan */
+	assert_int_equal(8000, by_name(s, "x86")->vcpu[1].kvm_exits.v);
+	hv_snap_unref(s);
+	fx_free(&f);
+}
+
 /* A stats fd that will not parse, and no permission: debugfs instead,
  * with the reason in the note. */
 static void test_fallback(void **state)
@@ -704,6 +742,7 @@ int main(void)
 	    cmocka_unit_test(test_backend),
 	    cmocka_unit_test(test_hotadd),
 	    cmocka_unit_test(test_apic_ids),
+	    cmocka_unit_test(test_fewer_fds),
 	    cmocka_unit_test(test_fallback),
 	    cmocka_unit_test(test_vanish),
 	    cmocka_unit_test(test_qmp),
