@@ -599,6 +599,13 @@ static void test_fallback(void **state)
 	assert_non_null(strstr(x->note, "kvm stats: header truncated"));
 	assert_int_equal(3000, by_name(a, "arm")->kvm_exits.v);
 	hv_snap_unref(a);
+	/* the VMM's fd reads right at the next look: the note goes */
+	put_blob(&f, 900, 8, "kvm-900/vcpu-0", x86_vcpu, N(x86_vcpu), 1);
+	a = sample(&f, 2000000000ull);
+	x = by_name(a, "x86");
+	assert_int_equal(4000, x->kvm_exits.v);
+	assert_null(strstr(x->note, "kvm stats"));
+	hv_snap_unref(a);
 	fx_free(&f);
 
 	build(&f);

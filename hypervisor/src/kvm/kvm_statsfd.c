@@ -200,6 +200,7 @@ static void scan(struct kvm *k, struct kguest *g)
 	g->ks_at = k->seq + RESCAN_PERIOD + g->pid % RESCAN_PERIOD;
 	g->ks_miss = false;
 	g->ks_nvcpu = g->nvcpu;
+	g->ks_why[0] = '\0'; /* a reason holds until the next look */
 	n = find_new(g, c);
 	if (!n)
 		return; /* most VMMs (QEMU) hold none */
