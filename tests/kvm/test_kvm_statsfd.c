@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 
 #include "fakeqmp.h"
@@ -740,6 +741,48 @@ static void test_qmp(void **state)
 	qmp_case(2, 1, 0); /* TCG: debugfs */
 }
 
+/* query-stats replies with garbage: wrong types, values past u64 or
+ * negative, unknown providers and qom-paths, cpu-index out of range. */
+static void test_qmp_garbage(void **state)
+{
+	static const char stats[] =
+	    "[{\"provider\":\"kvm\",\"qom-path\":\"/c0\",\"stats\":["
+	    "{\"name\":\"exits\",\"value\":1e30},"
+	    "{\"name\":\"exits\",\"value\":-5},"
+	    "{\"name\":\"exits\",\"value\":\"7\"},"
+	    "{\"name\":\"halt_exits\",\"value\":[1,2]},"
+	    "{\"name\":7,\"value\":1},{\"value\":1},3,"
+	    "{\"name\":\"io_exits\",\"value\":9}]},"
+	    "{\"provider\":\"xen\",\"qom-path\":\"/c0\",\"stats\":["
+	    "{\"name\":\"exits\",\"value\":100}]},"
+	    "{\"provider\":\"kvm\",\"qom-path\":\"/c1\",\"stats\":{}},"
+	    "{\"provider\":\"kvm\",\"qom-path\":\"/c9\",\"stats\":["
+	    "{\"name\":\"exits\",\"value\":4}]},"
+	    "{\"provider\":\"kvm\"},17,null]";
+	static const char cpus[] =
+	    "[{\"qom-path\":\"/c0\",\"cpu-index\":0},"
+	    "{\"qom-path\":\"/c1\",\"cpu-index\":-3},"
+	    "{\"qom-path\":\"/c9\",\"cpu-index\":1e12},3]";
+	cJSON *st = cJSON_Parse(stats), *cp = cJSON_Parse(cpus);
+	struct hv_kvm_xsum vm = {0}, vc[2] = {0};
+	(void)state;
+
+	assert_non_null(st);
+	assert_non_null(cp);
+	assert_int_equal(4, hv_kvm_qmp_stats(st, cp, &vm, vc, 2));
+	/* only the well-formed numbers count */
+	assert_int_equal(4, vm.v[HV_KVM_XK_ALL]);
+	assert_int_equal(9, vm.v[HV_KVM_XK_IO]);
+	assert_false(vm.has[HV_KVM_XK_WAIT]);
+	assert_true(vc[0].has[HV_KVM_XK_IO]);
+	assert_int_equal(9, vc[0].v[HV_KVM_XK_IO]);
+	assert_false(vc[0].has[HV_KVM_XK_ALL]);
+	assert_false(vc[1].has[HV_KVM_XK_ALL]);
+	assert_int_equal(0, hv_kvm_qmp_stats(cp, NULL, &vm, vc, 2));
+	cJSON_Delete(st);
+	cJSON_Delete(cp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -753,6 +796,7 @@ int main(void)
 	    cmocka_unit_test(test_fallback),
 	    cmocka_unit_test(test_vanish),
 	    cmocka_unit_test(test_qmp),
+	    cmocka_unit_test(test_qmp_garbage),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -201,7 +201,9 @@ static void qmp_one(const cJSON *stats, struct hv_kvm_xsum *x)
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "name");
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "value");
 		int k = cJSON_IsString(n) ? kind_of(n->valuestring) : -1;
-		if (k < 0 || !cJSON_IsNumber(v) || v->valuedouble < 0)
+		/* a double past u64 would not convert (undefined) */
+		if (k < 0 || !cJSON_IsNumber(v) || v->valuedouble < 0 ||
+		    v->valuedouble >= 18446744073709551616.0)
 			continue;
 		x->v[k] += (uint64_t)v->valuedouble;
 		x->has[k] = true;
