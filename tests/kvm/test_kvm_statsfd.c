@@ -568,6 +568,9 @@ static void test_fewer_fds(void **state)
 	fx_open(&f);
 	hv_snap *s = sample(&f, 1000000000ull);
 	assert_false(hv_ok(by_name(s, "x86")->vcpu[1].kvm_exits));
+	/* vCPU 0's row from its stats fd; the VM's not from half of them */
+	assert_int_equal(4000, by_name(s, "x86")->vcpu[0].kvm_exits.v);
+	assert_int_equal(1, by_name(s, "x86")->kvm_exits.v); /* debugfs */
 	link_fd(&f, 900, 10, "anon_inode:kvm-vcpu-stats:1");
 	put_blob(&f, 900, 10, "kvm-900/vcpu-1", x86_vcpu, N(x86_vcpu), 2);
 	for (; n < 130; n++) {
@@ -579,6 +582,7 @@ static void test_fewer_fds(void **state)
 	assert_true(n > 0);   /* not at the next sample: no walk per sample */
 	assert_true(n < 130); /* but at the periodic rescan */
 	assert_int_equal(8000, by_name(s, "x86")->vcpu[1].kvm_exits.v);
+	assert_int_equal(12000, by_name(s, "x86")->kvm_exits.v);
 	hv_snap_unref(s);
 	fx_free(&f);
 }

@@ -114,7 +114,9 @@ void hv_kvm_exits_fill(const struct kvm *k, const struct kguest *g, hv_dom *d)
 	dom_out(d, out);
 	if (g->ks_why[0])
 		hv_kvm_note(d, g->ks_why);
-	if (g->ks_ok) {
+	/* Over fewer vCPUs than run, the sum would read as fewer exits, and
+	 * jump when the rest come: the next source then. */
+	if (g->ks_ok && g->ks_vcpus >= g->nvcpu) {
 		fill_stats(g, out);
 		return;
 	}
