@@ -512,10 +512,9 @@ static void test_hotadd(void **state)
 	fx_free(&f);
 }
 
-/* x86 names a vCPU's stats by its APIC ID, which has gaps (QEMU -smp
- * 6,sockets=2: 0,1,2,4,5,6) where the vCPU threads go by cpu index: the
- * second vCPU's stats "vcpu-4" are the second vCPU's row. */
-static void test_apic_ids(void **state)
+/* The fixture with the x86 VMM running two vCPU threads (stats fd of
+ * vCPU 0 only). */
+static void build_x86_two(fx *f)
 {
 	static const kf_vcpu xv[] = {{.tid = 901, .comm = "kvm-vcpu-0"},
 	                             {.tid = 902, .comm = "kvm-vcpu-1"}};
@@ -525,11 +524,20 @@ static void test_apic_ids(void **state)
 	             .argv = x86_argv,
 	             .nvcpu = 2,
 	             .vcpu = xv};
+
+	build(f);
+	assert_int_equal(0, kf_write_proc(f->h->proc, &p));
+}
+
+/* x86 names a vCPU's stats by its APIC ID, which has gaps (QEMU -smp
+ * 6,sockets=2: 0,1,2,4,5,6) where the vCPU threads go by cpu index: the
+ * second vCPU's stats "vcpu-4" are the second vCPU's row. */
+static void test_apic_ids(void **state)
+{
 	fx f;
 	(void)state;
 
-	build(&f);
-	assert_int_equal(0, kf_write_proc(f.h->proc, &p));
+	build_x86_two(&f);
 	link_fd(&f, 900, 6, "anon_inode:kvm-vcpu:4");
 	link_fd(&f, 900, 10, "anon_inode:kvm-vcpu-stats:4");
 	put_blob(&f, 900, 10, "kvm-900/vcpu-4", x86_vcpu, N(x86_vcpu), 2);
@@ -551,20 +559,11 @@ static void test_apic_ids(void **state)
  * then. */
 static void test_fewer_fds(void **state)
 {
-	static const kf_vcpu xv[] = {{.tid = 901, .comm = "kvm-vcpu-0"},
-	                             {.tid = 902, .comm = "kvm-vcpu-1"}};
-	kf_proc p = {.pid = 900,
-	             .comm = "tinyvmm",
-	             .starttime = 300,
-	             .argv = x86_argv,
-	             .nvcpu = 2,
-	             .vcpu = xv};
 	fx f;
 	int n = 0;
 	(void)state;
 
-	build(&f);
-	assert_int_equal(0, kf_write_proc(f.h->proc, &p));
+	build_x86_two(&f);
 	fx_open(&f);
 	hv_snap *s = sample(&f, 1000000000ull);
 	assert_false(hv_ok(by_name(s, "x86")->vcpu[1].kvm_exits));
