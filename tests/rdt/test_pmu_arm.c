@@ -140,37 +140,45 @@ static hv_pmu *refused(const hv_env *env, const char *why_want)
 	return p;
 }
 
-/* Every build: several CPU PMUs (big.LITTLE): refused once, with why. */
-static void t_big_little(void **st)
+/* CPU PMUs kpmu[0] (with events) and the others: refused once, with why. */
+static void big_little(const char *const *kpmu, const kev *ev, const char *why)
 {
 	hv_env env;
 	hv_pmu *p = NULL;
-	hvt_host *h =
-	    host_with(plain_pmus, "armv8_cortex_a53", a57_events, &env);
+	hvt_host *h = host_with(plain_pmus, kpmu[0], ev, &env);
+	char rel[256];
 
-	(void)st;
-	assert_int_equal(0, hvt_sys(h, DEVS "/armv8_cortex_a72/type", "11\n"));
-	p = refused(&env, "2 CPU PMUs (big.LITTLE): a counter sees one type");
+	for (int i = 1; kpmu[i]; i++) {
+		snprintf(rel, sizeof(rel), DEVS "/%s/type", kpmu[i]);
+		assert_int_equal(0, hvt_sys(h, rel, "%d\n", 10 + i));
+	}
+	p = refused(&env, why);
 	printf("# %s\n", hv_pmu_note(p));
 	hv_pmu_close(p);
 	hvt_host_free(h);
+}
+
+/* Every build: several CPU PMUs (big.LITTLE): refused once, with why. */
+static void t_big_little(void **st)
+{
+	static const char *const k[] = {"armv8_cortex_a53", "armv8_cortex_a72",
+	                                NULL};
+
+	(void)st;
+	big_little(k, a57_events,
+	           "2 CPU PMUs (big.LITTLE): a counter sees one type");
 }
 
 /* Every build: Armv9 cores' PMUs are named armv9_* by the kernel (a DT
  * phone-class SoC: Cortex-A510 + A710 + X2): big.LITTLE all the same. */
 static void t_big_little_v9(void **st)
 {
-	hv_env env;
-	hv_pmu *p = NULL;
-	hvt_host *h =
-	    host_with(plain_pmus, "armv9_cortex_a510", n1_events, &env);
+	static const char *const k[] = {
+	    "armv9_cortex_a510", "armv9_cortex_a710", "armv9_cortex_x2", NULL};
 
 	(void)st;
-	assert_int_equal(0, hvt_sys(h, DEVS "/armv9_cortex_a710/type", "11\n"));
-	assert_int_equal(0, hvt_sys(h, DEVS "/armv9_cortex_x2/type", "12\n"));
-	p = refused(&env, "3 CPU PMUs (big.LITTLE): a counter sees one type");
-	hv_pmu_close(p);
-	hvt_host_free(h);
+	big_little(k, n1_events,
+	           "3 CPU PMUs (big.LITTLE): a counter sees one type");
 }
 
 #if defined(__aarch64__) && defined(HV_HAVE_PFM)
