@@ -171,8 +171,8 @@ static struct gcache *gc_find(struct gcache *c, size_t n, const char *u)
 static int add_nics(hv_lv *lv, virDomainPtr dom, hv_lv_dom *d, bool counted,
                     bool cached, struct gcache *nc)
 {
-	if (cached && nc->n >= 0 && nc->age + 1 < HV_LV_XML_REFRESH &&
-	    (!counted || nc->n == (int)d->nnet)) {
+	if (cached &&
+	    !hv_lv_xml_due(nc->n, nc->age, counted, d->nnet, MAX_NICS)) {
 		nc->age++;
 	} else {
 		char *xml = lv->f.xml(dom, 0);
