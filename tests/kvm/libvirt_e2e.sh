@@ -7,9 +7,9 @@
 # and one user-mode NIC. Compared with virsh: names and UUIDs, CPU% against
 # cpu.time deltas (5 points), the guest's dd bytes on vda (10 %), setmem,
 # suspend/resume, both NICs, a restart under the same UUID with another
-# tap (a long-lived backend shows the new run's NICs). Faults: libvirtd killed and restarted while
-# sampling (stale marks, recovery within 2 samples), the domain destroyed
-# while sampling (never half-filled).
+# tap (a long-lived backend shows the new run's NICs). Faults: libvirtd
+# killed and restarted while sampling (stale marks, recovery within 2
+# samples), the domain destroyed while sampling (never half-filled).
 # Env: KVM_E2E_TOOL (kvm_e2e_tool).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)

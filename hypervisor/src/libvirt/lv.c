@@ -26,6 +26,14 @@
 	(VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE | \
 	 VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
 #define MAX_NICS 64
+/* lv_int.h spells the groups as numbers (it builds without libvirt). */
+_Static_assert(HV_LV_GROUPS ==
+                   (VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BLOCK),
+               "HV_LV_GROUPS");
+_Static_assert(HV_LV_GROUP_BALLOON == VIR_DOMAIN_STATS_BALLOON,
+               "HV_LV_GROUP_BALLOON");
+_Static_assert(HV_LV_GROUP_NET == VIR_DOMAIN_STATS_INTERFACE,
+               "HV_LV_GROUP_NET");
 
 struct fns {
 	__typeof__(virInitialize) *init;
