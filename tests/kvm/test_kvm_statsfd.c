@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 
 #include "fakeqmp.h"
@@ -511,6 +512,80 @@ static void test_hotadd(void **state)
 	fx_free(&f);
 }
 
+/* The fixture with the x86 VMM running two vCPU threads (stats fd of
+ * vCPU 0 only). */
+static void build_x86_two(fx *f)
+{
+	static const kf_vcpu xv[] = {{.tid = 901, .comm = "kvm-vcpu-0"},
+	                             {.tid = 902, .comm = "kvm-vcpu-1"}};
+	kf_proc p = {.pid = 900,
+	             .comm = "tinyvmm",
+	             .starttime = 300,
+	             .argv = x86_argv,
+	             .nvcpu = 2,
+	             .vcpu = xv};
+
+	build(f);
+	assert_int_equal(0, kf_write_proc(f->h->proc, &p));
+}
+
+/* x86 names a vCPU's stats by its APIC ID, which has gaps (QEMU -smp
+ * 6,sockets=2: 0,1,2,4,5,6) where the vCPU threads go by cpu index: the
+ * second vCPU's stats "vcpu-4" are the second vCPU's row. */
+static void test_apic_ids(void **state)
+{
+	fx f;
+	(void)state;
+
+	build_x86_two(&f);
+	link_fd(&f, 900, 6, "anon_inode:kvm-vcpu:4");
+	link_fd(&f, 900, 10, "anon_inode:kvm-vcpu-stats:4");
+	put_blob(&f, 900, 10, "kvm-900/vcpu-4", x86_vcpu, N(x86_vcpu), 2);
+	fx_open(&f);
+	hv_snap *a = sample(&f, 1000000000ull);
+	const hv_dom *x = by_name(a, "x86");
+	assert_int_equal(2, x->nr_vcpu);
+	assert_int_equal(4000, x->vcpu[0].kvm_exits.v);
+	assert_int_equal(8000, x->vcpu[1].kvm_exits.v);
+	assert_int_equal(800, x->vcpu[1].kvm_wait_exits.v);
+	assert_int_equal(12000, x->kvm_exits.v);
+	hv_snap_unref(a);
+	fx_free(&f);
+}
+
+/* A VMM holding fewer vCPU stats fds than it runs vCPU threads: its fd
+ * directory is walked again when the threads change or at the periodic
+ * rescan, not every sample; a stats fd that shows up meanwhile is taken
+ * then. */
+static void test_fewer_fds(void **state)
+{
+	fx f;
+	int n = 0;
+	(void)state;
+
+	build_x86_two(&f);
+	fx_open(&f);
+	hv_snap *s = sample(&f, 1000000000ull);
+	assert_false(hv_ok(by_name(s, "x86")->vcpu[1].kvm_exits));
+	/* vCPU 0's row from its stats fd; the VM's not from half of them */
+	assert_int_equal(4000, by_name(s, "x86")->vcpu[0].kvm_exits.v);
+	assert_int_equal(1, by_name(s, "x86")->kvm_exits.v); /* debugfs */
+	link_fd(&f, 900, 10, "anon_inode:kvm-vcpu-stats:1");
+	put_blob(&f, 900, 10, "kvm-900/vcpu-1", x86_vcpu, N(x86_vcpu), 2);
+	for (; n < 130; n++) {
+		hv_snap_unref(s);
+		s = sample(&f, 2000000000ull + (uint64_t)n * 1000000000ull);
+		if (hv_ok(by_name(s, "x86")->vcpu[1].kvm_exits))
+			break;
+	}
+	assert_true(n > 0);   /* not at the next sample: no walk per sample */
+	assert_true(n < 130); /* but at the periodic rescan */
+	assert_int_equal(8000, by_name(s, "x86")->vcpu[1].kvm_exits.v);
+	assert_int_equal(12000, by_name(s, "x86")->kvm_exits.v);
+	hv_snap_unref(s);
+	fx_free(&f);
+}
+
 /* A stats fd that will not parse, and no permission: debugfs instead,
  * with the reason in the note. */
 static void test_fallback(void **state)
@@ -527,6 +602,13 @@ static void test_fallback(void **state)
 	assert_int_equal(1, x->kvm_io_exits.v);
 	assert_non_null(strstr(x->note, "kvm stats: header truncated"));
 	assert_int_equal(3000, by_name(a, "arm")->kvm_exits.v);
+	hv_snap_unref(a);
+	/* the VMM's fd reads right at the next look: the note goes */
+	put_blob(&f, 900, 8, "kvm-900/vcpu-0", x86_vcpu, N(x86_vcpu), 1);
+	a = sample(&f, 2000000000ull);
+	x = by_name(a, "x86");
+	assert_int_equal(4000, x->kvm_exits.v);
+	assert_null(strstr(x->note, "kvm stats"));
 	hv_snap_unref(a);
 	fx_free(&f);
 
@@ -662,6 +744,48 @@ static void test_qmp(void **state)
 	qmp_case(2, 1, 0); /* TCG: debugfs */
 }
 
+/* query-stats replies with garbage: wrong types, values past u64 or
+ * negative, unknown providers and qom-paths, cpu-index out of range. */
+static void test_qmp_garbage(void **state)
+{
+	static const char stats[] =
+	    "[{\"provider\":\"kvm\",\"qom-path\":\"/c0\",\"stats\":["
+	    "{\"name\":\"exits\",\"value\":1e30},"
+	    "{\"name\":\"exits\",\"value\":-5},"
+	    "{\"name\":\"exits\",\"value\":\"7\"},"
+	    "{\"name\":\"halt_exits\",\"value\":[1,2]},"
+	    "{\"name\":7,\"value\":1},{\"value\":1},3,"
+	    "{\"name\":\"io_exits\",\"value\":9}]},"
+	    "{\"provider\":\"xen\",\"qom-path\":\"/c0\",\"stats\":["
+	    "{\"name\":\"exits\",\"value\":100}]},"
+	    "{\"provider\":\"kvm\",\"qom-path\":\"/c1\",\"stats\":{}},"
+	    "{\"provider\":\"kvm\",\"qom-path\":\"/c9\",\"stats\":["
+	    "{\"name\":\"exits\",\"value\":4}]},"
+	    "{\"provider\":\"kvm\"},17,null]";
+	static const char cpus[] =
+	    "[{\"qom-path\":\"/c0\",\"cpu-index\":0},"
+	    "{\"qom-path\":\"/c1\",\"cpu-index\":-3},"
+	    "{\"qom-path\":\"/c9\",\"cpu-index\":1e12},3]";
+	cJSON *st = cJSON_Parse(stats), *cp = cJSON_Parse(cpus);
+	struct hv_kvm_xsum vm = {0}, vc[2] = {0};
+	(void)state;
+
+	assert_non_null(st);
+	assert_non_null(cp);
+	assert_int_equal(4, hv_kvm_qmp_stats(st, cp, &vm, vc, 2));
+	/* only the well-formed numbers count */
+	assert_int_equal(4, vm.v[HV_KVM_XK_ALL]);
+	assert_int_equal(9, vm.v[HV_KVM_XK_IO]);
+	assert_false(vm.has[HV_KVM_XK_WAIT]);
+	assert_true(vc[0].has[HV_KVM_XK_IO]);
+	assert_int_equal(9, vc[0].v[HV_KVM_XK_IO]);
+	assert_false(vc[0].has[HV_KVM_XK_ALL]);
+	assert_false(vc[1].has[HV_KVM_XK_ALL]);
+	assert_int_equal(0, hv_kvm_qmp_stats(cp, NULL, &vm, vc, 2));
+	cJSON_Delete(st);
+	cJSON_Delete(cp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -670,9 +794,12 @@ int main(void)
 	    cmocka_unit_test(test_parse_bad),
 	    cmocka_unit_test(test_backend),
 	    cmocka_unit_test(test_hotadd),
+	    cmocka_unit_test(test_apic_ids),
+	    cmocka_unit_test(test_fewer_fds),
 	    cmocka_unit_test(test_fallback),
 	    cmocka_unit_test(test_vanish),
 	    cmocka_unit_test(test_qmp),
+	    cmocka_unit_test(test_qmp_garbage),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }

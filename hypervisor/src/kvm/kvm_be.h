@@ -101,6 +101,7 @@ struct kguest {
 	uint64_t ks_at;     /* seq of the next look for new stats fds */
 	uint64_t qstats_at; /* seq of the next QMP query-stats ask */
 	uint32_t ks_vcpus;  /* vCPU stats fds among them */
+	uint32_t ks_nvcpu;  /* vCPU threads at the last look */
 	bool ks_miss;       /* the last look missed one: retried, no sums */
 	bool ks_ok;         /* this sample: every stats fd read */
 	/* Not QEMU: another VMM found by its kvm-vm fd (kvmtool, crosvm,

@@ -114,7 +114,9 @@ void hv_kvm_exits_fill(const struct kvm *k, const struct kguest *g, hv_dom *d)
 	dom_out(d, out);
 	if (g->ks_why[0])
 		hv_kvm_note(d, g->ks_why);
-	if (g->ks_ok) {
+	/* Over fewer vCPUs than run, the sum would read as fewer exits, and
+	 * jump when the rest come: the next source then. */
+	if (g->ks_ok && g->ks_vcpus >= g->nvcpu) {
 		fill_stats(g, out);
 		return;
 	}
@@ -124,22 +126,42 @@ void hv_kvm_exits_fill(const struct kvm *k, const struct kguest *g, hv_dom *d)
 		*out[x] = sum(k, g, hv_kvm_xk_names[x]);
 }
 
+/* The vCPU record of stats fd s, NULL for none. KVM names a vCPU by its
+ * vcpu_id, on x86 the APIC ID: with QEMU's -smp 6,sockets=2 that is
+ * 0,1,2,4,5,6 while the records go by cpu-index 0..5. Both grow with the
+ * index, so when every record has a stats fd the n-th smallest vcpu_id is
+ * the n-th record (d->vcpu is sorted by id); else ids are taken as they
+ * are (arm64's vcpu_id is the index). */
+static hv_vcpu *vcpu_of(const struct kguest *g, const struct kstat *s,
+                        hv_dom *d)
+{
+	uint32_t rank = 0;
+
+	if (g->ks_vcpus == d->nr_vcpu) {
+		for (uint32_t i = 0; i < g->nks; i++)
+			rank += g->ks[i].vcpu >= 0 && g->ks[i].vcpu < s->vcpu;
+		return rank < d->nr_vcpu ? &d->vcpu[rank] : NULL;
+	}
+	for (uint32_t j = 0; j < d->nr_vcpu; j++)
+		if (d->vcpu[j].id == (uint32_t)s->vcpu)
+			return &d->vcpu[j];
+	return NULL;
+}
+
 void hv_kvm_exits_vcpus(const struct kguest *g, hv_dom *d)
 {
 	if (!g->ks_ok)
 		return;
 	for (uint32_t i = 0; i < g->nks; i++) {
 		const struct kstat *s = &g->ks[i];
-		for (uint32_t j = 0; s->vcpu >= 0 && j < d->nr_vcpu; j++) {
-			hv_vcpu *v = &d->vcpu[j];
-			if (v->id != (uint32_t)s->vcpu)
-				continue;
-			if (s->x.has[HV_KVM_XK_ALL])
-				v->kvm_exits = hv_val(s->x.v[HV_KVM_XK_ALL]);
-			if (s->x.has[HV_KVM_XK_WAIT])
-				v->kvm_wait_exits =
-				    hv_val(s->x.v[HV_KVM_XK_WAIT]);
-		}
+		hv_vcpu *v = s->vcpu >= 0 ? vcpu_of(g, s, d) : NULL;
+
+		if (!v)
+			continue;
+		if (s->x.has[HV_KVM_XK_ALL])
+			v->kvm_exits = hv_val(s->x.v[HV_KVM_XK_ALL]);
+		if (s->x.has[HV_KVM_XK_WAIT])
+			v->kvm_wait_exits = hv_val(s->x.v[HV_KVM_XK_WAIT]);
 	}
 }
 
@@ -181,7 +203,9 @@ static void qmp_one(const cJSON *stats, struct hv_kvm_xsum *x)
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "name");
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "value");
 		int k = cJSON_IsString(n) ? kind_of(n->valuestring) : -1;
-		if (k < 0 || !cJSON_IsNumber(v) || v->valuedouble < 0)
+		/* a double past u64 would not convert (undefined) */
+		if (k < 0 || !cJSON_IsNumber(v) || v->valuedouble < 0 ||
+		    v->valuedouble >= 18446744073709551616.0)
 			continue;
 		x->v[k] += (uint64_t)v->valuedouble;
 		x->has[k] = true;

@@ -188,8 +188,9 @@ static unsigned find_new(struct kguest *g, struct cand *c)
 
 /* Find the VMM's stats fds and copy the new ones: at first sight, every
  * RESCAN_PERIOD samples (staggered), at the next sample after one could
- * not be had, and, once the VMM is seen to hold some, when more vCPU
- * threads run than vCPU stats fds are held (a vCPU added later). */
+ * not be had, and, once the VMM is seen to hold some, when the vCPU
+ * threads change while more run than vCPU stats fds are held (a vCPU
+ * added later). */
 static void scan(struct kvm *k, struct kguest *g)
 {
 	struct cand c[SCAN_MAX];
@@ -198,6 +199,8 @@ static void scan(struct kvm *k, struct kguest *g)
 
 	g->ks_at = k->seq + RESCAN_PERIOD + g->pid % RESCAN_PERIOD;
 	g->ks_miss = false;
+	g->ks_nvcpu = g->nvcpu;
+	g->ks_why[0] = '\0'; /* a reason holds until the next look */
 	n = find_new(g, c);
 	if (!n)
 		return; /* most VMMs (QEMU) hold none */
@@ -263,7 +266,10 @@ void hv_kvm_stats_read(struct kvm *k, struct kguest *g)
 	g->ks_ok = false;
 	if (!usable(k))
 		return;
-	if (k->seq >= g->ks_at || (g->nks && g->nvcpu > g->ks_vcpus))
+	/* More threads than vCPU stats fds: look once per change in the
+	 * threads, not every sample (a VMM may hold fewer for good). */
+	if (k->seq >= g->ks_at ||
+	    (g->nks && g->nvcpu > g->ks_vcpus && g->nvcpu != g->ks_nvcpu))
 		scan(k, g);
 	if (!g->nks || g->ks_miss)
 		return; /* none, or some missed: never a partial sum */
