@@ -6,9 +6,10 @@
 # boot), a virtio disk on a raw file with cache=none, a balloon, one tap
 # and one user-mode NIC. Compared with virsh: names and UUIDs, CPU% against
 # cpu.time deltas (5 points), the guest's dd bytes on vda (10 %), setmem,
-# suspend/resume, both NICs. Faults: libvirtd killed and restarted while
-# sampling (stale marks, recovery within 2 samples), the domain destroyed
-# while sampling (never half-filled).
+# suspend/resume, both NICs, a restart under the same UUID with another
+# tap (a long-lived backend shows the new run's NICs). Faults: libvirtd
+# killed and restarted while sampling (stale marks, recovery within 2
+# samples), the domain destroyed while sampling (never half-filled).
 # Env: KVM_E2E_TOOL (kvm_e2e_tool).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -221,6 +222,27 @@ late=$(jq -s --argjson t "$ready" '[.[] | select(.w > $t)] | .[2:] |
   [.[] | select((.d.stale / 128 | floor % 2 == 1) or (.d.sources / 128 | floor % 2 == 0))] | length' "$tmp/r1")
 [ "$late" = 0 ] || fail "$late samples still without fresh libvirt data 2 samples after libvirtd answered"
 echo "libvirtd restart: $nstale stale samples, recovered within 2 samples ($(jq -r '.d.note' "$tmp/r1" | sort -u | grep -v '^$' | head -2 | tr '\n' '|'))"
+
+# ---- the domain started again under its UUID, with another tap ----
+# A long-lived backend keeps what the stats leave out (the NIC list from
+# the XML, balloon values) per guest run: the new run's tap is named at
+# once, never the old run's name, nor the new tap as an unnamed extra.
+sed -e "s|<name>|<uuid>$uuid</uuid><name>|" -e "s|hvlvt$$|hvlvu$$|" \
+  "$tmp/dom.xml" >"$tmp/dom2.xml"
+"$tool" 200 24 300 all >"$tmp/run3" &
+tp=$!
+sleep 1
+virsh -c "$uri" destroy "$dom" >/dev/null || fail "virsh destroy (restart)"
+virsh -c "$uri" create "$tmp/dom2.xml" >/dev/null || fail "virsh create (restart)"
+again=$(date +%s%N)
+wait "$tp" || fail "sampling failed across the restart"
+jq -c --arg u "$uuid" --argjson t "$again" \
+  'select(.wall_ns > $t + 1000000000) | .doms[] | select(.uuid == $u) | [.net[].name]' \
+  "$tmp/run3" >"$tmp/r3"
+[ -s "$tmp/r3" ] || fail "restarted domain not sampled 1 s after its start"
+bad=$(jq -s --arg n "hvlvu$$" '[.[] | select(length != 2 or .[0] != $n)] | length' "$tmp/r3")
+[ "$bad" = 0 ] || fail "restart: $bad samples with the old run's NICs: $(sort -u "$tmp/r3" | tr '\n' ' ')"
+echo "restart under the same UUID: NICs $(tail -n1 "$tmp/r3") ($(wc -l <"$tmp/r3") samples)"
 
 # ---- fault: the domain destroyed while hvkit samples ----
 "$tool" 200 10 300 all >"$tmp/run2" &

@@ -265,6 +265,23 @@ static void fx_free(struct fx *f)
 	hvt_host_free(f->h);
 }
 
+/* When a guest's XML (its NIC list) is fetched again. A guest with more
+ * NICs than the list keeps must not have it fetched at every call. */
+static void test_xml_due(void **state)
+{
+	(void)state;
+	assert_false(hv_lv_xml_due(3, 0, false, 0, 64));
+	assert_false(hv_lv_xml_due(3, 0, true, 3, 64));
+	assert_true(hv_lv_xml_due(3, 0, true, 4, 64));   /* a NIC plugged */
+	assert_true(hv_lv_xml_due(3, 0, true, 2, 64));   /* one unplugged */
+	assert_true(hv_lv_xml_due(-1, 0, false, 0, 64)); /* no XML yet */
+	assert_false(hv_lv_xml_due(3, HV_LV_XML_REFRESH - 2, false, 0, 64));
+	assert_true(hv_lv_xml_due(3, HV_LV_XML_REFRESH - 1, false, 0, 64));
+	/* 70 NICs, 64 kept: the counts agree as far as the list goes */
+	assert_false(hv_lv_xml_due(64, 0, true, 70, 64));
+	assert_true(hv_lv_xml_due(64, 0, true, 63, 64));
+}
+
 static void test_merge_ok(void **state)
 {
 	struct fx f;
@@ -487,6 +504,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pure),
+	    cmocka_unit_test(test_xml_due),
 	    cmocka_unit_test(test_merge_ok),
 	    cmocka_unit_test(test_merge_xml_nics),
 	    cmocka_unit_test(test_merge_stale),

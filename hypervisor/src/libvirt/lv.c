@@ -26,6 +26,14 @@
 	(VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE | \
 	 VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
 #define MAX_NICS 64
+/* lv_int.h spells the groups as numbers (it builds without libvirt). */
+_Static_assert(HV_LV_GROUPS ==
+                   (VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BLOCK),
+               "HV_LV_GROUPS");
+_Static_assert(HV_LV_GROUP_BALLOON == VIR_DOMAIN_STATS_BALLOON,
+               "HV_LV_GROUP_BALLOON");
+_Static_assert(HV_LV_GROUP_NET == VIR_DOMAIN_STATS_INTERFACE,
+               "HV_LV_GROUP_NET");
 
 struct fns {
 	__typeof__(virInitialize) *init;
@@ -37,11 +45,14 @@ struct fns {
 	__typeof__(virDomainStatsRecordListFree) *list_free;
 	__typeof__(virDomainGetUUIDString) *uuid;
 	__typeof__(virDomainGetName) *name;
+	__typeof__(virDomainGetID) *id;
 	__typeof__(virDomainGetXMLDesc) *xml;
 	__typeof__(virGetLastErrorMessage) *last_msg;
 };
 
-/* What a guest's record does not bring every call:
+/* What a guest's record does not bring every call (kept for one run of
+ * it: a guest started again under its UUID has another domain ID, and
+ * maybe other NICs and tap names):
  * - its NICs from its XML, fetched once per domain and again every
  *   HV_LV_XML_REFRESH calls (a NIC plugged or unplugged), or when the
  *   interface group counts another number: the stats groups asked for
@@ -49,6 +60,7 @@ struct fns {
  * - its balloon values from the last call with the balloon group. */
 struct gcache {
 	char uuid[HV_UUID_LEN];
+	unsigned id;  /* virDomainGetID: another at each start */
 	int n;        /* -1: the XML could not be had */
 	unsigned age; /* calls since fetched */
 	hv_lv_net nic[MAX_NICS];
@@ -112,6 +124,7 @@ static int load(hv_lv *lv, char *why, size_t len)
 	    "virDomainStatsRecordListFree",
 	    "virDomainGetUUIDString",
 	    "virDomainGetName",
+	    "virDomainGetID",
 	    "virDomainGetXMLDesc",
 	    "virGetLastErrorMessage",
 	};
@@ -159,10 +172,11 @@ static int connect_lv(hv_lv *lv, char *why, size_t len)
 	return 0;
 }
 
-static struct gcache *gc_find(struct gcache *c, size_t n, const char *u)
+static struct gcache *gc_find(struct gcache *c, size_t n, const char *u,
+                              unsigned id)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(c[i].uuid, u) == 0)
+		if (strcmp(c[i].uuid, u) == 0 && c[i].id == id)
 			return &c[i];
 	return NULL;
 }
@@ -171,8 +185,8 @@ static struct gcache *gc_find(struct gcache *c, size_t n, const char *u)
 static int add_nics(hv_lv *lv, virDomainPtr dom, hv_lv_dom *d, bool counted,
                     bool cached, struct gcache *nc)
 {
-	if (cached && nc->n >= 0 && nc->age + 1 < HV_LV_XML_REFRESH &&
-	    (!counted || nc->n == (int)d->nnet)) {
+	if (cached &&
+	    !hv_lv_xml_due(nc->n, nc->age, counted, d->nnet, MAX_NICS)) {
 		nc->age++;
 	} else {
 		char *xml = lv->f.xml(dom, 0);
@@ -242,6 +256,7 @@ static int add_record(hv_lv *lv, hv_lv_tab *t, virDomainStatsRecordPtr r,
 	const struct gcache *c;
 	hv_lv_param *p;
 	const char *name;
+	unsigned id;
 	int rc;
 
 	if (!d)
@@ -262,11 +277,14 @@ static int add_record(hv_lv *lv, hv_lv_tab *t, virDomainStatsRecordPtr r,
 	free(p);
 	if (rc)
 		return rc;
-	c = gc_find(lv->gc, lv->ngc, d->uuid);
-	if (c)
+	id = lv->f.id(r->dom); /* the handle's, no call to libvirtd */
+	c = gc_find(lv->gc, lv->ngc, d->uuid, id);
+	if (c) {
 		*nc = *c;
-	else
+	} else {
 		snprintf(nc->uuid, sizeof(nc->uuid), "%s", d->uuid);
+		nc->id = id;
+	}
 	add_balloon(lv, d, groups & HV_LV_GROUP_BALLOON, nc);
 	return add_nics(lv, r->dom, d, groups & HV_LV_GROUP_NET, c != NULL, nc);
 }

@@ -125,6 +125,12 @@ int hv_lv_parse_ifaces(const char *xml, hv_lv_net *out, size_t max);
  * stats gave none); else the XML's list itself, without counters.
  * 0 or -ENOMEM. */
 int hv_lv_dom_set_nics(hv_lv_dom *d, const hv_lv_net *x, int n, bool counted);
+/* Whether a guest's XML is fetched again: its cached list has n NICs (-1:
+ * none), fetched age calls ago, at most max kept; counted: this call's
+ * interface group gives nnet NICs, another number than the list's (a NIC
+ * plugged or unplugged; beyond max only max are compared). Pure. */
+bool hv_lv_xml_due(int n, unsigned age, bool counted, uint32_t nnet,
+                   size_t max);
 
 /* ---- the source ---- */
 typedef struct hv_lv hv_lv;

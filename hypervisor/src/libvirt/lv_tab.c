@@ -451,3 +451,11 @@ int hv_lv_dom_set_nics(hv_lv_dom *d, const hv_lv_net *x, int n, bool counted)
 	}
 	return 0;
 }
+
+bool hv_lv_xml_due(int n, unsigned age, bool counted, uint32_t nnet, size_t max)
+{
+	size_t seen = nnet < max ? nnet : max;
+
+	return n < 0 || age + 1 >= HV_LV_XML_REFRESH ||
+	       (counted && (size_t)n != seen);
+}
