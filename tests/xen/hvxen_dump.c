@@ -157,9 +157,9 @@ static int cmd_pcpu(hv_backend *b)
 		return 1;
 	const hv_host *h = hv_snap_host(s);
 	printf("host backend=%s version=%s nr_pcpu=%u cpu_khz=%u "
-	       "mem_total_kib=%" PRIu64 "\n",
+	       "mem_total_kib=%" PRIu64 " arch=%s cpu_model=\"%s\"\n",
 	       h->backend, h->hv_version, h->nr_pcpu, h->cpu_khz,
-	       u(h->mem_total_kib));
+	       u(h->mem_total_kib), h->arch, h->cpu_model);
 	for (uint32_t i = 0; i < h->nr_pcpu; i++) {
 		const hv_pcpu *c = &h->pcpu[i];
 		printf("pcpu %u online=%d pkg=%d core=%d idle_ns=%" PRIu64

@@ -4,6 +4,8 @@
 # then check hvkit against Xen's own tools over the same interval:
 #   domains  xentop -b  vs  xentop-ng -b (if built) or hvxen-dump top
 #   C/P      xenpm get-cpuidle-states / get-cpufreq-para vs hvxen-dump pcpu
+#   host     nominal clock vs xl info cpu_mhz; arch and CPU model vs dom0's
+#            uname -m and cpuinfo;
 #   hotplug  hvctl cpu offline/online (if built) or the cpu/N/online knob,
 #            checked with xl info nr_cpus and xenpm get-cpu-topology; cpu0
 #            must be refused with Xen's reason.
@@ -314,6 +316,19 @@ if grep -q 'failed to get cpufreq parameter' "$work/xenpm-p.txt"; then
 else
   check "P-states present in xenpm: hvkit reports a governor" "$(grep -q '^pstates cpu1 governor=' "$work/hvpcpu.txt" && echo 0 || echo 1)"
 fi
+
+# Host identity and nominal clock: hvkit's (physinfo through libxenctrl,
+# dom0's cpuinfo) against xl info's cpu_mhz and dom0's own cpuinfo/uname.
+section xl >"$work/xl.txt"
+hostl=$(grep -m1 '^host ' "$work/hvpcpu.txt")
+hkhz=$(echo "$hostl" | sed -n 's/.* cpu_khz=\([0-9]*\).*/\1/p')
+xmhz=$(awk '/^cpu_mhz/{print $3}' "$work/xl.txt")
+check "nominal clock: hvkit ${hkhz:-?} kHz vs xl info cpu_mhz ${xmhz:-?} (within 1 MHz)" \
+  "$(awk -v k="$hkhz" -v m="$xmhz" 'BEGIN{d = k / 1000 - m; if (d < 0) d = -d; print (k > 0 && m > 0 && d <= 1) ? 0 : 1}')"
+model=$(sed -n 's/^model name[[:space:]]*: //p' "$work/xl.txt" | head -n1)
+arch=$(grep -Ex 'x86_64|aarch64' "$work/xl.txt" | head -n1)
+check "host identity: hvkit '$(echo "$hostl" | sed -n 's/.* arch=\([^ ]*\) cpu_model="\(.*\)"/\1, \2/p')' vs dom0's uname -m '$arch' and cpuinfo '$model'" \
+  "$([ -n "$model" ] && [ -n "$arch" ] && echo "$hostl" | grep -qF " arch=$arch cpu_model=\"$model\"" && echo 0 || echo 1)"
 
 # ---- 3. pCPU hotplug ----
 section hotplug >"$work/hotplug.txt"
